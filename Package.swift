@@ -1,0 +1,49 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+  name: "PartnerSync",
+  platforms: [.macOS(.v13)],
+  products: [
+    .library(name: "PartnerSync", targets: ["PartnerSync"]),
+    .library(name: "EventLog", targets: ["EventLog"]),
+    .executable(name: "partnersync", targets: ["partnersync"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CSQLite",
+      pkgConfig: "sqlite3",
+      providers: [.apt(["libsqlite3-dev"])]
+    ),
+    .target(
+      name: "EventLog",
+      dependencies: [
+        "CSQLite",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]
+    ),
+    .target(
+      name: "PartnerSync",
+      dependencies: [
+        "EventLog",
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .executableTarget(
+      name: "partnersync",
+      dependencies: [
+        "PartnerSync",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(name: "EventLogTests", dependencies: ["EventLog"]),
+    .testTarget(name: "PartnerSyncTests", dependencies: ["PartnerSync"]),
+    .testTarget(name: "CLITests", dependencies: ["partnersync"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,206 @@
+import Foundation
+
+/// An event log kept in Swift arrays, with the same semantics as
+/// ``SQLiteEventLog``: gap-free positions, per-stream versions, the same
+/// hash chain, version conflicts that write nothing, and the same rules for
+/// calling back into the log from a read.
+///
+/// Useful for tests and for running the same contract against two backends.
+/// Its contents disappear with the instance.
+public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
+  /// Serialises every call, as ``SQLiteEventLog`` does: the arrays and
+  /// dictionaries below are not safe to mutate from several threads. The
+  /// lock is recursive so the body of a streaming read may call other
+  /// reading methods.
+  private let lock = NSRecursiveLock()
+
+  /// All events; `events[i].position == i + 1`.
+  private var events: [StoredEvent] = []
+
+  /// Indices into `events` of each stream's events, in version order.
+  private var streamIndices: [StreamKey: [Int]] = [:]
+
+  /// The chain after the last event.
+  private var chain = EventHashChain()
+
+  /// The smallest time seen.
+  private var minimumTime: Int64?
+
+  /// How many reads are in progress; appends are refused while one is.
+  private var readDepth = 0
+
+  /// Creates an empty log.
+  public init() {}
+
+  private func withLock<Result>(_ body: () throws -> Result) rethrows -> Result {
+    lock.lock()
+    defer { lock.unlock() }
+    return try body()
+  }
+
+  /// Runs `body` while holding the lock, counting it as a read so that
+  /// appends from inside it are refused, like ``SQLiteEventLog`` does.
+  private func read<Result>(_ body: () throws -> Result) rethrows -> Result {
+    try withLock {
+      readDepth += 1
+      defer { readDepth -= 1 }
+      return try body()
+    }
+  }
+
+  // MARK: Reading
+
+  /// The position of the last event, or 0 when the log is empty.
+  public func lastPosition() throws -> Int64 {
+    read { Int64(events.count) }
+  }
+
+  /// The version of the last event of `stream`, or 0 when the stream has no events.
+  public func version(of stream: String) throws -> Int64 {
+    read { currentVersion(of: StreamKey(stream)) }
+  }
+
+  private func currentVersion(of key: StreamKey) -> Int64 {
+    Int64(streamIndices[key]?.count ?? 0)
+  }
+
+  /// Streams events with `from <= position <= through` (`through` nil = to the
+  /// end), in position order. Return false from body to stop early.
+  public func forEachEvent(from: Int64, through: Int64?, _ body: (StoredEvent) throws -> Bool)
+    throws
+  {
+    try read {
+      let last = min(through ?? Int64.max, Int64(events.count))
+      var position = max(from, 1)
+      while position <= last {
+        guard try body(events[Int(position - 1)]) else { return }
+        position += 1
+      }
+    }
+  }
+
+  /// Streams one stream's events in version order, only those with
+  /// `position <= throughPosition` (nil = all).
+  public func forEachEvent(
+    inStream stream: String,
+    throughPosition: Int64?,
+    _ body: (StoredEvent) throws -> Bool
+  ) throws {
+    try read {
+      let limit = throughPosition ?? Int64.max
+      for index in streamIndices[StreamKey(stream)] ?? [] where events[index].position <= limit {
+        guard try body(events[index]) else { return }
+      }
+    }
+  }
+
+  /// Streams every event ordered by (stream, version); streams come in byte
+  /// order of their UTF-8 names.
+  public func forEachEventGroupedByStream(_ body: (StoredEvent) throws -> Bool) throws {
+    try read {
+      for key in streamIndices.keys.sorted() {
+        for index in streamIndices[key] ?? [] {
+          guard try body(events[index]) else { return }
+        }
+      }
+    }
+  }
+
+  /// The highest position of `stream` whose time is at or before `time`, or nil.
+  public func lastPosition(inStream stream: String, atOrBefore time: Int64) throws -> Int64? {
+    read {
+      (streamIndices[StreamKey(stream)] ?? [])
+        .lazy
+        .map { self.events[$0] }
+        .filter { $0.time <= time }
+        .map(\.position)
+        .max()
+    }
+  }
+
+  /// The smallest time in the log, or nil when the log is empty.
+  public func earliestTime() throws -> Int64? {
+    read { minimumTime }
+  }
+
+  /// The names of all streams, sorted by the bytes of their UTF-8 encoding.
+  public func streams() throws -> [String] {
+    read { streamIndices.keys.sorted().map(\.name) }
+  }
+
+  /// Recomputes the hash chain and checks positions 1…N without gaps and each
+  /// stream's versions 1…n.
+  public func verify() throws -> VerifyReport {
+    read {
+      var verifier = EventChainVerifier()
+      for event in events {
+        verifier.check(event)
+      }
+      return verifier.report
+    }
+  }
+
+  // MARK: Writing
+
+  /// Appends the batch atomically.
+  ///
+  /// `expectedVersions[stream]` is the version the caller based its decision
+  /// on (0 = the stream must not exist yet). Every entry is checked, also for
+  /// streams without events in the batch; a stream of the batch missing from
+  /// the dictionary is not checked. On any mismatch this throws
+  /// ``EventLogError/versionConflict(stream:expected:actual:)`` and changes
+  /// nothing. Each event gets position = last + 1 and version = its stream's
+  /// last version + 1.
+  public func append(_ batch: [EventRecord], expectedVersions: [String: Int64]) throws
+    -> AppendResult
+  {
+    try withLock {
+      guard readDepth == 0 else {
+        throw EventLogError.misuse(
+          "append was called from inside a read of the same log; append after the read has returned"
+        )
+      }
+      for stream in Array(expectedVersions.keys).sortedByUTF8() {
+        let expected = expectedVersions[stream] ?? 0
+        let actual = currentVersion(of: StreamKey(stream))
+        if actual != expected {
+          throw EventLogError.versionConflict(stream: stream, expected: expected, actual: actual)
+        }
+      }
+      let firstPosition = Int64(events.count) + 1
+      var versions = StreamVersions()
+      events.reserveCapacity(events.count + batch.count)
+      for record in batch {
+        let position = Int64(events.count) + 1
+        let version = versions.next(for: record.stream) { currentVersion(of: StreamKey($0)) }
+        chain.append(
+          position: position,
+          stream: record.stream,
+          version: version,
+          type: record.type,
+          actor: record.actor,
+          time: record.time,
+          data: record.data
+        )
+        let event = StoredEvent(
+          position: position,
+          stream: record.stream,
+          version: version,
+          type: record.type,
+          actor: record.actor,
+          time: record.time,
+          data: record.data,
+          hash: chain.lastHash
+        )
+        streamIndices[StreamKey(record.stream), default: []].append(events.count)
+        events.append(event)
+        minimumTime = min(minimumTime ?? record.time, record.time)
+      }
+      return AppendResult(
+        firstPosition: firstPosition,
+        lastPosition: Int64(events.count),
+        versions: versions.finalVersions()
+      )
+    }
+  }
+}

@@ -1,0 +1,152 @@
+extension SQLiteEventLog {
+  /// The columns every event query selects, in the order `event(from:)` reads them.
+  private static let eventColumns =
+    "SELECT position, stream, version, type, actor, time_us, data, hash FROM events"
+
+  /// Decodes the current row of a statement that selects `eventColumns`.
+  @inline(__always)
+  private static func event(from statement: SQLiteStatement) -> StoredEvent {
+    StoredEvent(
+      position: statement.int64(at: 0),
+      stream: statement.text(at: 1),
+      version: statement.int64(at: 2),
+      type: statement.text(at: 3),
+      actor: statement.text(at: 4),
+      time: statement.int64(at: 5),
+      data: statement.text(at: 6),
+      hash: statement.blob(at: 7)
+    )
+  }
+
+  /// Steps through the events `sql` selects, one row at a time, inside a
+  /// read transaction, until the rows end or `body` returns false.
+  private func scan(
+    _ sql: String,
+    purpose: String,
+    bind: (SQLiteStatement) throws -> Void = { _ in },
+    _ body: (StoredEvent) throws -> Bool
+  ) throws {
+    try read { connection in
+      try connection.withStatement(sql, purpose: purpose) { statement in
+        try bind(statement)
+        while try statement.step() {
+          guard try body(Self.event(from: statement)) else { return }
+        }
+      }
+    }
+  }
+
+  /// The position of the last event, or 0 when the log is empty.
+  public func lastPosition() throws -> Int64 {
+    try query { connection in
+      try connection.integer("SELECT max(position) FROM events", purpose: "read the last position")
+    }
+  }
+
+  /// The version of the last event of `stream`, or 0 when the stream has no events.
+  public func version(of stream: String) throws -> Int64 {
+    try query { connection in
+      try Self.currentVersion(of: stream, on: connection)
+    }
+  }
+
+  /// The version of the last event of `stream` as the connection sees it now.
+  static func currentVersion(of stream: String, on connection: SQLiteConnection) throws -> Int64 {
+    try connection.integer(
+      "SELECT max(version) FROM events WHERE stream = ?1",
+      purpose: "read a stream's version"
+    ) { statement in
+      try statement.bind(stream, at: 1)
+    }
+  }
+
+  /// Streams events with `from <= position <= through` (`through` nil = to the
+  /// end), in position order, one row at a time. Return false from body to stop early.
+  public func forEachEvent(from: Int64, through: Int64?, _ body: (StoredEvent) throws -> Bool)
+    throws
+  {
+    try scan(
+      Self.eventColumns + " WHERE position BETWEEN ?1 AND ?2 ORDER BY position",
+      purpose: "read events by position",
+      bind: { statement in
+        try statement.bind(from, at: 1)
+        try statement.bind(through ?? Int64.max, at: 2)
+      },
+      body
+    )
+  }
+
+  /// Streams one stream's events in version order, only those with
+  /// `position <= throughPosition` (nil = all).
+  public func forEachEvent(
+    inStream stream: String,
+    throughPosition: Int64?,
+    _ body: (StoredEvent) throws -> Bool
+  ) throws {
+    try scan(
+      Self.eventColumns + " WHERE stream = ?1 AND position <= ?2 ORDER BY version",
+      purpose: "read a stream's events",
+      bind: { statement in
+        try statement.bind(stream, at: 1)
+        try statement.bind(throughPosition ?? Int64.max, at: 2)
+      },
+      body
+    )
+  }
+
+  /// Streams every event ordered by (stream, version); streams come in byte
+  /// order of their UTF-8 names.
+  public func forEachEventGroupedByStream(_ body: (StoredEvent) throws -> Bool) throws {
+    try scan(
+      Self.eventColumns + " ORDER BY stream, version", purpose: "read events by stream", body)
+  }
+
+  /// The highest position of `stream` whose time is at or before `time`, or nil.
+  public func lastPosition(inStream stream: String, atOrBefore time: Int64) throws -> Int64? {
+    try query { connection in
+      try connection.optionalInteger(
+        "SELECT max(position) FROM events WHERE stream = ?1 AND time_us <= ?2",
+        purpose: "find a stream's last position at a time"
+      ) { statement in
+        try statement.bind(stream, at: 1)
+        try statement.bind(time, at: 2)
+      }
+    }
+  }
+
+  /// The smallest time in the log, or nil when the log is empty.
+  public func earliestTime() throws -> Int64? {
+    try query { connection in
+      try connection.optionalInteger(
+        "SELECT min(time_us) FROM events", purpose: "read the earliest time")
+    }
+  }
+
+  /// The names of all streams, sorted by the bytes of their UTF-8 encoding.
+  public func streams() throws -> [String] {
+    try query { connection in
+      try connection.withStatement(
+        "SELECT DISTINCT stream FROM events ORDER BY stream",
+        purpose: "list the streams"
+      ) { statement in
+        var names: [String] = []
+        while try statement.step() {
+          names.append(statement.text(at: 0))
+        }
+        return names
+      }
+    }
+  }
+
+  /// Recomputes the hash chain and checks positions 1…N without gaps and each
+  /// stream's versions 1…n, streaming through the log once in position order.
+  public func verify() throws -> VerifyReport {
+    var verifier = EventChainVerifier()
+    try scan(Self.eventColumns + " ORDER BY position", purpose: "read events to verify them") {
+      event in
+      verifier.check(event)
+      return true
+    }
+    return verifier.report
+  }
+}

@@ -1,0 +1,115 @@
+/// One named step of the schema's history, applied in its own transaction.
+struct SQLiteMigration: Sendable {
+  /// A short description, used in error messages.
+  let name: String
+
+  /// The SQL that brings the schema from the previous version to this one.
+  let sql: String
+}
+
+/// The event log's SQLite schema: identification, history and upgrade.
+///
+/// A file is an event log when its `application_id` is ``applicationID``.
+/// `user_version` is the number of ``migrations`` applied. The table, column,
+/// trigger and view names are part of the file format (the CLI documents
+/// them), so they never change once released; new versions only add steps.
+enum SQLiteSchema {
+  /// The `application_id` of an event log file: 0x50534E43 ("PSNC").
+  static let applicationID: Int64 = 1_347_636_803
+
+  /// The schema's history, oldest first; step `i` produces version `i + 1`.
+  static let migrations: [SQLiteMigration] = [
+    SQLiteMigration(
+      name: "create the events table, its append-only triggers and the readable view",
+      sql: """
+        CREATE TABLE events (
+          position INTEGER PRIMARY KEY,
+          stream   TEXT    NOT NULL,
+          version  INTEGER NOT NULL,
+          type     TEXT    NOT NULL,
+          actor    TEXT    NOT NULL,
+          time_us  INTEGER NOT NULL,
+          data     TEXT    NOT NULL,
+          hash     BLOB    NOT NULL,
+          UNIQUE (stream, version)
+        );
+        CREATE INDEX events_stream_time ON events(stream, time_us);
+        CREATE TRIGGER events_refuse_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;
+        CREATE TRIGGER events_refuse_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
+        CREATE VIEW events_readable AS
+          SELECT position, stream, version, type, actor,
+                 strftime('%Y-%m-%dT%H:%M:%fZ', time_us / 1000000.0, 'unixepoch') AS time,
+                 data, hex(hash) AS hash
+          FROM events;
+        """
+    )
+  ]
+
+  /// The schema version this program writes and understands.
+  static var supportedVersion: Int { migrations.count }
+
+  /// Checks that the connection's database is an event log (or empty) and
+  /// brings its schema up to date.
+  ///
+  /// Reading the header is the first access to the file, so a file that is
+  /// not SQLite fails here with `SQLITE_NOTADB`, which maps to
+  /// ``EventLogError/notAnEventLog(path:)``.
+  static func prepare(_ connection: SQLiteConnection) throws {
+    let path = connection.path
+    let applicationID = try connection.integer(
+      "PRAGMA application_id", purpose: "read the application id")
+    let userVersion = try connection.integer(
+      "PRAGMA user_version", purpose: "read the schema version")
+    let objectCount = try connection.integer(
+      "SELECT count(*) FROM sqlite_master",
+      purpose: "list the database's tables"
+    )
+    let isEmpty = applicationID == 0 && userVersion == 0 && objectCount == 0
+    guard applicationID == Self.applicationID || isEmpty else {
+      throw EventLogError.notAnEventLog(path: path)
+    }
+    guard userVersion <= supportedVersion else {
+      throw EventLogError.newerSchema(
+        path: path, found: Int(userVersion), supported: supportedVersion)
+    }
+    guard userVersion < supportedVersion else { return }
+    guard !connection.isReadOnly else {
+      throw EventLogError.readOnly(path: path)
+    }
+    if isEmpty {
+      // WAL lets readers work while a writer appends. The mode is stored in
+      // the file, so it is set once, when the log is created.
+      _ = try connection.text(
+        "PRAGMA journal_mode = WAL", purpose: "switch the new log to WAL mode")
+    }
+    try migrate(connection)
+  }
+
+  /// Applies the missing migration steps, each in its own transaction.
+  ///
+  /// Each step re-reads `user_version` inside its write transaction, so two
+  /// processes creating the same log at once apply each step once.
+  private static func migrate(_ connection: SQLiteConnection) throws {
+    for (index, migration) in migrations.enumerated() {
+      let target = index + 1
+      try connection.execute("BEGIN IMMEDIATE", purpose: "begin the schema upgrade")
+      do {
+        let current = try connection.integer(
+          "PRAGMA user_version", purpose: "read the schema version")
+        if current < target {
+          try connection.execute(migration.sql, purpose: "upgrade the schema (\(migration.name))")
+          try connection.execute(
+            "PRAGMA application_id = \(applicationID); PRAGMA user_version = \(target)",
+            purpose: "record the schema version"
+          )
+        }
+        try connection.execute("COMMIT", purpose: "commit the schema upgrade")
+      } catch {
+        connection.rollbackQuietly()
+        throw error
+      }
+    }
+  }
+}

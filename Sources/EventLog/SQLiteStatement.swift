@@ -1,0 +1,178 @@
+import CSQLite
+
+/// A prepared SQLite statement: binds parameters, steps rows, reads columns.
+///
+/// Like GRDB's `Statement`, it is a final class that finalizes its handle in
+/// `deinit`, so a statement can never leak or be finalized twice. It is not
+/// thread-safe; ``SQLiteEventLog`` serialises all use of its connection.
+///
+/// Failures are thrown as ``EventLogError`` values built by
+/// `EventLogError(sqliteCode:database:path:purpose:)`, the single place that
+/// translates SQLite result codes. `purpose` names what the statement is for
+/// and is the only context put into error messages: bound values never are.
+final class SQLiteStatement {
+  /// What the statement is for, such as "insert an event"; used in errors.
+  let purpose: String
+
+  /// Whether a caller is using the statement right now (see
+  /// `SQLiteConnection.withStatement`).
+  var isCheckedOut = false
+
+  private let handle: OpaquePointer
+  private let database: OpaquePointer
+  private let path: String
+
+  /// Prepares `sql` on `database`.
+  init(database: OpaquePointer, path: String, sql: String, purpose: String) throws {
+    var statement: OpaquePointer?
+    let code = sqlite3_prepare_v3(
+      database, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+    guard code == SQLITE_OK, let statement else {
+      sqlite3_finalize(statement)
+      throw EventLogError(
+        sqliteCode: code, database: database, path: path, purpose: "prepare to \(purpose)")
+    }
+    self.handle = statement
+    self.database = database
+    self.path = path
+    self.purpose = purpose
+  }
+
+  deinit {
+    sqlite3_finalize(handle)
+  }
+
+  // MARK: Stepping
+
+  /// Runs the statement to its next row: true when a row is available, false
+  /// when the statement is done.
+  @inline(__always)
+  func step() throws -> Bool {
+    switch sqlite3_step(handle) {
+    case SQLITE_ROW:
+      return true
+    case SQLITE_DONE:
+      return false
+    case let code:
+      throw failure(code)
+    }
+  }
+
+  /// Rewinds the statement so it can run again, keeping its bindings.
+  @inline(__always)
+  func rewind() {
+    sqlite3_reset(handle)
+  }
+
+  /// Rewinds the statement and clears its bindings, so no binding keeps
+  /// pointing at memory the caller owned.
+  func reset() {
+    sqlite3_reset(handle)
+    sqlite3_clear_bindings(handle)
+  }
+
+  // MARK: Binding
+
+  /// Binds an integer to the parameter at `index` (1-based).
+  @inline(__always)
+  func bind(_ value: Int64, at index: Int32) throws {
+    try check(sqlite3_bind_int64(handle, index, value))
+  }
+
+  /// Binds a string to the parameter at `index` (1-based); SQLite copies it.
+  func bind(_ value: String, at index: Int32) throws {
+    var value = value
+    try value.withUTF8 { bytes in
+      try bindText(bytes, at: index, destructor: SQLiteStatement.transient)
+    }
+  }
+
+  /// Binds UTF-8 text without copying it.
+  ///
+  /// The caller must keep `bytes` valid until the statement has been stepped
+  /// and then re-bound or reset.
+  @inline(__always)
+  func bindUnretained(text bytes: UnsafeBufferPointer<UInt8>, at index: Int32) throws {
+    try bindText(bytes, at: index, destructor: SQLiteStatement.static)
+  }
+
+  /// Binds a blob without copying it.
+  ///
+  /// The caller must keep `bytes` valid until the statement has been stepped
+  /// and then re-bound or reset.
+  @inline(__always)
+  func bindUnretained(blob bytes: UnsafeRawBufferPointer, at index: Int32) throws {
+    guard let base = bytes.baseAddress, !bytes.isEmpty else {
+      try check(sqlite3_bind_zeroblob(handle, index, 0))
+      return
+    }
+    try check(sqlite3_bind_blob64(handle, index, base, UInt64(bytes.count), SQLiteStatement.static))
+  }
+
+  @inline(__always)
+  private func bindText(
+    _ bytes: UnsafeBufferPointer<UInt8>,
+    at index: Int32,
+    destructor: sqlite3_destructor_type
+  ) throws {
+    guard let base = bytes.baseAddress, !bytes.isEmpty else {
+      // A nil pointer would bind NULL; bind an empty string instead.
+      try check(sqlite3_bind_text(handle, index, "", 0, SQLiteStatement.transient))
+      return
+    }
+    let text = UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self)
+    try check(
+      sqlite3_bind_text64(handle, index, text, UInt64(bytes.count), destructor, UInt8(SQLITE_UTF8)))
+  }
+
+  // MARK: Columns
+
+  /// Whether the column at `index` (0-based) of the current row is NULL.
+  func isNull(at index: Int32) -> Bool {
+    sqlite3_column_type(handle, index) == SQLITE_NULL
+  }
+
+  /// The integer in the column at `index` (0-based) of the current row.
+  @inline(__always)
+  func int64(at index: Int32) -> Int64 {
+    sqlite3_column_int64(handle, index)
+  }
+
+  /// The text in the column at `index` (0-based) of the current row.
+  @inline(__always)
+  func text(at index: Int32) -> String {
+    guard let text = sqlite3_column_text(handle, index) else { return "" }
+    let count = Int(sqlite3_column_bytes(handle, index))
+    return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
+  }
+
+  /// The bytes of the blob in the column at `index` (0-based) of the current row.
+  @inline(__always)
+  func blob(at index: Int32) -> [UInt8] {
+    guard let bytes = sqlite3_column_blob(handle, index) else { return [] }
+    let count = Int(sqlite3_column_bytes(handle, index))
+    return Array(UnsafeRawBufferPointer(start: bytes, count: count))
+  }
+
+  // MARK: Errors
+
+  @inline(__always)
+  private func check(_ code: Int32) throws {
+    guard code == SQLITE_OK else { throw failure(code) }
+  }
+
+  private func failure(_ code: Int32) -> EventLogError {
+    EventLogError(sqliteCode: code, database: database, path: path, purpose: purpose)
+  }
+
+  /// SQLite copies the value before the bind call returns.
+  private static var transient: sqlite3_destructor_type {
+    unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+  }
+
+  /// SQLite uses the caller's memory until the next bind or reset.
+  /// (`SQLITE_STATIC` is a null pointer; this SDK imports the type as non-optional.)
+  private static var `static`: sqlite3_destructor_type {
+    unsafeBitCast(0, to: sqlite3_destructor_type.self)
+  }
+}

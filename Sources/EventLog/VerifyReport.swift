@@ -1,0 +1,91 @@
+/// The outcome of ``EventLogReader/verify()``.
+///
+/// A healthy log has positions 1…N without gaps, each stream's versions
+/// 1…n without gaps, and every stored hash equal to the recomputed chain
+/// link (see ``EventHashChain``).
+public struct VerifyReport: Sendable, Equatable {
+  /// The number of events read.
+  public var events: Int64
+
+  /// The first position at which the log is not what it should be, or `nil`
+  /// when the log is healthy. For a gap this is the missing position.
+  public var firstBadPosition: Int64?
+
+  /// One sentence describing the first problem, or `nil` when the log is
+  /// healthy.
+  public var problem: String?
+
+  /// Whether verification found no problem.
+  public var isHealthy: Bool { firstBadPosition == nil }
+
+  /// Creates a verification report.
+  ///
+  /// - Parameters:
+  ///   - events: The number of events read.
+  ///   - firstBadPosition: The first bad position, or `nil` when healthy.
+  ///   - problem: One sentence describing the first problem, or `nil` when healthy.
+  public init(events: Int64, firstBadPosition: Int64? = nil, problem: String? = nil) {
+    self.events = events
+    self.firstBadPosition = firstBadPosition
+    self.problem = problem
+  }
+}
+
+/// Checks a log's events, fed in position order, one at a time.
+///
+/// Used by both backends' ``EventLogReader/verify()``, so a log is judged the
+/// same way whatever stores it. It keeps only the chain's last link and each
+/// stream's last version in memory. After the first problem it only counts
+/// the remaining events.
+struct EventChainVerifier {
+  private var chain = EventHashChain()
+  private var expectedPosition: Int64 = 1
+  private var versions: [StreamKey: Int64] = [:]
+  private var eventCount: Int64 = 0
+  private var firstBadPosition: Int64?
+  private var problem: String?
+
+  /// Whether a problem has been found.
+  var hasFoundProblem: Bool { firstBadPosition != nil }
+
+  /// Checks the next event in position order.
+  mutating func check(_ event: StoredEvent) {
+    eventCount += 1
+    guard firstBadPosition == nil else { return }
+    let position = event.position
+    if position != expectedPosition {
+      let kind = position > expectedPosition ? "gap" : "out of order"
+      fail(
+        at: expectedPosition, "position \(kind): expected \(expectedPosition), found \(position)")
+      return
+    }
+    let key = StreamKey(event.stream)
+    let expectedVersion = (versions[key] ?? 0) + 1
+    if event.version != expectedVersion {
+      fail(
+        at: position,
+        "position \(position): stream \"\(event.stream)\" has version \(event.version), "
+          + "expected \(expectedVersion)"
+      )
+      return
+    }
+    versions[key] = expectedVersion
+    chain.append(event)
+    if !chain.lastHashEquals(event.hash) {
+      fail(
+        at: position, "position \(position): hash does not match its contents or its predecessor")
+      return
+    }
+    expectedPosition += 1
+  }
+
+  /// The report for the events checked so far.
+  var report: VerifyReport {
+    VerifyReport(events: eventCount, firstBadPosition: firstBadPosition, problem: problem)
+  }
+
+  private mutating func fail(at position: Int64, _ sentence: String) {
+    firstBadPosition = position
+    problem = sentence
+  }
+}

@@ -1,0 +1,76 @@
+import EventLog
+
+/// The one error type of the PartnerSync library: a code that can be matched, and one sentence
+/// for people that says what is wrong and what to do.
+public struct PartnerSyncError: Error, Sendable, Hashable, CustomStringConvertible {
+  /// What kind of failure this is.
+  public enum Code: String, Sendable, Hashable {
+    /// An event is malformed or refused by the rules; nothing was appended.
+    case invalidEvent = "invalid-event"
+    /// Another writer changed a ticket after this batch was validated; nothing was appended.
+    case versionConflict = "version-conflict"
+    /// The log stayed locked by another writer past the wait; nothing was appended.
+    case busy
+    /// The log file does not exist.
+    case logNotFound = "log-not-found"
+    /// The file is not a PartnerSync log, or was written by a newer version.
+    case unusableLog = "unusable-log"
+    /// The log is read-only.
+    case readOnly = "read-only"
+    /// The ticket is not in the log (at that point).
+    case unknownTicket = "unknown-ticket"
+    /// The partner has no engagement on the ticket (at that point), or no such engagement exists.
+    case unknownPartner = "unknown-partner"
+    /// A position or time lies outside the log.
+    case outOfRange = "out-of-range"
+    /// The log contradicts itself (a stored event cannot be read or replayed).
+    case corruptLog = "corrupt-log"
+    /// A failure of the storage layer.
+    case storage
+  }
+
+  /// What kind of failure this is.
+  public var code: Code
+  /// One sentence: what is wrong and what to do.
+  public var message: String
+  /// For an invalid event in a file or batch: the 1-based line (or index) it came from.
+  public var line: Int?
+
+  /// Creates an error.
+  public init(_ code: Code, _ message: String, line: Int? = nil) {
+    self.code = code
+    self.message = message
+    self.line = line
+  }
+
+  /// The message, prefixed with the line when there is one.
+  public var description: String {
+    if let line { return "line \(line): \(message)" }
+    return message
+  }
+
+  /// Translates an error of the event log.
+  init(_ error: EventLogError) {
+    switch error {
+    case .versionConflict: self.init(.versionConflict, error.description)
+    case .busy: self.init(.busy, error.description)
+    case .fileNotFound: self.init(.logNotFound, error.description)
+    case .notAnEventLog, .newerSchema: self.init(.unusableLog, error.description)
+    case .readOnly: self.init(.readOnly, error.description)
+    case .sqlite: self.init(.storage, error.description)
+    }
+  }
+
+  /// Runs `body`, translating any error into a `PartnerSyncError`.
+  static func wrap<T>(_ body: () throws -> T) throws(PartnerSyncError) -> T {
+    do {
+      return try body()
+    } catch let error as PartnerSyncError {
+      throw error
+    } catch let error as EventLogError {
+      throw PartnerSyncError(error)
+    } catch {
+      throw PartnerSyncError(.storage, "\(error)")
+    }
+  }
+}

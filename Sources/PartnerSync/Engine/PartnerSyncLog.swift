@@ -1,0 +1,282 @@
+import EventLog
+
+/// A PartnerSync history: an event log of ticket events, with the projections the rules build
+/// from it.
+///
+/// Every write is validated by the same ``TicketProjection`` that later replays it, and appended
+/// in one transaction with the version each ticket had when it was validated, so that a
+/// concurrent writer can never slip a contradicting event in between.
+public final class PartnerSyncLog: @unchecked Sendable {
+  // Sendable: the store serialises its own access, and the rules are an immutable value.
+
+  /// The event log underneath.
+  public let store: any EventLogWriter
+  /// The rules the projections apply.
+  public let rules: RuleSet
+
+  /// Wraps an event log.
+  public init(store: any EventLogWriter, rules: RuleSet = .standard) {
+    self.store = store
+    self.rules = rules
+  }
+
+  /// Opens (or, with `create`, creates) the SQLite log at `path`.
+  public static func open(
+    path: String, create: Bool = false, readOnly: Bool = false, rules: RuleSet = .standard
+  ) throws(PartnerSyncError) -> PartnerSyncLog {
+    try PartnerSyncError.wrap {
+      var options = SQLiteEventLog.Options()
+      options.create = create
+      options.readOnly = readOnly
+      return PartnerSyncLog(store: try SQLiteEventLog(path: path, options: options), rules: rules)
+    }
+  }
+
+  /// A log that lives in memory only, for tests and experiments.
+  public static func inMemory(rules: RuleSet = .standard) throws(PartnerSyncError) -> PartnerSyncLog {
+    try PartnerSyncError.wrap { PartnerSyncLog(store: try SQLiteEventLog.inMemory(), rules: rules) }
+  }
+
+  /// The position of the last event, 0 when the log is empty.
+  public func lastPosition() throws(PartnerSyncError) -> Int64 {
+    try PartnerSyncError.wrap { try store.lastPosition() }
+  }
+
+  /// The ticket numbers in the log, sorted.
+  public func tickets() throws(PartnerSyncError) -> [String] {
+    try PartnerSyncError.wrap { try store.streams() }
+  }
+
+  // MARK: Reading events
+
+  /// Decodes a stored event.
+  func decode(_ stored: StoredEvent) throws(PartnerSyncError) -> RecordedEvent {
+    guard let type = EventType(rawValue: stored.type) else {
+      throw PartnerSyncError(
+        .corruptLog, "the event at position \(stored.position) has an unknown type '\(stored.type)'")
+    }
+    let payload: EventPayload
+    do {
+      guard case .object(let fields) = try JSONParser.parse(stored.data) else {
+        throw EventFormatError("its data is not a JSON object")
+      }
+      payload = try EventCodec.decodePayload(type, fields: fields)
+    } catch let error as EventFormatError {
+      throw PartnerSyncError(
+        .corruptLog, "the event at position \(stored.position) cannot be read: \(error.message)")
+    } catch let error as JSONParseError {
+      throw PartnerSyncError(
+        .corruptLog, "the event at position \(stored.position) cannot be read: \(error.message)")
+    } catch {
+      throw PartnerSyncError(.corruptLog, "the event at position \(stored.position) cannot be read")
+    }
+    let at = Timestamp(microseconds: stored.time)
+    return RecordedEvent(
+      position: stored.position, version: stored.version, at: at,
+      event: TicketEvent(ticket: stored.stream, by: stored.actor, at: at, payload))
+  }
+
+  /// Streams events in position order (one ticket's, or the whole log's), decoded.
+  public func forEachEvent(
+    ticket: String? = nil, _ body: (RecordedEvent) throws -> Void
+  ) throws(PartnerSyncError) {
+    try PartnerSyncError.wrap {
+      let visit: (StoredEvent) throws -> Bool = { stored in
+        try body(try self.decode(stored))
+        return true
+      }
+      if let ticket {
+        try store.forEachEvent(inStream: ticket, throughPosition: nil, visit)
+      } else {
+        try store.forEachEvent(from: 1, through: nil, visit)
+      }
+    }
+  }
+
+  /// The export of the log (or of one ticket's history) as JSON Lines, one line per call.
+  public func export(ticket: String? = nil, _ line: (String) throws -> Void) throws(PartnerSyncError) {
+    try forEachEvent(ticket: ticket) { try line(EventCodec.exportLine($0)) }
+  }
+
+  // MARK: Projections
+
+  /// The projection of `ticket` folded through the log up to `position` (the whole history when
+  /// `nil`), or `nil` when the ticket has no event up to there.
+  public func projection(
+    ticket: String, through position: Int64? = nil
+  ) throws(PartnerSyncError) -> TicketProjection? {
+    var projection = TicketProjection(ticket: ticket, rules: rules)
+    var found = false
+    try PartnerSyncError.wrap {
+      try store.forEachEvent(inStream: ticket, throughPosition: position) { stored in
+        try self.fold(&projection, stored)
+        found = true
+        return true
+      }
+    }
+    return found ? projection : nil
+  }
+
+  private func fold(_ projection: inout TicketProjection, _ stored: StoredEvent) throws(PartnerSyncError) {
+    let recorded = try decode(stored)
+    do {
+      try projection.apply(recorded)
+    } catch {
+      throw PartnerSyncError(
+        .corruptLog,
+        "the stored event at position \(stored.position) is refused by the rules on replay: \(error.reason)")
+    }
+  }
+
+  /// Where in the log a view or audit stands.
+  public enum Point: Sendable, Hashable {
+    /// After the whole log.
+    case latest
+    /// After the event at this position.
+    case position(Int64)
+    /// After the last of the ticket's events at or before this time.
+    case time(Timestamp)
+  }
+
+  /// Resolves a point to a position for `ticket`.
+  public func position(of point: Point, ticket: String) throws(PartnerSyncError) -> Int64 {
+    let last = try lastPosition()
+    switch point {
+    case .latest:
+      return last
+    case .position(let p):
+      guard p >= 1, p <= last else {
+        throw PartnerSyncError(
+          .outOfRange,
+          last == 0
+            ? "position \(p) is outside the log, which is empty"
+            : "position \(p) is outside the log (1…\(last))")
+      }
+      return p
+    case .time(let t):
+      return try PartnerSyncError.wrap {
+        if let earliest = try store.earliestTime(), t.microseconds < earliest {
+          throw PartnerSyncError(
+            .outOfRange,
+            "\(t.rfc3339) is before the log's first event (\(Timestamp(microseconds: earliest).rfc3339))")
+        }
+        guard let p = try store.lastPosition(inStream: ticket, atOrBefore: t.microseconds) else {
+          throw PartnerSyncError(.unknownTicket, "ticket \(ticket) has no event at or before \(t.rfc3339)")
+        }
+        return p
+      }
+    }
+  }
+
+  /// The ticket as `partner` sees it at `point`; a service partner's latest engagement unless
+  /// `engagement` names another.
+  public func view(
+    ticket: String, as partner: String, at point: Point = .latest, engagement: Int? = nil
+  ) throws(PartnerSyncError) -> TicketView {
+    let position = try self.position(of: point, ticket: ticket)
+    guard let projection = try projection(ticket: ticket, through: position) else {
+      throw PartnerSyncError(
+        .unknownTicket,
+        point == .latest
+          ? "ticket \(ticket) is not in the log"
+          : "ticket \(ticket) has no events up to position \(position)")
+    }
+    do {
+      var view = try projection.view(of: partner, engagement: engagement)
+      view.position = position
+      return view
+    } catch {
+      switch error {
+      case .noEngagement:
+        let known = projection.partners.joined(separator: ", ")
+        throw PartnerSyncError(
+          .unknownPartner,
+          "\(partner) has no engagement on ticket \(ticket)\(point == .latest ? "" : " at position \(position)") (its partners: \(known))"
+        )
+      case .noSuchEngagement(_, _, let n):
+        throw PartnerSyncError(
+          .unknownPartner, "ticket \(ticket) has no engagement \(n) with \(partner)")
+      }
+    }
+  }
+
+  /// Every sync decision of `ticket` (or of one entry) in order, as of `point`.
+  public func audit(
+    ticket: String, entry: String? = nil, at point: Point = .latest
+  ) throws(PartnerSyncError) -> [SyncDecision] {
+    let position = try self.position(of: point, ticket: ticket)
+    guard let projection = try projection(ticket: ticket, through: position) else {
+      throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
+    }
+    guard let entry else { return projection.decisions }
+    return projection.decisions.filter { $0.entry == entry }
+  }
+
+  /// The notification outbox (of one ticket, or of the whole log) after position `after`, in
+  /// position order: a delivery process keeps the last position it delivered as its checkpoint.
+  public func notifications(
+    ticket: String? = nil, after: Int64 = 0
+  ) throws(PartnerSyncError) -> [PartnerNotification] {
+    if let ticket {
+      guard let projection = try projection(ticket: ticket) else {
+        throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
+      }
+      return projection.notifications.filter { $0.position > after }
+    }
+    var all: [PartnerNotification] = []
+    try replay { projection in
+      all += projection.notifications.lazy.filter { $0.position > after }
+    }
+    // Stable: a ticket's notifications at one position keep their order.
+    return all.enumerated().sorted {
+      ($0.element.position, $0.offset) < ($1.element.position, $1.offset)
+    }.map(\.element)
+  }
+
+  /// What a replay found.
+  public struct ReplaySummary: Sendable, Hashable {
+    /// Events replayed.
+    public var events: Int64 = 0
+    /// Tickets rebuilt.
+    public var tickets: Int = 0
+    /// Sync decisions taken.
+    public var decisions: Int = 0
+    /// Notifications sent.
+    public var notifications: Int = 0
+  }
+
+  /// Rebuilds every ticket's projection from the log, one ticket at a time, handing each
+  /// finished projection to `body`; memory stays bounded by the largest ticket.
+  @discardableResult
+  public func replay(_ body: (TicketProjection) throws -> Void = { _ in }) throws(PartnerSyncError)
+    -> ReplaySummary
+  {
+    var summary = ReplaySummary()
+    var current: TicketProjection?
+    func finish() throws {
+      guard let done = current else { return }
+      summary.tickets += 1
+      summary.decisions += done.decisions.count
+      summary.notifications += done.notifications.count
+      try body(done)
+    }
+    try PartnerSyncError.wrap {
+      try store.forEachEventGroupedByStream { stored in
+        if current?.ticket != stored.stream {
+          try finish()
+          current = TicketProjection(ticket: stored.stream, rules: self.rules)
+        }
+        try self.fold(&current!, stored)
+        summary.events += 1
+        return true
+      }
+      try finish()
+    }
+    return summary
+  }
+
+  /// Checks the log's integrity: the hash chain, gap-free positions and versions.
+  public func verify() throws(PartnerSyncError) -> VerifyReport {
+    try PartnerSyncError.wrap { try store.verify() }
+  }
+}

@@ -1,0 +1,169 @@
+/// The kinds of entry a partner can add to its version of a ticket.
+public enum EntryKind: String, Sendable, Hashable, CaseIterable {
+  /// A time entry (`hours` required).
+  case time
+  /// A note.
+  case note
+  /// An attachment (`attachmentType` and `name` required).
+  case attachment
+  /// A charge (`amount` required).
+  case charge
+
+  /// The fields an entry of this kind may carry, in the order they are shown.
+  public var fields: [EntryField] {
+    switch self {
+    case .time: [.hours, .title, .text]
+    case .note: [.title, .text, .visibility]
+    case .attachment: [.attachmentType, .name, .uri, .visibility]
+    case .charge: [.amount, .billable, .title]
+    }
+  }
+
+  /// The fields an event must give when it adds an entry of this kind.
+  public var requiredFields: [EntryField] {
+    switch self {
+    case .time: [.hours]
+    case .note: []
+    case .attachment: [.attachmentType, .name]
+    case .charge: [.amount]
+    }
+  }
+
+  /// The fields an edit may change on an entry of this kind.
+  public var editableFields: [EntryField] { fields.filter { $0 != .attachmentType } }
+}
+
+/// A field of an entry, named as in the event format.
+public enum EntryField: String, Sendable, Hashable, CaseIterable {
+  /// Hours worked, a number greater than zero.
+  case hours
+  /// A short title.
+  case title
+  /// The body text.
+  case text
+  /// `public` or `internal`.
+  case visibility
+  /// `file`, `url`, `file-link` or `folder-link`.
+  case attachmentType
+  /// The attachment's name.
+  case name
+  /// Where the attachment lives.
+  case uri
+  /// The charge's amount.
+  case amount
+  /// Whether the charge is billed to the customer.
+  case billable
+}
+
+/// Who may see an entry inside a partner's own system.
+public enum Visibility: String, Sendable, Hashable {
+  /// Shared with every user of the partner's system, customers included.
+  case `public`
+  /// Internal users only; such an entry never leaves its partner.
+  case `internal`
+  /// A service partner's item as the lead sees it: internal users only, never on invoices or portals.
+  case internalUsersOnly = "internal-users-only"
+}
+
+/// The types of attachment.
+public enum AttachmentType: String, Sendable, Hashable {
+  /// An uploaded file; the only type that is copied to the other partner.
+  case file
+  /// A web address.
+  case url
+  /// A link to a file elsewhere.
+  case fileLink = "file-link"
+  /// A link to a folder elsewhere.
+  case folderLink = "folder-link"
+}
+
+/// The content of an entry: its kind and the fields that apply to it.
+///
+/// Used for an entry's state, and, with `kind` absent, for the changes an edit makes.
+public struct EntryContent: Sendable, Hashable {
+  /// The kind; `nil` only in the changes of an edit.
+  public var kind: EntryKind?
+  /// Hours worked (time entries; kept on a time entry converted to a note, and on the completion bundle).
+  public var hours: Double?
+  /// A short title.
+  public var title: String?
+  /// The body text.
+  public var text: String?
+  /// Visibility of notes and attachments.
+  public var visibility: Visibility?
+  /// The attachment's type.
+  public var attachmentType: AttachmentType?
+  /// The attachment's name.
+  public var name: String?
+  /// The attachment's address.
+  public var uri: String?
+  /// The charge's amount.
+  public var amount: Double?
+  /// Whether the charge is billable.
+  public var billable: Bool?
+
+  /// Creates content; every field defaults to absent.
+  public init(
+    kind: EntryKind? = nil, hours: Double? = nil, title: String? = nil, text: String? = nil,
+    visibility: Visibility? = nil, attachmentType: AttachmentType? = nil, name: String? = nil,
+    uri: String? = nil, amount: Double? = nil, billable: Bool? = nil
+  ) {
+    self.kind = kind
+    self.hours = hours
+    self.title = title
+    self.text = text
+    self.visibility = visibility
+    self.attachmentType = attachmentType
+    self.name = name
+    self.uri = uri
+    self.amount = amount
+    self.billable = billable
+  }
+
+  /// The fields that are present, in the canonical order of ``EntryField``.
+  public var presentFields: [EntryField] {
+    EntryField.allCases.filter { has($0) }
+  }
+
+  /// Whether `field` is present.
+  public func has(_ field: EntryField) -> Bool {
+    switch field {
+    case .hours: hours != nil
+    case .title: title != nil
+    case .text: text != nil
+    case .visibility: visibility != nil
+    case .attachmentType: attachmentType != nil
+    case .name: name != nil
+    case .uri: uri != nil
+    case .amount: amount != nil
+    case .billable: billable != nil
+    }
+  }
+
+  /// This content with every field present in `changes` replaced.
+  public func applying(_ changes: EntryContent) -> EntryContent {
+    var result = self
+    if let v = changes.hours { result.hours = v }
+    if let v = changes.title { result.title = v }
+    if let v = changes.text { result.text = v }
+    if let v = changes.visibility { result.visibility = v }
+    if let v = changes.attachmentType { result.attachmentType = v }
+    if let v = changes.name { result.name = v }
+    if let v = changes.uri { result.uri = v }
+    if let v = changes.amount { result.amount = v }
+    if let v = changes.billable { result.billable = v }
+    return result
+  }
+
+  /// The content as it is kept when an entry is added: defaults filled in
+  /// (`visibility` `public` for notes and attachments, `billable` `true` for charges).
+  func withDefaults() -> EntryContent {
+    var result = self
+    switch kind {
+    case .note, .attachment: if result.visibility == nil { result.visibility = .public }
+    case .charge: if result.billable == nil { result.billable = true }
+    case .time, nil: break
+    }
+    return result
+  }
+}

@@ -1,0 +1,107 @@
+/// The status of one engagement (one attempt to outsource a ticket to one service partner).
+public enum OutsourceStatus: String, Sendable, Hashable, CaseIterable {
+  /// Sent; the partner has not answered. No partner version exists yet.
+  case assigned
+  /// Refused by the partner (final).
+  case declined
+  /// Withdrawn by the lead before an answer (final).
+  case cancelled
+  /// Accepted; sync is active.
+  case accepted
+  /// The partner works the ticket; sync is active.
+  case inProgress = "in-progress"
+  /// The partner declared the work complete; sync is suspended.
+  case waitingApproval = "waiting-approval"
+  /// Over; sync has ended for good.
+  case complete
+
+  /// Whether the engagement still blocks a new one.
+  public var isOpen: Bool {
+    switch self {
+    case .assigned, .accepted, .inProgress, .waitingApproval: true
+    case .declined, .cancelled, .complete: false
+    }
+  }
+
+  /// Whether the partner was ever accepted (`accepted` or later), and so holds a version.
+  public var hasVersion: Bool {
+    switch self {
+    case .accepted, .inProgress, .waitingApproval, .complete: true
+    case .assigned, .declined, .cancelled: false
+    }
+  }
+}
+
+/// Whose version of the ticket: the lead's, or the service partner's of one engagement.
+enum Side: Hashable, Sendable {
+  case lead
+  case engagement(Int)
+}
+
+/// An entry as it exists in one version.
+struct VersionEntry: Sendable, Hashable {
+  var id: String
+  /// Order of appearance in the version.
+  var seq: Int
+  var owner: String
+  var isCopy: Bool
+  var severed: Bool
+  var content: EntryContent
+  var convertedFrom: EntryKind?
+  var system: Bool
+  /// For a copy in the lead's version: the engagement whose partner version it came from.
+  var sourceEngagement: Int?
+}
+
+/// One version of the ticket: its entries keyed by id, with their order of appearance.
+struct TicketVersion: Sendable {
+  var entries: [String: VersionEntry] = [:]
+  var nextSeq = 0
+
+  mutating func append(_ entry: VersionEntry) {
+    var entry = entry
+    entry.seq = nextSeq
+    nextSeq += 1
+    entries[entry.id] = entry
+  }
+
+  /// The entries in order of appearance.
+  var ordered: [VersionEntry] { entries.values.sorted { $0.seq < $1.seq } }
+}
+
+/// A change held while an engagement waits for approval.
+struct HeldChange: Sendable, Hashable {
+  var position: Int64
+  var entry: String
+  var kind: EntryKind
+  var by: String
+  var to: String
+}
+
+/// One engagement's state.
+struct EngagementState: Sendable {
+  var number: Int
+  var partner: String
+  var resource: String?
+  var rate: Double?
+  var status: OutsourceStatus = .assigned
+  /// The partner's version, from acceptance on.
+  var version: TicketVersion?
+  /// Changes held while waiting for approval, in the order they were held.
+  var held: [HeldChange] = []
+  /// Entries the partner held when it requested completion: it may not change them while waiting.
+  var frozen: Set<String> = []
+  /// Entries whose link (between the owner's entry and its copy) is severed in this engagement.
+  var severed: Set<String> = []
+  /// The partner's time entries that have reached the lead (notified once).
+  var timeNotified: Set<String> = []
+}
+
+/// An entry as its owner keeps it: the state that copies follow.
+struct EntryRecord: Sendable {
+  var id: String
+  var owner: String
+  var home: Side
+  var content: EntryContent
+  var deleted = false
+}

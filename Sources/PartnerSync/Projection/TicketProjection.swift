@@ -1,0 +1,231 @@
+/// Why the rules refuse an event: a transition from the wrong status, a partner acting where it
+/// holds no version, an unknown entry…
+public struct RefusedEvent: Error, Sendable, Hashable {
+  /// One sentence: what is refused and why.
+  public var reason: String
+
+  init(_ reason: String) { self.reason = reason }
+}
+
+/// Everything the history of one ticket implies: both partners' versions, every sync decision
+/// and every notification, built by folding the ticket's events in order through a ``RuleSet``.
+///
+/// The projection is a pure function of its events: no clock, no I/O. ``apply(_:)`` first checks
+/// the event against the rules and throws ``RefusedEvent`` without changing anything when it is
+/// refused, so that the same code validates new events and replays old ones.
+public struct TicketProjection: Sendable {
+  /// The ticket.
+  public let ticket: String
+  /// The rules applied.
+  public let rules: RuleSet
+  /// The lead partner: the actor of the first event.
+  public internal(set) var lead: String?
+  /// Every decision so far, in order.
+  public internal(set) var decisions: [SyncDecision] = []
+  /// Every notification so far, in order.
+  public internal(set) var notifications: [PartnerNotification] = []
+  /// The position of the last event applied (0 before any).
+  public internal(set) var position: Int64 = 0
+  /// How many events were applied: the ticket's version.
+  public internal(set) var version: Int64 = 0
+
+  var engagements: [EngagementState] = []
+  var leadVersion = TicketVersion()
+  var records: [String: EntryRecord] = [:]
+  /// The lead's own entries in the order they were created (for copying at acceptance).
+  var leadEntryOrder: [String] = []
+
+  /// Creates the empty projection of `ticket`.
+  public init(ticket: String, rules: RuleSet = .standard) {
+    self.ticket = ticket
+    self.rules = rules
+  }
+
+  /// The ticket's current (latest) engagement number, or `nil` when it was never outsourced.
+  public var currentEngagement: Int? { engagements.last?.number }
+
+  /// Checks `event` against the rules and, if they allow it, folds it into the projection.
+  ///
+  /// - Throws: ``RefusedEvent`` when the rules refuse the event; the projection is then unchanged.
+  public mutating func apply(_ recorded: RecordedEvent) throws(RefusedEvent) {
+    let event = recorded.event
+    guard event.ticket == ticket else {
+      throw RefusedEvent("event of ticket \(event.ticket) applied to ticket \(ticket)")
+    }
+    let plan = try check(event)
+    position = recorded.position
+    version += 1
+    perform(plan, event: event, at: recorded.position)
+  }
+
+  /// Whether the rules would accept `event` now, and if not, why.
+  public func validate(_ event: TicketEvent) throws(RefusedEvent) {
+    _ = try check(event)
+  }
+}
+
+// MARK: - Checking
+
+/// What an accepted event will do, worked out before anything changes.
+enum Plan {
+  case outsource(Outsourcing, lead: String)
+  case status(EventType, engagement: Int)
+  case entry(side: Side, change: EntryChange)
+}
+
+/// An entry change and the entry it concerns.
+enum EntryChange {
+  case add(id: String, content: EntryContent)
+  case edit(id: String, changes: EntryContent)
+  case delete(id: String)
+
+  var id: String {
+    switch self {
+    case .add(let id, _), .edit(let id, _), .delete(let id): id
+    }
+  }
+}
+
+extension TicketProjection {
+  func check(_ event: TicketEvent) throws(RefusedEvent) -> Plan {
+    let by = event.by
+    guard let lead else {
+      switch event.payload {
+      case .outsourced(let o):
+        if o.partner == by {
+          throw RefusedEvent("\(by) cannot outsource ticket \(ticket) to itself")
+        }
+        return .outsource(o, lead: by)
+      case .entryAdded(let id, let content):
+        return .entry(side: .lead, change: .add(id: id, content: content))
+      default:
+        throw RefusedEvent(
+          "ticket \(ticket) has no history yet: its first event must be outsourced or entry-added, not \(event.type.rawValue)"
+        )
+      }
+    }
+    switch event.payload {
+    case .outsourced(let o):
+      try requireLead(by, lead: lead, for: event.type)
+      if o.partner == lead {
+        throw RefusedEvent("\(lead) cannot outsource ticket \(ticket) to itself")
+      }
+      if let current = engagements.last, current.status.isOpen {
+        throw RefusedEvent(
+          "ticket \(ticket) already has an open engagement (\(current.number), with \(current.partner), \(current.status.rawValue)); it must be declined, cancelled or complete first"
+        )
+      }
+      return .outsource(o, lead: lead)
+    case .cancelled, .completionRejected, .completionApproved, .completed:
+      try requireLead(by, lead: lead, for: event.type)
+      let current = try currentEngagementState(for: event.type)
+      try requireStatus(current, for: event.type)
+      return .status(event.type, engagement: current.number)
+    case .declined, .accepted, .completionRequested:
+      let current = try currentEngagementState(for: event.type)
+      guard by == current.partner else {
+        throw RefusedEvent(
+          "only \(current.partner), the service partner of engagement \(current.number), may send \(event.type.rawValue) on ticket \(ticket), not \(by)"
+        )
+      }
+      try requireStatus(current, for: event.type)
+      return .status(event.type, engagement: current.number)
+    case .entryAdded(let id, let content):
+      let side = try side(of: by, lead: lead)
+      if records[id] != nil {
+        throw RefusedEvent(
+          "entry id '\(id)' is already used on ticket \(ticket) (ids are unique for ever, even after deletion)")
+      }
+      return .entry(side: side, change: .add(id: id, content: content))
+    case .entryEdited(let id, let changes):
+      let side = try side(of: by, lead: lead)
+      let seen = try visibleEntry(id, side: side, by: by, action: "edit")
+      let kind = seen.content.kind ?? .note
+      for field in changes.presentFields where !kind.editableFields.contains(field) {
+        throw RefusedEvent(
+          "\(by) cannot set '\(field.rawValue)' on entry '\(id)': in \(by)'s version it is a \(kind.rawValue) (editable: "
+            + kind.editableFields.map(\.rawValue).joined(separator: ", ") + ")")
+      }
+      return .entry(side: side, change: .edit(id: id, changes: changes))
+    case .entryDeleted(let id):
+      let side = try side(of: by, lead: lead)
+      _ = try visibleEntry(id, side: side, by: by, action: "delete")
+      return .entry(side: side, change: .delete(id: id))
+    }
+  }
+
+  private func requireLead(_ by: String, lead: String, for type: EventType) throws(RefusedEvent) {
+    guard by == lead else {
+      throw RefusedEvent("only \(lead), the lead of ticket \(ticket), may send \(type.rawValue), not \(by)")
+    }
+  }
+
+  private func currentEngagementState(for type: EventType) throws(RefusedEvent) -> EngagementState {
+    guard let current = engagements.last else {
+      throw RefusedEvent("\(type.rawValue) refused: ticket \(ticket) has never been outsourced")
+    }
+    return current
+  }
+
+  private func requireStatus(_ current: EngagementState, for type: EventType) throws(RefusedEvent) {
+    let allowed = Self.allowedFrom(type)
+    guard allowed.contains(current.status) else {
+      throw RefusedEvent(
+        "\(type.rawValue) refused: engagement \(current.number) of ticket \(ticket) is \(current.status.rawValue), and \(type.rawValue) is allowed only from "
+          + allowed.map(\.rawValue).joined(separator: " or "))
+    }
+  }
+
+  /// The statuses each status event may leave (the transition table of the domain).
+  static func allowedFrom(_ type: EventType) -> [OutsourceStatus] {
+    switch type {
+    case .cancelled, .declined, .accepted: [.assigned]
+    case .completionRequested: [.accepted, .inProgress]
+    case .completionRejected, .completionApproved: [.waitingApproval]
+    case .completed: [.accepted, .inProgress, .waitingApproval]
+    case .outsourced, .entryAdded, .entryEdited, .entryDeleted: []
+    }
+  }
+
+  /// The version `by` acts on: the lead's, or the one of its latest engagement.
+  private func side(of by: String, lead: String) throws(RefusedEvent) -> Side {
+    if by == lead { return .lead }
+    guard let latest = engagements.last(where: { $0.partner == by }) else {
+      throw RefusedEvent("\(by) is not a partner on ticket \(ticket) and holds no version of it")
+    }
+    guard latest.status.hasVersion else {
+      throw RefusedEvent(
+        "\(by) holds no version of ticket \(ticket): its engagement \(latest.number) is \(latest.status.rawValue)")
+    }
+    return .engagement(latest.number)
+  }
+
+  private func visibleEntry(
+    _ id: String, side: Side, by: String, action: String
+  ) throws(RefusedEvent) -> VersionEntry {
+    guard let entry = version(side).entries[id] else {
+      if records[id] == nil {
+        throw RefusedEvent("\(by) cannot \(action) entry '\(id)': ticket \(ticket) has no such entry")
+      }
+      throw RefusedEvent(
+        "\(by) cannot \(action) entry '\(id)': it is not in \(by)'s version of ticket \(ticket) (deleted, or never copied there)"
+      )
+    }
+    if case .engagement(let n) = side {
+      let engagement = engagements[n - 1]
+      if engagement.status == .waitingApproval, engagement.frozen.contains(id) {
+        throw RefusedEvent(
+          "\(by) cannot \(action) entry '\(id)' while engagement \(n) of ticket \(ticket) waits for approval: only entries added since the request may change"
+        )
+      }
+    }
+    return entry
+  }
+
+  func version(_ side: Side) -> TicketVersion {
+    switch side {
+    case .lead: leadVersion
+    case .engagement(let n): engagements[n - 1].version ?? TicketVersion()
+    }
+  }
+}

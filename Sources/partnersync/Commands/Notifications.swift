@@ -1,0 +1,47 @@
+import ArgumentParser
+import PartnerSync
+
+struct Notifications: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "The notification outbox (of one ticket, or of the whole log).",
+    discussion: """
+      Notifications are derived from the history like the views. A delivery process keeps the
+      last position it delivered and asks for what came after it with --after.
+
+      Examples:
+        partnersync notifications T-1001
+        partnersync notifications --after 120 --format json
+      """)
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var output: FormatOptions
+
+  @Argument(help: "The ticket number (all tickets when absent).")
+  var ticket: String?
+
+  @Option(help: ArgumentHelp("Only notifications after this log position.", valueName: "position"))
+  var after: Int64 = 0
+
+  func run() throws {
+    let log = try global.openLog()
+    let notifications = try report { try log.notifications(ticket: ticket, after: after) }
+    var out = Output()
+    switch output.format {
+    case .json:
+      out.line(JSONValue.object([("notifications", .array(notifications.map(\.json)))]).jsonText)
+    case .text:
+      if notifications.isEmpty {
+        out.line("No notifications.")
+      } else {
+        var table = Table("POS", "TICKET", "PARTNER", "TO", "RULE", "ENTRY", "TEXT")
+        table.maximumCellWidth = 120
+        for n in notifications {
+          table.add(
+            String(n.position), n.ticket, n.partner, n.to, n.rule.rawValue, n.entry ?? "", n.text)
+        }
+        table.lines.forEach { out.line($0) }
+      }
+    }
+    out.flush()
+  }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import PartnerSync
+
+struct Verify: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Check the log's integrity: hash chain, gap-free positions, per-ticket versions.",
+    discussion: """
+      Recomputes each event's SHA-256 link from its predecessor's and its own stored bytes. Any
+      changed byte, deleted row or reordered rows breaks the chain: verify then exits 1 and names
+      the first bad position.
+
+      Example:
+        partnersync verify
+      """)
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var output: FormatOptions
+
+  func run() throws {
+    let log = try global.openLog()
+    let result = try report { try log.verify() }
+    switch output.format {
+    case .json:
+      var members: [(key: String, value: JSONValue)] = [
+        ("ok", .bool(result.isHealthy)), ("events", .number(Double(result.events))),
+      ]
+      if let bad = result.firstBadPosition {
+        members.append(("firstBadPosition", .number(Double(bad))))
+        members.append(("problem", .string(result.problem ?? "")))
+      }
+      printJSON(.object(members))
+    case .text:
+      var out = Output()
+      if let bad = result.firstBadPosition {
+        out.line("DAMAGED at position \(bad): \(result.problem ?? "the hash chain is broken").")
+      } else {
+        out.line("OK: \(result.events) events, hash chain and positions intact.")
+      }
+      out.flush()
+    }
+    if result.firstBadPosition != nil {
+      printError("error: the log \(global.path) is damaged from position \(result.firstBadPosition!); restore it from a backup or an export.")
+      throw ExitCode(Exit.damaged)
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import PartnerSync
+
+struct View: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Show the ticket as one partner sees it, now or as of a position or time.",
+    discussion: """
+      --at takes a log position (1…last) or an RFC 3339 time (the view after the ticket's last
+      event at or before it). A service partner sees its latest engagement's version unless
+      --engagement names another.
+
+      Examples:
+        partnersync view T-1001 --as bolt
+        partnersync view T-1001 --as acme --at 12
+        partnersync view T-1001 --as acme --at 2026-03-02T12:00:00Z --format json
+      """)
+
+  @OptionGroup var global: GlobalOptions
+  @OptionGroup var output: FormatOptions
+
+  @Argument(help: "The ticket number.")
+  var ticket: String
+
+  @Option(name: .customLong("as"), help: ArgumentHelp("The partner whose version to show.", valueName: "partner"))
+  var partner: String
+
+  @Option(help: ArgumentHelp("A log position or an RFC 3339 time.", valueName: "position-or-time"))
+  var at: String?
+
+  @Option(help: ArgumentHelp("A service partner's engagement number.", valueName: "n"))
+  var engagement: Int?
+
+  func validate() throws {
+    if let at { _ = try parsePoint(at) }
+  }
+
+  func run() throws {
+    let log = try global.openLog()
+    let point = try at.map(parsePoint) ?? .latest
+    let view = try report { try log.view(ticket: ticket, as: partner, at: point, engagement: engagement) }
+    var out = Output()
+    switch output.format {
+    case .json: out.line(view.json.jsonText)
+    case .text: ViewText.lines(view).forEach { out.line($0) }
+    }
+    out.flush()
+  }
+}
+
+/// Reads `--at`: digits are a position, anything else must be an RFC 3339 time.
+func parsePoint(_ text: String) throws -> PartnerSyncLog.Point {
+  if !text.isEmpty, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber) {
+    guard let position = Int64(text) else {
+      throw ValidationError("--at \(text) is not a position of the log")
+    }
+    return .position(position)
+  }
+  switch Timestamp.parse(text) {
+  case .success(let time): return .time(time)
+  case .failure(let error):
+    throw ValidationError(
+      "--at '\(text)' is neither a log position nor an RFC 3339 time (\(error.message)); try --at 12 or --at 2026-03-02T09:00:00Z"
+    )
+  }
+}
+
+/// The text form of a view.
+enum ViewText {
+  static func lines(_ view: TicketView) -> [String] {
+    var lines: [String] = []
+    let engagement = view.engagement.map { "engagement \($0), " } ?? ""
+    lines.append(
+      "Ticket \(view.ticket) as \(view.partner) (\(view.role.rawValue)): \(engagement)status \(view.status?.rawValue ?? "none"), as of position \(view.position)"
+    )
+    if view.entries.isEmpty {
+      lines.append("  (no entries)")
+      return lines
+    }
+    var table = Table("ENTRY", "KIND", "OWNER", "ORIGIN", "VISIBILITY", "DETAILS")
+    for entry in view.entries {
+      var origin = entry.isCopy ? "copy" : "own"
+      if entry.severed { origin += " (severed)" }
+      if entry.system { origin += " (system)" }
+      var kind = entry.content.kind?.rawValue ?? ""
+      if let from = entry.convertedFrom { kind += " (from \(from.rawValue))" }
+      table.add(
+        entry.id, kind, entry.owner, origin, entry.content.visibility?.rawValue ?? "-",
+        details(entry.content))
+    }
+    lines += table.lines.map { "  " + $0 }
+    return lines
+  }
+
+  static func details(_ c: EntryContent) -> String {
+    var parts: [String] = []
+    if let v = c.hours { parts.append("\(formatNumber(v)) h") }
+    if let v = c.amount { parts.append("amount \(formatNumber(v))") }
+    if let v = c.billable { parts.append(v ? "billable" : "non-billable") }
+    if let v = c.attachmentType { parts.append(v.rawValue) }
+    if let v = c.name { parts.append(v) }
+    if let v = c.uri { parts.append(v) }
+    if let v = c.title { parts.append("\"\(v)\"") }
+    if let v = c.text { parts.append(v) }
+    return parts.joined(separator: " · ")
+  }
+}

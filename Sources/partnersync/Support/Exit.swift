@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import PartnerSync
+
+/// The documented exit codes (sysexits.h).
+enum Exit {
+  static let damaged: Int32 = 1
+  static let usage: Int32 = 64
+  static let dataError: Int32 = 65
+  static let noInput: Int32 = 66
+  static let software: Int32 = 70
+  static let tempFail: Int32 = 75
+
+  /// The exit code for a library error.
+  static func code(for error: PartnerSyncError) -> Int32 {
+    switch error.code {
+    case .invalidEvent: dataError
+    case .versionConflict, .busy: tempFail
+    case .logNotFound, .unusableLog, .readOnly, .unknownTicket, .unknownPartner: noInput
+    case .outOfRange: usage
+    case .corruptLog, .storage: software
+    }
+  }
+}
+
+/// Writes one line to standard error.
+func printError(_ message: String) {
+  FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Runs `body`; a library error becomes one line on standard error and its exit code.
+func report<T>(_ body: () throws -> T) throws -> T {
+  do {
+    return try body()
+  } catch let error as PartnerSyncError {
+    try fail(error)
+  }
+}
+
+/// Prints a library error as one line on standard error and exits with its code.
+func fail(_ error: PartnerSyncError) throws -> Never {
+  printError("error: \(error.description)\(hint(for: error))")
+  throw ExitCode(Exit.code(for: error))
+}
+
+private func hint(for error: PartnerSyncError) -> String {
+  switch error.code {
+  case .logNotFound: " (create one with `partnersync import FILE`, or point --db at an existing log)"
+  case .busy, .versionConflict: " Nothing was appended; run the command again."
+  case .corruptLog: " Run `partnersync verify` to check the log."
+  default: ""
+  }
+}
+
+/// Buffered writing to standard output.
+struct Output {
+  private var buffer: [UInt8] = []
+
+  init() { buffer.reserveCapacity(1 << 16) }
+
+  mutating func line(_ text: String) {
+    buffer.append(contentsOf: text.utf8)
+    buffer.append(0x0A)
+    if buffer.count >= 1 << 16 { flush() }
+  }
+
+  mutating func flush() {
+    guard !buffer.isEmpty else { return }
+    buffer.withUnsafeBufferPointer { p in
+      var offset = 0
+      while offset < p.count {
+        let written = write(1, p.baseAddress! + offset, p.count - offset)
+        if written < 0 {
+          if errno == EINTR { continue }
+          break  // a closed pipe (`| head`): nothing more can be written
+        }
+        offset += written
+      }
+    }
+    buffer.removeAll(keepingCapacity: true)
+  }
+}
+
+/// Prints a JSON document on one line.
+func printJSON(_ value: JSONValue) {
+  var out = Output()
+  out.line(value.jsonText)
+  out.flush()
+}

@@ -1,0 +1,4 @@
+/// The version printed by `partnersync --version`.
+enum PartnerSyncVersion {
+  static let current = "0.1.0"
+}
