@@ -61,8 +61,16 @@ public struct SyncDecision: Sendable, Hashable {
     let item = "\(by)'s \(kind.rawValue) \(entry)"
     switch rule {
     case .ownChangeSyncs:
-      return "\(item) changed while sync was active, so \(to)'s copy was brought up to date"
-        + transformClause + "."
+      switch event {
+      case .entryAdded:
+        return "\(item) was added while sync was active, so it was copied to \(to)'s version"
+          + transformClause + "."
+      case .entryDeleted:
+        return "\(item) was deleted while sync was active, so \(to)'s copy was removed too."
+      default:
+        return "\(item) was edited while sync was active, so \(to)'s copy was brought up to date"
+          + transformClause + "."
+      }
     case .copiedAtAcceptance:
       return "\(item) existed when \(to) accepted engagement \(engagement), so it was copied to \(to)'s version"
         + transformClause + "."
