@@ -38,14 +38,19 @@ func report<T>(_ body: () throws -> T) throws -> T {
 }
 
 /// Prints a library error as one line on standard error and exits with its code.
-func fail(_ error: PartnerSyncError) throws -> Never {
-  printError("error: \(error.description)\(hint(for: error))")
+func fail(_ error: PartnerSyncError, path: String? = nil) throws -> Never {
+  if error.code == .logNotFound, let path {
+    printError(
+      "error: there is no log at \(path); import events first (partnersync --db \(path) import FILE), run partnersync demo, or point --db or PARTNERSYNC_DB at an existing log."
+    )
+  } else {
+    printError("error: \(error.description)\(hint(for: error))")
+  }
   throw ExitCode(Exit.code(for: error))
 }
 
 private func hint(for error: PartnerSyncError) -> String {
   switch error.code {
-  case .logNotFound: " (create one with `partnersync import FILE`, or point --db at an existing log)"
   case .busy, .versionConflict: " Nothing was appended; run the command again."
   case .corruptLog: " Run `partnersync verify` to check the log."
   default: ""

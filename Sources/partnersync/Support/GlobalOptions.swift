@@ -19,7 +19,11 @@ struct GlobalOptions: ParsableArguments {
 
   /// Opens the existing log (exit 66 when it does not exist).
   func openLog(readOnly: Bool = true) throws -> PartnerSyncLog {
-    try report { try PartnerSyncLog.open(path: path, create: false, readOnly: readOnly) }
+    do {
+      return try PartnerSyncLog.open(path: path, create: false, readOnly: readOnly)
+    } catch {
+      try fail(error, path: path)
+    }
   }
 }
 
