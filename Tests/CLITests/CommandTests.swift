@@ -59,7 +59,10 @@ import Testing
 
       let outbox = try CLI.json(["notifications", "T-1"], db: db)
       let notes = try #require(outbox["notifications"] as? [[String: Any]])
-      #expect(notes.contains { $0["rule"] as? String == "subcontractor-time-notifies-resource" && $0["to"] as? String == "dana" })
+      #expect(
+        notes.contains {
+          $0["rule"] as? String == "subcontractor-time-notifies-resource" && $0["to"] as? String == "dana"
+        })
 
       let log = try CLI.json(["log"], db: db)
       #expect((log["events"] as? [Any])?.count == 4)

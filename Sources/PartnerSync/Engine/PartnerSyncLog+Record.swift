@@ -103,7 +103,7 @@ extension PartnerSyncLog {
       attempt += 1
       do {
         return try appendOnce(events, now: now)
-      } catch where error.code == .versionConflict && attempt < Self.conflictRetries {
+      } catch  where error.code == .versionConflict && attempt < Self.conflictRetries {
         continue
       }
     }

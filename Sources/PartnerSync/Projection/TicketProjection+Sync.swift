@@ -300,7 +300,8 @@ extension TicketProjection {
       PartnerNotification(
         position: decision.position, ticket: ticket, rule: .syncedChangeNotifiesPartner,
         partner: decision.to, to: "ticket", entry: decision.entry,
-        text: "\(decision.by) changed \(decision.kind.rawValue) \(decision.entry) on ticket \(ticket); \(decision.to)'s version is up to date."
+        text:
+          "\(decision.by) changed \(decision.kind.rawValue) \(decision.entry) on ticket \(ticket); \(decision.to)'s version is up to date."
       ))
     if firstTimeCopy {
       let resource = engagements[decision.engagement - 1].resource ?? "assigned-resource"

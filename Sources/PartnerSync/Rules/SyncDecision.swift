@@ -82,22 +82,27 @@ public struct SyncDecision: Sendable, Hashable {
     case .leadChargesStayLocal:
       return "\(item) is a charge of the lead, and the lead's charges are never copied to a service partner."
     case .foreignEditSevers:
-      return "\(by) edited \(to)'s \(kind.rawValue) \(entry): only \(by)'s version changed and its link to \(to) is now severed."
+      return
+        "\(by) edited \(to)'s \(kind.rawValue) \(entry): only \(by)'s version changed and its link to \(to) is now severed."
     case .foreignDeleteSevers:
-      return "\(by) deleted \(to)'s \(kind.rawValue) \(entry): it left \(by)'s version only and its link to \(to) is now severed."
+      return
+        "\(by) deleted \(to)'s \(kind.rawValue) \(entry): it left \(by)'s version only and its link to \(to) is now severed."
     case .severedLink:
       return "The link between \(item) and \(to)'s copy was severed earlier, so this change stays with \(by)."
     case .suspendedWaitingApproval:
       return "Engagement \(engagement) was waiting for approval of completion, so this change to \(item) was held."
     case .releasedOnRejection:
-      return "The lead rejected the completion, so the change to \(item) held at position \(heldAt ?? 0) was applied to \(to)'s version"
+      return
+        "The lead rejected the completion, so the change to \(item) held at position \(heldAt ?? 0) was applied to \(to)'s version"
         + transformClause + "."
     case .droppedAtCompletion:
-      return "Engagement \(engagement) completed while the change to \(item) held at position \(heldAt ?? 0) was waiting, so \(to) will never see it."
+      return
+        "Engagement \(engagement) completed while the change to \(item) held at position \(heldAt ?? 0) was waiting, so \(to) will never see it."
     case .syncEnded:
       return "Engagement \(engagement) is over (complete or superseded), so this change to \(item) stays local."
     case .timeBundledAtCompletion:
-      return "At the completion of engagement \(engagement), \(by)'s time entries in \(to)'s version were bundled into the non-billable charge \(entry)."
+      return
+        "At the completion of engagement \(engagement), \(by)'s time entries in \(to)'s version were bundled into the non-billable charge \(entry)."
     case .leadTimeAsNote, .partnerItemsInternalUsersOnly, .outsourcingNotifiesPrimaryContact,
       .syncedChangeNotifiesPartner, .subcontractorTimeNotifiesResource:
       return rule.summary

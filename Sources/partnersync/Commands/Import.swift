@@ -24,11 +24,17 @@ struct Import: ParsableCommand {
 
   func run() throws {
     let bytes = try readInput()
-    let log = try report { try PartnerSyncLog.open(path: global.path, create: true) }
+    let path = global.path
+    let existed = FileManager.default.fileExists(atPath: path)
+    let log = try report { try PartnerSyncLog.open(path: path, create: true) }
     let result: RecordResult
     do {
       result = try log.importJSONLines(bytes, now: Timestamp.now())
     } catch {
+      if !existed {
+        // A failed first import leaves no trace: not even an empty log.
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+      }
       if error.code == .invalidEvent, let line = error.line {
         printError(
           "error: \(displayName):\(line): \(error.message) — nothing was imported; fix line \(line) and import the file again."
@@ -63,7 +69,8 @@ struct Import: ParsableCommand {
     }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
-      printError("error: \(file) does not exist; give the path of a JSON Lines file of events, or - for standard input.")
+      printError(
+        "error: \(file) does not exist; give the path of a JSON Lines file of events, or - for standard input.")
       throw ExitCode(Exit.noInput)
     }
     guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: file) else {

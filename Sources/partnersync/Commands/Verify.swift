@@ -39,7 +39,9 @@ struct Verify: ParsableCommand {
       out.flush()
     }
     if result.firstBadPosition != nil {
-      printError("error: the log \(global.path) is damaged from position \(result.firstBadPosition!); restore it from a backup or an export.")
+      printError(
+        "error: the log \(global.path) is damaged from position \(result.firstBadPosition!); restore it from a backup or an export."
+      )
       throw ExitCode(Exit.damaged)
     }
   }

@@ -206,3 +206,21 @@ extension PartnerNotification {
   /// `position rule partner/to entry`.
   var brief: String { "\(position) \(rule.rawValue) \(partner)/\(to)" + (entry.map { " \($0)" } ?? "") }
 }
+
+extension EventBuilder {
+  /// Adds an entry of `kind` labelled `label` (its `name` for an attachment, else its `title`).
+  func labelled(_ id: String, by actor: String, _ kind: EntryKind, _ label: String) -> TicketEvent {
+    kind == .attachment
+      ? added(id, by: actor, kind, name: label) : added(id, by: actor, kind, title: label)
+  }
+
+  /// Changes the label of an entry of `kind` (its `name` for an attachment, else its `title`).
+  func relabelled(_ id: String, by actor: String, _ kind: EntryKind, _ label: String) -> TicketEvent {
+    kind == .attachment ? edited(id, by: actor, name: label) : edited(id, by: actor, title: label)
+  }
+}
+
+extension ViewEntry {
+  /// An attachment's `name`, any other entry's `title`.
+  var label: String? { content.kind == .attachment ? content.name : content.title }
+}
