@@ -44,16 +44,20 @@ extension PartnerSyncLog {
   /// `now`. The first bad line fails the whole document and nothing is appended.
   /// - Throws: ``PartnerSyncError`` with code `invalidEvent` and the line number.
   @discardableResult
-  public func importJSONLines(_ bytes: [UInt8], now: Timestamp) throws(PartnerSyncError) -> RecordResult {
-    let events = try Self.parseJSONLines(bytes)
+  public func importJSONLines(
+    _ bytes: [UInt8], now: Timestamp, progress: ProgressHandler? = nil
+  ) throws(PartnerSyncError) -> RecordResult {
+    let events = try Self.parseJSONLines(bytes, progress: progress)
     guard !events.isEmpty else {
       throw PartnerSyncError(.invalidEvent, "the input holds no events (it is empty or blank)")
     }
-    return try append(events, now: now)
+    return try append(events, now: now, progress: progress)
   }
 
   /// Parses a JSON Lines document into events, each with its line number.
-  static func parseJSONLines(_ bytes: [UInt8]) throws(PartnerSyncError) -> [(event: TicketEvent, line: Int)] {
+  static func parseJSONLines(
+    _ bytes: [UInt8], progress: ProgressHandler? = nil
+  ) throws(PartnerSyncError) -> [(event: TicketEvent, line: Int)] {
     var events: [(event: TicketEvent, line: Int)] = []
     var failure: PartnerSyncError?
     bytes.withUnsafeBufferPointer { buffer in
@@ -61,6 +65,9 @@ extension PartnerSyncLog {
       var line = 0
       while start < buffer.count {
         line += 1
+        if let progress, line & 0xFFF == 0 {
+          progress(ProgressReport(phase: .reading, done: Int64(start), total: Int64(buffer.count)))
+        }
         var end = start
         while end < buffer.count, buffer[end] != 0x0A { end += 1 }
         var stop = end
@@ -96,13 +103,13 @@ extension PartnerSyncLog {
   }
 
   func append(
-    _ events: [(event: TicketEvent, line: Int)], now: Timestamp
+    _ events: [(event: TicketEvent, line: Int)], now: Timestamp, progress: ProgressHandler? = nil
   ) throws(PartnerSyncError) -> RecordResult {
     var attempt = 0
     while true {
       attempt += 1
       do {
-        return try appendOnce(events, now: now)
+        return try appendOnce(events, now: now, progress: progress)
       } catch  where error.code == .versionConflict && attempt < Self.conflictRetries {
         continue
       }
@@ -110,14 +117,18 @@ extension PartnerSyncLog {
   }
 
   private func appendOnce(
-    _ events: [(event: TicketEvent, line: Int)], now: Timestamp
+    _ events: [(event: TicketEvent, line: Int)], now: Timestamp, progress: ProgressHandler?
   ) throws(PartnerSyncError) -> RecordResult {
     var projections: [String: TicketProjection] = [:]
     var expected: [String: Int64] = [:]
     let base = try lastPosition()
     var records: [EventRecord] = []
     records.reserveCapacity(events.count)
+    let total = Int64(events.count)
     for (index, (event, line)) in events.enumerated() {
+      if let progress, index & 0xFFF == 0 {
+        progress(ProgressReport(phase: .validating, done: Int64(index), total: total))
+      }
       let ticket = event.ticket
       if projections[ticket] == nil {
         let existing = try projection(ticket: ticket) ?? TicketProjection(ticket: ticket, rules: rules)
@@ -140,6 +151,7 @@ extension PartnerSyncLog {
           stream: ticket, type: event.type.rawValue, actor: event.by, time: at.microseconds,
           data: EventCodec.data(of: event.payload)))
     }
+    progress?(ProgressReport(phase: .writing, done: 0, total: total))
     let appended = try PartnerSyncError.wrap {
       try store.append(records, expectedVersions: expected)
     }

@@ -224,7 +224,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
       return projection.notifications.filter { $0.position > after }
     }
     var all: [PartnerNotification] = []
-    try replay { projection in
+    try replay(progress: nil) { projection in
       all += projection.notifications.lazy.filter { $0.position > after }
     }
     // Stable: a ticket's notifications at one position keep their order.
@@ -248,10 +248,11 @@ public final class PartnerSyncLog: @unchecked Sendable {
   /// Rebuilds every ticket's projection from the log, one ticket at a time, handing each
   /// finished projection to `body`; memory stays bounded by the largest ticket.
   @discardableResult
-  public func replay(_ body: (TicketProjection) throws -> Void = { _ in }) throws(PartnerSyncError)
-    -> ReplaySummary
-  {
+  public func replay(
+    progress: ProgressHandler? = nil, _ body: (TicketProjection) throws -> Void = { _ in }
+  ) throws(PartnerSyncError) -> ReplaySummary {
     var summary = ReplaySummary()
+    let total = progress == nil ? 0 : try lastPosition()
     var current: TicketProjection?
     func finish() throws {
       guard let done = current else { return }
@@ -268,6 +269,9 @@ public final class PartnerSyncLog: @unchecked Sendable {
         }
         try self.fold(&current!, stored)
         summary.events += 1
+        if let progress, summary.events & 0xFFF == 0 {
+          progress(ProgressReport(phase: .replaying, done: summary.events, total: total))
+        }
         return true
       }
       try finish()

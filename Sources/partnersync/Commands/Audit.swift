@@ -11,10 +11,20 @@ struct Audit: ParsableCommand {
       Examples:
         partnersync audit T-1001
         partnersync audit T-1001 --entry n2 --format json
+        partnersync audit T-1001 --format mermaid > T-1001.mmd
       """)
 
   @OptionGroup var global: GlobalOptions
-  @OptionGroup var output: FormatOptions
+
+  /// The audit's own formats: the shared two, and a diagram.
+  enum Format: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+    case mermaid
+  }
+
+  @Option(help: "Output format: text (a readable table), json, or mermaid (a sequence diagram).")
+  var format: Format = .text
 
   @Argument(help: "The ticket number.")
   var ticket: String
@@ -26,12 +36,21 @@ struct Audit: ParsableCommand {
     let log = try global.openLog()
     let decisions = try report { try log.audit(ticket: ticket, entry: entry) }
     var out = Output()
-    switch output.format {
+    switch format {
+    case .mermaid:
+      let projection = try report { try log.projection(ticket: ticket) }
+      let partners = projection?.partners ?? []
+      out.line(
+        AuditDiagram.mermaid(
+          ticket: ticket, lead: projection?.lead, partners: Array(partners.dropFirst()), decisions: decisions),
+        terminator: false)
     case .json:
       out.line(
         JSONValue.object([("ticket", .string(ticket)), ("decisions", .array(decisions.map(\.json)))]).jsonText)
     case .text:
-      AuditText.lines(ticket: ticket, entry: entry, decisions: decisions).forEach { out.line($0) }
+      for line in AuditText.lines(ticket: ticket, entry: entry, decisions: decisions, colors: Terminal.colorsOnStdout) {
+        out.line(line)
+      }
     }
     out.flush()
   }
@@ -39,11 +58,17 @@ struct Audit: ParsableCommand {
 
 /// The text form of an audit.
 enum AuditText {
-  static func lines(ticket: String, entry: String?, decisions: [SyncDecision]) -> [String] {
+  static func lines(ticket: String, entry: String?, decisions: [SyncDecision], colors: Bool = false) -> [String] {
     let subject = entry.map { "entry \($0) of ticket \(ticket)" } ?? "ticket \(ticket)"
     guard !decisions.isEmpty else { return ["No sync decisions for \(subject)."] }
     var table = Table("POS", "EVENT", "ENTRY", "BY→TO", "OUTCOME", "RULE", "BECAUSE")
     table.maximumCellWidth = 200
+    if colors {
+      table.style = { column, raw, padded in
+        guard column == 4, let outcome = SyncOutcome(rawValue: raw) else { return padded }
+        return Terminal.paint(padded, Terminal.color(for: outcome), enabled: true)
+      }
+    }
     for d in decisions {
       var rule = d.rule.rawValue
       if !d.transforms.isEmpty { rule += " +" + d.transforms.map(\.rawValue).joined(separator: " +") }

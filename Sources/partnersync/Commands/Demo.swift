@@ -24,11 +24,11 @@ struct Demo: ParsableCommand {
     let existing = try report { try log.projection(ticket: ticket) }
     if existing == nil {
       let result = try report { try log.importJSONLines(Array(DemoHistory.jsonLines.utf8), now: Timestamp.now()) }
-      printError(
-        "Wrote the sample history of \(ticket) to \(global.path): \(result.count) events at positions \(result.firstPosition)–\(result.lastPosition)."
-      )
+      printNote(
+        "Wrote the sample history of \(ticket) to \(global.path): \(result.count) events at positions \(result.firstPosition)–\(result.lastPosition).",
+        quiet: global.quiet)
     } else {
-      printError("\(global.path) already holds the sample history of \(ticket); showing it.")
+      printNote("\(global.path) already holds the sample history of \(ticket); showing it.", quiet: global.quiet)
     }
     let lead = try report { try log.view(ticket: ticket, as: "acme") }
     let service = try report { try log.view(ticket: ticket, as: "bolt") }
@@ -46,7 +46,9 @@ struct Demo: ParsableCommand {
       out.line("")
       ViewText.lines(service).forEach { out.line($0) }
       out.line("")
-      AuditText.lines(ticket: ticket, entry: nil, decisions: decisions).forEach { out.line($0) }
+      for line in AuditText.lines(ticket: ticket, entry: nil, decisions: decisions, colors: Terminal.colorsOnStdout) {
+        out.line(line)
+      }
       out.line("")
       out.line("Next: partnersync audit \(ticket) --entry n1   (why acme's later edit never reached bolt)")
       out.line("      partnersync view \(ticket) --as bolt --at 12   (bolt's version while acme decided)")

@@ -29,7 +29,9 @@ struct Import: ParsableCommand {
     let log = try report { try PartnerSyncLog.open(path: path, create: true) }
     let result: RecordResult
     do {
-      result = try log.importJSONLines(bytes, now: Timestamp.now())
+      let bar = ProgressBar(quiet: global.quiet)
+      defer { bar.finish() }
+      result = try log.importJSONLines(bytes, now: Timestamp.now(), progress: bar.handler)
     } catch {
       if !existed {
         // A failed first import leaves no trace: not even an empty log.
@@ -53,6 +55,7 @@ struct Import: ParsableCommand {
           ("decisions", .number(Double(result.decisions.count))),
         ]))
     case .text:
+      guard !global.quiet else { return }
       var out = Output()
       out.line(
         "Imported \(result.count) event\(result.count == 1 ? "" : "s") from \(displayName) into \(global.path): positions \(result.firstPosition)–\(result.lastPosition), \(result.decisions.count) sync decision\(result.decisions.count == 1 ? "" : "s")."

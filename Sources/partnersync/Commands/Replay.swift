@@ -20,7 +20,9 @@ struct Replay: ParsableCommand {
     let log = try global.openLog()
     let clock = ContinuousClock()
     let start = clock.now
-    let summary = try report { try log.replay() }
+    let bar = ProgressBar(quiet: global.quiet)
+    let summary = try report { try log.replay(progress: bar.handler) }
+    bar.finish()
     let elapsed = clock.now - start
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let rate = seconds > 0 ? Double(summary.events) / seconds : 0

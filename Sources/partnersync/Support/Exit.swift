@@ -25,6 +25,16 @@ enum Exit {
 
 /// Writes one line to standard error.
 func printError(_ message: String) {
+  var text = message
+  if text.hasPrefix("error:") {
+    text = Terminal.paint("error:", .red, enabled: Terminal.colorsOnStderr) + text.dropFirst("error:".count)
+  }
+  FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Writes an informational line to standard error, unless `--quiet`.
+func printNote(_ message: String, quiet: Bool) {
+  guard !quiet else { return }
   FileHandle.standardError.write(Data((message + "\n").utf8))
 }
 
@@ -63,9 +73,9 @@ struct Output {
 
   init() { buffer.reserveCapacity(1 << 16) }
 
-  mutating func line(_ text: String) {
+  mutating func line(_ text: String, terminator: Bool = true) {
     buffer.append(contentsOf: text.utf8)
-    buffer.append(0x0A)
+    if terminator { buffer.append(0x0A) }
     if buffer.count >= 1 << 16 { flush() }
   }
 

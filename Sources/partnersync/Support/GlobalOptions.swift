@@ -10,6 +10,9 @@ struct GlobalOptions: ParsableArguments {
       "The SQLite log (default: $PARTNERSYNC_DB, else partnersync.sqlite).", valueName: "path"))
   var db: String?
 
+  @Flag(name: [.customShort("q"), .long], help: "Print only data and errors: no summaries, no progress.")
+  var quiet = false
+
   /// The log's path after defaults.
   var path: String {
     if let db { return db }

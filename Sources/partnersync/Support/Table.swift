@@ -5,6 +5,8 @@ struct Table {
   var headers: [String]
   var rows: [[String]] = []
   var maximumCellWidth = 48
+  /// Decorates a cell after padding (colours), given its column and raw text.
+  var style: ((Int, String, String) -> String)?
 
   init(_ headers: String...) { self.headers = headers }
 
@@ -22,11 +24,14 @@ struct Table {
       var line = ""
       for (i, cell) in cells.enumerated() {
         if i > 0 { line += "  " }
-        line += i == cells.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+        let padded = i == cells.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+        line += style.map { $0(i, cell, padded) } ?? padded
       }
+      while line.hasSuffix(" ") { line.removeLast() }
       return line
     }
-    return [render(headers)] + clipped.map(render)
+    let header = render(headers)
+    return [header] + clipped.map(render)
   }
 
   private func clip(_ text: String) -> String {

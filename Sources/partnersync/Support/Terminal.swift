@@ -1,0 +1,85 @@
+import Foundation
+import PartnerSync
+
+/// What the terminal allows: colours only on a terminal and never with `NO_COLOR`; progress only
+/// when standard error is a terminal.
+enum Terminal {
+  static let stdoutIsTTY = isatty(1) == 1
+  static let stderrIsTTY = isatty(2) == 1
+  static let noColor: Bool = {
+    let value = ProcessInfo.processInfo.environment["NO_COLOR"]
+    return value != nil && value != ""
+  }()
+
+  /// Colours for standard output.
+  static var colorsOnStdout: Bool { stdoutIsTTY && !noColor }
+  /// Colours for standard error.
+  static var colorsOnStderr: Bool { stderrIsTTY && !noColor }
+
+  enum Color: String {
+    case red = "31"
+    case green = "32"
+    case yellow = "33"
+    case cyan = "36"
+    case dim = "2"
+    case bold = "1"
+  }
+
+  static func paint(_ text: String, _ color: Color, enabled: Bool) -> String {
+    enabled ? "\u{1B}[\(color.rawValue)m\(text)\u{1B}[0m" : text
+  }
+
+  /// The colour of an outcome in tables.
+  static func color(for outcome: SyncOutcome) -> Color {
+    switch outcome {
+    case .synced, .released: .green
+    case .notSynced: .yellow
+    case .held: .cyan
+    case .dropped: .red
+    }
+  }
+}
+
+/// A progress bar on standard error, shown only on a terminal, only for operations that take more
+/// than a moment, and never with `--quiet`.
+final class ProgressBar {
+  private let enabled: Bool
+  private let start = ContinuousClock.now
+  private var lastDraw: ContinuousClock.Instant?
+  private var drawn = false
+
+  init(quiet: Bool) { enabled = !quiet && Terminal.stderrIsTTY }
+
+  /// The handler to give to the library.
+  var handler: ProgressHandler? {
+    guard enabled else { return nil }
+    return { [self] progress in self.update(progress) }
+  }
+
+  func update(_ progress: ProgressReport) {
+    let now = ContinuousClock.now
+    guard now - start > .milliseconds(800) else { return }
+    if let lastDraw, now - lastDraw < .milliseconds(100) { return }
+    lastDraw = now
+    drawn = true
+    let width = 30
+    var line = "\r\u{1B}[K"
+    if let total = progress.total, total > 0 {
+      let fraction = min(1, Double(progress.done) / Double(total))
+      let filled = Int(fraction * Double(width))
+      line += "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
+      line += String(format: "%3d%% ", Int(fraction * 100))
+      let unit = progress.phase == .reading ? "bytes" : "events"
+      line += "\(progress.phase.rawValue) \(progress.done)/\(total) \(unit)"
+    } else {
+      line += "\(progress.phase.rawValue)…"
+    }
+    FileHandle.standardError.write(Data(line.utf8))
+  }
+
+  /// Clears the bar.
+  func finish() {
+    guard drawn else { return }
+    FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+  }
+}
