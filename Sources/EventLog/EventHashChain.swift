@@ -137,6 +137,10 @@ public struct EventHashChain: Sendable {
   private mutating func appendString(_ value: String) {
     let utf8 = value.utf8
     appendInteger(Int64(utf8.count))
-    buffer.append(contentsOf: utf8)
+    // Native strings are contiguous UTF-8: copy them in one go.
+    let copied: Void? = utf8.withContiguousStorageIfAvailable { buffer.append(contentsOf: $0) }
+    if copied == nil {
+      buffer.append(contentsOf: utf8)
+    }
   }
 }

@@ -17,7 +17,12 @@ struct StreamKey: Hashable, Comparable, Sendable {
     let left = lhs.name.utf8
     let right = rhs.name.utf8
     guard left.count == right.count else { return false }
-    return left.elementsEqual(right)
+    let equal = left.withContiguousStorageIfAvailable { leftBytes in
+      right.withContiguousStorageIfAvailable { rightBytes in
+        leftBytes.elementsEqual(rightBytes)
+      }
+    }
+    return (equal ?? nil) ?? left.elementsEqual(right)
   }
 
   static func < (lhs: StreamKey, rhs: StreamKey) -> Bool {

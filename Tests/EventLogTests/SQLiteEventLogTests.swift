@@ -18,9 +18,8 @@ struct SQLiteEventLogTests {
         try raw.integer(
           """
           SELECT count(*) FROM sqlite_master WHERE name IN
-            ('events', 'events_stream_time', 'events_refuse_update',
-             'events_refuse_delete', 'events_readable')
-          """) == 5)
+            ('events', 'events_refuse_update', 'events_refuse_delete', 'events_readable')
+          """) == 4)
       #expect(try raw.text("SELECT time FROM events_readable") == "2023-11-14T22:13:20.000Z")
       #expect(try raw.text("SELECT length(hash) FROM events_readable") == "64")
     }

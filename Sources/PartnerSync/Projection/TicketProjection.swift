@@ -97,6 +97,7 @@ extension TicketProjection {
         }
         return .outsource(o, lead: by)
       case .entryAdded(let id, let content):
+        try checkNewEntry(id, content)
         return .entry(side: .lead, change: .add(id: id, content: content))
       default:
         throw RefusedEvent(
@@ -120,6 +121,9 @@ extension TicketProjection {
       try requireLead(by, lead: lead, for: event.type)
       let current = try currentEngagementState(for: event.type)
       try requireStatus(current, for: event.type)
+      if case .completionRejected(let reason) = event.payload, reason.allSatisfy(\.isWhitespace) {
+        throw RefusedEvent("completion-rejected refused: the lead must give a reason that is not blank")
+      }
       return .status(event.type, engagement: current.number)
     case .declined, .accepted, .completionRequested:
       let current = try currentEngagementState(for: event.type)
@@ -136,6 +140,7 @@ extension TicketProjection {
         throw RefusedEvent(
           "entry id '\(id)' is already used on ticket \(ticket) (ids are unique for ever, even after deletion)")
       }
+      try checkNewEntry(id, content)
       return .entry(side: side, change: .add(id: id, content: content))
     case .entryEdited(let id, let changes):
       let side = try side(of: by, lead: lead)
@@ -146,11 +151,51 @@ extension TicketProjection {
           "\(by) cannot set '\(field.rawValue)' on entry '\(id)': in \(by)'s version it is a \(kind.rawValue) (editable: "
             + kind.editableFields.map(\.rawValue).joined(separator: ", ") + ")")
       }
+      if changes.kind != nil || changes.presentFields.isEmpty {
+        throw RefusedEvent("\(by)'s edit of entry '\(id)' must change at least one field, and never the kind")
+      }
+      try checkValues(changes, entry: id)
       return .entry(side: side, change: .edit(id: id, changes: changes))
     case .entryDeleted(let id):
       let side = try side(of: by, lead: lead)
       _ = try visibleEntry(id, side: side, by: by, action: "delete")
       return .entry(side: side, change: .delete(id: id))
+    }
+  }
+
+  /// A new entry: its id not reserved, and exactly the fields of its kind (DOMAIN.md's table).
+  private func checkNewEntry(_ id: String, _ content: EntryContent) throws(RefusedEvent) {
+    if Identifier.bundleNumber(id) != nil {
+      throw RefusedEvent("entry id '\(id)' is reserved for completion bundles (bundle-<n>)")
+    }
+    guard let kind = content.kind else {
+      throw RefusedEvent("entry '\(id)' needs a kind (time, note, attachment or charge)")
+    }
+    for field in content.presentFields where !kind.fields.contains(field) {
+      throw RefusedEvent(
+        "field '\(field.rawValue)' does not belong to a \(kind.rawValue) entry (its fields: "
+          + kind.fields.map(\.rawValue).joined(separator: ", ") + ")")
+    }
+    for field in kind.requiredFields where !content.has(field) {
+      throw RefusedEvent("a \(kind.rawValue) entry needs '\(field.rawValue)'")
+    }
+    try checkValues(content, entry: id)
+  }
+
+  /// The values of an entry's fields: hours greater than 0, a name not blank, and a visibility
+  /// that a partner may set (`public` or `internal`).
+  private func checkValues(_ content: EntryContent, entry id: String) throws(RefusedEvent) {
+    if let hours = content.hours, !(hours > 0 && hours.isFinite) {
+      throw RefusedEvent("entry '\(id)': 'hours' must be greater than 0")
+    }
+    if let amount = content.amount, !amount.isFinite {
+      throw RefusedEvent("entry '\(id)': 'amount' must be a finite number")
+    }
+    if let name = content.name, name.allSatisfy(\.isWhitespace) {
+      throw RefusedEvent("entry '\(id)': 'name' must not be blank")
+    }
+    if content.visibility == .internalUsersOnly {
+      throw RefusedEvent("entry '\(id)': 'visibility' must be public or internal")
     }
   }
 

@@ -58,7 +58,7 @@ struct BundleTests {
     #expect(t.audit("bundle-1") == [])
     #expect(t.audit(at: 11) == ["11 t3 bolt>acme dropped dropped-at-completion heldAt:10"])
     #expect(try t.ids("acme") == ["n1", "t9"])
-    #expect(try t.ids("bolt") == ["n1", "t1", "t3"])
+    #expect(try t.ids("bolt") == ["n1", "t1", "t9", "t3"])
   }
 
   @Test("time-bundled-at-completion: after the dropped changes, at the same position")
@@ -98,7 +98,7 @@ struct BundleTests {
       ev.outsourced("bolt", rate: 80), ev.accepted(), ev.added("t1", by: "bolt", .time, hours: 1),
       ev.completed(),
     ])
-    try t.run(ev.edited("bundle-1", by: "acme", amount: 70, billable: true, title: "Bolt's work"))
+    try t.run(ev.edited("bundle-1", by: "acme", title: "Bolt's work", amount: 70, billable: true))
     #expect(t.audit(at: 5) == ["5 bundle-1 acme>bolt not-synced sync-ended"])
     let bundle = try #require(try t.entry("bundle-1", of: "acme"))
     #expect(bundle.content.amount == 70 && bundle.content.billable == true && bundle.system)

@@ -28,8 +28,7 @@ struct FilterRuleTests {
   }
 
   @Test(
-    "internal-never-syncs: a shared entry made internal is withdrawn; made public again it is "
-      + "re-created at the end",
+    "internal-never-syncs: made internal, a copy is withdrawn; public again, re-created at the end",
     arguments: ["acme", "bolt"])
   func madeInternalThenPublic(owner: String) throws {
     let other = owner == "acme" ? "bolt" : "acme"
@@ -109,9 +108,9 @@ struct FilterRuleTests {
   func leadChargesStayLocal() throws {
     var t = try Ticket([ev.outsourced("bolt"), ev.accepted()])
     try t.run(
-      ev.added("c1", by: "acme", .charge, amount: 40, title: "Parts"),
+      ev.added("c1", by: "acme", .charge, title: "Parts", amount: 40),
       ev.edited("c1", by: "acme", amount: 45),
-      ev.added("c2", by: "bolt", .charge, amount: 120, title: "Travel"))
+      ev.added("c2", by: "bolt", .charge, title: "Travel", amount: 120))
     #expect(try t.ids("bolt") == ["c2"])
     #expect(try t.ids("acme") == ["c1", "c2"])
     let copy = try #require(try t.entry("c2", of: "acme"))

@@ -72,7 +72,7 @@ struct SyncRuleTests {
 
   @Test("copied-at-acceptance: the lead's existing entries, in creation order, latest state, filtered")
   func copiedAtAcceptance() throws {
-    var t = try Ticket([
+    let t = try Ticket([
       ev.added("n1", by: "acme", .note, text: "before outsourcing"),
       ev.outsourced("bolt"),
       ev.added("t1", by: "acme", .time, hours: 1.5, text: "diag"),
@@ -103,7 +103,7 @@ struct SyncRuleTests {
 
   @Test("copied-at-acceptance: a later engagement receives the lead's entries afresh")
   func copiedAtAcceptanceAgain() throws {
-    var t = try Ticket([
+    let t = try Ticket([
       ev.outsourced("bolt"), ev.added("n1", by: "acme", .note, text: "room B"), ev.declined(),
       ev.outsourced("crane"), ev.accepted(by: "crane"),
     ])

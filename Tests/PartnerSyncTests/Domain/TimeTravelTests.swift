@@ -48,10 +48,15 @@ struct TimeTravelTests {
   }
 
   /// A view, or the code of the error that refused it.
+  enum Outcome: Equatable {
+    case success(TicketView)
+    case failure(PartnerSyncError.Code)
+  }
+
   static func outcome(
     _ log: PartnerSyncLog, _ ticket: String, _ partner: String, _ point: PartnerSyncLog.Point,
     engagement: Int? = nil
-  ) -> Result<TicketView, PartnerSyncError.Code> {
+  ) -> Outcome {
     do {
       return .success(try log.view(ticket: ticket, as: partner, at: point, engagement: engagement))
     } catch {
@@ -93,7 +98,7 @@ struct TimeTravelTests {
         let last = Self.history.indices.last {
           Self.history[$0].ticket == "T-1" && Int64($0 + 1) <= p
         }
-        let expected: Result<TicketView, PartnerSyncError.Code> =
+        let expected: Outcome =
           last.map { Self.outcome(whole, "T-1", partner, .position(Int64($0 + 1))) }
           ?? .failure(.unknownTicket)
         #expect(Self.outcome(whole, "T-1", partner, .time(exact)) == expected, "\(partner) @\(p)")

@@ -148,8 +148,8 @@ struct ValidationTests {
       EntryContent(kind: .note, visibility: .internalUsersOnly),
       EntryContent(text: "no kind"),
     ]
-    for content in bad {
-      t.refuse(ev.event("bolt", .entryAdded(entry: "x1", content: content)))
+    for (index, content) in bad.enumerated() {
+      t.refuse(ev.event("bolt", .entryAdded(entry: "x\(index)", content: content)))
     }
     t.refuse(ev.event("bolt", .entryEdited(entry: "n1", changes: EntryContent())))
     t.refuse(ev.edited("n1", by: "bolt", visibility: .internalUsersOnly))
