@@ -93,8 +93,7 @@ extension EventLogReader {
   ///
   /// This loads the stream into memory; use
   /// ``forEachEvent(inStream:throughPosition:_:)`` for long streams.
-  public func events(inStream stream: String, throughPosition: Int64? = nil) throws -> [StoredEvent]
-  {
+  public func events(inStream stream: String, throughPosition: Int64? = nil) throws -> [StoredEvent] {
     var events: [StoredEvent] = []
     try forEachEvent(inStream: stream, throughPosition: throughPosition) { event in
       events.append(event)

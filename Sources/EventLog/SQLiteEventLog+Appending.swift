@@ -37,9 +37,40 @@ extension SQLiteEventLog {
       }
       return try write { connection in
         try Self.checkExpectations(expectedVersions, on: connection)
-        return try Self.insert(events, expectedVersions: expectedVersions, on: connection)
+        return try Self.withLargeCache(on: connection, if: events.count >= Self.largeBatch) {
+          try Self.insert(events, expectedVersions: expectedVersions, on: connection)
+        }
       }
     }
+  }
+
+  /// From this many events on, an append raises SQLite's page cache.
+  private static let largeBatch = 10_000
+
+  /// The page cache size, in KiB, used while appending a large batch.
+  ///
+  /// Rows of many streams interleaved scatter the inserts over the whole
+  /// `(stream, version)` index; with SQLite's default 2 MiB cache most of
+  /// them then miss the cache, which made a 1,000,000-event import about 40%
+  /// slower. The cache only grows as pages are touched and is shrunk back
+  /// after the batch.
+  private static let largeBatchCacheKiB = 65_536
+
+  /// Runs `body` with a larger page cache when `condition` holds, restoring
+  /// the connection's cache size afterwards.
+  private static func withLargeCache<Result>(
+    on connection: SQLiteConnection,
+    if condition: Bool,
+    _ body: () throws -> Result
+  ) throws -> Result {
+    guard condition else { return try body() }
+    let previous = try connection.integer("PRAGMA cache_size", purpose: "read the cache size")
+    try connection.execute(
+      "PRAGMA cache_size = -\(largeBatchCacheKiB)", purpose: "raise the cache size for a large batch")
+    defer {
+      try? connection.execute("PRAGMA cache_size = \(previous)", purpose: "restore the cache size")
+    }
+    return try body()
   }
 
   /// Throws a version conflict for the first stream (in byte order) whose

@@ -110,6 +110,34 @@ struct BundleTests {
     t.refuse(ev.added("bundle-1", by: "acme", .note))
   }
 
+  @Test("time-bundled-at-completion: time released on rejection counts; time held then dropped does not")
+  func releasedTimeCounts() throws {
+    var t = try Ticket([
+      ev.outsourced("bolt", rate: 100), ev.accepted(), ev.requested(),
+      ev.added("t1", by: "bolt", .time, hours: 1), ev.rejected(), ev.requested(),
+      ev.added("t2", by: "bolt", .time, hours: 2),
+    ])
+    try t.run(ev.approved())
+    #expect(
+      t.audit(at: 8) == [
+        "8 t2 bolt>acme dropped dropped-at-completion heldAt:7",
+        "8 bundle-1 bolt>acme synced time-bundled-at-completion",
+      ])
+    let bundle = try #require(try t.entry("bundle-1", of: "acme"))
+    #expect(bundle.content.hours == 1 && bundle.content.amount == 100)
+  }
+
+  @Test("time-bundled-at-completion: the bundle stays local when the same partner is engaged again")
+  func bundleNotCopiedToSamePartner() throws {
+    let t = try Ticket([
+      ev.outsourced("bolt"), ev.accepted(), ev.added("t1", by: "bolt", .time, hours: 1),
+      ev.completed(), ev.outsourced("bolt"), ev.accepted(),
+    ])
+    #expect(t.audit(at: 6) == ["6 bundle-1 acme>bolt not-synced lead-charges-stay-local"])
+    #expect(try t.ids("bolt") == [])
+    #expect(try t.ids("bolt", engagement: 1) == ["t1"])
+  }
+
   @Test("time-bundled-at-completion: switched off in a rule-set variant")
   func bundleSwitchedOff() throws {
     var rules = RuleSet()

@@ -104,6 +104,20 @@ struct FilterRuleTests {
     #expect(t.audit("a1") == ["3 a1 acme>bolt not-synced internal-never-syncs"])
   }
 
+  @Test("links-never-sync and lead-charges-stay-local can be switched off in a rule-set variant")
+  func filterVariants() throws {
+    var rules = RuleSet()
+    rules.linksNeverSync = false
+    rules.leadChargesStayLocal = false
+    let t = try Ticket(
+      [
+        ev.outsourced("bolt"), ev.accepted(), ev.added("a1", by: "acme", .attachment, type: .url),
+        ev.added("c1", by: "acme", .charge, amount: 5),
+      ], rules: rules)
+    #expect(try t.ids("bolt") == ["a1", "c1"])
+    #expect(t.audit("c1") == ["4 c1 acme>bolt synced own-change-syncs"])
+  }
+
   @Test("lead-charges-stay-local: the lead's charges stay; the partner's charges reach the lead")
   func leadChargesStayLocal() throws {
     var t = try Ticket([ev.outsourced("bolt"), ev.accepted()])

@@ -83,6 +83,16 @@ struct NotificationTests {
       ])
   }
 
+  @Test("order at acceptance: the status notification; copied-at-acceptance sends none")
+  func orderAtAcceptance() throws {
+    let t = try Ticket([
+      ev.added("n1", by: "acme", .note), ev.added("t1", by: "acme", .time, hours: 1),
+      ev.outsourced("bolt"), ev.accepted(),
+    ])
+    #expect(t.audit(at: 4).count == 2)
+    #expect(Self.notes(t, at: 4) == ["4 \(Self.primary) acme/primary-contact"])
+  }
+
   @Test("order at one position: approval notifies both partners and nothing for dropped changes")
   func orderAtApproval() throws {
     var t = try Ticket([

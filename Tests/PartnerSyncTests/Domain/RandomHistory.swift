@@ -37,9 +37,9 @@ struct RandomHistory {
   var leaks: [String] = []
   var serial = 0
 
-  init(seed: UInt64, length: Int) throws {
+  init(seed: UInt64, length: Int, rules: RuleSet = .standard) throws {
     rng = SplitMix64(state: seed)
-    ticket = try Ticket()
+    ticket = try Ticket(rules: rules)
     var attempts = 0
     while ticket.recorded.count < length, attempts < length * 50 {
       attempts += 1
@@ -63,15 +63,15 @@ struct RandomHistory {
   // MARK: Checks
 
   /// Property (a): a copy carries only owner states that were shareable, and is never internal
-  /// unless its own partner made it so (a severed copy).
+  /// unless its own partner made it so (a foreign edit, which wrote an `f` token).
   mutating func checkCopies(_ snapshot: Snapshot) {
     for view in snapshot.views {
       for entry in view.entries where entry.isCopy {
-        let values = [entry.content.text, entry.content.name, entry.content.title]
-        for case let value? in values where value.hasPrefix("o") && ownerTokens[value] != true {
+        let values = [entry.content.text, entry.content.name, entry.content.title].compactMap { $0 }
+        for value in values where value.hasPrefix("o") && ownerTokens[value] != true {
           leaks.append("\(snapshot.position): \(view.partner) sees \(entry.id) with \(value)")
         }
-        if entry.content.visibility == .internal, !entry.severed {
+        if entry.content.visibility == .internal, !values.contains(where: { $0.hasPrefix("f") }) {
           leaks.append("\(snapshot.position): \(view.partner) holds internal copy \(entry.id)")
         }
       }
@@ -105,7 +105,8 @@ struct RandomHistory {
     let actor = pickActor()
     if roll < 50 { return added(by: actor) }
     if roll < 85 { return edited(by: actor) ?? added(by: actor) }
-    return (deleted(by: actor) ?? added(by: actor).0, nil)
+    if let event = deleted(by: actor) { return (event, nil) }
+    return added(by: actor)
   }
 
   mutating func pickActor() -> String {
@@ -168,7 +169,8 @@ struct RandomHistory {
 
   mutating func edited(by actor: String) -> (TicketEvent, token: String?)? {
     guard let entry = pickEntry(of: actor) else { return nil }
-    let token = (entry.isCopy ? "f" : "o") + "\(serial)"
+    let id = chance(5) ? pick(Array(ticket.projection.records.keys).sorted()) : entry.id
+    let token = (ticket.projection.records[id]?.owner == actor ? "o" : "f") + "\(serial)"
     var changes = EntryContent()
     switch entry.content.kind ?? .note {
     case .note:
@@ -188,7 +190,6 @@ struct RandomHistory {
       if chance(30) { changes.billable = pick([true, false]) }
     }
     if chance(3) { changes.hours = 1 }  // on a note, attachment or charge: refused
-    let id = chance(5) ? pick(Array(ticket.projection.records.keys).sorted()) : entry.id
     return (ev.event(actor, .entryEdited(entry: id, changes: changes)), token)
   }
 

@@ -104,6 +104,43 @@ struct SeveringTests {
     #expect(try t.ids("bolt") == [])
   }
 
+  @Test("severing is per entry: the other entries stay linked")
+  func severingIsPerEntry() throws {
+    var t = try Ticket([
+      ev.outsourced("bolt"), ev.accepted(), ev.added("n1", by: "acme", .note),
+      ev.added("n2", by: "acme", .note), ev.edited("n1", by: "bolt", text: "mine"),
+    ])
+    try t.run(ev.edited("n1", by: "acme", text: "a"), ev.edited("n2", by: "acme", text: "b"))
+    #expect(t.audit(at: 6) == ["6 n1 acme>bolt not-synced severed-link"])
+    #expect(t.audit(at: 7) == ["7 n2 acme>bolt synced own-change-syncs"])
+    #expect(try t.entry("n2", of: "bolt")?.content.text == "b")
+    #expect(try t.entry("n2", of: "bolt")?.severed == false)
+  }
+
+  @Test("foreign-edit-severs: the lead's edit of a partner's note copy keeps what it does not change")
+  func foreignEditKeepsTransform() throws {
+    var t = try Ticket([
+      ev.outsourced("bolt"), ev.accepted(), ev.added("n1", by: "bolt", .note, text: "v1"),
+    ])
+    try t.run(ev.edited("n1", by: "acme", title: "Checked"))
+    let copy = try #require(try t.entry("n1", of: "acme"))
+    #expect(copy.content.visibility == .internalUsersOnly && copy.content.title == "Checked")
+    #expect(copy.severed && copy.content.text == "v1")
+    #expect(try t.entry("n1", of: "bolt")?.content.title == nil)
+  }
+
+  @Test("foreign-edit-severs: the partner edits the lead's time-as-note; the lead's time is untouched")
+  func partnerEditsLeadTime() throws {
+    var t = try Ticket([
+      ev.outsourced("bolt"), ev.accepted(), ev.added("t1", by: "acme", .time, hours: 2, text: "diag"),
+    ])
+    try t.run(ev.edited("t1", by: "bolt", text: "remote diag", visibility: .internal))
+    let note = try #require(try t.entry("t1", of: "bolt"))
+    #expect(note.severed && note.convertedFrom == .time && note.content.hours == 2)
+    #expect(note.content.visibility == .internal && note.content.text == "remote diag")
+    #expect(try t.entry("t1", of: "acme")?.content == EntryContent(kind: .time, hours: 2, text: "diag"))
+  }
+
   @Test("foreign-edit-severs: a foreign change is never held while waiting for approval")
   func foreignChangeWhileWaiting() throws {
     var t = try Ticket([

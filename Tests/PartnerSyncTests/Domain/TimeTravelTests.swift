@@ -107,6 +107,30 @@ struct TimeTravelTests {
     }
   }
 
+  @Test("as of the waiting position, the held changes are not yet on the other side")
+  func heldAsOfPosition() throws {
+    let lines = """
+      {"type":"outsourced","ticket":"T-1","by":"acme","partner":"bolt","resource":"dana"}
+      {"type":"accepted","ticket":"T-1","by":"bolt"}
+      {"type":"entry-added","ticket":"T-1","by":"bolt","entry":"n1","kind":"note","text":"Work done"}
+      {"type":"completion-requested","ticket":"T-1","by":"bolt"}
+      {"type":"entry-added","ticket":"T-1","by":"bolt","entry":"n2","kind":"note","text":"Photo"}
+      {"type":"entry-added","ticket":"T-1","by":"acme","entry":"n3","kind":"note","text":"Add a photo"}
+      {"type":"completion-rejected","ticket":"T-1","by":"acme","reason":"Missing photo"}
+      """
+    let log = try PartnerSyncLog.inMemory()
+    try log.importJSONLines(Array(lines.utf8), now: Ticket.start)
+    let lead = try log.view(ticket: "T-1", as: "acme", at: .position(6))
+    #expect(lead.status == .waitingApproval && lead.entries.map(\.id) == ["n1", "n3"])
+    #expect(try log.view(ticket: "T-1", as: "bolt", at: .position(6)).entries.map(\.id) == ["n1", "n2"])
+    #expect(try log.view(ticket: "T-1", as: "acme").entries.map(\.id) == ["n1", "n3", "n2"])
+    #expect(try log.view(ticket: "T-1", as: "bolt").entries.map(\.id) == ["n1", "n2", "n3"])
+    #expect(
+      try log.audit(ticket: "T-1", entry: "n2", at: .position(6)).map(\.brief) == [
+        "5 n2 bolt>acme held suspended-waiting-approval"
+      ])
+  }
+
   @Test("a time before the log, or a position outside it, is out of range")
   func outOfRange() throws {
     let whole = try Self.log(Self.history[...])

@@ -162,6 +162,20 @@ struct ValidationTests {
     try t.run(ev.rejected(reason: "Missing photo"))
   }
 
+  @Test("a batch with a refused event appends nothing, and names the event")
+  func refusedBatchAppendsNothing() throws {
+    let log = try PartnerSyncLog.inMemory()
+    try log.record([ev.outsourced("bolt")], now: Ticket.start)
+    do {
+      try log.record([ev.accepted(), ev.added("n1", by: "bolt", .note), ev.approved()], now: Ticket.start)
+      Issue.record("the batch was appended")
+    } catch {
+      #expect(error.code == .invalidEvent && error.line == 3)
+    }
+    #expect(try log.lastPosition() == 1)
+    #expect(try log.view(ticket: "T-1", as: "bolt").status == .assigned)
+  }
+
   @Test("an event of another ticket is refused")
   func otherTicket() throws {
     var t = try Ticket([ev.outsourced("bolt")])
