@@ -41,9 +41,13 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    .executableTarget(
+      name: "PartnerSyncExample",
+      dependencies: ["PartnerSync"]
+    ),
     .testTarget(name: "EventLogTests", dependencies: ["EventLog"]),
     .testTarget(name: "PartnerSyncTests", dependencies: ["PartnerSync"]),
-    .testTarget(name: "CLITests", dependencies: ["partnersync"]),
+    .testTarget(name: "CLITests", dependencies: ["partnersync", "PartnerSyncExample"]),
   ],
   swiftLanguageModes: [.v6]
 )

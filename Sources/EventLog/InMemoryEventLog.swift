@@ -88,8 +88,9 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
   ) throws {
     try read {
       let limit = throughPosition ?? Int64.max
-      for index in streamIndices[StreamKey(stream)] ?? [] where events[index].position <= limit {
-        guard try body(events[index]) else { return }
+      // A stream's positions grow with its versions: stop at the first one past the limit.
+      for index in streamIndices[StreamKey(stream)] ?? [] {
+        guard events[index].position <= limit, try body(events[index]) else { return }
       }
     }
   }

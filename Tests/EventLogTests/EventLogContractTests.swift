@@ -240,6 +240,22 @@ struct EventLogContractTests {
   }
 
   @Test(arguments: Backend.allCases)
+  func largeBatchIsWrittenAsOneGapFreeBatch(_ backend: Backend) throws {
+    try backend.withLog { log throws in
+      _ = try log.append([record("s7")], expectedVersions: [:])
+      let batch = (0..<20_000).map { record("s\($0 % 50)", $0) }
+      let result = try log.append(batch, expectedVersions: ["s7": 1, "s8": 0])
+      #expect(result.firstPosition == 2)
+      #expect(result.lastPosition == 20_001)
+      #expect(result.versions.count == 50)
+      #expect(result.versions["s7"] == 401)
+      #expect(result.versions["s8"] == 400)
+      #expect(try log.verify() == VerifyReport(events: 20_001))
+      #expect(try log.events(from: 20_001).first?.record == batch.last)
+    }
+  }
+
+  @Test(arguments: Backend.allCases)
   func verifiesAHealthyLog(_ backend: Backend) throws {
     try backend.withLog { log throws in
       #expect(try log.verify() == VerifyReport(events: 0))

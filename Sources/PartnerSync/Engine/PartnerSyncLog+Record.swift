@@ -110,8 +110,11 @@ extension PartnerSyncLog {
       attempt += 1
       do {
         return try appendOnce(events, now: now, progress: progress)
-      } catch  where error.code == .versionConflict && attempt < Self.conflictRetries {
-        continue
+      } catch {
+        guard error.code == .versionConflict, attempt < Self.conflictRetries else { throw error }
+        Self.logger.debug(
+          "another writer changed a ticket of this batch; validating again",
+          metadata: ["attempt": "\(attempt)", "reason": "\(error.message)"])
       }
     }
   }
@@ -176,6 +179,11 @@ extension PartnerSyncLog {
     notifications = notifications.enumerated().sorted {
       ($0.element.position, $0.offset) < ($1.element.position, $1.offset)
     }.map(\.element)
+    Self.logger.debug(
+      "appended events",
+      metadata: [
+        "count": "\(records.count)", "first": "\(appended.firstPosition)", "last": "\(appended.lastPosition)",
+      ])
     return RecordResult(
       firstPosition: appended.firstPosition, lastPosition: appended.lastPosition,
       decisions: decisions, notifications: notifications)

@@ -96,19 +96,41 @@ public enum JSONValue: Sendable, Equatable {
 }
 
 extension JSONValue {
-  /// Byte-wise comparison of two strings (Swift's `==` would also equate canonically
+  /// Byte-wise equality of two strings (Swift's `==` would also equate canonically
   /// equivalent strings such as precomposed and decomposed "é").
   @inline(__always)
   static func utf8Equal(_ a: String, _ b: String) -> Bool {
-    let au = a.utf8
-    let bu = b.utf8
-    return au.count == bu.count && au.elementsEqual(bu)
+    a.utf8.count == b.utf8.count && compareUTF8(a, b) == 0
   }
 
   /// Byte-wise ordering of two strings, as used for canonical key order.
   @inline(__always)
   static func utf8Less(_ a: String, _ b: String) -> Bool {
-    a.utf8.lexicographicallyPrecedes(b.utf8)
+    compareUTF8(a, b) < 0
+  }
+
+  /// Compares the UTF-8 bytes of two strings: negative, zero or positive.
+  static func compareUTF8(_ a: String, _ b: String) -> Int {
+    let result = a.utf8.withContiguousStorageIfAvailable { pa in
+      b.utf8.withContiguousStorageIfAvailable { pb in compareBytes(pa, pb) }
+    }
+    if let result, let result { return result }
+    // Non-contiguous (bridged) strings.
+    if a.utf8.elementsEqual(b.utf8) { return 0 }
+    return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
+  }
+
+  @inline(__always)
+  static func compareBytes(
+    _ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>
+  ) -> Int {
+    let n = min(a.count, b.count)
+    var i = 0
+    while i < n {
+      if a[i] != b[i] { return Int(a[i]) - Int(b[i]) }
+      i += 1
+    }
+    return a.count - b.count
   }
 
   static func membersEqual(
@@ -199,23 +221,40 @@ enum JSONParser {
     guard let base = bytes.baseAddress, !bytes.isEmpty else {
       throw JSONParseError(message: "unexpected end of input", offset: 0)
     }
-    var parser = Parser(base: base, count: bytes.count)
-    parser.skipWhitespace()
-    let value = try parser.parseValue(depth: 0)
-    parser.skipWhitespace()
-    if parser.pos != parser.count {
-      throw parser.unexpected("trailing characters after the JSON value")
+    // The parser's work stacks start in stack memory (each under 1 KiB) and move to the heap
+    // only for unusually wide or deep documents.
+    return try withUnsafeTemporaryAllocation(of: JSONValue.self, capacity: 32) {
+      (elements) throws(JSONParseError) -> JSONValue in
+      try withUnsafeTemporaryAllocation(of: (key: String, value: JSONValue).self, capacity: 24) {
+        (members) throws(JSONParseError) -> JSONValue in
+        try withUnsafeTemporaryAllocation(of: (start: Int, count: Int).self, capacity: 24) {
+          (spans) throws(JSONParseError) -> JSONValue in
+          try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) {
+            (scratch) throws(JSONParseError) -> JSONValue in
+            var parser = Parser(
+              base: base, count: bytes.count, elements: elements, members: members, spans: spans,
+              scratch: scratch)
+            defer { parser.releaseStacks() }
+            parser.skipWhitespace()
+            let value = try parser.parseValue(depth: 0)
+            parser.skipWhitespace()
+            if parser.pos != parser.count {
+              throw parser.unexpected("trailing characters after the JSON value")
+            }
+            return value
+          }
+        }
+      }
     }
-    return value
   }
 
   /// Parses exactly one JSON value spanning the whole string (surrounding whitespace allowed).
   static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
-    var text = text
-    let result = text.withUTF8 { buffer in
+    let result = text.utf8.withContiguousStorageIfAvailable { buffer in
       Result { () throws(JSONParseError) -> JSONValue in try parse(buffer) }
     }
-    return try result.get()
+    if let result { return try result.get() }
+    return try parse(Array(text.utf8))  // non-contiguous (bridged) strings
   }
 
   /// Parses exactly one JSON value spanning the whole byte array (surrounding whitespace allowed).
@@ -283,16 +322,107 @@ private struct ByteKey: Hashable {
   }
 }
 
+/// A stack of values in caller-provided memory that moves to the heap when it fills up.
+/// `release()` must be called exactly once when done.
+private struct UnsafeStack<Element> {
+  var base: UnsafeMutablePointer<Element>
+  var count = 0
+  var capacity: Int
+  var onHeap = false
+
+  init(storage: UnsafeMutableBufferPointer<Element>) {
+    base = storage.baseAddress!
+    capacity = storage.count
+  }
+
+  @inline(__always)
+  mutating func push(_ element: Element) {
+    if count == capacity { grow() }
+    (base + count).initialize(to: element)
+    count += 1
+  }
+
+  /// Appends `n` elements copied from `source`.
+  mutating func push(contentsOf source: UnsafePointer<Element>, count n: Int) {
+    while capacity - count < n { grow() }
+    (base + count).initialize(from: source, count: n)
+    count += n
+  }
+
+  mutating func grow() {
+    let newCapacity = capacity * 2
+    let newBase = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
+    newBase.moveInitialize(from: base, count: count)
+    if onHeap { base.deallocate() }
+    base = newBase
+    capacity = newCapacity
+    onHeap = true
+  }
+
+  /// Moves the elements from `start` on into a new, exactly sized array and pops them.
+  mutating func popArray(from start: Int) -> [Element] {
+    let n = count - start
+    if n == 0 { return [] }
+    // reserveCapacity + append is fully specialised; `init(unsafeUninitializedCapacity:)`
+    // looks up generic metadata at run time on every call.
+    var result: [Element] = []
+    result.reserveCapacity(n)
+    for i in start..<count {
+      result.append((base + i).move())
+    }
+    count = start
+    return result
+  }
+
+  /// Drops `n` elements from the top.
+  mutating func pop(_ n: Int) {
+    count -= n
+    (base + count).deinitialize(count: n)
+  }
+
+  mutating func release() {
+    base.deinitialize(count: count)
+    count = 0
+    if onHeap { base.deallocate() }
+  }
+}
+
 private struct Parser {
   let base: UnsafePointer<UInt8>
   let count: Int
   var pos = 0
-  /// Reused buffer for strings containing escapes.
-  var scratch: [UInt8] = []
+  /// Reused buffer for decoding strings that contain escapes.
+  var scratch: UnsafeStack<UInt8>
+  /// Whether the last string parsed contained escapes.
+  var lastStringHadEscapes = false
+  /// Elements of the arrays being parsed, innermost last; moved out when an array closes.
+  var elementStack: UnsafeStack<JSONValue>
+  /// Members of the objects being parsed, innermost last; moved out when an object closes.
+  var memberStack: UnsafeStack<(key: String, value: JSONValue)>
+  /// Raw input spans of the keys in `memberStack` (`count == -1` if the key had escapes).
+  var keySpans: UnsafeStack<(start: Int, count: Int)>
 
-  init(base: UnsafePointer<UInt8>, count: Int) {
+  init(
+    base: UnsafePointer<UInt8>,
+    count: Int,
+    elements: UnsafeMutableBufferPointer<JSONValue>,
+    members: UnsafeMutableBufferPointer<(key: String, value: JSONValue)>,
+    spans: UnsafeMutableBufferPointer<(start: Int, count: Int)>,
+    scratch: UnsafeMutableBufferPointer<UInt8>
+  ) {
     self.base = base
     self.count = count
+    elementStack = UnsafeStack(storage: elements)
+    memberStack = UnsafeStack(storage: members)
+    keySpans = UnsafeStack(storage: spans)
+    self.scratch = UnsafeStack(storage: scratch)
+  }
+
+  mutating func releaseStacks() {
+    elementStack.release()
+    memberStack.release()
+    keySpans.release()
+    scratch.release()
   }
 
   // MARK: Errors
@@ -433,9 +563,10 @@ private struct Parser {
       pos += 1
       return .array([])
     }
-    var elements: [JSONValue] = []
+    let stackBase = elementStack.count
     while true {
-      elements.append(try parseValue(depth: depth))
+      let element = try parseValue(depth: depth)
+      elementStack.push(element)
       skipWhitespace()
       guard pos < count else { throw error("unexpected end of input", at: count) }
       switch base[pos] {
@@ -447,7 +578,7 @@ private struct Parser {
         }
       case ASCII.closeBracket:
         pos += 1
-        return .array(elements)
+        return .array(elementStack.popArray(from: stackBase))
       default:
         throw unexpected("expected ',' or ']' after array element")
       }
@@ -461,7 +592,7 @@ private struct Parser {
       pos += 1
       return .object([])
     }
-    var members: [(key: String, value: JSONValue)] = []
+    let stackBase = memberStack.count
     var seen: Set<ByteKey>? = nil
     while true {
       guard pos < count else { throw error("unexpected end of input", at: count) }
@@ -473,7 +604,8 @@ private struct Parser {
       }
       let keyOffset = pos
       let key = try parseString()
-      if isDuplicate(key, in: members, seen: &seen) {
+      let span = (start: keyOffset + 1, count: lastStringHadEscapes ? -1 : pos - keyOffset - 2)
+      if isDuplicate(key, span: span, stackBase: stackBase, seen: &seen) {
         throw error("duplicate key \(JSONWriter.quoted(key))", at: keyOffset)
       }
       skipWhitespace()
@@ -483,7 +615,8 @@ private struct Parser {
       pos += 1
       skipWhitespace()
       let value = try parseValue(depth: depth)
-      members.append((key: key, value: value))
+      memberStack.push((key: key, value: value))
+      keySpans.push(span)
       skipWhitespace()
       guard pos < count else { throw error("unexpected end of input", at: count) }
       switch base[pos] {
@@ -495,32 +628,56 @@ private struct Parser {
         }
       case ASCII.closeBrace:
         pos += 1
-        return .object(members)
+        keySpans.pop(keySpans.count - stackBase)
+        return .object(memberStack.popArray(from: stackBase))
       default:
         throw unexpected("expected ',' or '}' after object member")
       }
     }
   }
 
-  /// Linear search for small objects, a byte-keyed set once an object grows large.
+  /// Whether `key` already occurs in the object whose members start at `stackBase`: a linear
+  /// scan comparing raw input bytes for small objects, a byte-keyed set for large ones.
   func isDuplicate(
     _ key: String,
-    in members: [(key: String, value: JSONValue)],
+    span: (start: Int, count: Int),
+    stackBase: Int,
     seen: inout Set<ByteKey>?
   ) -> Bool {
-    let linearLimit = 16
-    if members.count < linearLimit {
-      for member in members where JSONValue.utf8Equal(member.key, key) {
-        return true
+    let memberCount = memberStack.count - stackBase
+    if memberCount < 16 {
+      for i in stackBase..<memberStack.count {
+        let other = keySpans.base[i]
+        if span.count >= 0 && other.count >= 0 {
+          if span.count == other.count
+            && bytesEqual(base + span.start, base + other.start, count: span.count)
+          {
+            return true
+          }
+        } else if JSONValue.utf8Equal(memberStack.base[i].key, key) {
+          return true
+        }
       }
       return false
     }
     if seen == nil {
-      var set = Set<ByteKey>(minimumCapacity: members.count * 2)
-      for member in members { set.insert(ByteKey(string: member.key)) }
+      var set = Set<ByteKey>(minimumCapacity: memberCount * 2)
+      for i in stackBase..<memberStack.count {
+        set.insert(ByteKey(string: memberStack.base[i].key))
+      }
       seen = set
     }
     return !seen!.insert(ByteKey(string: key)).inserted
+  }
+
+  @inline(__always)
+  func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int) -> Bool {
+    var i = 0
+    while i < count {
+      if a[i] != b[i] { return false }
+      i += 1
+    }
+    return true
   }
 
   // MARK: Strings
@@ -530,15 +687,19 @@ private struct Parser {
     let quoteOffset = pos
     pos += 1
     let start = pos
-    while pos < count {
+    while true {
+      skipPlainBytes()
+      guard pos < count else { break }
       let byte = base[pos]
       if byte == ASCII.quote {
         let s = String(
           decoding: UnsafeBufferPointer(start: base + start, count: pos - start), as: UTF8.self)
         pos += 1
+        lastStringHadEscapes = false
         return s
       }
       if byte == ASCII.backslash {
+        lastStringHadEscapes = true
         return try parseEscapedString(quoteOffset: quoteOffset, start: start)
       }
       if byte < 0x20 {
@@ -556,6 +717,31 @@ private struct Parser {
     throw error("unterminated string", at: quoteOffset)
   }
 
+  /// Skips string content that needs no attention (printable ASCII other than quote and
+  /// backslash) in 8-byte blocks, stopping at the first byte that does or at the last partial
+  /// block.
+  @inline(__always)
+  mutating func skipPlainBytes() {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highBits: UInt64 = 0x8080_8080_8080_8080
+    while pos &+ 8 <= count {
+      let word = UInt64(littleEndian: UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self))
+      let quotes = word ^ (ones &* UInt64(ASCII.quote))
+      let backslashes = word ^ (ones &* UInt64(ASCII.backslash))
+      // A lane's high bit marks a byte below 0x20, a quote, a backslash or a non-ASCII byte.
+      let controlHits = word &- ones &* 0x20
+      let quoteHits = (quotes &- ones) & ~quotes
+      let backslashHits = (backslashes &- ones) & ~backslashes
+      let attention = (controlHits | quoteHits | backslashHits | word) & highBits
+      // The lowest flagged lane is exact (false positives only occur above a real hit).
+      if attention != 0 {
+        pos &+= attention.trailingZeroBitCount &>> 3
+        return
+      }
+      pos &+= 8
+    }
+  }
+
   func controlCharacterError() -> JSONParseError {
     let byte = base[pos]
     if byte == 0 { return error("unexpected NUL byte", at: pos) }
@@ -568,20 +754,19 @@ private struct Parser {
   mutating func parseEscapedString(
     quoteOffset: Int, start: Int
   ) throws(JSONParseError) -> String {
-    scratch.removeAll(keepingCapacity: true)
-    scratch.append(contentsOf: UnsafeBufferPointer(start: base + start, count: pos - start))
+    scratch.count = 0
+    scratch.push(contentsOf: base + start, count: pos - start)
     var runStart = pos
     while pos < count {
       let byte = base[pos]
       if byte == ASCII.quote {
-        scratch.append(
-          contentsOf: UnsafeBufferPointer(start: base + runStart, count: pos - runStart))
+        scratch.push(contentsOf: base + runStart, count: pos - runStart)
         pos += 1
-        return String(decoding: scratch, as: UTF8.self)
+        return String(
+          decoding: UnsafeBufferPointer(start: scratch.base, count: scratch.count), as: UTF8.self)
       }
       if byte == ASCII.backslash {
-        scratch.append(
-          contentsOf: UnsafeBufferPointer(start: base + runStart, count: pos - runStart))
+        scratch.push(contentsOf: base + runStart, count: pos - runStart)
         try parseEscape()
         runStart = pos
         continue
@@ -608,14 +793,14 @@ private struct Parser {
     let byte = base[pos + 1]
     pos += 2
     switch byte {
-    case ASCII.quote: scratch.append(ASCII.quote)
-    case ASCII.backslash: scratch.append(ASCII.backslash)
-    case ASCII.slash: scratch.append(ASCII.slash)
-    case 0x62: scratch.append(0x08)  // b
-    case 0x66: scratch.append(0x0C)  // f
-    case 0x6E: scratch.append(0x0A)  // n
-    case 0x72: scratch.append(0x0D)  // r
-    case 0x74: scratch.append(0x09)  // t
+    case ASCII.quote: scratch.push(ASCII.quote)
+    case ASCII.backslash: scratch.push(ASCII.backslash)
+    case ASCII.slash: scratch.push(ASCII.slash)
+    case 0x62: scratch.push(0x08)  // b
+    case 0x66: scratch.push(0x0C)  // f
+    case 0x6E: scratch.push(0x0A)  // n
+    case 0x72: scratch.push(0x0D)  // r
+    case 0x74: scratch.push(0x09)  // t
     case ASCII.lowerU:
       var scalar = try parseHex4(escapeOffset: escapeOffset)
       if scalar >= 0xD800 && scalar <= 0xDBFF {
@@ -666,19 +851,19 @@ private struct Parser {
   mutating func appendUTF8(_ scalar: UInt32) {
     switch scalar {
     case 0..<0x80:
-      scratch.append(UInt8(scalar))
+      scratch.push(UInt8(scalar))
     case 0x80..<0x800:
-      scratch.append(UInt8(0xC0 | scalar >> 6))
-      scratch.append(UInt8(0x80 | scalar & 0x3F))
+      scratch.push(UInt8(0xC0 | scalar >> 6))
+      scratch.push(UInt8(0x80 | scalar & 0x3F))
     case 0x800..<0x10000:
-      scratch.append(UInt8(0xE0 | scalar >> 12))
-      scratch.append(UInt8(0x80 | scalar >> 6 & 0x3F))
-      scratch.append(UInt8(0x80 | scalar & 0x3F))
+      scratch.push(UInt8(0xE0 | scalar >> 12))
+      scratch.push(UInt8(0x80 | scalar >> 6 & 0x3F))
+      scratch.push(UInt8(0x80 | scalar & 0x3F))
     default:
-      scratch.append(UInt8(0xF0 | scalar >> 18))
-      scratch.append(UInt8(0x80 | scalar >> 12 & 0x3F))
-      scratch.append(UInt8(0x80 | scalar >> 6 & 0x3F))
-      scratch.append(UInt8(0x80 | scalar & 0x3F))
+      scratch.push(UInt8(0xF0 | scalar >> 18))
+      scratch.push(UInt8(0x80 | scalar >> 12 & 0x3F))
+      scratch.push(UInt8(0x80 | scalar >> 6 & 0x3F))
+      scratch.push(UInt8(0x80 | scalar & 0x3F))
     }
   }
 
@@ -776,9 +961,10 @@ private struct Parser {
   }
 
   func slowNumber(start: Int) throws(JSONParseError) -> Double {
-    let text = Substring(
-      String(decoding: UnsafeBufferPointer(start: base + start, count: pos - start), as: UTF8.self)
-    )
+    // The grammar is already validated; the standard library's conversion is correctly rounded
+    // and locale-independent.
+    let text = String(
+      decoding: UnsafeBufferPointer(start: base + start, count: pos - start), as: UTF8.self)
     guard let value = Double(text), value.isFinite else {
       throw error("number is too large", at: start)
     }

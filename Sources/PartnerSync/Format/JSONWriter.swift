@@ -15,12 +15,95 @@ struct JSONWriter {
   var bytes: [UInt8]
 
   /// Creates an empty writer, optionally reserving space for `capacity` bytes.
-  init(reservingCapacity capacity: Int = 256) {
+  init(reservingCapacity capacity: Int = 0) {
     bytes = []
     bytes.reserveCapacity(capacity)
   }
 
-  /// Appends the canonical form of `value`.
+  /// Appends the canonical form of `value` to `bytes`.
+  mutating func write(_ value: JSONValue, sortedKeys: Bool) {
+    Emitter.with { emitter in
+      emitter.write(value, sortedKeys: sortedKeys)
+      bytes.append(contentsOf: emitter.buffer)
+    }
+  }
+
+  /// The canonical form of `value` as a string.
+  static func string(_ value: JSONValue, sortedKeys: Bool = true) -> String {
+    Emitter.with { emitter in
+      emitter.write(value, sortedKeys: sortedKeys)
+      return String(decoding: emitter.buffer, as: UTF8.self)
+    }
+  }
+
+  /// The canonical form of `value` as UTF-8 bytes.
+  static func encode(_ value: JSONValue, sortedKeys: Bool = true) -> [UInt8] {
+    Emitter.with { emitter in
+      emitter.write(value, sortedKeys: sortedKeys)
+      return Array(emitter.buffer)
+    }
+  }
+
+  /// `s` as a JSON string literal, quotes included (`"a\"b"`).
+  static func quoted(_ s: String) -> String {
+    Emitter.with { emitter in
+      emitter.writeString(s)
+      return String(decoding: emitter.buffer, as: UTF8.self)
+    }
+  }
+}
+
+// MARK: - Implementation
+
+/// An append-only byte buffer that starts on the stack and moves to the heap when it fills.
+/// Writes reserve space first and then store through a raw pointer.
+private struct Emitter {
+  var base: UnsafeMutablePointer<UInt8>
+  var count = 0
+  var capacity: Int
+  var onHeap = false
+
+  var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+
+  /// Runs `body` with an emitter whose memory is released afterwards.
+  static func with<R>(_ body: (inout Emitter) -> R) -> R {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { stack in
+      var emitter = Emitter(base: stack.baseAddress!, capacity: stack.count)
+      defer { if emitter.onHeap { emitter.base.deallocate() } }
+      return body(&emitter)
+    }
+  }
+
+  @inline(__always)
+  mutating func reserve(_ n: Int) {
+    if capacity - count < n { grow(n) }
+  }
+
+  mutating func grow(_ n: Int) {
+    let newCapacity = max(capacity * 2, count + n)
+    let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+    newBase.initialize(from: base, count: count)
+    if onHeap { base.deallocate() }
+    base = newBase
+    capacity = newCapacity
+    onHeap = true
+  }
+
+  /// Stores one byte; space must have been reserved.
+  @inline(__always)
+  mutating func put(_ byte: UInt8) {
+    base[count] = byte
+    count += 1
+  }
+
+  @inline(__always)
+  mutating func append(_ ascii: StaticString) {
+    let n = ascii.utf8CodeUnitCount
+    reserve(n)
+    (base + count).initialize(from: ascii.utf8Start, count: n)
+    count += n
+  }
+
   mutating func write(_ value: JSONValue, sortedKeys: Bool) {
     switch value {
     case .null:
@@ -32,128 +115,148 @@ struct JSONWriter {
     case .string(let s):
       writeString(s)
     case .array(let elements):
-      bytes.append(UInt8(ascii: "["))
+      reserve(1)
+      put(UInt8(ascii: "["))
       var first = true
       for element in elements {
-        if !first { bytes.append(UInt8(ascii: ",")) }
+        if !first {
+          reserve(1)
+          put(UInt8(ascii: ","))
+        }
         first = false
         write(element, sortedKeys: sortedKeys)
       }
-      bytes.append(UInt8(ascii: "]"))
+      reserve(1)
+      put(UInt8(ascii: "]"))
     case .object(let members):
-      bytes.append(UInt8(ascii: "{"))
+      reserve(1)
+      put(UInt8(ascii: "{"))
       if sortedKeys && !Self.isSorted(members) {
-        let order = members.indices.sorted { i, j in
-          let a = members[i].key
-          let b = members[j].key
-          return JSONValue.utf8Equal(a, b) ? i < j : JSONValue.utf8Less(a, b)
-        }
-        var first = true
-        for i in order {
-          if !first { bytes.append(UInt8(ascii: ",")) }
-          first = false
-          writeMember(members[i], sortedKeys: sortedKeys)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: members.count) { storage in
+          var order = storage
+          for i in 0..<members.count { order.initializeElement(at: i, to: i) }
+          order.sort { i, j in
+            let c = JSONValue.compareUTF8(members[i].key, members[j].key)
+            return c == 0 ? i < j : c < 0
+          }
+          for (n, i) in order.enumerated() {
+            writeMember(members[i], first: n == 0, sortedKeys: sortedKeys)
+          }
         }
       } else {
         var first = true
         for member in members {
-          if !first { bytes.append(UInt8(ascii: ",")) }
+          writeMember(member, first: first, sortedKeys: sortedKeys)
           first = false
-          writeMember(member, sortedKeys: sortedKeys)
         }
       }
-      bytes.append(UInt8(ascii: "}"))
+      reserve(1)
+      put(UInt8(ascii: "}"))
     }
   }
 
-  /// The canonical form of `value` as a string.
-  static func string(_ value: JSONValue, sortedKeys: Bool = true) -> String {
-    String(decoding: encode(value, sortedKeys: sortedKeys), as: UTF8.self)
-  }
-
-  /// The canonical form of `value` as UTF-8 bytes.
-  static func encode(_ value: JSONValue, sortedKeys: Bool = true) -> [UInt8] {
-    var writer = JSONWriter()
-    writer.write(value, sortedKeys: sortedKeys)
-    return writer.bytes
-  }
-
-  /// `s` as a JSON string literal, quotes included (`"a\"b"`).
-  static func quoted(_ s: String) -> String {
-    var writer = JSONWriter(reservingCapacity: s.utf8.count + 2)
-    writer.writeString(s)
-    return String(decoding: writer.bytes, as: UTF8.self)
-  }
-
-  // MARK: Pieces
-
-  private mutating func writeMember(
-    _ member: (key: String, value: JSONValue), sortedKeys: Bool
+  @inline(__always)
+  mutating func writeMember(
+    _ member: (key: String, value: JSONValue), first: Bool, sortedKeys: Bool
   ) {
+    if !first {
+      reserve(1)
+      put(UInt8(ascii: ","))
+    }
     writeString(member.key)
-    bytes.append(UInt8(ascii: ":"))
+    reserve(1)
+    put(UInt8(ascii: ":"))
     write(member.value, sortedKeys: sortedKeys)
   }
 
-  private static func isSorted(_ members: [(key: String, value: JSONValue)]) -> Bool {
+  static func isSorted(_ members: [(key: String, value: JSONValue)]) -> Bool {
     var i = 1
     while i < members.count {
-      if JSONValue.utf8Less(members[i].key, members[i - 1].key) { return false }
+      if JSONValue.compareUTF8(members[i - 1].key, members[i].key) > 0 { return false }
       i += 1
     }
     return true
   }
 
-  @inline(__always)
-  private mutating func append(_ ascii: StaticString) {
-    bytes.append(
-      contentsOf: UnsafeBufferPointer(start: ascii.utf8Start, count: ascii.utf8CodeUnitCount))
-  }
-
-  /// Appends `s` as a JSON string literal with minimal escaping.
+  /// Writes `s` as a JSON string literal with minimal escaping.
   mutating func writeString(_ s: String) {
-    bytes.append(UInt8(ascii: "\""))
-    var s = s
-    s.withUTF8 { utf8 in
-      var runStart = 0
-      var i = 0
-      while i < utf8.count {
-        let byte = utf8[i]
-        if byte >= 0x20 && byte != 0x22 && byte != 0x5C {
-          i += 1
-          continue
-        }
-        if runStart < i {
-          bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
-        }
-        bytes.append(UInt8(ascii: "\\"))
-        switch byte {
-        case 0x22: bytes.append(UInt8(ascii: "\""))
-        case 0x5C: bytes.append(UInt8(ascii: "\\"))
-        case 0x08: bytes.append(UInt8(ascii: "b"))
-        case 0x0C: bytes.append(UInt8(ascii: "f"))
-        case 0x0A: bytes.append(UInt8(ascii: "n"))
-        case 0x0D: bytes.append(UInt8(ascii: "r"))
-        case 0x09: bytes.append(UInt8(ascii: "t"))
-        default:
-          let hexDigits: StaticString = "0123456789abcdef"
-          bytes.append(UInt8(ascii: "u"))
-          bytes.append(UInt8(ascii: "0"))
-          bytes.append(UInt8(ascii: "0"))
-          bytes.append(hexDigits.utf8Start[Int(byte >> 4)])
-          bytes.append(hexDigits.utf8Start[Int(byte & 0x0F)])
-        }
-        i += 1
-        runStart = i
-      }
-      if runStart < utf8.count {
-        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
-      }
+    let done: Void? = s.utf8.withContiguousStorageIfAvailable { writeString(utf8: $0) }
+    if done == nil {
+      let bytes = Array(s.utf8)
+      bytes.withUnsafeBufferPointer { writeString(utf8: $0) }
     }
-    bytes.append(UInt8(ascii: "\""))
   }
 
-  /// Appends `d` in canonical number form (see the type documentation).
+  mutating func writeString(utf8: UnsafeBufferPointer<UInt8>) {
+    let n = utf8.count
+    reserve(n * 6 + 2)  // worst case: every byte escaped as \u00xx
+    put(UInt8(ascii: "\""))
+    let source = utf8.baseAddress!
+    var runStart = 0
+    var i = 0
+    while i < n {
+      i = Self.skipUnescaped(source, from: i, count: n)
+      guard i < n else { break }
+      let byte = source[i]
+      if byte >= 0x20 && byte != 0x22 && byte != 0x5C {
+        i += 1
+        continue
+      }
+      if runStart < i {
+        (base + count).initialize(from: source + runStart, count: i - runStart)
+        count += i - runStart
+      }
+      put(UInt8(ascii: "\\"))
+      switch byte {
+      case 0x22: put(UInt8(ascii: "\""))
+      case 0x5C: put(UInt8(ascii: "\\"))
+      case 0x08: put(UInt8(ascii: "b"))
+      case 0x0C: put(UInt8(ascii: "f"))
+      case 0x0A: put(UInt8(ascii: "n"))
+      case 0x0D: put(UInt8(ascii: "r"))
+      case 0x09: put(UInt8(ascii: "t"))
+      default:
+        let hexDigits: StaticString = "0123456789abcdef"
+        put(UInt8(ascii: "u"))
+        put(UInt8(ascii: "0"))
+        put(UInt8(ascii: "0"))
+        put(hexDigits.utf8Start[Int(byte >> 4)])
+        put(hexDigits.utf8Start[Int(byte & 0x0F)])
+      }
+      i += 1
+      runStart = i
+    }
+    if runStart < n {
+      (base + count).initialize(from: source + runStart, count: n - runStart)
+      count += n - runStart
+    }
+    put(UInt8(ascii: "\""))
+  }
+
+  /// The index of the first byte at or after `i` that needs an escape (below 0x20, `"` or `\`),
+  /// or of the start of the tail shorter than 8 bytes.
+  @inline(__always)
+  static func skipUnescaped(_ p: UnsafePointer<UInt8>, from i: Int, count n: Int) -> Int {
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    let highBits: UInt64 = 0x8080_8080_8080_8080
+    var i = i
+    while i &+ 8 <= n {
+      let word = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
+      let quotes = word ^ (ones &* 0x22)
+      let backslashes = word ^ (ones &* 0x5C)
+      // A lane's high bit marks a byte below 0x20, a quote or a backslash.
+      let controlHits = (word &- ones &* 0x20) & ~word
+      let quoteHits = (quotes &- ones) & ~quotes
+      let backslashHits = (backslashes &- ones) & ~backslashes
+      let attention = (controlHits | quoteHits | backslashHits) & highBits
+      // The lowest flagged lane is exact (false positives only occur above a real hit).
+      if attention != 0 { return i &+ attention.trailingZeroBitCount &>> 3 }
+      i &+= 8
+    }
+    return i
+  }
+
+  /// Writes `d` in canonical number form (see `JSONWriter`).
   mutating func writeNumber(_ d: Double) {
     guard d.isFinite else {
       append("null")
@@ -161,16 +264,27 @@ struct JSONWriter {
     }
     let twoTo53 = 9_007_199_254_740_992.0
     if d.magnitude < twoTo53, case let n = Int64(d), Double(n) == d {
-      if n < 0 { bytes.append(UInt8(ascii: "-")) }
+      reserve(17)  // sign and up to 16 digits
+      if n < 0 { put(UInt8(ascii: "-")) }
       var magnitude = n.magnitude
-      let start = bytes.count
+      var digits = 1
+      var power: UInt64 = 10
+      while digits < 16 && magnitude >= power {
+        digits += 1
+        power &*= 10
+      }
+      count += digits
+      var p = base + count
       repeat {
-        bytes.append(UInt8(truncatingIfNeeded: magnitude % 10) &+ 0x30)
+        p -= 1
+        p.pointee = UInt8(truncatingIfNeeded: magnitude % 10) &+ 0x30
         magnitude /= 10
       } while magnitude > 0
-      bytes[start...].reverse()
       return
     }
-    bytes.append(contentsOf: d.description.utf8)
+    let text = d.description
+    let n = text.utf8.count
+    reserve(n)
+    for byte in text.utf8 { put(byte) }
   }
 }

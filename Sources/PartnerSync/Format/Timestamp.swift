@@ -40,8 +40,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
   /// Leap seconds (second 60), more than 6 fraction digits and times whose UTC equivalent falls
   /// outside years 0000–9999 are rejected because they cannot be represented exactly.
   public static func parse(_ text: String) -> Result<Timestamp, TimestampError> {
-    var text = text
-    return text.withUTF8 {
+    let result = text.utf8.withContiguousStorageIfAvailable {
+      var parser = TimestampParser(bytes: $0)
+      return parser.parse()
+    }
+    if let result { return result }
+    return Array(text.utf8).withUnsafeBufferPointer {  // non-contiguous (bridged) strings
       var parser = TimestampParser(bytes: $0)
       return parser.parse()
     }
@@ -54,44 +58,51 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
   /// with a signed, expanded year ("-0001-12-31T23:00:00Z", "+10000-01-01T00:00:00Z"); `parse`
   /// rejects those.
   public var rfc3339: String {
-    let days = floorDivide(microseconds, Self.microsecondsPerDay)
-    let micros = microseconds - days * Self.microsecondsPerDay
+    // Floor division written so that it cannot overflow near Int64.min.
+    var days = microseconds / Self.microsecondsPerDay
+    var micros = microseconds % Self.microsecondsPerDay
+    if micros < 0 {
+      micros += Self.microsecondsPerDay
+      days -= 1
+    }
     let (year, month, day) = Self.civilFromDays(days)
     let seconds = micros / 1_000_000
     var fraction = micros % 1_000_000
 
-    var out: [UInt8] = []
-    out.reserveCapacity(32)
-    if year < 0 {
-      out.append(UInt8(ascii: "-"))
-      appendDigits(&out, -year, width: 4)
-    } else if year > 9999 {
-      out.append(UInt8(ascii: "+"))
-      appendDigits(&out, year, width: 4)
-    } else {
-      appendDigits(&out, year, width: 4)
-    }
-    out.append(UInt8(ascii: "-"))
-    appendDigits(&out, month, width: 2)
-    out.append(UInt8(ascii: "-"))
-    appendDigits(&out, day, width: 2)
-    out.append(UInt8(ascii: "T"))
-    appendDigits(&out, seconds / 3600, width: 2)
-    out.append(UInt8(ascii: ":"))
-    appendDigits(&out, seconds / 60 % 60, width: 2)
-    out.append(UInt8(ascii: ":"))
-    appendDigits(&out, seconds % 60, width: 2)
-    if fraction != 0 {
-      var width = 6
-      while fraction % 10 == 0 {
-        fraction /= 10
-        width -= 1
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
+      var out = DigitWriter(base: buffer.baseAddress!)
+      if year < 0 {
+        out.put("-")
+        out.digits(-year, width: 4)
+      } else if year > 9999 {
+        out.put("+")
+        out.digits(year, width: 4)
+      } else {
+        out.digits(year, width: 4)
       }
-      out.append(UInt8(ascii: "."))
-      appendDigits(&out, fraction, width: width)
+      out.put("-")
+      out.digits(month, width: 2)
+      out.put("-")
+      out.digits(day, width: 2)
+      out.put("T")
+      out.digits(seconds / 3600, width: 2)
+      out.put(":")
+      out.digits(seconds / 60 % 60, width: 2)
+      out.put(":")
+      out.digits(seconds % 60, width: 2)
+      if fraction != 0 {
+        var width = 6
+        while fraction % 10 == 0 {
+          fraction /= 10
+          width -= 1
+        }
+        out.put(".")
+        out.digits(fraction, width: width)
+      }
+      out.put("Z")
+      return String(
+        decoding: UnsafeBufferPointer(start: buffer.baseAddress, count: out.count), as: UTF8.self)
     }
-    out.append(UInt8(ascii: "Z"))
-    return String(decoding: out, as: UTF8.self)
   }
 
   // MARK: Calendar arithmetic (proleptic Gregorian, Howard Hinnant's algorithms)
@@ -155,32 +166,37 @@ public struct TimestampError: Error, Equatable, Sendable, CustomStringConvertibl
 
 // MARK: - Implementation
 
-private func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
-  let q = a / b
-  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-}
+/// Writes ASCII into a buffer known to be large enough.
+private struct DigitWriter {
+  let base: UnsafeMutablePointer<UInt8>
+  var count = 0
 
-/// Appends the decimal digits of `value`'s magnitude, left-padded with zeros to `width`.
-private func appendDigits(_ out: inout [UInt8], _ value: Int64, width: Int) {
-  let v = value.magnitude
-  var count = 1
-  var divisor: UInt64 = 1
-  while count < 19 && v / divisor >= 10 {
-    divisor *= 10
+  mutating func put(_ ascii: Unicode.Scalar) {
+    base[count] = UInt8(ascii: ascii)
     count += 1
   }
-  if v / divisor >= 10 {  // 20 digits
-    divisor *= 10
-    count += 1
-  }
-  var padding = width - count
-  while padding > 0 {
-    out.append(UInt8(ascii: "0"))
-    padding -= 1
-  }
-  while divisor > 0 {
-    out.append(UInt8(truncatingIfNeeded: v / divisor % 10) &+ 0x30)
-    divisor /= 10
+
+  /// Writes the decimal digits of `value`'s magnitude, left-padded with zeros to `width`.
+  mutating func digits(_ value: Int64, width: Int) {
+    var v = value.magnitude
+    var length = 1
+    var rest = v / 10
+    while rest > 0 {
+      length += 1
+      rest /= 10
+    }
+    var padding = width - length
+    while padding > 0 {
+      put("0")
+      padding -= 1
+    }
+    count += length
+    var p = base + count
+    repeat {
+      p -= 1
+      p.pointee = UInt8(truncatingIfNeeded: v % 10) &+ 0x30
+      v /= 10
+    } while v > 0
   }
 }
 
@@ -325,9 +341,12 @@ private struct TimestampParser {
   }
 
   func pad(_ value: Int64, _ width: Int) -> String {
-    var out: [UInt8] = []
-    appendDigits(&out, value, width: width)
-    return String(decoding: out, as: UTF8.self)
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+      var out = DigitWriter(base: buffer.baseAddress!)
+      out.digits(value, width: width)
+      return String(
+        decoding: UnsafeBufferPointer(start: buffer.baseAddress, count: out.count), as: UTF8.self)
+    }
   }
 
   static let monthNames = [

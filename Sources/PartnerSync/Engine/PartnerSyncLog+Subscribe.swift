@@ -1,0 +1,52 @@
+import Logging
+
+extension PartnerSyncLog {
+  /// New events as they are appended, from `position` on (exclusive), as an asynchronous sequence.
+  ///
+  /// The sequence first yields the events already in the log after `position`, then waits for
+  /// new ones, polling the log every `interval` so that writes by other processes are seen too.
+  /// It ends when the consuming task is cancelled, and throws ``PartnerSyncError`` if the log
+  /// cannot be read.
+  ///
+  /// ```swift
+  /// for try await event in log.events(after: checkpoint) {
+  ///   print(event.position, event.event.type.rawValue)
+  /// }
+  /// ```
+  public func events(
+    after position: Int64 = 0, ticket: String? = nil, interval: Duration = .milliseconds(100)
+  ) -> AsyncThrowingStream<RecordedEvent, Error> {
+    AsyncThrowingStream { continuation in
+      let task = Task {
+        var cursor = position
+        do {
+          while !Task.isCancelled {
+            var batch: [RecordedEvent] = []
+            try PartnerSyncError.wrap {
+              try self.store.forEachEvent(from: cursor + 1, through: nil) { stored in
+                if ticket == nil || stored.stream == ticket {
+                  batch.append(try self.decode(stored))
+                }
+                cursor = stored.position
+                return batch.count < 1024
+              }
+            }
+            for event in batch { continuation.yield(event) }
+            if batch.count < 1024 { try await Task.sleep(for: interval) }
+          }
+          continuation.finish()
+        } catch is CancellationError {
+          continuation.finish()
+        } catch {
+          Self.logger.error("event subscription stopped: \(error)")
+          continuation.finish(throwing: error)
+        }
+      }
+      continuation.onTermination = { _ in task.cancel() }
+    }
+  }
+
+  /// The library's diagnostics (swift-log, label `partnersync`); silent unless the embedding
+  /// program bootstraps a logging backend.
+  static let logger = Logger(label: "partnersync")
+}
