@@ -45,6 +45,10 @@ let package = Package(
       name: "PartnerSyncExample",
       dependencies: ["PartnerSync"]
     ),
+    .executableTarget(
+      name: "PartnerSyncBench",
+      dependencies: ["PartnerSync", "EventLog", "CSQLite"]
+    ),
     .testTarget(name: "EventLogTests", dependencies: ["EventLog"]),
     .testTarget(name: "PartnerSyncTests", dependencies: ["PartnerSync"]),
     .testTarget(name: "CLITests", dependencies: ["partnersync", "PartnerSyncExample"]),

@@ -25,14 +25,17 @@ struct PartnerSyncExample {
       TicketEvent(ticket: "T-1", by: "acme", at: start, .outsourced(Outsourcing(partner: "bolt", resource: "dana"))),
       TicketEvent(ticket: "T-1", by: "bolt", at: start, .accepted),
       TicketEvent(
-        ticket: "T-1", by: "bolt", at: start, .entryAdded(entry: "n1", content: EntryContent(kind: .note, text: "On site"))),
+        ticket: "T-1", by: "bolt", at: start,
+        .entryAdded(entry: "n1", content: EntryContent(kind: .note, text: "On site"))),
       TicketEvent(
         ticket: "T-1", by: "bolt", at: start, .entryAdded(entry: "t1", content: EntryContent(kind: .time, hours: 1.5))),
     ]
     let result = try log.record(batch, now: start)
     print("recorded positions \(result.firstPosition)–\(result.lastPosition)")
     for decision in result.decisions {
-      print("  \(decision.position) \(decision.entry) → \(decision.to): \(decision.outcome.rawValue) (\(decision.rule.rawValue))")
+      print(
+        "  \(decision.position) \(decision.entry) → \(decision.to): \(decision.outcome.rawValue) (\(decision.rule.rawValue))"
+      )
     }
 
     // The rules refuse an approval nobody asked for, and nothing is appended.
@@ -44,7 +47,10 @@ struct PartnerSyncExample {
     }
 
     let lead = try log.view(ticket: "T-1", as: "acme")
-    print("acme sees: " + lead.entries.map { "\($0.id) (\($0.content.visibility?.rawValue ?? $0.content.kind!.rawValue))" }.joined(separator: ", "))
+    print(
+      "acme sees: "
+        + lead.entries.map { "\($0.id) (\($0.content.visibility?.rawValue ?? $0.content.kind!.rawValue))" }.joined(
+          separator: ", "))
     print("followed: \(try await follower.value.joined(separator: " "))")
 
     var checkpoint: Int64 = 0

@@ -1,0 +1,2 @@
+// The benchmark of Scripts/bench; see Docs/performance.md.
+print("PartnerSyncBench: not yet measuring anything")
