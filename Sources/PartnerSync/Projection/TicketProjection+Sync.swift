@@ -300,9 +300,7 @@ extension TicketProjection {
       PartnerNotification(
         position: decision.position, ticket: ticket, rule: .syncedChangeNotifiesPartner,
         partner: decision.to, to: "ticket", entry: decision.entry,
-        text:
-          "\(decision.by) changed \(decision.kind.rawValue) \(decision.entry) on ticket \(ticket); \(decision.to)'s version is up to date."
-      ))
+        text: Self.syncedChangeText(decision, ticket: ticket)))
     if firstTimeCopy {
       let resource = engagements[decision.engagement - 1].resource ?? "assigned-resource"
       notifications.append(
@@ -311,6 +309,18 @@ extension TicketProjection {
           partner: decision.to, to: resource, entry: decision.entry,
           text: "\(decision.by) logged time entry \(decision.entry) on ticket \(ticket).")
       )
+    }
+  }
+
+  static func syncedChangeText(_ d: SyncDecision, ticket: String) -> String {
+    let item = "\(d.kind.rawValue) \(d.entry) on ticket \(ticket)"
+    if d.outcome == .released {
+      return "\(d.by)'s change to \(item), held while the completion was pending, now reached \(d.to)'s version."
+    }
+    switch d.event {
+    case .entryAdded: return "\(d.by) added \(item); it is now in \(d.to)'s version."
+    case .entryDeleted: return "\(d.by) deleted \(item); it is gone from \(d.to)'s version too."
+    default: return "\(d.by) edited \(item); \(d.to)'s copy is up to date."
     }
   }
 

@@ -40,7 +40,7 @@ struct Replay: ParsableCommand {
     case .text:
       var out = Output()
       out.line(
-        "Replayed \(summary.events) events of \(summary.tickets) tickets: \(summary.decisions) sync decisions, \(summary.notifications) notifications in \(String(format: "%.3f", seconds)) s (\(Int(rate)) events/s)."
+        "Replayed \(plural(summary.events, "event")) of \(plural(summary.tickets, "ticket")): \(plural(summary.decisions, "sync decision")), \(plural(summary.notifications, "notification")) in \(String(format: "%.3f", seconds)) s (\(Int(rate)) events/s)."
       )
       out.flush()
     }
