@@ -161,7 +161,9 @@ extension TicketProjection {
     // 6. a filter now fails but a copy exists: withdraw it
     if let filter {
       updateVersion(target) { _ = $0.entries.removeValue(forKey: id) }
-      note(decided(.notSynced, filter))
+      var decision = decided(.notSynced, filter)
+      decision.withdrewCopy = true
+      note(decision)
       return
     }
     // 7. own-change-syncs

@@ -36,6 +36,9 @@ public struct SyncDecision: Sendable, Hashable {
   public var heldAt: Int64?
   /// The engagement concerned.
   public var engagement: Int
+  /// `true` when the decision withdrew a copy that the other side held (a shared entry made
+  /// internal).
+  public var withdrewCopy = false
 
   /// Creates a decision.
   public init(
@@ -76,7 +79,7 @@ public struct SyncDecision: Sendable, Hashable {
         + transformClause + "."
     case .internalNeverSyncs:
       return "\(item) is internal, and internal entries never leave their partner"
-        + (outcome == .notSynced && event != .accepted ? " (any copy \(to) held was withdrawn)." : ".")
+        + (withdrewCopy ? ", so the copy in \(to)'s version was withdrawn." : ".")
     case .linksNeverSync:
       return "\(item) is a link attachment, and only file attachments are copied."
     case .leadChargesStayLocal:
