@@ -1,18 +1,5 @@
 @testable import PartnerSync
 
-/// The SplitMix64 generator: small, fast and the same on every platform, so a seed names a history.
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
-
 /// A random valid history of ticket `T-1`: random candidate events, kept when the rules accept
 /// them. The lead is `acme`; `bolt` and `crane` are engaged in turn; `zed` is a stranger.
 ///

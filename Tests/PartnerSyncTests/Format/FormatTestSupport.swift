@@ -1,30 +1,8 @@
 @testable import PartnerSync
 
-/// SplitMix64: a tiny, seedable, deterministic generator for property tests.
-struct FormatSplitMix64: RandomNumberGenerator {
-  var state: UInt64
-
-  init(seed: UInt64) {
-    state = seed
-  }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
-  /// A value in `0..<bound` (bound > 0).
-  mutating func below(_ bound: Int) -> Int {
-    Int(next() % UInt64(bound))
-  }
-}
-
 /// Random JSON values covering every case, awkward strings and awkward numbers.
 enum RandomJSON {
-  static func value(_ rng: inout FormatSplitMix64, depth: Int = 0) -> JSONValue {
+  static func value(_ rng: inout SplitMix64, depth: Int = 0) -> JSONValue {
     let kinds = depth >= 4 ? 4 : 6
     switch rng.below(kinds) {
     case 0:
@@ -49,7 +27,7 @@ enum RandomJSON {
     }
   }
 
-  static func number(_ rng: inout FormatSplitMix64) -> Double {
+  static func number(_ rng: inout SplitMix64) -> Double {
     switch rng.below(8) {
     case 0:
       return Double(rng.below(2001) - 1000)
@@ -76,7 +54,7 @@ enum RandomJSON {
     }
   }
 
-  static func string(_ rng: inout FormatSplitMix64) -> String {
+  static func string(_ rng: inout SplitMix64) -> String {
     var scalars = String.UnicodeScalarView()
     for _ in 0..<rng.below(13) {
       scalars.append(scalar(&rng))
@@ -84,7 +62,7 @@ enum RandomJSON {
     return String(scalars)
   }
 
-  static func scalar(_ rng: inout FormatSplitMix64) -> Unicode.Scalar {
+  static func scalar(_ rng: inout SplitMix64) -> Unicode.Scalar {
     let value: UInt32
     switch rng.below(8) {
     case 0: value = UInt32(rng.below(0x20))

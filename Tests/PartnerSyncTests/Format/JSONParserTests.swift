@@ -206,7 +206,7 @@ let jsonParseFailureCases: [JSONParseFailureCase] = [
   }
 
   @Test func numberConversionMatchesStandardLibrary() throws {
-    var rng = FormatSplitMix64(seed: 42)
+    var rng = SplitMix64(seed: 42)
     for _ in 0..<20_000 {
       var text = rng.below(2) == 0 ? "-" : ""
       text += String((rng.next() % 10_000_000_000) >> UInt64(rng.below(40)))

@@ -29,7 +29,7 @@ import Testing
   }
 
   @Test func outputDoesNotDependOnMemberOrder() {
-    var rng = FormatSplitMix64(seed: 7)
+    var rng = SplitMix64(seed: 7)
     let members: [(key: String, value: JSONValue)] = (0..<20).map {
       (key: "key\($0)", value: .number(Double($0)))
     }
@@ -67,7 +67,7 @@ import Testing
   }
 
   @Test func writtenNumbersAreValidJSONAndRoundTrip() throws {
-    var rng = FormatSplitMix64(seed: 99)
+    var rng = SplitMix64(seed: 99)
     for _ in 0..<20_000 {
       let d = RandomJSON.number(&rng)
       let text = JSONWriter.string(.number(d))
@@ -77,7 +77,7 @@ import Testing
   }
 
   @Test func randomValuesRoundTrip() throws {
-    var rng = FormatSplitMix64(seed: 0x5EED)
+    var rng = SplitMix64(seed: 0x5EED)
     for _ in 0..<3000 {
       let value = RandomJSON.value(&rng)
       let sorted = JSONWriter.string(value)

@@ -90,7 +90,7 @@ import Testing
   }
 
   @Test func randomTimesRoundTrip() throws {
-    var rng = FormatSplitMix64(seed: 2026)
+    var rng = SplitMix64(seed: 2026)
     let low = Timestamp.minRFC3339.microseconds
     let span = UInt64(Timestamp.maxRFC3339.microseconds - low) + 1
     for i in 0..<20_000 {
