@@ -1,3 +1,20 @@
+extension TicketEvent {
+  /// The event as one line of the import format (JSON Lines, without the line break): `type`,
+  /// `ticket`, `by`, `at` when the event has a time, then its own fields in key order.
+  ///
+  /// ``PartnerSyncLog/importJSONLines(_:now:progress:)`` reads such lines back into equal events.
+  public var jsonLine: String {
+    var members: [(key: String, value: JSONValue)] = [
+      ("type", .string(type.rawValue)),
+      ("ticket", .string(ticket)),
+      ("by", .string(by)),
+    ]
+    if let at { members.append(("at", .string(at.rfc3339))) }
+    members += EventCodec.ownFields(of: payload).sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+    return JSONWriter.string(.object(members), sortedKeys: false)
+  }
+}
+
 /// Why an event line could not be read as an event: the format is wrong, before any rule is asked.
 struct EventFormatError: Error, Equatable {
   var message: String

@@ -25,18 +25,18 @@ struct Import: ParsableCommand {
   func run() throws {
     let bytes = try readInput()
     let path = global.path
-    let existed = FileManager.default.fileExists(atPath: path)
-    let log = try report { try PartnerSyncLog.open(path: path, create: true) }
     let result: RecordResult
     do {
       let bar = ProgressBar(quiet: global.quiet)
       defer { bar.finish() }
-      result = try log.importJSONLines(bytes, now: Timestamp.now(), progress: bar.handler)
-    } catch {
-      if !existed {
-        // A failed first import leaves no trace: not even an empty log.
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+      if FileManager.default.fileExists(atPath: path) {
+        try refuseWriteProtected(path)
+        let log = try report { try PartnerSyncLog.open(path: path, create: true) }
+        result = try log.importJSONLines(bytes, now: Timestamp.now(), progress: bar.handler)
+      } else {
+        result = try importIntoNewLog(bytes, path: path, progress: bar.handler)
       }
+    } catch let error as PartnerSyncError {
       if error.code == .invalidEvent, let line = error.line {
         printError(
           "error: \(displayName):\(line): \(error.message) — nothing was imported; fix line \(line) and import the file again."
@@ -82,4 +82,50 @@ struct Import: ParsableCommand {
     }
     return [UInt8](data)
   }
+
+  /// Creates the log with this import, or leaves nothing when the import fails.
+  ///
+  /// The new log is built under a private name beside `path` and linked into place only when the
+  /// import succeeded. Removing a half-made log instead would be unsafe: another process may
+  /// have opened it meanwhile and appended to it. When another process created the log first,
+  /// the import goes into that log like any other.
+  private func importIntoNewLog(
+    _ bytes: [UInt8], path: String, progress: ProgressHandler?
+  ) throws -> RecordResult {
+    let staging = path + ".new-\(getpid())"
+    defer { removeLogFiles(staging) }
+    let result: RecordResult
+    do {
+      // The log is closed (and its WAL checkpointed) when this scope ends.
+      let log = try PartnerSyncLog.open(path: staging, create: true)
+      result = try log.importJSONLines(bytes, now: Timestamp.now(), progress: progress)
+    } catch {
+      // Errors about the log name the log, not its private staging name.
+      guard error.code != .invalidEvent else { throw error }
+      let message = error.message.replacingOccurrences(of: staging, with: path)
+      throw PartnerSyncError(error.code, message, line: error.line)
+    }
+    // The closed log has no WAL left; were one left, linking only the main file would lose it.
+    let walLeft = FileManager.default.fileExists(atPath: staging + "-wal")
+    if !walLeft, link(staging, path) == 0 { return result }
+    // Another process created the log first (or the file system has no hard links).
+    let log = try report { try PartnerSyncLog.open(path: path, create: true) }
+    return try log.importJSONLines(bytes, now: Timestamp.now(), progress: progress)
+  }
+
+  /// Refuses to write to a log whose file has no write permission at all: SQLite, run as root,
+  /// would write to it anyway.
+  private func refuseWriteProtected(_ path: String) throws {
+    var status = stat()
+    guard stat(path, &status) == 0, status.st_mode & 0o222 == 0 else { return }
+    printError(
+      "error: the log \(path) is read-only (its file has no write permission); nothing was imported. Make it writable (chmod u+w \(path)) or import into another log."
+    )
+    throw ExitCode(Exit.noInput)
+  }
+}
+
+/// Removes a log file and its companions.
+private func removeLogFiles(_ path: String) {
+  for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
 }

@@ -1,0 +1,180 @@
+import EventLog
+import Foundation
+import PartnerSync
+
+/// One run of the benchmark: generates the history, then measures PartnerSync and the raw
+/// SQLite reference side by side, in one temporary directory.
+struct Bench {
+  let options: BenchOptions
+
+  func run() throws -> Figures {
+    var figures = Figures(events: options.events, tickets: options.ticketCount)
+    let generated = Stopwatch()
+    var generator = HistoryGenerator(seed: options.seed)
+    let history = generator.generate(
+      events: options.events, tailCount: options.appends, tickets: options.ticketCount,
+      activeTickets: options.active)
+    note(
+      "generated \(options.events) + \(history.tail.count) events of \(history.tickets.count) tickets "
+        + "(\(history.jsonLines.count / 1_048_576) MiB of JSON Lines) in \(format(generated.seconds)) s")
+
+    let directory = try makeTemporaryDirectory()
+    figures.directory = directory
+    defer {
+      if !options.keep { try? FileManager.default.removeItem(atPath: directory) }
+    }
+    let logPath = directory + "/log.sqlite"
+    let rawPath = directory + "/raw.sqlite"
+    let total = Double(options.events + history.tail.count)
+
+    // Import: validated, hashed, one transaction.
+    do {
+      let log = try PartnerSyncLog.open(path: logPath, create: true)
+      let clock = Stopwatch()
+      try log.importJSONLines(history.jsonLines, now: Timestamp(microseconds: 0))
+      figures.importSeconds = clock.seconds
+      note("import: \(format(figures.importSeconds)) s")
+
+      // Durable appends: one event, one transaction, at the log's default synchronous level.
+      let appendClock = Stopwatch()
+      for event in history.tail {
+        try log.record([event], now: Timestamp(microseconds: 0))
+      }
+      figures.appendSeconds = appendClock.seconds
+      figures.appends = history.tail.count
+      note("appends: \(format(figures.appendSeconds)) s")
+    }
+
+    // The same rows through the C API: one transaction, then one transaction per row.
+    do {
+      let rows = try RawRows.load(path: logPath)
+      _ = try SQLiteEventLog(path: rawPath, options: .init(create: true))
+      figures.rawInsertSeconds = try RawSQLite.insertAll(
+        rows, range: 0..<options.events, into: rawPath, synchronous: "FULL")
+      note("raw insert: \(format(figures.rawInsertSeconds)) s")
+      figures.rawCommitSeconds = try RawSQLite.insertEach(
+        rows, range: options.events..<rows.rows.count, into: rawPath, synchronous: "FULL")
+      note("raw commits: \(format(figures.rawCommitSeconds)) s")
+    }
+
+    let log = try PartnerSyncLog.open(path: logPath)
+
+    // Replay against the raw scan (best of a few runs each: the file is in the OS cache).
+    figures.replaySeconds = try best(of: 2) {
+      let summary = try log.replay()
+      precondition(Double(summary.events) == total)
+    }
+    note("replay: \(format(figures.replaySeconds)) s")
+    figures.rawScanSeconds = try best(of: 3) {
+      let scan = try RawSQLite.scan(path: logPath)
+      precondition(Double(scan.rows) == total)
+    }
+    figures.rawGroupedScanSeconds = try best(of: 2) {
+      _ = try RawSQLite.scan(path: logPath, order: "stream, version")
+    }
+    figures.verifySeconds = try best(of: 2) {
+      let report = try log.verify()
+      precondition(report.isHealthy && Double(report.events) == total)
+    }
+    note("verify: \(format(figures.verifySeconds)) s")
+
+    // One ticket's view and audit in the full log.
+    var rng = SplitMix64(seed: options.seed ^ 0xA5A5)
+    var viewTimes: [Double] = []
+    var auditTimes: [Double] = []
+    for round in 0..<(options.samples + 50) {
+      let ticket = rng.pick(history.tickets)
+      let partner =
+        round.isMultiple(of: 2) || ticket.partners.isEmpty ? ticket.lead : rng.pick(ticket.partners)
+      let viewClock = Stopwatch()
+      _ = try log.view(ticket: ticket.ticket, as: partner)
+      let viewSeconds = viewClock.seconds
+      let auditClock = Stopwatch()
+      _ = try log.audit(ticket: ticket.ticket)
+      let auditSeconds = auditClock.seconds
+      if round >= 50 {  // the first rounds warm up
+        viewTimes.append(viewSeconds * 1000)
+        auditTimes.append(auditSeconds * 1000)
+      }
+    }
+    figures.viewP50 = percentile(viewTimes, 50)
+    figures.viewP99 = percentile(viewTimes, 99)
+    figures.auditP50 = percentile(auditTimes, 50)
+    figures.auditP99 = percentile(auditTimes, 99)
+
+    // Peak memory of a replay on its own, in a fresh process.
+    figures.replayPeakRSSMB = try ReplayOnly.peakRSS(path: logPath)
+    note("replay peak RSS: \(format(figures.replayPeakRSSMB)) MB")
+    figures.replayedEvents = Int(total)
+    return figures
+  }
+
+  private func best(of runs: Int, _ body: () throws -> Void) throws -> Double {
+    var fastest = Double.infinity
+    for _ in 0..<runs {
+      let clock = Stopwatch()
+      try body()
+      fastest = min(fastest, clock.seconds)
+    }
+    return fastest
+  }
+
+  private func makeTemporaryDirectory() throws -> String {
+    let parent = options.directory ?? ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+    var template = Array((parent + "/partnersync-bench-XXXXXX").utf8CString)
+    guard let made = mkdtemp(&template) else {
+      throw RawSQLiteError(description: "cannot make a temporary directory in \(parent)")
+    }
+    return String(cString: made)
+  }
+}
+
+/// A replay on its own: `PartnerSyncBench replay-only --db PATH` prints one JSON line with the
+/// events replayed, the seconds and the peak resident memory (VmHWM) of the process.
+enum ReplayOnly {
+  static func run(path: String) throws {
+    let log = try PartnerSyncLog.open(path: path)
+    let before = procStatusKiB("VmHWM") ?? 0
+    let clock = Stopwatch()
+    let summary = try log.replay()
+    let seconds = clock.seconds
+    let peak = procStatusKiB("VmHWM") ?? 0
+    let line = JSONValue.object([
+      ("events", .number(Double(summary.events))),
+      ("seconds", .number(rounded(seconds, 3))),
+      ("vmhwm_before_mb", .number(rounded(Double(before) / 1024, 1))),
+      ("vmhwm_mb", .number(rounded(Double(peak) / 1024, 1))),
+    ])
+    print(line.jsonText)
+  }
+
+  /// Runs `replay-only` in a child process and returns its peak resident memory in MB.
+  static func peakRSS(path: String) throws -> Double {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+    process.arguments = ["replay-only", "--db", path]
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let text = String(decoding: data, as: UTF8.self)
+    guard process.terminationStatus == 0,
+      let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+      let peak = object["vmhwm_mb"] as? Double
+    else {
+      throw RawSQLiteError(description: "replay-only failed: \(text)")
+    }
+    note("replay-only: \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
+    return peak
+  }
+}
+
+func rounded(_ value: Double, _ digits: Int) -> Double {
+  let scale = pow(10, Double(digits))
+  return (value * scale).rounded() / scale
+}
+
+func format(_ value: Double) -> String {
+  String(format: "%.3f", value)
+}

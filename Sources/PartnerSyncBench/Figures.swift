@@ -1,0 +1,86 @@
+import Foundation
+import PartnerSync
+
+/// What one run measured, and how it prints.
+struct Figures {
+  var events: Int
+  var tickets: Int
+  var directory = ""
+  var appends = 0
+  var replayedEvents = 0
+  var importSeconds = 0.0
+  var rawInsertSeconds = 0.0
+  var appendSeconds = 0.0
+  var rawCommitSeconds = 0.0
+  var replaySeconds = 0.0
+  var rawScanSeconds = 0.0
+  var rawGroupedScanSeconds = 0.0
+  var verifySeconds = 0.0
+  var viewP50 = 0.0
+  var viewP99 = 0.0
+  var auditP50 = 0.0
+  var auditP99 = 0.0
+  var replayPeakRSSMB = 0.0
+
+  var importRate: Double { Double(events) / importSeconds }
+  var rawInsertRate: Double { Double(events) / rawInsertSeconds }
+  var appendRate: Double { Double(appends) / appendSeconds }
+  var rawCommitRate: Double { Double(appends) / rawCommitSeconds }
+  var replayRate: Double { Double(replayedEvents) / replaySeconds }
+  var rawScanRate: Double { Double(replayedEvents) / rawScanSeconds }
+  var rawGroupedScanRate: Double { Double(replayedEvents) / rawGroupedScanSeconds }
+  var verifyRate: Double { Double(replayedEvents) / verifySeconds }
+
+  /// The one JSON line of `--json`, with exactly the documented keys.
+  var jsonLine: String {
+    JSONValue.object([
+      ("events", .number(Double(events))),
+      ("import_per_s", .number(importRate.rounded())),
+      ("raw_insert_per_s", .number(rawInsertRate.rounded())),
+      ("import_ratio", .number(rounded(importRate / rawInsertRate, 3))),
+      ("append_per_s", .number(rounded(appendRate, 1))),
+      ("raw_commit_per_s", .number(rounded(rawCommitRate, 1))),
+      ("append_ratio", .number(rounded(appendRate / rawCommitRate, 3))),
+      ("replay_per_s", .number(replayRate.rounded())),
+      ("raw_scan_per_s", .number(rawScanRate.rounded())),
+      ("replay_ratio", .number(rounded(replayRate / rawScanRate, 3))),
+      ("view_p50_ms", .number(rounded(viewP50, 3))),
+      ("view_p99_ms", .number(rounded(viewP99, 3))),
+      ("audit_p50_ms", .number(rounded(auditP50, 3))),
+      ("audit_p99_ms", .number(rounded(auditP99, 3))),
+      ("verify_per_s", .number(verifyRate.rounded())),
+      ("verify_ratio", .number(rounded(verifyRate / rawScanRate, 3))),
+      ("replay_peak_rss_mb", .number(rounded(replayPeakRSSMB, 1))),
+    ]).jsonText
+  }
+
+  /// The human-readable table.
+  var table: String {
+    func rate(_ value: Double) -> String { "\(Int(value.rounded()))/s" }
+    func pad(_ text: String, _ width: Int) -> String {
+      text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+    let rows: [(String, String, String, String, String)] = [
+      ("import (1 transaction)", rate(importRate), rate(rawInsertRate), format(importRate / rawInsertRate), ">= 0.70"),
+      (
+        "durable append (1 per txn)", String(format: "%.1f/s", appendRate), String(format: "%.1f/s", rawCommitRate),
+        format(appendRate / rawCommitRate), ">= 0.90"
+      ),
+      ("replay", rate(replayRate), rate(rawScanRate), format(replayRate / rawScanRate), ">= 0.33"),
+      ("verify", rate(verifyRate), rate(rawScanRate), format(verifyRate / rawScanRate), ""),
+      ("(raw scan by stream, version)", "", rate(rawGroupedScanRate), "", ""),
+      ("view p50 / p99", "\(format(viewP50)) / \(format(viewP99)) ms", "", "", "p99 <= 1 ms"),
+      ("audit p50 / p99", "\(format(auditP50)) / \(format(auditP99)) ms", "", "", "p99 <= 1 ms"),
+      ("replay peak RSS", String(format: "%.1f MB", replayPeakRSSMB), "", "", "<= 300 MB"),
+    ]
+    var lines = [
+      "PartnerSync benchmark: \(events) events over \(tickets) tickets, +\(appends) appended one by one; in \(directory)",
+      "",
+      pad("figure", 30) + pad("PartnerSync", 24) + pad("raw SQLite", 16) + pad("ratio", 8) + "target",
+    ]
+    for row in rows {
+      lines.append(pad(row.0, 30) + pad(row.1, 24) + pad(row.2, 16) + pad(row.3, 8) + row.4)
+    }
+    return lines.joined(separator: "\n")
+  }
+}

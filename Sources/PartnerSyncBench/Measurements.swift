@@ -1,0 +1,34 @@
+import Foundation
+
+/// Measures elapsed wall-clock time.
+struct Stopwatch {
+  private let start = ContinuousClock.now
+
+  /// Seconds since the stopwatch was created.
+  var seconds: Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+  }
+}
+
+/// The `p`-th percentile (0…100) of `values` by the nearest-rank method.
+func percentile(_ values: [Double], _ p: Double) -> Double {
+  guard !values.isEmpty else { return 0 }
+  let sorted = values.sorted()
+  let rank = Int((p / 100 * Double(sorted.count)).rounded(.up))
+  return sorted[min(max(rank, 1), sorted.count) - 1]
+}
+
+/// A field of `/proc/self/status` in KiB, such as `VmHWM` (the peak resident set) or `VmRSS`.
+func procStatusKiB(_ field: String) -> Int? {
+  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+  for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
+    return Int(line.dropFirst(field.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "")
+  }
+  return nil
+}
+
+/// Writes a line to standard error (progress, never part of the figures).
+func note(_ text: String) {
+  FileHandle.standardError.write(Data((text + "\n").utf8))
+}

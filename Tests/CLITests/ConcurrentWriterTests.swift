@@ -1,0 +1,182 @@
+import Foundation
+import Testing
+
+/// Several `partnersync import` processes write to one log, and to one ticket, at the same time.
+///
+/// What a writer may see: exit 0 (appended; a version conflict on the way was resolved by
+/// validating again), or exit 75 with one line that says nothing was appended and to run the
+/// command again (the log stayed busy past the 5 s busy timeout, or the ticket kept changing
+/// through every retry). A refused event after re-validation is exit 65. Never a raw SQLite
+/// message, never a lost or duplicated position.
+@Suite(.serialized) struct ConcurrentWriterTests {
+  static let writers = 6
+  static let importsPerWriter = 8
+  static let entriesPerImport = 10
+
+  /// Collects results from several threads.
+  final class Results<Value>: @unchecked Sendable {
+    // @unchecked: every access holds `lock`.
+    private let lock = NSLock()
+    private var values: [Value] = []
+
+    func append(_ value: Value) {
+      lock.lock()
+      defer { lock.unlock() }
+      values.append(value)
+    }
+
+    var all: [Value] {
+      lock.lock()
+      defer { lock.unlock() }
+      return values
+    }
+  }
+
+  struct Attempt {
+    var writer: Int
+    var index: Int
+    var ids: [String]
+    var result: CLI.Result
+  }
+
+  /// acme's notes: `entriesPerImport` on the shared ticket T-1 and as many on the writer's own
+  /// ticket `W<writer>`, each with a unique id.
+  static func batch(writer: Int, index: Int) -> (lines: String, ids: [String]) {
+    var lines: [String] = []
+    var ids: [String] = []
+    for k in 0..<entriesPerImport {
+      for ticket in ["T-1", "W\(writer)"] {
+        let id = "w\(writer)-i\(index)-\(ticket == "T-1" ? "s" : "o")\(k)"
+        ids.append(id)
+        lines.append(
+          #"{"type":"entry-added","ticket":"\#(ticket)","by":"acme","entry":"\#(id)","kind":"note","text":"\#(id)"}"#)
+      }
+    }
+    return (lines.joined(separator: "\n") + "\n", ids)
+  }
+
+  /// Positions, per-ticket versions and entry ids of the whole log, after checking it verifies.
+  static func inspect(_ db: URL) throws -> (positions: [Int], versions: [String: [Int]], ids: Set<String>) {
+    let verify = try CLI.run(["--db", db.path, "verify"])
+    #expect(verify.code == 0 && verify.out.hasPrefix("OK"), "verify: \(verify.out) \(verify.err)")
+    let log = try CLI.json(["log"], db: db)
+    let events = try #require(log["events"] as? [[String: Any]])
+    var positions: [Int] = []
+    var versions: [String: [Int]] = [:]
+    var ids: Set<String> = []
+    for event in events {
+      positions.append(try #require(event["position"] as? Int))
+      versions[try #require(event["ticket"] as? String), default: []].append(try #require(event["version"] as? Int))
+      if let id = event["entry"] as? String { ids.insert(id) }
+    }
+    let exported = try CLI.run(["--db", db.path, "export"]).out.split(separator: "\n")
+    #expect(exported.count == events.count, "export and log disagree")
+    return (positions, versions, ids)
+  }
+
+  @Test("6 processes × 8 imports on one ticket: gap-free positions and versions, nothing lost")
+  func manyWritersOneTicket() throws {
+    try withTemporaryDirectory { dir in
+      let db = dir.appendingPathComponent("shared.sqlite")
+      let base = dir.appendingPathComponent("base.jsonl")
+      try #"{"type":"entry-added","ticket":"T-1","by":"acme","entry":"base","kind":"note","text":"start"}"#
+        .write(to: base, atomically: true, encoding: .utf8)
+      #expect(try CLI.run(["--db", db.path, "import", base.path]).code == 0)
+
+      let attempts = Results<Attempt>()
+      DispatchQueue.concurrentPerform(iterations: Self.writers) { writer in
+        for index in 0..<Self.importsPerWriter {
+          let (lines, ids) = Self.batch(writer: writer, index: index)
+          do {
+            let result = try CLI.run(["--db", db.path, "import", "-"], stdin: Data(lines.utf8))
+            attempts.append(Attempt(writer: writer, index: index, ids: ids, result: result))
+          } catch {
+            Issue.record("writer \(writer) could not start import \(index): \(error)")
+          }
+        }
+      }
+
+      let all = attempts.all
+      #expect(all.count == Self.writers * Self.importsPerWriter)
+      let succeeded = all.filter { $0.result.code == 0 }
+      let busy = all.filter { $0.result.code == 75 }
+      for attempt in all {
+        let err = attempt.result.err
+        #expect([0, 75].contains(attempt.result.code), "writer \(attempt.writer): exit \(attempt.result.code): \(err)")
+        #expect(!err.localizedCaseInsensitiveContains("database is locked"), "raw SQLite message: \(err)")
+        if attempt.result.code == 75 {
+          #expect(err.split(separator: "\n").count == 1, "not one line: \(err)")
+          #expect(err.contains("again") && err.contains("Nothing was appended"), "no advice: \(err)")
+        }
+      }
+
+      let (positions, versions, ids) = try Self.inspect(db)
+      let expected = 1 + succeeded.count * 2 * Self.entriesPerImport
+      #expect(positions == Array(1...expected), "positions are not 1…\(expected)")
+      for (ticket, list) in versions {
+        #expect(list == Array(1...list.count), "\(ticket)'s versions are not 1…\(list.count)")
+      }
+      for attempt in succeeded {
+        let missing = attempt.ids.filter { !ids.contains($0) }
+        #expect(missing.isEmpty, "writer \(attempt.writer) import \(attempt.index) succeeded but lost \(missing)")
+      }
+      for attempt in busy {
+        #expect(attempt.ids.allSatisfy { !ids.contains($0) }, "a failed import appended something")
+      }
+      print("ConcurrentWriterTests: \(succeeded.count) imports succeeded, \(busy.count) exited 75")
+    }
+  }
+
+  /// bolt's acceptance of P-<pair>, after 2,000 notes on a ticket of this file's own, so that
+  /// both processes of a pair are still validating when the other one writes.
+  static func acceptance(pair: Int, side: String) -> Data {
+    var text = ""
+    for k in 0..<2_000 {
+      text += #"{"type":"entry-added","ticket":"Q-\#(pair)-\#(side)","by":"bolt","entry":"q\#(k)","kind":"note"}"#
+      text += "\n"
+    }
+    text += #"{"type":"accepted","ticket":"P-\#(pair)","by":"bolt"}"# + "\n"
+    return Data(text.utf8)
+  }
+
+  @Test("two processes accept the same engagement at once: one wins, the other is refused with 65")
+  func conflictingAcceptances() throws {
+    try withTemporaryDirectory { dir in
+      let db = dir.appendingPathComponent("pair.sqlite")
+      let pairs = 3
+      var setup = ""
+      for pair in 0..<pairs {
+        setup += #"{"type":"outsourced","ticket":"P-\#(pair)","by":"acme","partner":"bolt"}"# + "\n"
+      }
+      #expect(try CLI.run(["--db", db.path, "import", "-"], stdin: Data(setup.utf8)).code == 0)
+
+      let runs = Results<(pair: Int, side: String, result: CLI.Result)>()
+      DispatchQueue.concurrentPerform(iterations: pairs * 2) { i in
+        let (pair, side) = (i / 2, i % 2 == 0 ? "a" : "b")
+        do {
+          let result = try CLI.run(["--db", db.path, "import", "-"], stdin: Self.acceptance(pair: pair, side: side))
+          runs.append((pair, side, result))
+        } catch {
+          Issue.record("pair \(pair) side \(side) could not start: \(error)")
+        }
+      }
+
+      let log = try CLI.json(["log"], db: db)
+      let events = try #require(log["events"] as? [[String: Any]])
+      let tickets = events.compactMap { $0["ticket"] as? String }
+      for pair in 0..<pairs {
+        let results = runs.all.filter { $0.pair == pair }
+        let codes = results.map(\.result.code).sorted()
+        #expect(codes == [0, 65], "pair \(pair): exits \(codes): \(results.map(\.result.err))")
+        guard let loser = results.first(where: { $0.result.code == 65 }) else { continue }
+        #expect(loser.result.err.split(separator: "\n").count == 1, "\(loser.result.err)")
+        #expect(loser.result.err.contains(":2001:"), "the refusal names line 2001: \(loser.result.err)")
+        #expect(tickets.filter { $0 == "P-\(pair)" }.count == 2, "P-\(pair) must hold outsourced + one accepted")
+        #expect(!tickets.contains("Q-\(pair)-\(loser.side)"), "the refused file appended events")
+        #expect(tickets.filter { $0 == "Q-\(pair)-\(loser.side == "a" ? "b" : "a")" }.count == 2_000)
+      }
+      let verify = try CLI.run(["--db", db.path, "verify"])
+      #expect(verify.code == 0, "\(verify.out) \(verify.err)")
+    }
+  }
+}
