@@ -91,6 +91,11 @@ public struct EventHashChain: Sendable {
     appendString(actor)
     appendInteger(time)
     appendString(data)
+    hashBuffer()
+  }
+
+  /// Replaces the buffer (last link and canonical bytes) by the next link.
+  private mutating func hashBuffer() {
     var hasher = SHA256()
     buffer.withUnsafeBytes { hasher.update(bufferPointer: $0) }
     let digest = hasher.finalize()
@@ -114,6 +119,28 @@ public struct EventHashChain: Sendable {
     )
   }
 
+  /// Extends the chain by a stored event lent as bytes, using its position,
+  /// version and contents (not its stored hash).
+  public mutating func append(_ event: StoredEventBytes) {
+    buffer.removeLast(buffer.count - EventHashChain.hashSize)
+    appendInteger(event.position)
+    appendBytes(event.stream)
+    appendInteger(event.version)
+    appendBytes(event.type)
+    appendBytes(event.actor)
+    appendInteger(event.time)
+    appendBytes(event.data)
+    hashBuffer()
+  }
+
+  /// Whether `hash` equals the last hash of the chain.
+  public func lastHashEquals(_ hash: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard hash.count == EventHashChain.hashSize else { return false }
+    return buffer.withUnsafeBufferPointer { bytes in
+      bytes[0..<EventHashChain.hashSize].elementsEqual(hash)
+    }
+  }
+
   /// The canonical bytes of one event, as hashed after the previous link.
   public static func canonicalBytes(of event: StoredEvent) -> [UInt8] {
     var chain = EventHashChain()
@@ -131,6 +158,12 @@ public struct EventHashChain: Sendable {
   @inline(__always)
   private mutating func appendInteger(_ value: Int64) {
     withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
+  }
+
+  @inline(__always)
+  private mutating func appendBytes(_ bytes: UnsafeBufferPointer<UInt8>) {
+    appendInteger(Int64(bytes.count))
+    buffer.append(contentsOf: bytes)
   }
 
   @inline(__always)

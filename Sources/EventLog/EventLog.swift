@@ -46,6 +46,27 @@ public protocol EventLogReader {
   /// Recomputes the hash chain and checks positions 1…N without gaps and each
   /// stream's versions 1…n, streaming through the log once.
   func verify() throws -> VerifyReport
+
+  /// Streams events with `from <= position <= through` (`through` nil = to the
+  /// end) in position order, like ``forEachEvent(from:through:_:)``, but lends
+  /// each event's columns as bytes that are valid only during `body`.
+  ///
+  /// Nothing is copied or decoded: this is the fast way through a large log.
+  func forEachEventBytes(
+    from: Int64, through: Int64?, _ body: (StoredEventBytes) throws -> Bool
+  ) throws
+
+  /// Streams one stream's events with `position <= throughPosition` (nil =
+  /// all) in version order, like ``forEachEvent(inStream:throughPosition:_:)``,
+  /// but lends each event's columns as bytes that are valid only during `body`.
+  func forEachEventBytes(
+    inStream stream: String, throughPosition: Int64?, _ body: (StoredEventBytes) throws -> Bool
+  ) throws
+
+  /// Every stream with events at or before `position` (nil = the whole log),
+  /// with its version and last position there, sorted by the bytes of the
+  /// names like ``streams()``.
+  func streamSummaries(through position: Int64?) throws -> [StreamSummary]
 }
 
 /// Writing capability of an event log.
@@ -65,6 +86,53 @@ public protocol EventLogWriter: EventLogReader {
   ///   - expectedVersions: The version each listed stream must have now.
   /// - Returns: The positions written and each touched stream's new version.
   func append(_ events: [EventRecord], expectedVersions: [String: Int64]) throws -> AppendResult
+
+  /// Appends the events that `produce` hands to its ``EventAppender``,
+  /// atomically in one transaction, as they are produced.
+  ///
+  /// The expectations are checked as in ``append(_:expectedVersions:)``
+  /// before `produce` is called; on a mismatch `produce` is not called.
+  /// When `produce` throws, nothing is written and its error is rethrown; an
+  /// error of the log (a conflict found while writing, a full disk) is thrown
+  /// by the appender's ``EventAppender/append(_:)``. A log may write the
+  /// events on another thread while `produce` runs, so producing (validating,
+  /// encoding) overlaps with writing; `produce` itself runs on the calling
+  /// thread, and must not call the log.
+  ///
+  /// - Parameters:
+  ///   - expectedVersions: The version each listed stream must have now.
+  ///   - produce: Hands the events, in order, to the appender it is given.
+  /// - Returns: The positions written and each touched stream's new version.
+  func append(
+    expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
+  ) throws -> AppendResult
+}
+
+/// Receives the events of a streaming append; see
+/// ``EventLogWriter/append(expectedVersions:_:)``.
+public struct EventAppender {
+  /// The position the first event appended gets; the following events get
+  /// the following positions.
+  public let firstPosition: Int64
+
+  private let sink: (EventRecord) throws -> Void
+
+  /// Creates an appender that hands each event to `sink`; logs create it.
+  ///
+  /// - Parameters:
+  ///   - firstPosition: The position of the first event appended.
+  ///   - sink: Writes (or queues) one event.
+  public init(firstPosition: Int64, sink: @escaping (EventRecord) throws -> Void) {
+    self.firstPosition = firstPosition
+    self.sink = sink
+  }
+
+  /// Appends `event` after the events already appended.
+  ///
+  /// - Throws: An error of the log, after which the append writes nothing.
+  public func append(_ event: EventRecord) throws {
+    try sink(event)
+  }
 }
 
 /// An event log that can be read and appended to.
@@ -103,9 +171,58 @@ extension EventLogReader {
   }
 }
 
+extension EventLogReader {
+  /// Streams events by position as bytes, through ``forEachEvent(from:through:_:)``.
+  public func forEachEventBytes(
+    from: Int64, through: Int64?, _ body: (StoredEventBytes) throws -> Bool
+  ) throws {
+    try forEachEvent(from: from, through: through) { event in
+      try StoredEventBytes.withBytes(of: event, body)
+    }
+  }
+
+  /// Streams one stream's events as bytes, through ``forEachEvent(inStream:throughPosition:_:)``.
+  public func forEachEventBytes(
+    inStream stream: String, throughPosition: Int64?, _ body: (StoredEventBytes) throws -> Bool
+  ) throws {
+    try forEachEvent(inStream: stream, throughPosition: throughPosition) { event in
+      try StoredEventBytes.withBytes(of: event, body)
+    }
+  }
+
+  /// Summarises the streams by reading every event up to `position` once.
+  public func streamSummaries(through position: Int64?) throws -> [StreamSummary] {
+    var summaries: [StreamKey: StreamSummary] = [:]
+    try forEachEvent(from: 1, through: position) { event in
+      let key = StreamKey(event.stream)
+      summaries[key, default: StreamSummary(name: event.stream, version: 0, lastPosition: 0)].version += 1
+      summaries[key]?.lastPosition = event.position
+      return true
+    }
+    return summaries.keys.sorted().compactMap { summaries[$0] }
+  }
+}
+
 extension EventLogWriter {
+  /// Collects the produced events and appends them with
+  /// ``append(_:expectedVersions:)``. The appender's `firstPosition` is the
+  /// position after the last one when `produce` starts; a log that other
+  /// writers share should implement this method itself.
+  public func append(
+    expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
+  ) throws -> AppendResult {
+    let collected = Collected()
+    try produce(EventAppender(firstPosition: try lastPosition() + 1) { collected.records.append($0) })
+    return try append(collected.records, expectedVersions: expectedVersions)
+  }
+
   /// Appends the batch atomically without checking any stream's version.
   public func append(_ events: [EventRecord]) throws -> AppendResult {
     try append(events, expectedVersions: [:])
   }
+}
+
+/// The events a default streaming append collects.
+private final class Collected {
+  var records: [EventRecord] = []
 }

@@ -29,6 +29,10 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
   /// How many reads are in progress; appends are refused while one is.
   private var readDepth = 0
 
+  /// Whether the producer of a streaming append is running; calls back into
+  /// the log are refused meanwhile, as ``SQLiteEventLog`` does.
+  private var isProducing = false
+
   /// Creates an empty log.
   public init() {}
 
@@ -40,11 +44,20 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
 
   /// Runs `body` while holding the lock, counting it as a read so that
   /// appends from inside it are refused, like ``SQLiteEventLog`` does.
-  private func read<Result>(_ body: () throws -> Result) rethrows -> Result {
+  private func read<Result>(_ body: () throws -> Result) throws -> Result {
     try withLock {
+      try refuseWhileProducing()
       readDepth += 1
       defer { readDepth -= 1 }
       return try body()
+    }
+  }
+
+  private func refuseWhileProducing() throws {
+    guard !isProducing else {
+      throw EventLogError.misuse(
+        "the log was called from inside the producer of a streaming append; "
+          + "read what the producer needs before the append")
     }
   }
 
@@ -52,12 +65,12 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
 
   /// The position of the last event, or 0 when the log is empty.
   public func lastPosition() throws -> Int64 {
-    read { Int64(events.count) }
+    try read { Int64(events.count) }
   }
 
   /// The version of the last event of `stream`, or 0 when the stream has no events.
   public func version(of stream: String) throws -> Int64 {
-    read { currentVersion(of: StreamKey(stream)) }
+    try read { currentVersion(of: StreamKey(stream)) }
   }
 
   private func currentVersion(of key: StreamKey) -> Int64 {
@@ -109,7 +122,7 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
 
   /// The highest position of `stream` whose time is at or before `time`, or nil.
   public func lastPosition(inStream stream: String, atOrBefore time: Int64) throws -> Int64? {
-    read {
+    try read {
       (streamIndices[StreamKey(stream)] ?? [])
         .lazy
         .map { self.events[$0] }
@@ -121,23 +134,59 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
 
   /// The smallest time in the log, or nil when the log is empty.
   public func earliestTime() throws -> Int64? {
-    read { minimumTime }
+    try read { minimumTime }
   }
 
   /// The names of all streams, sorted by the bytes of their UTF-8 encoding.
   public func streams() throws -> [String] {
-    read { streamIndices.keys.sorted().map(\.name) }
+    try read { streamIndices.keys.sorted().map(\.name) }
   }
 
   /// Recomputes the hash chain and checks positions 1…N without gaps and each
   /// stream's versions 1…n.
   public func verify() throws -> VerifyReport {
-    read {
+    try read {
       var verifier = EventChainVerifier()
       for event in events {
         verifier.check(event)
       }
       return verifier.report
+    }
+  }
+
+  /// Streams events with `from <= position <= through` (`through` nil = to the
+  /// end) in position order, lending each one's contents as bytes.
+  public func forEachEventBytes(
+    from: Int64, through: Int64?, _ body: (StoredEventBytes) throws -> Bool
+  ) throws {
+    try forEachEvent(from: from, through: through) { event in
+      try StoredEventBytes.withBytes(of: event, body)
+    }
+  }
+
+  /// Streams one stream's events with `position <= throughPosition` (nil =
+  /// all) in version order, lending each one's contents as bytes.
+  public func forEachEventBytes(
+    inStream stream: String, throughPosition: Int64?, _ body: (StoredEventBytes) throws -> Bool
+  ) throws {
+    try forEachEvent(inStream: stream, throughPosition: throughPosition) { event in
+      try StoredEventBytes.withBytes(of: event, body)
+    }
+  }
+
+  /// Every stream with events at or before `position` (nil = the whole log),
+  /// with its version and last position there, sorted by the bytes of the names.
+  public func streamSummaries(through position: Int64?) throws -> [StreamSummary] {
+    try read {
+      let limit = position ?? Int64.max
+      var summaries: [StreamSummary] = []
+      for key in streamIndices.keys.sorted() {
+        let positions = (streamIndices[key] ?? []).lazy.map { Int64($0) + 1 }.filter { $0 <= limit }
+        guard let last = positions.last else { continue }
+        summaries.append(
+          StreamSummary(name: key.name, version: Int64(positions.count), lastPosition: last))
+      }
+      return summaries
     }
   }
 
@@ -155,7 +204,22 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
   public func append(_ batch: [EventRecord], expectedVersions: [String: Int64]) throws
     -> AppendResult
   {
+    try append(expectedVersions: expectedVersions) { appender in
+      for record in batch {
+        try appender.append(record)
+      }
+    }
+  }
+
+  /// Appends the events that `produce` hands over, atomically: the
+  /// expectations are checked first, the events are collected while
+  /// `produce` runs and appended when it returns; when it throws, nothing
+  /// changes.
+  public func append(
+    expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
+  ) throws -> AppendResult {
     try withLock {
+      try refuseWhileProducing()
       guard readDepth == 0 else {
         throw EventLogError.misuse(
           "append was called from inside a read of the same log; append after the read has returned"
@@ -169,6 +233,12 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
         }
       }
       let firstPosition = Int64(events.count) + 1
+      var batch: [EventRecord] = []
+      isProducing = true
+      do {
+        defer { isProducing = false }
+        try produce(EventAppender(firstPosition: firstPosition) { batch.append($0) })
+      }
       var versions = StreamVersions()
       events.reserveCapacity(events.count + batch.count)
       for record in batch {

@@ -84,6 +84,14 @@ final class SQLiteConnection {
     purpose: String,
     _ body: (SQLiteStatement) throws -> Result
   ) throws -> Result {
+    let statement = try checkOut(sql, purpose: purpose)
+    defer { checkIn(statement) }
+    return try body(statement)
+  }
+
+  /// A prepared statement for `sql`, reserved for the caller until it is
+  /// given back with ``checkIn(_:)``; `withStatement` is the scoped form.
+  func checkOut(_ sql: String, purpose: String) throws -> SQLiteStatement {
     let statement: SQLiteStatement
     if let cached = cache[sql] {
       statement =
@@ -94,11 +102,13 @@ final class SQLiteConnection {
       cache[sql] = statement
     }
     statement.isCheckedOut = true
-    defer {
-      statement.reset()
-      statement.isCheckedOut = false
-    }
-    return try body(statement)
+    return statement
+  }
+
+  /// Resets a statement from ``checkOut(_:purpose:)`` and makes it available again.
+  func checkIn(_ statement: SQLiteStatement) {
+    statement.reset()
+    statement.isCheckedOut = false
   }
 
   /// The first column of the first row of `sql` as an integer, or nil when

@@ -1,9 +1,6 @@
-extension SQLiteEventLog {
-  private static let insertSQL = """
-    INSERT INTO events (position, stream, version, type, actor, time_us, data, hash)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-    """
+import Foundation
 
+extension SQLiteEventLog {
   /// Appends the batch atomically in one transaction.
   ///
   /// `expectedVersions[stream]` is the version the caller based its decision
@@ -15,8 +12,8 @@ extension SQLiteEventLog {
   /// last version + 1.
   ///
   /// The batch is written with `BEGIN IMMEDIATE`, one prepared insert reused
-  /// for every row, and text bound without copying, so batches of millions
-  /// of events are fast.
+  /// for every row, and text bound without copying; a large batch is hashed
+  /// and inserted on two threads (see ``append(expectedVersions:_:)``).
   ///
   /// - Throws: ``EventLogError/versionConflict(stream:expected:actual:)``,
   ///   ``EventLogError/busy(path:)`` when another connection holds the write
@@ -24,28 +21,175 @@ extension SQLiteEventLog {
   public func append(_ events: [EventRecord], expectedVersions: [String: Int64]) throws
     -> AppendResult
   {
-    try withLock {
-      guard !events.isEmpty else {
-        // Nothing to write: check the expectations in a read transaction,
-        // which also works on a read-only log.
-        return try read { connection in
-          try Self.checkExpectations(expectedVersions, on: connection)
-          let last = try connection.integer(
-            "SELECT max(position) FROM events", purpose: "read the last position")
-          return AppendResult(firstPosition: last + 1, lastPosition: last, versions: [:])
-        }
+    guard !events.isEmpty else {
+      // Nothing to write: check the expectations in a read transaction,
+      // which also works on a read-only log.
+      return try read { connection in
+        _ = try Self.checkExpectations(expectedVersions, on: connection)
+        let last = try connection.integer(
+          "SELECT max(position) FROM events", purpose: "read the last position")
+        return AppendResult(firstPosition: last + 1, lastPosition: last, versions: [:])
       }
-      return try write { connection in
-        try Self.checkExpectations(expectedVersions, on: connection)
-        return try Self.withLargeCache(on: connection, if: events.count >= Self.largeBatch) {
-          try Self.insert(events, expectedVersions: expectedVersions, on: connection)
+    }
+    return try append(expectedVersions: expectedVersions) { appender in
+      for event in events {
+        try appender.append(event)
+      }
+    }
+  }
+
+  /// Appends the events `produce` hands over, atomically in one transaction,
+  /// while they are produced.
+  ///
+  /// The expectations are checked in the write transaction (`BEGIN
+  /// IMMEDIATE`) before `produce` is called. The first events are kept; once
+  /// a batch grows past a thousand events a second thread takes over hashing
+  /// and inserting them while `produce` goes on, so a large import costs
+  /// about the slower of the two rather than their sum. The transaction
+  /// commits when `produce` returns and every event is written, and rolls
+  /// back when either side fails. Even when `produce` appends nothing, the
+  /// write transaction is taken (use ``append(_:expectedVersions:)`` with an
+  /// empty batch to only check expectations).
+  ///
+  /// - Throws: ``EventLogError/versionConflict(stream:expected:actual:)``,
+  ///   ``EventLogError/busy(path:)``, ``EventLogError/readOnly(path:)``, or
+  ///   what `produce` throws; nothing is written then.
+  public func append(
+    expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
+  ) throws -> AppendResult {
+    try withLock {
+      try write { connection in
+        let checked = try Self.checkExpectations(expectedVersions, on: connection)
+        let planner = try BatchPlanner(connection: connection, knownVersions: checked)
+        let writer = try BatchWriter(connection: connection, expectedVersions: expectedVersions)
+        defer { writer.close() }
+        let pipeline = AppendPipeline(writer: writer, planner: planner)
+        do {
+          try producing {
+            try produce(EventAppender(firstPosition: pipeline.firstPosition) { try pipeline.add($0) })
+          }
+          return try pipeline.finish()
+        } catch {
+          pipeline.cancel()
+          throw error
         }
       }
     }
   }
 
-  /// From this many events on, an append raises SQLite's page cache.
-  private static let largeBatch = 10_000
+  /// Throws a version conflict for the first stream (in byte order) whose
+  /// current version differs from the expected one; returns the versions
+  /// checked.
+  static func checkExpectations(
+    _ expected: [String: Int64], on connection: SQLiteConnection
+  ) throws -> [StreamKey: Int64] {
+    var checked: [StreamKey: Int64] = [:]
+    // In an empty log every stream is at version 0: no need to ask for each (an import into a
+    // new log names thousands).
+    let empty =
+      try expected.count > 1
+      && connection.integer("SELECT max(position) FROM events", purpose: "read the last position") == 0
+    for stream in Array(expected.keys).sortedByUTF8() {
+      let expectedVersion = expected[stream] ?? 0
+      let actual = empty ? 0 : try currentVersion(of: stream, on: connection)
+      if actual != expectedVersion {
+        throw EventLogError.versionConflict(
+          stream: stream, expected: expectedVersion, actual: actual)
+      }
+      checked[StreamKey(stream)] = actual
+    }
+    return checked
+  }
+}
+
+/// One event of an append with everything the log assigned it: its
+/// position, version and chain link.
+struct PlannedEvent: Sendable {
+  var record: EventRecord
+  var position: Int64
+  var version: Int64
+  /// The event's 32-byte chain link.
+  var hash: SIMD32<UInt8>
+}
+
+/// Assigns positions and versions to the events of one append and extends
+/// the hash chain, on the appending thread; `BatchWriter` inserts them.
+struct BatchPlanner {
+  private var versions: StreamVersions
+  private var chain: EventHashChain
+  private(set) var position: Int64
+
+  /// The position of the batch's first event.
+  let firstPosition: Int64
+
+  /// Continues after the last event of the log that `connection` sees.
+  init(connection: SQLiteConnection, knownVersions: [StreamKey: Int64]) throws {
+    let (lastPosition, lastHash) = try connection.withStatement(
+      "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1",
+      purpose: "read the last event"
+    ) { statement in
+      try statement.step()
+        ? (statement.int64(at: 0), statement.blob(at: 1)) : (0, EventHashChain.genesis)
+    }
+    guard let chain = EventHashChain(lastHash: lastHash) else {
+      throw EventLogError.corrupt(
+        "the hash of the last event (position \(lastPosition)) is not 32 bytes; "
+          + "run verify to inspect the log"
+      )
+    }
+    self.chain = chain
+    versions = StreamVersions(known: knownVersions)
+    position = lastPosition
+    firstPosition = lastPosition + 1
+  }
+
+  /// Whether the version of `stream` is known without asking the log.
+  func knowsVersion(of stream: String) -> Bool {
+    versions.knows(stream)
+  }
+
+  /// Places `record` after the events planned so far; `load` reads the
+  /// stored version of a stream the planner does not know yet.
+  mutating func plan(_ record: EventRecord, load: (String) throws -> Int64) rethrows -> PlannedEvent {
+    position += 1
+    let version = try versions.next(for: record.stream, load: load)
+    chain.append(
+      position: position,
+      stream: record.stream,
+      version: version,
+      type: record.type,
+      actor: record.actor,
+      time: record.time,
+      data: record.data
+    )
+    var hash = SIMD32<UInt8>()
+    chain.withLastHash { bytes in
+      withUnsafeMutableBytes(of: &hash) { $0.copyMemory(from: bytes) }
+    }
+    return PlannedEvent(record: record, position: position, version: version, hash: hash)
+  }
+
+  /// What the batch wrote, once every planned event is inserted.
+  func result() -> AppendResult {
+    AppendResult(firstPosition: firstPosition, lastPosition: position, versions: versions.finalVersions())
+  }
+}
+
+/// Inserts planned events inside the open write transaction with one
+/// prepared statement.
+///
+/// It is used by one thread at a time: the appending thread, or the
+/// pipeline's writer thread (see `AppendPipeline`). The log's lock stays
+/// held by the appending thread throughout, so no other call reaches the
+/// connection meanwhile.
+final class BatchWriter: @unchecked Sendable {
+  // @unchecked Sendable: handed from the appending thread to the pipeline's
+  // thread and back; `AppendPipeline` orders every handoff with its lock.
+
+  private static let insertSQL = """
+    INSERT INTO events (position, stream, version, type, actor, time_us, data, hash)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+    """
 
   /// The page cache size, in KiB, used while appending a large batch.
   ///
@@ -56,117 +200,70 @@ extension SQLiteEventLog {
   /// are touched and is shrunk back after the batch.
   private static let largeBatchCacheKiB = 65_536
 
-  /// Runs `body` with a larger page cache when `condition` holds, restoring
-  /// the connection's cache size afterwards.
-  private static func withLargeCache<Result>(
-    on connection: SQLiteConnection,
-    if condition: Bool,
-    _ body: () throws -> Result
-  ) throws -> Result {
-    guard condition else { return try body() }
-    let previous = try connection.integer("PRAGMA cache_size", purpose: "read the cache size")
+  let connection: SQLiteConnection
+  private let insert: SQLiteStatement
+  private let expectedVersions: [String: Int64]
+  private var previousCacheSize: Int64?
+
+  init(connection: SQLiteConnection, expectedVersions: [String: Int64]) throws {
+    self.connection = connection
+    self.expectedVersions = expectedVersions
+    insert = try connection.checkOut(Self.insertSQL, purpose: "insert an event")
+  }
+
+  /// Gives the insert back to the connection and restores its cache size.
+  func close() {
+    connection.checkIn(insert)
+    if let previousCacheSize {
+      try? connection.execute("PRAGMA cache_size = \(previousCacheSize)", purpose: "restore the cache size")
+      self.previousCacheSize = nil
+    }
+  }
+
+  /// Raises the page cache for the rest of a large batch.
+  func prepareForLargeBatch() throws {
+    guard previousCacheSize == nil else { return }
+    previousCacheSize = try connection.integer("PRAGMA cache_size", purpose: "read the cache size")
     try connection.execute(
-      "PRAGMA cache_size = -\(largeBatchCacheKiB)", purpose: "raise the cache size for a large batch")
-    defer {
-      try? connection.execute("PRAGMA cache_size = \(previous)", purpose: "restore the cache size")
-    }
-    return try body()
+      "PRAGMA cache_size = -\(Self.largeBatchCacheKiB)", purpose: "raise the cache size for a large batch")
   }
 
-  /// Throws a version conflict for the first stream (in byte order) whose
-  /// current version differs from the expected one.
-  private static func checkExpectations(
-    _ expected: [String: Int64], on connection: SQLiteConnection
-  ) throws {
-    for stream in Array(expected.keys).sortedByUTF8() {
-      let expectedVersion = expected[stream] ?? 0
-      let actual = try currentVersion(of: stream, on: connection)
-      if actual != expectedVersion {
-        throw EventLogError.versionConflict(
-          stream: stream, expected: expectedVersion, actual: actual)
+  /// Inserts `events`, in order.
+  func write(_ events: [PlannedEvent]) throws {
+    for event in events {
+      do {
+        try insertRow(event)
+      } catch let error as EventLogError where error.isUniquenessViolation {
+        let stream = event.record.stream
+        let actual = try SQLiteEventLog.currentVersion(of: stream, on: connection)
+        let expected = expectedVersions[stream] ?? event.version - 1
+        throw EventLogError.versionConflict(stream: stream, expected: expected, actual: actual)
       }
     }
-  }
-
-  /// Inserts the batch inside the open write transaction.
-  private static func insert(
-    _ events: [EventRecord],
-    expectedVersions: [String: Int64],
-    on connection: SQLiteConnection
-  ) throws -> AppendResult {
-    let (lastPosition, lastHash) = try connection.withStatement(
-      "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1",
-      purpose: "read the last event"
-    ) { statement in
-      try statement.step()
-        ? (statement.int64(at: 0), statement.blob(at: 1)) : (0, EventHashChain.genesis)
-    }
-    guard var chain = EventHashChain(lastHash: lastHash) else {
-      throw EventLogError.corrupt(
-        "the hash of the last event (position \(lastPosition)) is not 32 bytes; "
-          + "run verify to inspect the log"
-      )
-    }
-    var versions = StreamVersions()
-    var position = lastPosition
-    try connection.withStatement(insertSQL, purpose: "insert an event") { insert in
-      for event in events {
-        position += 1
-        let version = try versions.next(for: event.stream) { stream in
-          try currentVersion(of: stream, on: connection)
-        }
-        chain.append(
-          position: position,
-          stream: event.stream,
-          version: version,
-          type: event.type,
-          actor: event.actor,
-          time: event.time,
-          data: event.data
-        )
-        do {
-          try insertRow(event, position: position, version: version, hash: chain, into: insert)
-        } catch let error as EventLogError where error.isUniquenessViolation {
-          let actual = try currentVersion(of: event.stream, on: connection)
-          let expected = expectedVersions[event.stream] ?? version - 1
-          throw EventLogError.versionConflict(
-            stream: event.stream, expected: expected, actual: actual)
-        }
-      }
-    }
-    return AppendResult(
-      firstPosition: lastPosition + 1,
-      lastPosition: position,
-      versions: versions.finalVersions()
-    )
   }
 
   /// Binds one row and steps the insert, without copying any text: the
-  /// strings' UTF-8 storage and the chain's last hash stay alive until the
-  /// step has finished.
+  /// strings' UTF-8 storage and the hash stay alive until the step has
+  /// finished.
   @inline(__always)
-  private static func insertRow(
-    _ event: EventRecord,
-    position: Int64,
-    version: Int64,
-    hash chain: EventHashChain,
-    into insert: SQLiteStatement
-  ) throws {
-    var stream = event.stream
-    var type = event.type
-    var actor = event.actor
-    var data = event.data
+  private func insertRow(_ event: PlannedEvent) throws {
+    var stream = event.record.stream
+    var type = event.record.type
+    var actor = event.record.actor
+    var data = event.record.data
+    var hash = event.hash
+    let insert = insert
     try stream.withUTF8 { stream in
       try type.withUTF8 { type in
         try actor.withUTF8 { actor in
           try data.withUTF8 { data in
-            try chain.withLastHash { hash in
-              try insert.bind(position, at: 1)
+            try withUnsafeBytes(of: &hash) { hash in
+              try insert.bind(event.position, at: 1)
               try insert.bindUnretained(text: stream, at: 2)
-              try insert.bind(version, at: 3)
+              try insert.bind(event.version, at: 3)
               try insert.bindUnretained(text: type, at: 4)
               try insert.bindUnretained(text: actor, at: 5)
-              try insert.bind(event.time, at: 6)
+              try insert.bind(event.record.time, at: 6)
               try insert.bindUnretained(text: data, at: 7)
               try insert.bindUnretained(blob: hash, at: 8)
               _ = try insert.step()
@@ -175,6 +272,159 @@ extension SQLiteEventLog {
           }
         }
       }
+    }
+  }
+}
+
+/// Overlaps producing a large append with writing it.
+///
+/// The appending thread produces the events and plans them (positions,
+/// versions, the hash chain: `BatchPlanner`). The first events are only
+/// collected; when a batch reaches `chunkSize` events, a writer thread starts
+/// and the appending thread hands over chunks of planned events through a
+/// short queue, which the thread inserts with the `BatchWriter`. A small
+/// batch (a single event) is written on the appending thread and never
+/// starts a thread. Should the planner need the log (the stored version of a
+/// stream nobody named), the appending thread first waits until the writer
+/// has inserted everything queued, so that only one thread ever uses the
+/// connection.
+final class AppendPipeline: @unchecked Sendable {
+  // @unchecked Sendable: `condition` guards `queue`, `writing`,
+  // `producerDone`, `cancelled`, `writerDone` and `failure`; `planner`,
+  // `chunk` and `thread` belong to the appending thread; the writer is used
+  // by one thread at a time.
+
+  private static let chunkSize = 1024
+  /// Chunks the producer may get ahead of the writer.
+  private static let queueLimit = 8
+
+  private let writer: BatchWriter
+  private var planner: BatchPlanner
+  private let condition = NSCondition()
+  private var chunk: [PlannedEvent] = []
+  private var queue: [[PlannedEvent]] = []
+  private var thread: Thread?
+  private var writing = false
+  private var producerDone = false
+  private var cancelled = false
+  private var writerDone = false
+  private var failure: (any Error)?
+
+  init(writer: BatchWriter, planner: BatchPlanner) {
+    self.writer = writer
+    self.planner = planner
+    chunk.reserveCapacity(Self.chunkSize)
+  }
+
+  /// The position of the batch's first event.
+  var firstPosition: Int64 { planner.firstPosition }
+
+  /// Takes the next event from the producer.
+  func add(_ record: EventRecord) throws {
+    if thread != nil, !planner.knowsVersion(of: record.stream) {
+      try waitUntilWritten()
+    }
+    let connection = writer.connection
+    chunk.append(
+      try planner.plan(record) { stream in try SQLiteEventLog.currentVersion(of: stream, on: connection) })
+    guard chunk.count == Self.chunkSize else { return }
+    if thread == nil { try start() }
+    condition.lock()
+    defer { condition.unlock() }
+    while queue.count >= Self.queueLimit, failure == nil {
+      condition.wait()
+    }
+    if let failure { throw failure }
+    queue.append(chunk)
+    chunk = []
+    chunk.reserveCapacity(Self.chunkSize)
+    condition.broadcast()
+  }
+
+  /// Writes what is left, waits for the writer and reports what was written.
+  func finish() throws -> AppendResult {
+    guard thread != nil else {
+      try writer.write(chunk)
+      chunk = []
+      return planner.result()
+    }
+    condition.lock()
+    queue.append(chunk)
+    chunk = []
+    producerDone = true
+    condition.broadcast()
+    while !writerDone {
+      condition.wait()
+    }
+    let failure = failure
+    condition.unlock()
+    if let failure { throw failure }
+    return planner.result()
+  }
+
+  /// Stops the writer (the transaction is then rolled back).
+  func cancel() {
+    guard thread != nil else { return }
+    condition.lock()
+    cancelled = true
+    condition.broadcast()
+    while !writerDone {
+      condition.wait()
+    }
+    condition.unlock()
+  }
+
+  /// Waits until the writer has inserted every queued chunk and is idle.
+  private func waitUntilWritten() throws {
+    condition.lock()
+    defer { condition.unlock() }
+    while !queue.isEmpty || writing, failure == nil {
+      condition.wait()
+    }
+    if let failure { throw failure }
+  }
+
+  private func start() throws {
+    try writer.prepareForLargeBatch()
+    let thread = Thread { [self] in run() }
+    thread.name = "EventLog append writer"
+    self.thread = thread
+    thread.start()
+  }
+
+  /// The writer thread: takes chunks off the queue until the producer is
+  /// done, the append is cancelled or a write fails.
+  private func run() {
+    while true {
+      condition.lock()
+      while queue.isEmpty, !producerDone, !cancelled {
+        condition.wait()
+      }
+      if cancelled || queue.isEmpty {
+        writerDone = true
+        condition.broadcast()
+        condition.unlock()
+        return
+      }
+      let next = queue.removeFirst()
+      writing = true
+      condition.broadcast()
+      condition.unlock()
+      do {
+        try writer.write(next)
+      } catch {
+        condition.lock()
+        failure = error
+        writing = false
+        writerDone = true
+        condition.broadcast()
+        condition.unlock()
+        return
+      }
+      condition.lock()
+      writing = false
+      condition.broadcast()
+      condition.unlock()
     }
   }
 }

@@ -18,6 +18,21 @@ extension SQLiteEventLog {
     )
   }
 
+  /// Lends the current row of a statement that selects `eventColumns`.
+  @inline(__always)
+  private static func eventBytes(from statement: SQLiteStatement) -> StoredEventBytes {
+    StoredEventBytes(
+      position: statement.int64(at: 0),
+      version: statement.int64(at: 2),
+      time: statement.int64(at: 5),
+      stream: statement.textBytes(at: 1),
+      type: statement.textBytes(at: 3),
+      actor: statement.textBytes(at: 4),
+      data: statement.textBytes(at: 6),
+      hash: statement.blobBytes(at: 7)
+    )
+  }
+
   /// Steps through the events `sql` selects, one row at a time, inside a
   /// read transaction, until the rows end or `body` returns false.
   private func scan(
@@ -31,6 +46,23 @@ extension SQLiteEventLog {
         try bind(statement)
         while try statement.step() {
           guard try body(Self.event(from: statement)) else { return }
+        }
+      }
+    }
+  }
+
+  /// Like `scan`, lending each row's columns instead of copying them.
+  private func scanBytes(
+    _ sql: String,
+    purpose: String,
+    bind: (SQLiteStatement) throws -> Void = { _ in },
+    _ body: (StoredEventBytes) throws -> Bool
+  ) throws {
+    try read { connection in
+      try connection.withStatement(sql, purpose: purpose) { statement in
+        try bind(statement)
+        while try statement.step() {
+          guard try body(Self.eventBytes(from: statement)) else { return }
         }
       }
     }
@@ -101,6 +133,61 @@ extension SQLiteEventLog {
       Self.eventColumns + " ORDER BY stream, version", purpose: "read events by stream", body)
   }
 
+  /// Streams events with `from <= position <= through` (`through` nil = to the
+  /// end) in position order, lending each row's columns as bytes.
+  public func forEachEventBytes(
+    from: Int64, through: Int64?, _ body: (StoredEventBytes) throws -> Bool
+  ) throws {
+    try scanBytes(
+      Self.eventColumns + " WHERE position BETWEEN ?1 AND ?2 ORDER BY position",
+      purpose: "read events by position",
+      bind: { statement in
+        try statement.bind(from, at: 1)
+        try statement.bind(through ?? Int64.max, at: 2)
+      },
+      body
+    )
+  }
+
+  /// Streams one stream's events with `position <= throughPosition` (nil =
+  /// all) in version order, lending each row's columns as bytes.
+  public func forEachEventBytes(
+    inStream stream: String, throughPosition: Int64?, _ body: (StoredEventBytes) throws -> Bool
+  ) throws {
+    try scanBytes(
+      Self.eventColumns + " WHERE stream = ?1 AND position <= ?2 ORDER BY version",
+      purpose: "read a stream's events",
+      bind: { statement in
+        try statement.bind(stream, at: 1)
+        try statement.bind(throughPosition ?? Int64.max, at: 2)
+      },
+      body
+    )
+  }
+
+  /// Every stream with events at or before `position` (nil = the whole log):
+  /// its version and last position there, sorted by the bytes of the names.
+  ///
+  /// It reads only the `(stream, version)` index, not the events.
+  public func streamSummaries(through position: Int64?) throws -> [StreamSummary] {
+    try query { connection in
+      try connection.withStatement(
+        "SELECT stream, count(*), max(position) FROM events WHERE position <= ?1 GROUP BY stream ORDER BY stream",
+        purpose: "summarise the streams"
+      ) { statement in
+        try statement.bind(position ?? Int64.max, at: 1)
+        var summaries: [StreamSummary] = []
+        while try statement.step() {
+          summaries.append(
+            StreamSummary(
+              name: statement.text(at: 0), version: statement.int64(at: 1),
+              lastPosition: statement.int64(at: 2)))
+        }
+        return summaries
+      }
+    }
+  }
+
   /// The highest position of `stream` whose time is at or before `time`, or nil.
   public func lastPosition(inStream stream: String, atOrBefore time: Int64) throws -> Int64? {
     try query { connection in
@@ -142,7 +229,7 @@ extension SQLiteEventLog {
   /// stream's versions 1…n, streaming through the log once in position order.
   public func verify() throws -> VerifyReport {
     var verifier = EventChainVerifier()
-    try scan(Self.eventColumns + " ORDER BY position", purpose: "read events to verify them") {
+    try scanBytes(Self.eventColumns + " ORDER BY position", purpose: "read events to verify them") {
       event in
       verifier.check(event)
       return true

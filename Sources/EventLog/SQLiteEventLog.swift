@@ -81,6 +81,11 @@ public final class SQLiteEventLog: EventLogWriter, @unchecked Sendable {
   /// used only while holding `lock`.
   private var readDepth = 0
 
+  /// Whether the producer of a streaming append is running: the connection
+  /// may then be busy on the append's writer thread, so calls back into the
+  /// log are refused. Used only while holding `lock`.
+  private var isProducing = false
+
   /// Opens (or, with `options.create`, creates) the event log at `path`.
   ///
   /// - Throws: ``EventLogError/fileNotFound(path:)`` when the file is missing
@@ -156,13 +161,33 @@ public final class SQLiteEventLog: EventLogWriter, @unchecked Sendable {
   /// Runs `body`, a single statement, while holding the lock. One statement
   /// always reads one snapshot, so it needs no explicit transaction.
   func query<Result>(_ body: (SQLiteConnection) throws -> Result) throws -> Result {
-    try withLock { try body(connection) }
+    try withLock {
+      try refuseWhileProducing()
+      return try body(connection)
+    }
+  }
+
+  /// Runs `body`, the producer of a streaming append, refusing calls back
+  /// into the log meanwhile. Call while holding the lock.
+  func producing<Result>(_ body: () throws -> Result) rethrows -> Result {
+    isProducing = true
+    defer { isProducing = false }
+    return try body()
+  }
+
+  private func refuseWhileProducing() throws {
+    guard !isProducing else {
+      throw EventLogError.misuse(
+        "the log was called from inside the producer of a streaming append; "
+          + "read what the producer needs before the append")
+    }
   }
 
   /// Runs `body` in a read transaction, so everything it reads comes from one
   /// snapshot. Nested reads join the outer transaction.
   func read<Result>(_ body: (SQLiteConnection) throws -> Result) throws -> Result {
     try withLock {
+      try refuseWhileProducing()
       let outermost = readDepth == 0
       if outermost {
         try connection.execute("BEGIN DEFERRED", purpose: "begin a read transaction")
@@ -188,6 +213,7 @@ public final class SQLiteEventLog: EventLogWriter, @unchecked Sendable {
   /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`), committing when
   /// it returns and rolling back when it throws. Call while holding the lock.
   func write<Result>(_ body: (SQLiteConnection) throws -> Result) throws -> Result {
+    try refuseWhileProducing()
     guard readDepth == 0 else {
       throw EventLogError.misuse(
         "append was called from inside a read of the same log; append after the read has returned"

@@ -154,6 +154,23 @@ final class SQLiteStatement {
     return Array(UnsafeRawBufferPointer(start: bytes, count: count))
   }
 
+  /// The bytes of the text in the column at `index` (0-based) of the current
+  /// row, valid until the statement is stepped, reset or finalized.
+  @inline(__always)
+  func textBytes(at index: Int32) -> UnsafeBufferPointer<UInt8> {
+    guard let text = sqlite3_column_text(handle, index) else { return UnsafeBufferPointer(start: nil, count: 0) }
+    return UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, index)))
+  }
+
+  /// The bytes of the blob in the column at `index` (0-based) of the current
+  /// row, valid until the statement is stepped, reset or finalized.
+  @inline(__always)
+  func blobBytes(at index: Int32) -> UnsafeBufferPointer<UInt8> {
+    guard let blob = sqlite3_column_blob(handle, index) else { return UnsafeBufferPointer(start: nil, count: 0) }
+    let count = Int(sqlite3_column_bytes(handle, index))
+    return UnsafeBufferPointer(start: blob.assumingMemoryBound(to: UInt8.self), count: count)
+  }
+
   // MARK: Errors
 
   @inline(__always)

@@ -50,40 +50,44 @@ extension Array where Element == String {
   }
 }
 
-/// The running version of each stream during an append.
-///
-/// Batches often hold long runs of one stream, so the current stream's
-/// version is kept aside and the dictionary is only touched when the stream
-/// changes.
+/// The running version of each stream during an append: one dictionary
+/// lookup per event, and a stream's stored version is asked for once.
 struct StreamVersions {
+  /// The running version of each stream that received events.
   private var versions: [StreamKey: Int64] = [:]
-  private var current: StreamKey?
-  private var currentVersion: Int64 = 0
+  /// Stored versions known without asking the log.
+  private let known: [StreamKey: Int64]
+
+  /// Starts with the stored versions of the streams in `known` (for example
+  /// the streams whose expected versions were just checked), which are then
+  /// not loaded again.
+  init(known: [StreamKey: Int64] = [:]) {
+    self.known = known
+  }
+
+  /// Whether the stored version of `stream` is known (it was named, or
+  /// already received events).
+  func knows(_ stream: String) -> Bool {
+    let key = StreamKey(stream)
+    return versions[key] != nil || known[key] != nil
+  }
 
   /// The version the next event of `stream` gets; `load` reads the stream's
   /// stored version the first time the stream appears.
   @inline(__always)
   mutating func next(for stream: String, load: (String) throws -> Int64) rethrows -> Int64 {
-    if let current, current.name == stream, StreamKey(stream) == current {
-      currentVersion += 1
-      return currentVersion
-    }
-    if let current {
-      versions[current] = currentVersion
-    }
     let key = StreamKey(stream)
-    let stored = try versions[key] ?? load(stream)
-    current = key
-    currentVersion = stored + 1
-    return currentVersion
+    if let index = versions.index(forKey: key) {
+      versions.values[index] += 1
+      return versions.values[index]
+    }
+    let version = try (known[key] ?? load(stream)) + 1
+    versions[key] = version
+    return version
   }
 
-  /// The final version of every stream seen.
-  mutating func finalVersions() -> [String: Int64] {
-    if let current {
-      versions[current] = currentVersion
-      self.current = nil
-    }
+  /// The final version of every stream that received events.
+  func finalVersions() -> [String: Int64] {
     var result: [String: Int64] = [:]
     for (key, version) in versions {
       result[key.name] = version

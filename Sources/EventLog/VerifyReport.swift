@@ -50,6 +50,11 @@ struct EventChainVerifier {
 
   /// Checks the next event in position order.
   mutating func check(_ event: StoredEvent) {
+    StoredEventBytes.withBytes(of: event) { check($0) }
+  }
+
+  /// Checks the next event in position order, lent as bytes.
+  mutating func check(_ event: StoredEventBytes) {
     eventCount += 1
     guard firstBadPosition == nil else { return }
     let position = event.position
@@ -59,12 +64,12 @@ struct EventChainVerifier {
         at: expectedPosition, "position \(kind): expected \(expectedPosition), found \(position)")
       return
     }
-    let key = StreamKey(event.stream)
+    let key = StreamKey(String(decoding: event.stream, as: UTF8.self))
     let expectedVersion = (versions[key] ?? 0) + 1
     if event.version != expectedVersion {
       fail(
         at: position,
-        "position \(position): stream \"\(event.stream)\" has version \(event.version), "
+        "position \(position): stream \"\(key.name)\" has version \(event.version), "
           + "expected \(expectedVersion)"
       )
       return

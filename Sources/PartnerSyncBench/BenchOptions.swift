@@ -23,7 +23,10 @@ struct BenchOptions {
   /// Print only the JSON line.
   var json = false
   /// The seed of the synthetic history.
-  var seed: UInt64 = 0x5EED_2026
+  var seed: UInt64 = Self.defaultSeed
+
+  /// The seed unless told otherwise.
+  static let defaultSeed: UInt64 = 0x5EED_2026
 
   var ticketCount: Int { tickets ?? max(1, events / 50) }
 

@@ -7,6 +7,9 @@ struct Figures {
   var tickets: Int
   var directory = ""
   var appends = 0
+  var coldAppends = 0
+  var rawCommits = 0
+  var coldAppendSeconds = 0.0
   var replayedEvents = 0
   var importSeconds = 0.0
   var rawInsertSeconds = 0.0
@@ -25,7 +28,8 @@ struct Figures {
   var importRate: Double { Double(events) / importSeconds }
   var rawInsertRate: Double { Double(events) / rawInsertSeconds }
   var appendRate: Double { Double(appends) / appendSeconds }
-  var rawCommitRate: Double { Double(appends) / rawCommitSeconds }
+  var rawCommitRate: Double { Double(rawCommits) / rawCommitSeconds }
+  var coldAppendRate: Double { Double(coldAppends) / coldAppendSeconds }
   var replayRate: Double { Double(replayedEvents) / replaySeconds }
   var rawScanRate: Double { Double(replayedEvents) / rawScanSeconds }
   var rawGroupedScanRate: Double { Double(replayedEvents) / rawGroupedScanSeconds }
@@ -66,6 +70,10 @@ struct Figures {
         "durable append (1 per txn)", String(format: "%.1f/s", appendRate), String(format: "%.1f/s", rawCommitRate),
         format(appendRate / rawCommitRate), ">= 0.90"
       ),
+      (
+        "  (log opened afresh)", String(format: "%.1f/s", coldAppendRate), "", format(coldAppendRate / rawCommitRate),
+        ""
+      ),
       ("replay", rate(replayRate), rate(rawScanRate), format(replayRate / rawScanRate), ">= 0.33"),
       ("verify", rate(verifyRate), rate(rawScanRate), format(verifyRate / rawScanRate), ""),
       ("(raw scan by stream, version)", "", rate(rawGroupedScanRate), "", ""),
@@ -74,7 +82,7 @@ struct Figures {
       ("replay peak RSS", String(format: "%.1f MB", replayPeakRSSMB), "", "", "<= 300 MB"),
     ]
     var lines = [
-      "PartnerSync benchmark: \(events) events over \(tickets) tickets, +\(appends) appended one by one; in \(directory)",
+      "PartnerSync benchmark: \(events) events over \(tickets) tickets, +\(appends + coldAppends) appended one by one; in \(directory)",
       "",
       pad("figure", 30) + pad("PartnerSync", 24) + pad("raw SQLite", 16) + pad("ratio", 8) + "target",
     ]

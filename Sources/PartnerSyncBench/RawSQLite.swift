@@ -118,10 +118,11 @@ enum RawSQLite {
 
   /// Inserts `rows` in one transaction, with the page cache the event log uses for large
   /// batches, and returns the seconds taken (begin to commit).
-  static func insertAll(_ rows: RawRows, range: Range<Int>, into path: String, synchronous: String) throws -> Double {
-    let database = try open(path)
-    defer { sqlite3_close_v2(database) }
+  static func insertAll(_ rows: RawRows, range: Range<Int>, into database: OpaquePointer, synchronous: String) throws
+    -> Double
+  {
     try execute(database, "PRAGMA synchronous = \(synchronous); PRAGMA cache_size = -65536")
+    defer { try? execute(database, "PRAGMA cache_size = -2000") }
     return try rows.bytes.withUnsafeBytes { buffer in
       try withStatement(database, insertSQL) { statement in
         let base = buffer.baseAddress!
@@ -137,11 +138,9 @@ enum RawSQLite {
   }
 
   /// Inserts each row in its own transaction and returns the seconds taken.
-  static func insertEach(_ rows: RawRows, range: Range<Int>, into path: String, synchronous: String) throws
-    -> Double
+  static func insertEach(_ rows: RawRows, range: Range<Int>, into database: OpaquePointer, synchronous: String)
+    throws -> Double
   {
-    let database = try open(path)
-    defer { sqlite3_close_v2(database) }
     try execute(database, "PRAGMA synchronous = \(synchronous)")
     return try rows.bytes.withUnsafeBytes { buffer in
       try withStatement(database, insertSQL) { statement in
@@ -159,9 +158,12 @@ enum RawSQLite {
 
   /// Reads every column of every row in `order` and returns the seconds taken; the checksum
   /// keeps the reads from being optimised away.
-  static func scan(path: String, order: String = "position") throws -> (seconds: Double, rows: Int, checksum: Int) {
+  static func scan(path: String, order: String = "position", pragmas: String = "") throws
+    -> (seconds: Double, rows: Int, checksum: Int)
+  {
     let database = try open(path)
     defer { sqlite3_close_v2(database) }
+    if !pragmas.isEmpty { try execute(database, pragmas) }
     return try withStatement(
       database, "SELECT position, stream, version, type, actor, time_us, data, hash FROM events ORDER BY \(order)"
     ) { statement in

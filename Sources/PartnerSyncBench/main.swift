@@ -3,23 +3,58 @@
 //   PartnerSyncBench [--events N] [--tickets N] [--appends N] [--samples N] [--active N]
 //                    [--dir PATH] [--keep] [--json]
 //   PartnerSyncBench replay-only --db PATH
+//   PartnerSyncBench raw-scan --db PATH
+//   PartnerSyncBench generate --events N --out FILE      (the history as JSON Lines, for profiling)
+//   PartnerSyncBench import-only --file FILE --db PATH   (one import, timed)
 import Foundation
+import PartnerSync
 
 let usage = """
   usage: PartnerSyncBench [--events N] [--tickets N] [--appends N] [--samples N] [--active N]
                           [--dir PATH] [--keep] [--json]
          PartnerSyncBench replay-only --db PATH
+         PartnerSyncBench raw-scan --db PATH
+         PartnerSyncBench generate --events N --out FILE
+         PartnerSyncBench import-only --file FILE --db PATH
   """
 
 do {
   var arguments = Array(CommandLine.arguments.dropFirst())
-  if arguments.first == "replay-only" {
+  if arguments.first == "generate", arguments.count == 5, arguments[1] == "--events", arguments[3] == "--out",
+    let events = Int(arguments[2])
+  {
+    var generator = HistoryGenerator(seed: BenchOptions.defaultSeed)
+    let history = generator.generate(
+      events: events, tailCount: 0, tickets: max(1, events / 50), activeTickets: 500)
+    _ = FileManager.default.createFile(atPath: arguments[4], contents: Data(history.jsonLines))
+  } else if arguments.first == "import-only", arguments.count == 5, arguments[1] == "--file", arguments[3] == "--db" {
+    let bytes = [UInt8](FileManager.default.contents(atPath: arguments[2]) ?? Data())
+    let log = try PartnerSyncLog.open(path: arguments[4], create: true)
+    let clock = Stopwatch()
+    let result = try log.importJSONLines(bytes, now: Timestamp(microseconds: 0))
+    let seconds = clock.seconds
+    print(
+      JSONValue.object([
+        ("events", .number(Double(result.count))), ("seconds", .number(rounded(seconds, 3))),
+        ("per_s", .number((Double(result.count) / seconds).rounded())),
+      ]).jsonText)
+  } else if let command = arguments.first, ["replay-only", "raw-scan"].contains(command) {
     arguments.removeFirst()
     guard arguments.count == 2, arguments[0] == "--db" else {
       note(usage)
       exit(64)
     }
-    try ReplayOnly.run(path: arguments[1])
+    if command == "raw-scan" {
+      let scan = try RawSQLite.scan(
+        path: arguments[1], pragmas: ProcessInfo.processInfo.environment["RAW_SCAN_PRAGMAS"] ?? "")
+      print(
+        JSONValue.object([
+          ("events", .number(Double(scan.rows))), ("seconds", .number(rounded(scan.seconds, 3))),
+          ("per_s", .number((Double(scan.rows) / scan.seconds).rounded())),
+        ]).jsonText)
+    } else {
+      try ReplayOnly.run(path: arguments[1])
+    }
   } else {
     let options = try BenchOptions(arguments)
     let figures = try Bench(options: options).run()

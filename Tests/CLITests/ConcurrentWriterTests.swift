@@ -179,4 +179,81 @@ import Testing
       #expect(verify.code == 0, "\(verify.out) \(verify.err)")
     }
   }
+
+  /// `count` notes by acme on `ticket`, one per line.
+  static func notes(_ count: Int, ticket: String) -> String {
+    (0..<count).map {
+      #"{"type":"entry-added","ticket":"\#(ticket)","by":"acme","entry":"n\#($0)","kind":"note"}"#
+    }.joined(separator: "\n") + "\n"
+  }
+
+  @Test("first imports racing on a missing log: a failing one never removes what another wrote")
+  func racingFirstImports() throws {
+    try withTemporaryDirectory { dir in
+      let db = dir.appendingPathComponent("race.sqlite")
+      // 0: fails at its last line, late; 1: starts a moment later and succeeds; 2 and 3: succeed,
+      // started together, so one of them finds the log created by another.
+      let inputs = [
+        Self.notes(20_000, ticket: "BAD") + #"{"type":"bogus"}"# + "\n",
+        Self.notes(10, ticket: "GOOD"),
+        Self.notes(3_000, ticket: "TWIN-A"),
+        Self.notes(3_000, ticket: "TWIN-B"),
+      ]
+      let runs = Results<(index: Int, result: CLI.Result)>()
+      DispatchQueue.concurrentPerform(iterations: inputs.count) { index in
+        if index == 1 { Thread.sleep(forTimeInterval: 0.3) }
+        do {
+          let result = try CLI.run(["--db", db.path, "import", "-"], stdin: Data(inputs[index].utf8))
+          runs.append((index, result))
+        } catch {
+          Issue.record("import \(index) could not start: \(error)")
+        }
+      }
+      let codes = Dictionary(uniqueKeysWithValues: runs.all.map { ($0.index, $0.result.code) })
+      #expect(codes == [0: 65, 1: 0, 2: 0, 3: 0], "\(runs.all.map(\.result.err))")
+      let log = try CLI.json(["log"], db: db)
+      let tickets = (log["events"] as? [[String: Any]] ?? []).compactMap { $0["ticket"] as? String }
+      #expect(tickets.filter { $0 == "GOOD" }.count == 10, "the successful import was lost")
+      #expect(tickets.filter { $0 == "TWIN-A" }.count == 3_000 && tickets.filter { $0 == "TWIN-B" }.count == 3_000)
+      #expect(!tickets.contains("BAD"))
+      #expect(try CLI.run(["--db", db.path, "verify"]).code == 0)
+      let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+      #expect(!names.contains { $0.contains(".new-") }, "a staging file was left: \(names)")
+    }
+  }
+
+  @Test("a log locked past the 5 s busy timeout: exit 75, one line that says to run it again")
+  func lockedLog() throws {
+    try withTemporaryDirectory { dir in
+      let db = dir.appendingPathComponent("locked.sqlite")
+      #expect(try CLI.run(["--db", db.path, "import", "-"], stdin: Data(Self.notes(1, ticket: "L").utf8)).code == 0)
+      // Another program holds SQLite's write lock until told to let go.
+      let holder = Process()
+      holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+      holder.arguments = [db.path]
+      let input = Pipe()
+      let output = Pipe()
+      holder.standardInput = input
+      holder.standardOutput = output
+      try holder.run()
+      input.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\nSELECT 'locked';\n".utf8))
+      #expect(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).contains("locked"))
+
+      let clock = ContinuousClock()
+      let start = clock.now
+      let result = try CLI.run(["--db", db.path, "import", "-"], stdin: Data(Self.notes(5, ticket: "M").utf8))
+      let waited = clock.now - start
+      input.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
+      try input.fileHandleForWriting.close()
+      holder.waitUntilExit()
+
+      #expect(result.code == 75, "exit \(result.code): \(result.err)")
+      #expect(waited >= .seconds(4), "gave up after \(waited), before the busy timeout")
+      #expect(result.err.split(separator: "\n").count == 1, "not one line: \(result.err)")
+      #expect(result.err.contains(db.path) && result.err.contains("run the command again"), "\(result.err)")
+      #expect(!result.err.localizedCaseInsensitiveContains("database is locked"), "\(result.err)")
+      let export = try CLI.run(["--db", db.path, "export"])
+      #expect(export.out.split(separator: "\n").count == 1, "the refused import appended events")
+    }
+  }
 }

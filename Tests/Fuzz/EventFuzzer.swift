@@ -17,6 +17,7 @@
 /// The time given to events without `at` (2026-03-02T09:00:00Z).
 private let defaultTime = Timestamp(microseconds: 1_772_442_000_000_000)
 
+/// libFuzzer's entry point: checks one input, trapping on any finding; always returns 0.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let bytes = UnsafeBufferPointer(start: data, count: size)

@@ -82,6 +82,10 @@ extension PartnerSyncLog {
             line: line)
           return
         }
+        if let event = EventCodec.decode(line: slice) {
+          events.append((event, line))
+          continue
+        }
         do {
           let value = try JSONParser.parse(slice)
           events.append((try EventCodec.decode(line: value), line))
@@ -112,6 +116,8 @@ extension PartnerSyncLog {
         return try appendOnce(events, now: now, progress: progress)
       } catch {
         guard error.code == .versionConflict, attempt < Self.conflictRetries else { throw error }
+        // The projections this attempt started from are stale: fold those tickets afresh.
+        projectionCache.remove(events.map(\.event.ticket))
         Self.logger.debug(
           "another writer changed a ticket of this batch; validating again",
           metadata: ["attempt": "\(attempt)", "reason": "\(error.message)"])
@@ -119,73 +125,169 @@ extension PartnerSyncLog {
     }
   }
 
+  /// Validates the batch against the touched tickets' projections and appends it in one
+  /// transaction, the two overlapping: each event is folded (validated) and encoded on this
+  /// thread while the log hashes and writes the ones before it (see
+  /// `EventLogWriter.append(expectedVersions:_:)`). An event the rules refuse rolls the whole
+  /// transaction back.
   private func appendOnce(
     _ events: [(event: TicketEvent, line: Int)], now: Timestamp, progress: ProgressHandler?
   ) throws(PartnerSyncError) -> RecordResult {
-    var projections: [String: TicketProjection] = [:]
-    var expected: [String: Int64] = [:]
-    let base = try lastPosition()
-    var records: [EventRecord] = []
-    records.reserveCapacity(events.count)
+    var batch = try TicketBatch(events: events, log: self)
+    guard !events.isEmpty else {
+      let appended = try PartnerSyncError.wrap { try store.append([], expectedVersions: batch.expected) }
+      return RecordResult(
+        firstPosition: appended.firstPosition, lastPosition: appended.lastPosition, decisions: [],
+        notifications: [])
+    }
     let total = Int64(events.count)
-    for (index, (event, line)) in events.enumerated() {
-      if let progress, index & 0xFFF == 0 {
-        progress(ProgressReport(phase: .validating, done: Int64(index), total: total))
+    var foldedFrom: Int64?
+    let appended: AppendResult
+    do {
+      appended = try PartnerSyncError.wrap {
+        try store.append(expectedVersions: batch.expected) { appender in
+          foldedFrom = appender.firstPosition
+          try batch.fold(events, from: appender.firstPosition, now: now) { index, record in
+            if let progress, index & 0xFFF == 0 {
+              progress(ProgressReport(phase: .validating, done: Int64(index), total: total))
+            }
+            try appender.append(record)
+          }
+          progress?(ProgressReport(phase: .writing, done: 0, total: total))
+        }
       }
-      let ticket = event.ticket
-      if projections[ticket] == nil {
-        let existing = try projection(ticket: ticket) ?? TicketProjection(ticket: ticket, rules: rules)
-        expected[ticket] = existing.version
-        projections[ticket] = existing
-      }
-      let at = event.at ?? now
-      var stamped = event
-      stamped.at = at
-      let recorded = RecordedEvent(
-        position: base + Int64(index) + 1, version: projections[ticket]!.version + 1, at: at,
-        event: stamped)
+    } catch  where foldedFrom == nil && (error.code == .readOnly || error.code == .busy) {
+      // The log refused before any event was validated: an event the rules refuse is still
+      // reported first, as the one thing to fix in the input.
+      var dryRun = try TicketBatch(events: events, log: self)
       do {
-        try projections[ticket]!.apply(recorded)
-      } catch {
-        throw PartnerSyncError(.invalidEvent, error.reason, line: line)
-      }
-      records.append(
-        EventRecord(
-          stream: ticket, type: event.type.rawValue, actor: event.by, time: at.microseconds,
-          data: EventCodec.data(of: event.payload)))
+        try dryRun.fold(events, from: 1, now: now) { _, _ in }
+      } catch let refused as PartnerSyncError {
+        throw refused
+      } catch {}
+      throw error
     }
-    progress?(ProgressReport(phase: .writing, done: 0, total: total))
-    let appended = try PartnerSyncError.wrap {
-      try store.append(records, expectedVersions: expected)
-    }
-    if appended.firstPosition != base + 1 {
-      // Another writer appended to other tickets meanwhile: positions moved, so rebuild the
-      // touched tickets from the log to report the decisions at their real positions.
-      for ticket in projections.keys {
-        projections[ticket] = try projection(ticket: ticket)
+    if appended.firstPosition != foldedFrom {
+      // The log placed the batch elsewhere than it announced (a log without its own streaming
+      // append, shared with another writer): rebuild the touched tickets from the log to report
+      // the decisions at their real positions.
+      for index in batch.projections.indices {
+        batch.projections[index] =
+          try projection(ticket: batch.projections[index].ticket) ?? batch.projections[index]
       }
     }
-    let range = appended.firstPosition...max(appended.firstPosition, appended.lastPosition)
-    var decisions: [SyncDecision] = []
-    var notifications: [PartnerNotification] = []
-    for projection in projections.values {
-      decisions += projection.decisions.filter { range.contains($0.position) }
-      notifications += projection.notifications.filter { range.contains($0.position) }
-    }
-    // Each ticket's own order is kept; tickets interleave by position.
-    decisions = decisions.enumerated().sorted {
-      ($0.element.position, $0.offset) < ($1.element.position, $1.offset)
-    }.map(\.element)
-    notifications = notifications.enumerated().sorted {
-      ($0.element.position, $0.offset) < ($1.element.position, $1.offset)
-    }.map(\.element)
+    projectionCache.store(batch.projections)
+    let count = Int(appended.lastPosition - appended.firstPosition + 1)
+    let decisions = Self.merge(
+      batch.projections.map { Self.suffix($0.decisions, from: appended.firstPosition, position: \.position) },
+      first: appended.firstPosition, count: count, position: \.position)
+    let notifications = Self.merge(
+      batch.projections.map { Self.suffix($0.notifications, from: appended.firstPosition, position: \.position) },
+      first: appended.firstPosition, count: count, position: \.position)
     Self.logger.debug(
       "appended events",
       metadata: [
-        "count": "\(records.count)", "first": "\(appended.firstPosition)", "last": "\(appended.lastPosition)",
+        "count": "\(count)", "first": "\(appended.firstPosition)", "last": "\(appended.lastPosition)",
       ])
     return RecordResult(
       firstPosition: appended.firstPosition, lastPosition: appended.lastPosition,
       decisions: decisions, notifications: notifications)
+  }
+
+  /// The elements of `items` (ordered by position) from position `first` on.
+  private static func suffix<Item>(
+    _ items: [Item], from first: Int64, position: (Item) -> Int64
+  ) -> ArraySlice<Item> {
+    var start = items.endIndex
+    while start > items.startIndex, position(items[start - 1]) >= first { start -= 1 }
+    return items[start...]
+  }
+
+  /// The items of several tickets, each list in its ticket's order, merged by position: all the
+  /// items at one position come from one event, so a stable counting sort keeps each ticket's
+  /// order without comparing anything.
+  private static func merge<Item>(
+    _ lists: [ArraySlice<Item>], first: Int64, count: Int, position: (Item) -> Int64
+  ) -> [Item] {
+    let total = lists.reduce(0) { $0 + $1.count }
+    guard total > 0 else { return [] }
+    if lists.count(where: { !$0.isEmpty }) == 1 { return Array(lists.first { !$0.isEmpty }!) }
+    var starts = [Int](repeating: 0, count: count + 1)
+    for list in lists {
+      for item in list { starts[Int(position(item) - first) + 1] += 1 }
+    }
+    for index in 1..<starts.count { starts[index] += starts[index - 1] }
+    return [Item](unsafeUninitializedCapacity: total) { buffer, initialized in
+      for list in lists {
+        for item in list {
+          let offset = Int(position(item) - first)
+          (buffer.baseAddress! + starts[offset]).initialize(to: item)
+          starts[offset] += 1
+        }
+      }
+      initialized = total
+    }
+  }
+}
+
+/// The tickets a batch touches: their projections before it (from the cache, else folded from
+/// the log), the version each is expected to have, and each event's ticket.
+private struct TicketBatch {
+  var projections: [TicketProjection] = []
+  var expected: [String: Int64] = [:]
+  /// Each event's index in `projections`.
+  var slots: [Int] = []
+
+  init(events: [(event: TicketEvent, line: Int)], log: PartnerSyncLog) throws(PartnerSyncError) {
+    var indices: [TicketKey: Int] = [:]
+    // Into an empty log, every ticket is new: no need to ask the log about each.
+    var empty = false
+    if events.count > 1 { empty = try log.lastPosition() == 0 }
+    slots.reserveCapacity(events.count)
+    for (event, _) in events {
+      let key = TicketKey(event.ticket)
+      if let index = indices[key] {
+        slots.append(index)
+        continue
+      }
+      var projection = TicketProjection(ticket: event.ticket, rules: log.rules)
+      if !empty {
+        if let cached = log.projectionCache.projection(of: event.ticket) {
+          projection = cached
+        } else if let stored = try log.projection(ticket: event.ticket) {
+          projection = stored
+        }
+      }
+      indices[key] = projections.count
+      slots.append(projections.count)
+      expected[event.ticket] = projection.version
+      projections.append(projection)
+    }
+  }
+
+  /// Folds the events, stamped with positions from `first` on, into the projections, and hands
+  /// each event's record to `emit`; an event the rules refuse throws `invalidEvent` with its line.
+  mutating func fold(
+    _ events: [(event: TicketEvent, line: Int)], from first: Int64, now: Timestamp,
+    _ emit: (Int, EventRecord) throws -> Void
+  ) throws {
+    for (index, (event, line)) in events.enumerated() {
+      let slot = slots[index]
+      let at = event.at ?? now
+      var stamped = event
+      stamped.at = at
+      let recorded = RecordedEvent(
+        position: first + Int64(index), version: projections[slot].version + 1, at: at, event: stamped)
+      do {
+        try projections[slot].apply(recorded)
+      } catch {
+        throw PartnerSyncError(.invalidEvent, error.reason, line: line)
+      }
+      try emit(
+        index,
+        EventRecord(
+          stream: event.ticket, type: event.type.rawValue, actor: event.by, time: at.microseconds,
+          data: EventCodec.data(of: event.payload)))
+    }
   }
 }

@@ -13,6 +13,8 @@ public final class PartnerSyncLog: @unchecked Sendable {
   public let store: any EventLogWriter
   /// The rules the projections apply.
   public let rules: RuleSet
+  /// The latest projections of the tickets written recently (see ``ProjectionCache``).
+  let projectionCache = ProjectionCache(capacity: 1024)
 
   /// Wraps an event log.
   public init(store: any EventLogWriter, rules: RuleSet = .standard) {
@@ -55,25 +57,58 @@ public final class PartnerSyncLog: @unchecked Sendable {
       throw PartnerSyncError(
         .corruptLog, "the event at position \(stored.position) has an unknown type '\(stored.type)'")
     }
-    let payload: EventPayload
-    do {
-      guard case .object(let fields) = try JSONParser.parse(stored.data) else {
-        throw EventFormatError("its data is not a JSON object")
-      }
-      payload = try EventCodec.decodePayload(type, fields: fields)
-    } catch let error as EventFormatError {
-      throw PartnerSyncError(
-        .corruptLog, "the event at position \(stored.position) cannot be read: \(error.message)")
-    } catch let error as JSONParseError {
-      throw PartnerSyncError(
-        .corruptLog, "the event at position \(stored.position) cannot be read: \(error.message)")
-    } catch {
-      throw PartnerSyncError(.corruptLog, "the event at position \(stored.position) cannot be read")
-    }
+    let payload = try Self.decodePayload(type, data: stored.data, position: stored.position)
     let at = Timestamp(microseconds: stored.time)
     return RecordedEvent(
       position: stored.position, version: stored.version, at: at,
       event: TicketEvent(ticket: stored.stream, by: stored.actor, at: at, payload))
+  }
+
+  /// Decodes a stored event lent as bytes. `ticket` and `actor` are the names of its stream and
+  /// actor when the caller knows them already (they are then not decoded again).
+  func decode(
+    _ stored: StoredEventBytes, ticket: String? = nil, actor: String? = nil
+  ) throws(PartnerSyncError) -> RecordedEvent {
+    guard let type = EventType(utf8: stored.type) else {
+      throw PartnerSyncError(
+        .corruptLog,
+        "the event at position \(stored.position) has an unknown type '\(String(decoding: stored.type, as: UTF8.self))'"
+      )
+    }
+    let payload: EventPayload
+    if let decoded = EventCodec.decodePayload(type, data: stored.data) {
+      payload = decoded
+    } else {
+      // The text as `decode(_: StoredEvent)` sees it (invalid UTF-8 repaired), for the same
+      // outcome and the same message.
+      payload = try Self.decodePayload(
+        type, data: String(decoding: stored.data, as: UTF8.self), position: stored.position)
+    }
+    let at = Timestamp(microseconds: stored.time)
+    return RecordedEvent(
+      position: stored.position, version: stored.version, at: at,
+      event: TicketEvent(
+        ticket: ticket ?? String(decoding: stored.stream, as: UTF8.self),
+        by: actor ?? String(decoding: stored.actor, as: UTF8.self), at: at, payload))
+  }
+
+  private static func decodePayload(
+    _ type: EventType, data: String, position: Int64
+  ) throws(PartnerSyncError) -> EventPayload {
+    do {
+      guard case .object(let fields) = try JSONParser.parse(data) else {
+        throw EventFormatError("its data is not a JSON object")
+      }
+      return try EventCodec.decodePayload(type, fields: fields)
+    } catch let error as EventFormatError {
+      throw PartnerSyncError(
+        .corruptLog, "the event at position \(position) cannot be read: \(error.message)")
+    } catch let error as JSONParseError {
+      throw PartnerSyncError(
+        .corruptLog, "the event at position \(position) cannot be read: \(error.message)")
+    } catch {
+      throw PartnerSyncError(.corruptLog, "the event at position \(position) cannot be read")
+    }
   }
 
   /// Streams events in position order (one ticket's, or the whole log's), decoded.
@@ -108,8 +143,8 @@ public final class PartnerSyncLog: @unchecked Sendable {
     var projection = TicketProjection(ticket: ticket, rules: rules)
     var found = false
     try PartnerSyncError.wrap {
-      try store.forEachEvent(inStream: ticket, throughPosition: position) { stored in
-        try self.fold(&projection, stored)
+      try store.forEachEventBytes(inStream: ticket, throughPosition: position) { stored in
+        try self.fold(&projection, self.decode(stored, ticket: ticket))
         found = true
         return true
       }
@@ -117,14 +152,13 @@ public final class PartnerSyncLog: @unchecked Sendable {
     return found ? projection : nil
   }
 
-  private func fold(_ projection: inout TicketProjection, _ stored: StoredEvent) throws(PartnerSyncError) {
-    let recorded = try decode(stored)
+  func fold(_ projection: inout TicketProjection, _ recorded: RecordedEvent) throws(PartnerSyncError) {
     do {
       try projection.apply(recorded)
     } catch {
       throw PartnerSyncError(
         .corruptLog,
-        "the stored event at position \(stored.position) is refused by the rules on replay: \(error.reason)")
+        "the stored event at position \(recorded.position) is refused by the rules on replay: \(error.reason)")
     }
   }
 
@@ -231,52 +265,6 @@ public final class PartnerSyncLog: @unchecked Sendable {
     return all.enumerated().sorted {
       ($0.element.position, $0.offset) < ($1.element.position, $1.offset)
     }.map(\.element)
-  }
-
-  /// What a replay found.
-  public struct ReplaySummary: Sendable, Hashable {
-    /// Events replayed.
-    public var events: Int64 = 0
-    /// Tickets rebuilt.
-    public var tickets: Int = 0
-    /// Sync decisions taken.
-    public var decisions: Int = 0
-    /// Notifications sent.
-    public var notifications: Int = 0
-  }
-
-  /// Rebuilds every ticket's projection from the log, one ticket at a time, handing each
-  /// finished projection to `body`; memory stays bounded by the largest ticket.
-  @discardableResult
-  public func replay(
-    progress: ProgressHandler? = nil, _ body: (TicketProjection) throws -> Void = { _ in }
-  ) throws(PartnerSyncError) -> ReplaySummary {
-    var summary = ReplaySummary()
-    let total = progress == nil ? 0 : try lastPosition()
-    var current: TicketProjection?
-    func finish() throws {
-      guard let done = current else { return }
-      summary.tickets += 1
-      summary.decisions += done.decisions.count
-      summary.notifications += done.notifications.count
-      try body(done)
-    }
-    try PartnerSyncError.wrap {
-      try store.forEachEventGroupedByStream { stored in
-        if current?.ticket != stored.stream {
-          try finish()
-          current = TicketProjection(ticket: stored.stream, rules: self.rules)
-        }
-        try self.fold(&current!, stored)
-        summary.events += 1
-        if let progress, summary.events & 0xFFF == 0 {
-          progress(ProgressReport(phase: .replaying, done: summary.events, total: total))
-        }
-        return true
-      }
-      try finish()
-    }
-    return summary
   }
 
   /// Checks the log's integrity: the hash chain, gap-free positions and versions.

@@ -44,12 +44,67 @@ struct JSONWriter {
     }
   }
 
+  /// A JSON object written member by member, in the order `build` gives them (keys are plain
+  /// ASCII; the caller orders them), with values written as `write` writes them. This is how
+  /// the event codec writes canonical data without building a `JSONValue` first.
+  static func object(_ build: (inout ObjectMembers) -> Void) -> String {
+    Emitter.with { emitter in
+      var members = ObjectMembers(emitter: emitter)
+      members.emitter.reserve(1)
+      members.emitter.put(UInt8(ascii: "{"))
+      build(&members)
+      members.emitter.reserve(1)
+      members.emitter.put(UInt8(ascii: "}"))
+      emitter = members.emitter
+      return String(decoding: emitter.buffer, as: UTF8.self)
+    }
+  }
+
   /// `s` as a JSON string literal, quotes included (`"a\"b"`).
   static func quoted(_ s: String) -> String {
     Emitter.with { emitter in
       emitter.writeString(s)
       return String(decoding: emitter.buffer, as: UTF8.self)
     }
+  }
+}
+
+/// The members of an object being written by ``JSONWriter/object(_:)``.
+struct ObjectMembers {
+  fileprivate var emitter: Emitter
+  private var first = true
+
+  fileprivate init(emitter: Emitter) {
+    self.emitter = emitter
+  }
+
+  private mutating func key(_ key: StaticString) {
+    emitter.reserve(key.utf8CodeUnitCount + 4)
+    if !first { emitter.put(UInt8(ascii: ",")) }
+    first = false
+    emitter.put(UInt8(ascii: "\""))
+    emitter.append(key)
+    emitter.reserve(2)
+    emitter.put(UInt8(ascii: "\""))
+    emitter.put(UInt8(ascii: ":"))
+  }
+
+  /// A string member.
+  mutating func string(_ key: StaticString, _ value: String) {
+    self.key(key)
+    emitter.writeString(value)
+  }
+
+  /// A number member.
+  mutating func number(_ key: StaticString, _ value: Double) {
+    self.key(key)
+    emitter.writeNumber(value)
+  }
+
+  /// A Boolean member.
+  mutating func bool(_ key: StaticString, _ value: Bool) {
+    self.key(key)
+    emitter.append(value ? "true" : "false")
   }
 }
 

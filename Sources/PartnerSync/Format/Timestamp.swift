@@ -51,6 +51,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     }
   }
 
+  /// Parses an RFC 3339 date-time from its UTF-8 bytes, exactly as ``parse(_:)`` parses the
+  /// string of those bytes.
+  static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Result<Timestamp, TimestampError> {
+    var parser = TimestampParser(bytes: bytes)
+    return parser.parse()
+  }
+
   /// The canonical form: UTC with "Z", fraction only when non-zero and without trailing zeros
   /// ("2026-03-02T09:00:00Z", "2026-03-02T07:00:00.123Z").
   ///

@@ -31,6 +31,30 @@ public enum EntryKind: String, Sendable, Hashable, CaseIterable {
 
   /// The fields an edit may change on an entry of this kind.
   public var editableFields: [EntryField] { fields.filter { $0 != .attachmentType } }
+
+  /// ``fields`` as a bit set (see ``EntryField/bit``).
+  var fieldBits: UInt16 {
+    switch self {
+    case .time: EntryField.hours.bit | EntryField.title.bit | EntryField.text.bit
+    case .note: EntryField.title.bit | EntryField.text.bit | EntryField.visibility.bit
+    case .attachment:
+      EntryField.attachmentType.bit | EntryField.name.bit | EntryField.uri.bit | EntryField.visibility.bit
+    case .charge: EntryField.amount.bit | EntryField.billable.bit | EntryField.title.bit
+    }
+  }
+
+  /// ``requiredFields`` as a bit set.
+  var requiredFieldBits: UInt16 {
+    switch self {
+    case .time: EntryField.hours.bit
+    case .note: 0
+    case .attachment: EntryField.attachmentType.bit | EntryField.name.bit
+    case .charge: EntryField.amount.bit
+    }
+  }
+
+  /// ``editableFields`` as a bit set.
+  var editableFieldBits: UInt16 { fieldBits & ~EntryField.attachmentType.bit }
 }
 
 /// A field of an entry, named as in the event format.
@@ -53,10 +77,47 @@ public enum EntryField: String, Sendable, Hashable, CaseIterable {
   case amount
   /// Whether the charge is billed to the customer.
   case billable
+
+  /// The field's place in `allCases` (0…8).
+  var ordinal: Int { bit.trailingZeroBitCount }
+
+  /// The field whose name is the UTF-8 text `bytes`, or `nil` when there is none.
+  init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+    let candidate: (EntryField, StaticString)
+    switch (bytes.count, bytes.first) {
+    case (5, UInt8(ascii: "h")): candidate = (.hours, "hours")
+    case (5, UInt8(ascii: "t")): candidate = (.title, "title")
+    case (4, UInt8(ascii: "t")): candidate = (.text, "text")
+    case (10, _): candidate = (.visibility, "visibility")
+    case (14, _): candidate = (.attachmentType, "attachmentType")
+    case (4, UInt8(ascii: "n")): candidate = (.name, "name")
+    case (3, _): candidate = (.uri, "uri")
+    case (6, _): candidate = (.amount, "amount")
+    case (8, _): candidate = (.billable, "billable")
+    default: return nil
+    }
+    guard bytesEqual(bytes, candidate.1) else { return nil }
+    self = candidate.0
+  }
+
+  /// The field's bit in a set of fields held in a `UInt16`.
+  var bit: UInt16 {
+    switch self {
+    case .hours: 1
+    case .title: 2
+    case .text: 4
+    case .visibility: 8
+    case .attachmentType: 16
+    case .name: 32
+    case .uri: 64
+    case .amount: 128
+    case .billable: 256
+    }
+  }
 }
 
 /// Who may see an entry inside a partner's own system.
-public enum Visibility: String, Sendable, Hashable {
+public enum Visibility: String, Sendable, Hashable, CaseIterable {
   /// Shared with every user of the partner's system, customers included.
   case `public`
   /// Internal users only; such an entry never leaves its partner.
@@ -66,7 +127,7 @@ public enum Visibility: String, Sendable, Hashable {
 }
 
 /// The types of attachment.
-public enum AttachmentType: String, Sendable, Hashable {
+public enum AttachmentType: String, Sendable, Hashable, CaseIterable {
   /// An uploaded file; the only type that is copied to the other partner.
   case file
   /// A web address.
@@ -81,26 +142,101 @@ public enum AttachmentType: String, Sendable, Hashable {
 ///
 /// Used for an entry's state, and, with `kind` absent, for the changes an edit makes.
 public struct EntryContent: Sendable, Hashable {
+  /// The fields, kept in one shared box: an entry's content is copied often while a history is
+  /// folded (into the owner's record, its version, the copies on the other side), and copying
+  /// the box is one reference count instead of ten fields and four strings. A change copies the
+  /// box first unless this content is its only holder.
+  private final class Fields: @unchecked Sendable {
+    // @unchecked Sendable: a box is changed only through its only holder (`unique()`), so a
+    // box that two values (or threads) share is never written.
+    var kind: EntryKind?
+    var hours: Double?
+    var title: String?
+    var text: String?
+    var visibility: Visibility?
+    var attachmentType: AttachmentType?
+    var name: String?
+    var uri: String?
+    var amount: Double?
+    var billable: Bool?
+
+    init() {}
+
+    func copy() -> Fields {
+      let copy = Fields()
+      copy.kind = kind
+      copy.hours = hours
+      copy.title = title
+      copy.text = text
+      copy.visibility = visibility
+      copy.attachmentType = attachmentType
+      copy.name = name
+      copy.uri = uri
+      copy.amount = amount
+      copy.billable = billable
+      return copy
+    }
+  }
+
+  private var fields: Fields
+
+  /// The box, copied first when another value shares it.
+  @inline(__always)
+  private mutating func unique() -> Fields {
+    if !isKnownUniquelyReferenced(&fields) { fields = fields.copy() }
+    return fields
+  }
+
   /// The kind; `nil` only in the changes of an edit.
-  public var kind: EntryKind?
+  public var kind: EntryKind? {
+    get { fields.kind }
+    set { unique().kind = newValue }
+  }
   /// Hours worked (time entries; kept on a time entry converted to a note, and on the completion bundle).
-  public var hours: Double?
+  public var hours: Double? {
+    get { fields.hours }
+    set { unique().hours = newValue }
+  }
   /// A short title.
-  public var title: String?
+  public var title: String? {
+    get { fields.title }
+    set { unique().title = newValue }
+  }
   /// The body text.
-  public var text: String?
+  public var text: String? {
+    get { fields.text }
+    set { unique().text = newValue }
+  }
   /// Visibility of notes and attachments.
-  public var visibility: Visibility?
+  public var visibility: Visibility? {
+    get { fields.visibility }
+    set { unique().visibility = newValue }
+  }
   /// The attachment's type.
-  public var attachmentType: AttachmentType?
+  public var attachmentType: AttachmentType? {
+    get { fields.attachmentType }
+    set { unique().attachmentType = newValue }
+  }
   /// The attachment's name.
-  public var name: String?
+  public var name: String? {
+    get { fields.name }
+    set { unique().name = newValue }
+  }
   /// The attachment's address.
-  public var uri: String?
+  public var uri: String? {
+    get { fields.uri }
+    set { unique().uri = newValue }
+  }
   /// The charge's amount.
-  public var amount: Double?
+  public var amount: Double? {
+    get { fields.amount }
+    set { unique().amount = newValue }
+  }
   /// Whether the charge is billable.
-  public var billable: Bool?
+  public var billable: Bool? {
+    get { fields.billable }
+    set { unique().billable = newValue }
+  }
 
   /// Creates content; every field defaults to absent.
   public init(
@@ -108,21 +244,63 @@ public struct EntryContent: Sendable, Hashable {
     visibility: Visibility? = nil, attachmentType: AttachmentType? = nil, name: String? = nil,
     uri: String? = nil, amount: Double? = nil, billable: Bool? = nil
   ) {
-    self.kind = kind
-    self.hours = hours
-    self.title = title
-    self.text = text
-    self.visibility = visibility
-    self.attachmentType = attachmentType
-    self.name = name
-    self.uri = uri
-    self.amount = amount
-    self.billable = billable
+    let fields = Fields()
+    fields.kind = kind
+    fields.hours = hours
+    fields.title = title
+    fields.text = text
+    fields.visibility = visibility
+    fields.attachmentType = attachmentType
+    fields.name = name
+    fields.uri = uri
+    fields.amount = amount
+    fields.billable = billable
+    self.fields = fields
+  }
+
+  /// Whether two contents have the same fields.
+  public static func == (lhs: EntryContent, rhs: EntryContent) -> Bool {
+    if lhs.fields === rhs.fields { return true }
+    return lhs.kind == rhs.kind && lhs.hours == rhs.hours && lhs.title == rhs.title && lhs.text == rhs.text
+      && lhs.visibility == rhs.visibility && lhs.attachmentType == rhs.attachmentType && lhs.name == rhs.name
+      && lhs.uri == rhs.uri && lhs.amount == rhs.amount && lhs.billable == rhs.billable
+  }
+
+  /// Hashes every field.
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(kind)
+    hasher.combine(hours)
+    hasher.combine(title)
+    hasher.combine(text)
+    hasher.combine(visibility)
+    hasher.combine(attachmentType)
+    hasher.combine(name)
+    hasher.combine(uri)
+    hasher.combine(amount)
+    hasher.combine(billable)
   }
 
   /// The fields that are present, in the canonical order of ``EntryField``.
   public var presentFields: [EntryField] {
     EntryField.allCases.filter { has($0) }
+  }
+
+  /// Whether no field (other than `kind`) is present.
+  var isEmpty: Bool { presentFieldBits == 0 }
+
+  /// The fields that are present, as a bit set (see ``EntryField/bit``).
+  var presentFieldBits: UInt16 {
+    var bits: UInt16 = 0
+    if hours != nil { bits |= EntryField.hours.bit }
+    if title != nil { bits |= EntryField.title.bit }
+    if text != nil { bits |= EntryField.text.bit }
+    if visibility != nil { bits |= EntryField.visibility.bit }
+    if attachmentType != nil { bits |= EntryField.attachmentType.bit }
+    if name != nil { bits |= EntryField.name.bit }
+    if uri != nil { bits |= EntryField.uri.bit }
+    if amount != nil { bits |= EntryField.amount.bit }
+    if billable != nil { bits |= EntryField.billable.bit }
+    return bits
   }
 
   /// Whether `field` is present.
@@ -167,3 +345,22 @@ public struct EntryContent: Sendable, Hashable {
     return result
   }
 }
+
+/// Kinds of names read from bytes: the value whose raw value `text` is, compared byte for byte
+/// (all raw values are ASCII, which is only ever equal to itself).
+protocol NamedByRawValue: RawRepresentable, CaseIterable where RawValue == String {}
+
+extension NamedByRawValue {
+  /// The case whose raw value is `text`, or `nil`.
+  static func named(_ text: String) -> Self? {
+    for candidate in allCases where candidate.rawValue == text {
+      return candidate
+    }
+    return nil
+  }
+}
+
+extension EntryKind: NamedByRawValue {}
+extension Visibility: NamedByRawValue {}
+extension AttachmentType: NamedByRawValue {}
+extension EventType: NamedByRawValue {}

@@ -9,7 +9,12 @@ public enum Identifier {
 
   /// Why `value` is not a valid identifier, or `nil` when it is.
   public static func problem(with value: String) -> String? {
-    let bytes = value.utf8
+    var value = value
+    return value.withUTF8 { problem(withBytes: $0) }
+  }
+
+  /// Why the UTF-8 text `bytes` is not a valid identifier, or `nil` when it is.
+  static func problem(withBytes bytes: UnsafeBufferPointer<UInt8>) -> String? {
     if bytes.isEmpty { return "is empty" }
     if bytes.count > maximumLength {
       return "is \(bytes.count) characters long (at most \(maximumLength))"
@@ -29,7 +34,7 @@ public enum Identifier {
 
   /// The engagement number if `id` has the reserved form `bundle-<n>`.
   static func bundleNumber(_ id: String) -> Int? {
-    guard id.hasPrefix("bundle-") else { return nil }
+    guard id.utf8.first == UInt8(ascii: "b"), id.hasPrefix("bundle-") else { return nil }
     let digits = id.dropFirst("bundle-".count)
     guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
     return Int(digits) ?? Int.max

@@ -72,40 +72,93 @@ enum EventCodec {
     _ type: EventType, fields: [(key: String, value: JSONValue)]
   ) throws(EventFormatError) -> EventPayload {
     var reader = FieldReader(type: type, fields: fields)
+    return try decodePayload(type, reader: &reader)
+  }
+
+  /// Decodes an event's own fields straight from the bytes of its `data` (a JSON object), or
+  /// returns `nil` when that takes the full parser: then ``decodePayload(_:fields:)`` on the
+  /// parsed object decides, with the same outcome for every input this accepts.
+  static func decodePayload(_ type: EventType, data: UnsafeBufferPointer<UInt8>) -> EventPayload? {
+    JSONObjectSpans.scan(data) { spans in
+      var reader = FieldReader(type: type, fields: spans)
+      return try? decodePayload(type, reader: &reader)
+    }
+  }
+
+  /// Decodes one event line straight from its bytes, or returns `nil` when that takes the full
+  /// parser: then ``decode(line:)`` on the parsed line decides, with the same outcome for every
+  /// line this accepts.
+  static func decode(line bytes: UnsafeBufferPointer<UInt8>) -> TicketEvent? {
+    JSONObjectSpans.scan(bytes) { spans in
+      var reader = FieldReader(type: .cancelled, fields: spans)
+      return try? decodeEvent(&reader)
+    }
+  }
+
+  /// The envelope, then the own fields, of one line; `nil` when the line is refused (the caller
+  /// then asks the full parser why).
+  private static func decodeEvent<Fields: EventFields>(
+    _ reader: inout FieldReader<Fields>
+  ) throws(EventFormatError) -> TicketEvent? {
+    // `type` and `at` are read from their bytes (a plain string, so no NUL to refuse): the same
+    // outcome as `string` and `timestamp` on their values, without making strings.
+    guard let typeName = reader.takePlainString(.type), let type = EventType(utf8: typeName),
+      let ticketValue = try reader.take(.ticket), let byValue = try reader.take(.by)
+    else { return nil }
+    let ticket = try identifier(ticketValue, field: "ticket")
+    let by = try identifier(byValue, field: "by")
+    var at: Timestamp?
+    if reader.has(.at) {
+      guard let text = reader.takePlainString(.at), case .success(let time) = Timestamp.parse(utf8: text) else {
+        return nil
+      }
+      at = time
+    }
+    if let position = try reader.take(.position) {
+      guard case .number = position else { return nil }
+    }
+    reader.type = type
+    let payload = try decodePayload(type, reader: &reader)
+    return TicketEvent(ticket: ticket, by: by, at: at, payload)
+  }
+
+  private static func decodePayload<Fields: EventFields>(
+    _ type: EventType, reader: inout FieldReader<Fields>
+  ) throws(EventFormatError) -> EventPayload {
     let payload: EventPayload
     switch type {
     case .outsourced:
-      let partner = try reader.identifier("partner", required: true)!
-      let resource = try reader.text("resource")
-      if let resource, resource.allSatisfy(\.isWhitespace) {
+      let partner = try reader.identifier(.partner, required: true)!
+      let resource = try reader.text(.resource)
+      if let resource, isBlank(resource) {
         throw EventFormatError("field 'resource' must not be blank")
       }
-      let rate = try reader.number("rate")
+      let rate = try reader.number(.rate)
       if let rate, rate < 0 { throw EventFormatError("field 'rate' must not be negative") }
       payload = .outsourced(Outsourcing(partner: partner, resource: resource, rate: rate))
     case .cancelled: payload = .cancelled
-    case .declined: payload = .declined(reason: try reader.text("reason"))
+    case .declined: payload = .declined(reason: try reader.text(.reason))
     case .accepted: payload = .accepted
     case .completionRequested: payload = .completionRequested
     case .completionRejected:
-      guard let reason = try reader.text("reason") else {
+      guard let reason = try reader.text(.reason) else {
         throw EventFormatError("a completion-rejected event needs a 'reason'")
       }
-      if reason.allSatisfy(\.isWhitespace) {
+      if isBlank(reason) {
         throw EventFormatError("field 'reason' must not be blank")
       }
       payload = .completionRejected(reason: reason)
     case .completionApproved: payload = .completionApproved
     case .completed: payload = .completed
     case .entryAdded:
-      let id = try reader.identifier("entry", required: true)!
+      let id = try reader.identifier(.entry, required: true)!
       if Identifier.bundleNumber(id) != nil {
         throw EventFormatError("entry id '\(id)' is reserved for completion bundles (bundle-<n>)")
       }
-      guard let kindName = try reader.text("kind") else {
+      guard let kindName = try reader.text(.kind) else {
         throw EventFormatError("an entry-added event needs a 'kind' (time, note, attachment or charge)")
       }
-      guard let kind = EntryKind(rawValue: kindName) else {
+      guard let kind = EntryKind.named(kindName) else {
         throw EventFormatError(
           "unknown entry kind '\(clip(kindName))' (expected time, note, attachment or charge)")
       }
@@ -116,18 +169,18 @@ enum EventCodec {
       }
       payload = .entryAdded(entry: id, content: content)
     case .entryEdited:
-      let id = try reader.identifier("entry", required: true)!
-      if reader.has("kind") { throw EventFormatError("an entry's 'kind' cannot be edited") }
-      if reader.has("attachmentType") {
+      let id = try reader.identifier(.entry, required: true)!
+      if reader.has(.kind) { throw EventFormatError("an entry's 'kind' cannot be edited") }
+      if reader.has(.attachmentType) {
         throw EventFormatError("an attachment's 'attachmentType' cannot be edited")
       }
       let changes = try reader.entryContent(allowed: EntryField.allCases, kind: nil)
-      if changes.presentFields.isEmpty {
+      if changes.isEmpty {
         throw EventFormatError("an entry-edited event needs at least one field to change")
       }
       payload = .entryEdited(entry: id, changes: changes)
     case .entryDeleted:
-      payload = .entryDeleted(entry: try reader.identifier("entry", required: true)!)
+      payload = .entryDeleted(entry: try reader.identifier(.entry, required: true)!)
     }
     try reader.finish()
     return payload
@@ -136,8 +189,49 @@ enum EventCodec {
   // MARK: Writing
 
   /// The event's own fields as canonical JSON (sorted keys), as stored in the log's `data` column.
+  ///
+  /// The same bytes as `JSONWriter.string(.object(ownFields(of: payload)), sortedKeys: true)`,
+  /// written directly: every key an event can have, in byte order, is `amount`,
+  /// `attachmentType`, `billable`, `entry`, `hours`, `kind`, `name`, `partner`, `rate`,
+  /// `reason`, `resource`, `text`, `title`, `uri`, `visibility`.
   static func data(of payload: EventPayload) -> String {
-    JSONWriter.string(.object(ownFields(of: payload)), sortedKeys: true)
+    JSONWriter.object { members in
+      switch payload {
+      case .outsourced(let o):
+        members.string("partner", o.partner)
+        if let rate = o.rate { members.number("rate", rate) }
+        if let resource = o.resource { members.string("resource", resource) }
+      case .declined(let reason):
+        if let reason { members.string("reason", reason) }
+      case .completionRejected(let reason):
+        members.string("reason", reason)
+      case .cancelled, .accepted, .completionRequested, .completionApproved, .completed:
+        break
+      case .entryAdded(let id, let content):
+        writeFields(of: content, entry: id, kind: true, into: &members)
+      case .entryEdited(let id, let changes):
+        writeFields(of: changes, entry: id, kind: false, into: &members)
+      case .entryDeleted(let id):
+        members.string("entry", id)
+      }
+    }
+  }
+
+  /// `entry` and the present fields of `content` (with its kind when `kind`), in key order.
+  private static func writeFields(
+    of c: EntryContent, entry: String, kind: Bool, into members: inout ObjectMembers
+  ) {
+    if let v = c.amount { members.number("amount", v) }
+    if let v = c.attachmentType { members.string("attachmentType", v.rawValue) }
+    if let v = c.billable { members.bool("billable", v) }
+    members.string("entry", entry)
+    if let v = c.hours { members.number("hours", v) }
+    if kind, let v = c.kind { members.string("kind", v.rawValue) }
+    if let v = c.name { members.string("name", v) }
+    if let v = c.text { members.string("text", v) }
+    if let v = c.title { members.string("title", v) }
+    if let v = c.uri { members.string("uri", v) }
+    if let v = c.visibility { members.string("visibility", v.rawValue) }
   }
 
   /// One exported line: `position`, `type`, `ticket`, `by`, `at`, then the own fields sorted.
@@ -213,7 +307,10 @@ enum EventCodec {
     guard case .string(let s) = value else {
       throw EventFormatError("field '\(field)' must be a string, found \(describe(value))")
     }
-    if s.utf8.contains(0) { throw EventFormatError("field '\(field)' contains a NUL character") }
+    var bytes = s
+    if bytes.withUTF8(containsNUL) {
+      throw EventFormatError("field '\(field)' contains a NUL character")
+    }
     return s
   }
 
@@ -235,43 +332,264 @@ enum EventCodec {
   }
 }
 
+/// Every key an event line or an event's data can have.
+enum FieldKey: UInt8 {
+  case type, ticket, by, at, position
+  case partner, resource, rate, reason, entry, kind
+  case hours, title, text, visibility, attachmentType, name, uri, amount, billable
+
+  /// The key as written.
+  var name: String {
+    switch self {
+    case .type: "type"
+    case .ticket: "ticket"
+    case .by: "by"
+    case .at: "at"
+    case .position: "position"
+    case .partner: "partner"
+    case .resource: "resource"
+    case .rate: "rate"
+    case .reason: "reason"
+    case .entry: "entry"
+    case .kind: "kind"
+    case .hours: "hours"
+    case .title: "title"
+    case .text: "text"
+    case .visibility: "visibility"
+    case .attachmentType: "attachmentType"
+    case .name: "name"
+    case .uri: "uri"
+    case .amount: "amount"
+    case .billable: "billable"
+    }
+  }
+
+  /// The entry field this key names, if it names one.
+  var entryField: EntryField? {
+    switch self {
+    case .hours: .hours
+    case .title: .title
+    case .text: .text
+    case .visibility: .visibility
+    case .attachmentType: .attachmentType
+    case .name: .name
+    case .uri: .uri
+    case .amount: .amount
+    case .billable: .billable
+    default: nil
+    }
+  }
+
+  /// The key whose text is the UTF-8 `bytes`, or `nil` for any other key.
+  init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+    guard let first = bytes.first else { return nil }
+    let candidate: (FieldKey, StaticString)
+    switch (bytes.count, first) {
+    case (2, UInt8(ascii: "b")): candidate = (.by, "by")
+    case (2, UInt8(ascii: "a")): candidate = (.at, "at")
+    case (3, _): candidate = (.uri, "uri")
+    case (4, UInt8(ascii: "t")): candidate = bytes[1] == UInt8(ascii: "y") ? (.type, "type") : (.text, "text")
+    case (4, UInt8(ascii: "k")): candidate = (.kind, "kind")
+    case (4, UInt8(ascii: "n")): candidate = (.name, "name")
+    case (4, UInt8(ascii: "r")): candidate = (.rate, "rate")
+    case (5, UInt8(ascii: "e")): candidate = (.entry, "entry")
+    case (5, UInt8(ascii: "h")): candidate = (.hours, "hours")
+    case (5, UInt8(ascii: "t")): candidate = (.title, "title")
+    case (6, UInt8(ascii: "t")): candidate = (.ticket, "ticket")
+    case (6, UInt8(ascii: "r")): candidate = (.reason, "reason")
+    case (6, UInt8(ascii: "a")): candidate = (.amount, "amount")
+    case (7, _): candidate = (.partner, "partner")
+    case (8, UInt8(ascii: "p")): candidate = (.position, "position")
+    case (8, UInt8(ascii: "r")): candidate = (.resource, "resource")
+    case (8, UInt8(ascii: "b")): candidate = (.billable, "billable")
+    case (10, _): candidate = (.visibility, "visibility")
+    case (14, _): candidate = (.attachmentType, "attachmentType")
+    default: return nil
+    }
+    guard bytesEqual(bytes, candidate.1) else { return nil }
+    self = candidate.0
+  }
+}
+
+/// The members of an event's JSON object, wherever they come from: parsed into `JSONValue`s, or
+/// found in place by `JSONObjectSpans`.
+protocol EventFields {
+  /// How many members there are.
+  var count: Int { get }
+  /// The known key that member `index` has, if it is one.
+  func fieldKey(at index: Int) -> FieldKey?
+  /// Member `index`'s key.
+  func keyText(at index: Int) -> String
+  /// Member `index`'s value, or `nil` when it turns out not to be valid JSON.
+  func value(at index: Int) -> JSONValue?
+  /// The UTF-8 bytes of member `index`'s value when it is a string without escapes, control
+  /// characters or NUL, readable without making a `String`; otherwise `nil`.
+  func plainString(at index: Int) -> UnsafeBufferPointer<UInt8>?
+}
+
+extension Array: EventFields where Element == (key: String, value: JSONValue) {
+  func fieldKey(at index: Int) -> FieldKey? {
+    var key = self[index].key
+    return key.withUTF8 { FieldKey(utf8: $0) }
+  }
+  func keyText(at index: Int) -> String { self[index].key }
+  func value(at index: Int) -> JSONValue? { self[index].value }
+  func plainString(at index: Int) -> UnsafeBufferPointer<UInt8>? { nil }
+}
+
+extension JSONObjectSpans: EventFields {
+  func fieldKey(at index: Int) -> FieldKey? { FieldKey(utf8: key(at: index)) }
+  func keyText(at index: Int) -> String { String(decoding: key(at: index), as: UTF8.self) }
+}
+
+/// Whether `bytes` contains a zero byte, looking at 8 bytes at a time.
+func containsNUL(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+  guard let base = bytes.baseAddress else { return false }
+  var i = 0
+  while i &+ 8 <= bytes.count {
+    let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+    if (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080 != 0 { return true }
+    i &+= 8
+  }
+  while i < bytes.count {
+    if base[i] == 0 { return true }
+    i &+= 1
+  }
+  return false
+}
+
+/// Whether `text` is empty or only white space (`Character.isWhitespace`), looking at bytes when
+/// it is ASCII.
+func isBlank(_ text: String) -> Bool {
+  var text = text
+  let ascii: Bool? = text.withUTF8 { bytes in
+    for byte in bytes {
+      if byte >= 0x80 { return nil }
+      if !(byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)) { return false }
+    }
+    return true
+  }
+  return ascii ?? text.allSatisfy(\.isWhitespace)
+}
+
 /// Reads the own fields of one event, remembering which were used so that unknown ones are refused.
-private struct FieldReader {
-  let type: EventType
-  var remaining: [String: JSONValue] = [:]
+///
+/// An event has a handful of fields: each member's key is recognised once, and fields are then
+/// found by a linear scan of those (no dictionary to build per event); the fields taken are
+/// marked in a bit set.
+private struct FieldReader<Fields: EventFields> {
+  var type: EventType
+  let fields: Fields
+  /// The known key of each of the first 32 members (`unknown` for others).
+  private var keys = SIMD32<UInt8>(repeating: FieldReader.unknown)
+  /// The known keys of members 32 and after (only for unusually wide objects).
+  private var moreKeys: [UInt8] = []
+  /// Bit `i` is set when field `i` (of the first 64) was taken.
+  private var taken: UInt64 = 0
+  /// Whether fields 64 and after were taken.
+  private var takenBeyond: [Bool]
 
-  init(type: EventType, fields: [(key: String, value: JSONValue)]) {
+  private static var unknown: UInt8 { 255 }
+
+  init(type: EventType, fields: Fields) {
     self.type = type
-    for (key, value) in fields { remaining[key] = value }
+    self.fields = fields
+    takenBeyond = fields.count > 64 ? Array(repeating: false, count: fields.count - 64) : []
+    for index in 0..<fields.count {
+      let key = fields.fieldKey(at: index)?.rawValue ?? Self.unknown
+      if index < 32 { keys[index] = key } else { moreKeys.append(key) }
+    }
   }
 
-  func has(_ key: String) -> Bool { remaining[key] != nil }
-
-  mutating func take(_ key: String) -> JSONValue? { remaining.removeValue(forKey: key) }
-
-  mutating func text(_ key: String) throws(EventFormatError) -> String? {
-    guard let value = take(key) else { return nil }
-    return try EventCodec.string(value, field: key)
+  private func isTaken(_ index: Int) -> Bool {
+    index < 64 ? taken & (1 << UInt64(index)) != 0 : takenBeyond[index - 64]
   }
 
-  mutating func identifier(_ key: String, required: Bool) throws(EventFormatError) -> String? {
-    guard let value = take(key) else {
-      if required { throw EventFormatError("a \(type.rawValue) event needs '\(key)'") }
+  private func key(at index: Int) -> UInt8 {
+    index < 32 ? keys[index] : moreKeys[index - 32]
+  }
+
+  private func index(of key: FieldKey) -> Int? {
+    for index in 0..<fields.count where self.key(at: index) == key.rawValue && !isTaken(index) {
+      return index
+    }
+    return nil
+  }
+
+  func has(_ key: FieldKey) -> Bool { index(of: key) != nil }
+
+  mutating func take(_ key: FieldKey) throws(EventFormatError) -> JSONValue? {
+    guard let index = index(of: key) else { return nil }
+    return try take(at: index, key: key.name)
+  }
+
+  /// The bytes of field `key` when it is a plain string (see ``EventFields/plainString(at:)``),
+  /// marking it read; `nil` (and nothing read) otherwise.
+  mutating func takePlainString(_ key: FieldKey) -> UnsafeBufferPointer<UInt8>? {
+    guard let index = index(of: key), let bytes = fields.plainString(at: index) else { return nil }
+    if index < 64 {
+      taken |= 1 << UInt64(index)
+    } else {
+      takenBeyond[index - 64] = true
+    }
+    return bytes
+  }
+
+  mutating func text(_ key: FieldKey) throws(EventFormatError) -> String? {
+    guard let index = index(of: key) else { return nil }
+    return try text(at: index, key: key.name)
+  }
+
+  /// The string value of member `index`, marking it read. A plain string (no escapes, so no NUL)
+  /// is made straight from its bytes; anything else is checked as `EventCodec.string` does.
+  private mutating func text(at index: Int, key: String) throws(EventFormatError) -> String {
+    if let bytes = fields.plainString(at: index) {
+      markTaken(index)
+      return String(decoding: bytes, as: UTF8.self)
+    }
+    return try text(take(at: index, key: key), key: key)
+  }
+
+  private mutating func markTaken(_ index: Int) {
+    if index < 64 {
+      taken |= 1 << UInt64(index)
+    } else {
+      takenBeyond[index - 64] = true
+    }
+  }
+
+  func text(_ value: JSONValue, key: String) throws(EventFormatError) -> String {
+    try EventCodec.string(value, field: key)
+  }
+
+  mutating func identifier(_ key: FieldKey, required: Bool) throws(EventFormatError) -> String? {
+    guard let index = index(of: key) else {
+      if required { throw EventFormatError("a \(type.rawValue) event needs '\(key.name)'") }
       return nil
     }
-    return try EventCodec.identifier(value, field: key)
+    if let bytes = fields.plainString(at: index) {
+      markTaken(index)
+      if let problem = Identifier.problem(withBytes: bytes) {
+        throw EventFormatError("field '\(key.name)' \(problem)")
+      }
+      return String(decoding: bytes, as: UTF8.self)
+    }
+    return try EventCodec.identifier(take(at: index, key: key.name), field: key.name)
   }
 
-  mutating func number(_ key: String) throws(EventFormatError) -> Double? {
-    guard let value = take(key) else { return nil }
+  mutating func number(_ key: FieldKey) throws(EventFormatError) -> Double? {
+    guard let value = try take(key) else { return nil }
+    return try number(value, key: key.name)
+  }
+
+  func number(_ value: JSONValue, key: String) throws(EventFormatError) -> Double {
     guard case .number(let n) = value, n.isFinite else {
       throw EventFormatError("field '\(key)' must be a number, found \(EventCodec.describe(value))")
     }
     return n
   }
 
-  mutating func bool(_ key: String) throws(EventFormatError) -> Bool? {
-    guard let value = take(key) else { return nil }
+  func bool(_ value: JSONValue, key: String) throws(EventFormatError) -> Bool {
     guard case .bool(let b) = value else {
       throw EventFormatError(
         "field '\(key)' must be true or false, found \(EventCodec.describe(value))")
@@ -285,7 +603,13 @@ private struct FieldReader {
     allowed: [EntryField], kind: EntryKind?
   ) throws(EventFormatError) -> EntryContent {
     var content = EntryContent()
-    for field in EntryField.allCases where has(field.rawValue) {
+    // One pass over the members finds the entry fields; they are then read in the order of
+    // `EntryField`, so that the first problem reported is always the same.
+    var indices = SIMD16<Int32>(repeating: -1)
+    for index in 0..<fields.count where !isTaken(index) {
+      if let field = FieldKey(rawValue: key(at: index))?.entryField { indices[field.ordinal] = Int32(index) }
+    }
+    for field in EntryField.allCases where indices[field.ordinal] >= 0 {
       guard allowed.contains(field) else {
         let kindName = kind.map { "a \($0.rawValue) entry" } ?? "this entry"
         throw EventFormatError(
@@ -293,30 +617,31 @@ private struct FieldReader {
             + allowed.map(\.rawValue).joined(separator: ", ") + ")")
       }
       let key = field.rawValue
+      let index = Int(indices[field.ordinal])
       switch field {
       case .hours:
-        let hours = try number(key)!
+        let hours = try number(take(at: index, key: key), key: key)
         guard hours > 0 else { throw EventFormatError("field 'hours' must be greater than 0") }
         content.hours = hours
-      case .title: content.title = try text(key)
-      case .text: content.text = try text(key)
+      case .title: content.title = try text(at: index, key: key)
+      case .text: content.text = try text(at: index, key: key)
       case .name:
-        let name = try text(key)!
-        if name.allSatisfy(\.isWhitespace) { throw EventFormatError("field 'name' must not be blank") }
+        let name = try text(at: index, key: key)
+        if isBlank(name) { throw EventFormatError("field 'name' must not be blank") }
         content.name = name
-      case .uri: content.uri = try text(key)
-      case .amount: content.amount = try number(key)
-      case .billable: content.billable = try bool(key)
+      case .uri: content.uri = try text(at: index, key: key)
+      case .amount: content.amount = try number(take(at: index, key: key), key: key)
+      case .billable: content.billable = try bool(take(at: index, key: key), key: key)
       case .visibility:
-        let raw = try text(key)!
-        guard let v = Visibility(rawValue: raw), v != .internalUsersOnly else {
+        let raw = try text(at: index, key: key)
+        guard let v = Visibility.named(raw), v != .internalUsersOnly else {
           throw EventFormatError(
             "field 'visibility' must be 'public' or 'internal', found '\(EventCodec.clip(raw))'")
         }
         content.visibility = v
       case .attachmentType:
-        let raw = try text(key)!
-        guard let t = AttachmentType(rawValue: raw) else {
+        let raw = try text(at: index, key: key)
+        guard let t = AttachmentType.named(raw) else {
           throw EventFormatError(
             "field 'attachmentType' must be file, url, file-link or folder-link, found '\(EventCodec.clip(raw))'"
           )
@@ -327,9 +652,22 @@ private struct FieldReader {
     return content
   }
 
+  /// Marks member `index` as read and returns its value.
+  private mutating func take(at index: Int, key: String) throws(EventFormatError) -> JSONValue {
+    markTaken(index)
+    guard let value = fields.value(at: index) else { throw EventFormatError("field '\(key)' is not valid JSON") }
+    return value
+  }
+
   /// Refuses any field left unread.
   func finish() throws(EventFormatError) {
-    guard let key = remaining.keys.min() else { return }
+    var unread: String?
+    for index in 0..<fields.count where !isTaken(index) {
+      let key = fields.keyText(at: index)
+      if let least = unread, !(key < least) { continue }
+      unread = key
+    }
+    guard let key = unread else { return }
     throw EventFormatError("unknown field '\(EventCodec.clip(key))' for a \(type.rawValue) event")
   }
 }

@@ -53,26 +53,128 @@ struct VersionEntry: Sendable, Hashable {
   var sourceEngagement: Int?
 }
 
-/// One version of the ticket: its entries keyed by id, with their order of appearance.
+/// One version of the ticket: its entries by slot (see ``EntryRecords``), in their order of
+/// appearance.
 struct TicketVersion: Sendable {
-  var entries: [String: VersionEntry] = [:]
-  var nextSeq = 0
+  /// The entries present, by slot.
+  var entries = VersionEntries()
 
-  mutating func append(_ entry: VersionEntry) {
-    var entry = entry
-    entry.seq = nextSeq
-    nextSeq += 1
-    entries[entry.id] = entry
+  /// Adds `entry` (whose slot is `slot`) at the end of the version.
+  mutating func append(_ entry: VersionEntry, slot: Int) {
+    entries.append(entry, slot: slot)
   }
 
-  /// The entries in order of appearance.
-  var ordered: [VersionEntry] { entries.values.sorted { $0.seq < $1.seq } }
+  /// The entries in order of appearance (kept in that order: nothing to sort).
+  var ordered: [VersionEntry] { entries.ordered }
+}
+
+/// The entries of one version, kept in the order they appeared, each found by its slot through
+/// an index: a lookup is an array access, not a hash.
+///
+/// An entry removed from the version stays in `appeared` marked as removed, and one added again
+/// is appended anew, so that it appears at the end.
+struct VersionEntries: Sendable {
+  /// Every entry that appeared, in that order; `seq` is the place in this array.
+  private var appeared: [VersionEntry] = []
+  /// Whether the entry at the same place in `appeared` was removed since.
+  private var removed: [Bool] = []
+  /// For each slot, the place in `appeared` of its entry, or -1 when the version does not hold it.
+  private var places: [Int32] = []
+  /// How many entries the version holds.
+  private(set) var count = 0
+
+  @inline(__always)
+  private func place(of slot: Int) -> Int? {
+    guard slot < places.count else { return nil }
+    let place = Int(places[slot])
+    return place >= 0 ? place : nil
+  }
+
+  /// Whether the version holds the entry in `slot`.
+  func contains(_ slot: Int) -> Bool { place(of: slot) != nil }
+
+  /// The entry in `slot`, or `nil` when the version does not hold it.
+  subscript(slot: Int) -> VersionEntry? {
+    place(of: slot).map { appeared[$0] }
+  }
+
+  /// The kind of the entry in `slot` (`.some(nil)` when it has none), or `nil` when the version
+  /// does not hold it; nothing is copied.
+  func kind(of slot: Int) -> EntryKind?? {
+    guard let place = place(of: slot) else { return nil }
+    return .some(appeared[place].content.kind)
+  }
+
+  /// Changes the entry in `slot` in place, if the version holds it.
+  mutating func update(_ slot: Int, _ body: (inout VersionEntry) -> Void) {
+    guard let place = place(of: slot) else { return }
+    body(&appeared[place])
+  }
+
+  /// Removes the entry in `slot`, if the version holds it.
+  mutating func removeValue(forSlot slot: Int) {
+    guard let place = place(of: slot) else { return }
+    removed[place] = true
+    places[slot] = -1
+    count -= 1
+  }
+
+  /// Adds `entry` at the end, replacing the one in `slot` if there is one.
+  mutating func append(_ entry: VersionEntry, slot: Int) {
+    removeValue(forSlot: slot)
+    var entry = entry
+    entry.seq = appeared.count
+    while places.count <= slot { places.append(-1) }
+    places[slot] = Int32(appeared.count)
+    appeared.append(entry)
+    removed.append(false)
+    count += 1
+  }
+
+  /// The slots the version holds.
+  var slots: [Int] { places.indices.filter { places[$0] >= 0 } }
+
+  /// The entries the version holds, in order of appearance.
+  var ordered: [VersionEntry] {
+    var result: [VersionEntry] = []
+    result.reserveCapacity(count)
+    for place in appeared.indices where !removed[place] { result.append(appeared[place]) }
+    return result
+  }
+}
+
+/// A set of entry slots.
+struct SlotSet: Sendable, Hashable {
+  private var words: [UInt64] = []
+
+  init() {}
+
+  init(_ slots: some Sequence<Int>) {
+    for slot in slots { insert(slot) }
+  }
+
+  func contains(_ slot: Int) -> Bool {
+    let word = slot >> 6
+    return word < words.count && words[word] & (1 << UInt64(slot & 63)) != 0
+  }
+
+  /// Adds `slot`; `true` when it was not in the set yet.
+  @discardableResult
+  mutating func insert(_ slot: Int) -> Bool {
+    let word = slot >> 6
+    if word >= words.count { words.append(contentsOf: repeatElement(0, count: word - words.count + 1)) }
+    let bit: UInt64 = 1 << UInt64(slot & 63)
+    guard words[word] & bit == 0 else { return false }
+    words[word] |= bit
+    return true
+  }
 }
 
 /// A change held while an engagement waits for approval.
 struct HeldChange: Sendable, Hashable {
   var position: Int64
   var entry: String
+  var slot: Int
   var kind: EntryKind
   var by: String
   var to: String
@@ -90,11 +192,11 @@ struct EngagementState: Sendable {
   /// Changes held while waiting for approval, in the order they were held.
   var held: [HeldChange] = []
   /// Entries the partner held when it requested completion: it may not change them while waiting.
-  var frozen: Set<String> = []
+  var frozen = SlotSet()
   /// Entries whose link (between the owner's entry and its copy) is severed in this engagement.
-  var severed: Set<String> = []
+  var severed = SlotSet()
   /// The partner's time entries that have reached the lead (notified once).
-  var timeNotified: Set<String> = []
+  var timeNotified = SlotSet()
 }
 
 /// An entry as its owner keeps it: the state that copies follow.
@@ -104,4 +206,51 @@ struct EntryRecord: Sendable {
   var home: Side
   var content: EntryContent
   var deleted = false
+}
+
+/// Every entry of a ticket as its owner keeps it, each in a slot numbered in the order the
+/// entries were added (0, 1, 2…).
+///
+/// The projection looks an entry's id up once per event and then works with its slot: the
+/// versions, the severed links and the held changes all key their entries by slot, so that
+/// folding a large history does not hash the same id a dozen times per event.
+struct EntryRecords: Sendable {
+  private var slotsByID: [String: Int] = [:]
+  private var records: [EntryRecord] = []
+
+  /// The slot of entry `id`, or `nil` when no entry has that id.
+  func slot(of id: String) -> Int? { slotsByID[id] }
+
+  /// The record in `slot`.
+  subscript(slot slot: Int) -> EntryRecord {
+    get { records[slot] }
+    _modify { yield &records[slot] }
+  }
+
+  /// The record of entry `id`, or `nil` when there is none.
+  subscript(id: String) -> EntryRecord? {
+    slotsByID[id].map { records[$0] }
+  }
+
+  /// Adds the record of a new entry (or replaces the one with its id) and returns its slot.
+  mutating func add(_ record: EntryRecord) -> Int {
+    if records.isEmpty {
+      slotsByID.reserveCapacity(32)
+      records.reserveCapacity(32)
+    }
+    let next = records.count
+    // One lookup: the id's slot, or the next one, now taken.
+    let slot = Self.slot(&slotsByID[record.id, default: next])
+    if slot == next {
+      records.append(record)
+    } else {
+      records[slot] = record
+    }
+    return slot
+  }
+
+  private static func slot(_ slot: inout Int) -> Int { slot }
+
+  /// The ids of every entry, in the order they were added.
+  var keys: [String] { records.map(\.id) }
 }

@@ -35,16 +35,16 @@ extension TicketProjection {
       copyLeadEntriesAtAcceptance(engagement: number, at: position)
     case .completionRequested:
       engagements[index].status = .waitingApproval
-      engagements[index].frozen = Set(engagements[index].version?.entries.keys ?? [:].keys)
+      engagements[index].frozen = SlotSet(engagements[index].version?.entries.slots ?? [])
       notifyStatus(type, engagement: number, at: position)
     case .completionRejected:
       engagements[index].status = .inProgress
-      engagements[index].frozen = []
+      engagements[index].frozen = SlotSet()
       notifyStatus(type, engagement: number, at: position)
       releaseHeldChanges(engagement: number, at: position)
     case .completionApproved, .completed:
       engagements[index].status = .complete
-      engagements[index].frozen = []
+      engagements[index].frozen = SlotSet()
       notifyStatus(type, engagement: number, at: position)
       dropHeldChanges(engagement: number, event: type, at: position)
       bundleTime(engagement: number, event: type, at: position)
@@ -59,46 +59,46 @@ extension TicketProjection {
     _ change: EntryChange, side: Side, by: String, event: EventType, at position: Int64
   ) {
     let id = change.id
+    let slot: Int
     switch change {
     case .add(_, let content):
       let content = content.withDefaults()
-      records[id] = EntryRecord(id: id, owner: by, home: side, content: content)
-      if side == .lead { leadEntryOrder.append(id) }
+      slot = records.add(EntryRecord(id: id, owner: by, home: side, content: content))
+      if side == .lead { leadEntryOrder.append(slot) }
       updateVersion(side) {
         $0.append(
           VersionEntry(
             id: id, seq: 0, owner: by, isCopy: false, severed: false, content: content,
-            convertedFrom: nil, system: false, sourceEngagement: nil))
+            convertedFrom: nil, system: false, sourceEngagement: nil),
+          slot: slot)
       }
-    case .edit(_, let changes):
-      if var record = records[id], record.home == side {
-        record.content = record.content.applying(changes)
-        records[id] = record
-        updateVersion(side) { $0.entries[id]?.content = record.content }
+    case .edit(_, let edited, let changes):
+      slot = edited
+      if records[slot: slot].home == side {
+        records[slot: slot].content = records[slot: slot].content.applying(changes)
+        let content = records[slot: slot].content
+        updateVersion(side) { $0.entries.update(slot) { $0.content = content } }
       } else {
-        updateVersion(side) { version in
-          if var copy = version.entries[id] {
-            copy.content = copy.content.applying(changes)
-            version.entries[id] = copy
-          }
-        }
+        updateVersion(side) { $0.entries.update(slot) { $0.content = $0.content.applying(changes) } }
       }
-    case .delete:
-      if records[id]?.home == side { records[id]?.deleted = true }
-      updateVersion(side) { _ = $0.entries.removeValue(forKey: id) }
+    case .delete(_, let deleted):
+      slot = deleted
+      if records[slot: slot].home == side { records[slot: slot].deleted = true }
+      updateVersion(side) { $0.entries.removeValue(forSlot: slot) }
     }
     if case .engagement(let n) = side, n == engagements.count, engagements[n - 1].status == .accepted {
       engagements[n - 1].status = .inProgress
     }
-    decide(change, side: side, by: by, event: event, at: position)
+    decide(change, slot: slot, side: side, by: by, event: event, at: position)
   }
 
   /// Decides one change by `by` on its version `side`: the steps of "How one change is decided".
   private mutating func decide(
-    _ change: EntryChange, side: Side, by: String, event: EventType, at position: Int64
+    _ change: EntryChange, slot: Int, side: Side, by: String, event: EventType, at position: Int64
   ) {
     let id = change.id
-    guard let record = records[id], let lead, let kind = record.content.kind else { return }
+    let record = records[slot: slot]
+    guard let lead, let kind = record.content.kind else { return }
     let foreign = record.home != side
     let number: Int
     let to: String
@@ -120,89 +120,92 @@ extension TicketProjection {
         position: position, event: event, entry: id, kind: kind, by: by, to: to, outcome: outcome,
         rule: rule, transforms: transforms, engagement: number)
     }
-    let engagement = engagements[number - 1]
+    // The engagement's fields are read one by one: a copy of it held across the changes below
+    // would make every one of them copy the engagement's collections.
+    let status = engagements[number - 1].status
     // 1. sync-ended
-    if engagement.status == .complete || number != engagements.count {
+    if status == .complete || number != engagements.count {
       note(decided(.notSynced, .syncEnded))
       return
     }
     // 2. foreign-edit-severs / foreign-delete-severs
     if foreign {
-      engagements[number - 1].severed.insert(id)
+      engagements[number - 1].severed.insert(slot)
       if case .delete = change {
         note(decided(.notSynced, .foreignDeleteSevers))
       } else {
-        updateVersion(side) { $0.entries[id]?.severed = true }
+        updateVersion(side) { $0.entries.update(slot) { $0.severed = true } }
         note(decided(.notSynced, .foreignEditSevers))
       }
       return
     }
     // 3. severed-link
-    if engagement.severed.contains(id) {
+    if engagements[number - 1].severed.contains(slot) {
       note(decided(.notSynced, .severedLink))
       return
     }
     let target: Side = side == .lead ? .engagement(number) : .lead
     let filter = rules.failingFilter(record.content, ownedByLead: record.home == .lead)
-    let hasCopy = version(target).entries[id] != nil
-    let hasHeld = engagement.held.contains { $0.entry == id && $0.to == to }
+    let hasCopy = hasEntry(slot, in: target)
+    let hasHeld = engagements[number - 1].held.contains { $0.slot == slot && $0.to == to }
     // 4. a filter keeps it home, and nothing of it is over there
     if let filter, !hasCopy, !hasHeld {
       note(decided(.notSynced, filter))
       return
     }
     // 5. suspended-waiting-approval
-    if engagement.status == .waitingApproval {
+    if status == .waitingApproval {
       engagements[number - 1].held.append(
-        HeldChange(position: position, entry: id, kind: kind, by: by, to: to))
+        HeldChange(position: position, entry: id, slot: slot, kind: kind, by: by, to: to))
       note(decided(.held, .suspendedWaitingApproval))
       return
     }
     // 6. a filter now fails but a copy exists: withdraw it
     if let filter {
-      updateVersion(target) { _ = $0.entries.removeValue(forKey: id) }
+      updateVersion(target) { $0.entries.removeValue(forSlot: slot) }
       var decision = decided(.notSynced, filter)
       decision.withdrewCopy = true
       note(decision)
       return
     }
     // 7. own-change-syncs
-    let copy = bringCopyUpToDate(id, engagement: number, in: target)
+    let copy = bringCopyUpToDate(slot, engagement: number, in: target)
     note(
       decided(.synced, .ownChangeSyncs, transforms: copy.transforms ?? []),
       firstTimeCopy: copy.firstTimeCopy)
   }
 
-  /// Makes `target`'s copy of entry `id` match the entry's latest state, filters applied.
+  /// Makes `target`'s copy of the entry in `slot` match the entry's latest state, filters applied.
   ///
   /// Returns the transforms that shaped the copy (`nil` when no copy is left), and whether a
   /// service partner's time entry reached the lead for the first time.
   private mutating func bringCopyUpToDate(
-    _ id: String, engagement number: Int, in target: Side
+    _ slot: Int, engagement number: Int, in target: Side
   ) -> (transforms: [RuleID]?, firstTimeCopy: Bool) {
-    guard let record = records[id] else { return (nil, false) }
+    let record = records[slot: slot]
     let ownedByLead = record.home == .lead
     if record.deleted || rules.failingFilter(record.content, ownedByLead: ownedByLead) != nil {
-      updateVersion(target) { _ = $0.entries.removeValue(forKey: id) }
+      updateVersion(target) { $0.entries.removeValue(forSlot: slot) }
       return (nil, false)
     }
     let copy = rules.copy(of: record.content, ownedByLead: ownedByLead)
     updateVersion(target) { version in
-      if version.entries[id] != nil {
-        version.entries[id]?.content = copy.content
-        version.entries[id]?.convertedFrom = copy.convertedFrom
+      if version.entries.contains(slot) {
+        version.entries.update(slot) {
+          $0.content = copy.content
+          $0.convertedFrom = copy.convertedFrom
+        }
       } else {
         version.append(
           VersionEntry(
-            id: id, seq: 0, owner: record.owner, isCopy: true, severed: false, content: copy.content,
+            id: record.id, seq: 0, owner: record.owner, isCopy: true, severed: false, content: copy.content,
             convertedFrom: copy.convertedFrom, system: false,
-            sourceEngagement: target == .lead ? number : nil))
+            sourceEngagement: target == .lead ? number : nil),
+          slot: slot)
       }
     }
     var firstTime = false
-    if target == .lead, copy.content.kind == .time,
-      engagements[number - 1].timeNotified.insert(id).inserted
-    {
+    if target == .lead, copy.content.kind == .time, engagements[number - 1].timeNotified.insert(slot) {
       firstTime = true
     }
     return (copy.transforms, firstTime)
@@ -214,15 +217,17 @@ extension TicketProjection {
   private mutating func copyLeadEntriesAtAcceptance(engagement number: Int, at position: Int64) {
     guard rules.copyAtAcceptance, let lead else { return }
     let partner = engagements[number - 1].partner
-    for id in leadEntryOrder {
-      guard let record = records[id], !record.deleted, let kind = record.content.kind else { continue }
+    for slot in leadEntryOrder {
+      let record = records[slot: slot]
+      let id = record.id
+      guard !record.deleted, let kind = record.content.kind else { continue }
       let decision: SyncDecision
       if let filter = rules.failingFilter(record.content, ownedByLead: true) {
         decision = SyncDecision(
           position: position, event: .accepted, entry: id, kind: kind, by: lead, to: partner,
           outcome: .notSynced, rule: filter, engagement: number)
       } else {
-        let copy = bringCopyUpToDate(id, engagement: number, in: .engagement(number))
+        let copy = bringCopyUpToDate(slot, engagement: number, in: .engagement(number))
         decision = SyncDecision(
           position: position, event: .accepted, entry: id, kind: kind, by: lead, to: partner,
           outcome: .synced, rule: .copiedAtAcceptance, transforms: copy.transforms ?? [],
@@ -241,14 +246,14 @@ extension TicketProjection {
         position: position, event: .completionRejected, entry: change.entry, kind: change.kind,
         by: change.by, to: change.to, outcome: .released, rule: .releasedOnRejection,
         heldAt: change.position, engagement: number)
-      if engagements[number - 1].severed.contains(change.entry) {
+      if engagements[number - 1].severed.contains(change.slot) {
         decision.outcome = .notSynced
         decision.rule = .severedLink
         note(decision)
         continue
       }
       let target: Side = change.to == lead ? .lead : .engagement(number)
-      let copy = bringCopyUpToDate(change.entry, engagement: number, in: target)
+      let copy = bringCopyUpToDate(change.slot, engagement: number, in: target)
       decision.transforms = copy.transforms ?? []
       note(decision, firstTimeCopy: copy.firstTimeCopy)
     }
@@ -279,12 +284,13 @@ extension TicketProjection {
     let id = Identifier.bundleID(engagement: number)
     let content = EntryContent(
       kind: .charge, hours: hours, amount: engagement.rate.map { hours * $0 }, billable: false)
-    records[id] = EntryRecord(id: id, owner: lead, home: .lead, content: content)
-    leadEntryOrder.append(id)
+    let slot = records.add(EntryRecord(id: id, owner: lead, home: .lead, content: content))
+    leadEntryOrder.append(slot)
     leadVersion.append(
       VersionEntry(
         id: id, seq: 0, owner: lead, isCopy: false, severed: false, content: content,
-        convertedFrom: nil, system: true, sourceEngagement: nil))
+        convertedFrom: nil, system: true, sourceEngagement: nil),
+      slot: slot)
     note(
       SyncDecision(
         position: position, event: event, entry: id, kind: .charge, by: engagement.partner, to: lead,
@@ -302,28 +308,36 @@ extension TicketProjection {
       PartnerNotification(
         position: decision.position, ticket: ticket, rule: .syncedChangeNotifiesPartner,
         partner: decision.to, to: "ticket", entry: decision.entry,
-        text: Self.syncedChangeText(decision, ticket: ticket)))
+        message: .syncedChange(
+          by: decision.by, kind: decision.kind, event: decision.event, released: decision.outcome == .released)))
     if firstTimeCopy {
       let resource = engagements[decision.engagement - 1].resource ?? "assigned-resource"
       notifications.append(
         PartnerNotification(
           position: decision.position, ticket: ticket, rule: .subcontractorTimeNotifiesResource,
-          partner: decision.to, to: resource, entry: decision.entry,
-          text: "\(decision.by) logged time entry \(decision.entry) on ticket \(ticket).")
+          partner: decision.to, to: resource, entry: decision.entry, message: .timeLogged(by: decision.by))
       )
     }
   }
 
-  static func syncedChangeText(_ d: SyncDecision, ticket: String) -> String {
-    let item = "\(d.kind.rawValue) \(d.entry) on ticket \(ticket)"
-    if d.outcome == .released {
-      return "\(d.by)'s change to \(item), held while the completion was pending, now reached \(d.to)'s version."
+  /// The text of a `synced-change-notifies-partner` notification to `to`.
+  static func syncedChangeText(
+    by: String, kind: EntryKind, entry: String, event: EventType, released: Bool, to: String, ticket: String
+  ) -> String {
+    let item = "\(kind.rawValue) \(entry) on ticket \(ticket)"
+    if released {
+      return "\(by)'s change to \(item), held while the completion was pending, now reached \(to)'s version."
     }
-    switch d.event {
-    case .entryAdded: return "\(d.by) added \(item); it is now in \(d.to)'s version."
-    case .entryDeleted: return "\(d.by) deleted \(item); it is gone from \(d.to)'s version too."
-    default: return "\(d.by) edited \(item); \(d.to)'s copy is up to date."
+    switch event {
+    case .entryAdded: return "\(by) added \(item); it is now in \(to)'s version."
+    case .entryDeleted: return "\(by) deleted \(item); it is gone from \(to)'s version too."
+    default: return "\(by) edited \(item); \(to)'s copy is up to date."
     }
+  }
+
+  /// The text of a `subcontractor-time-notifies-resource` notification.
+  static func timeLoggedText(by: String, entry: String, ticket: String) -> String {
+    "\(by) logged time entry \(entry) on ticket \(ticket)."
   }
 
   /// `outsourcing-notifies-primary-contact`: the other partner, or both (lead first) at the end.
@@ -331,40 +345,43 @@ extension TicketProjection {
     guard let lead else { return }
     let partner = engagements[number - 1].partner
     let notified: [String]
-    let text: String
     switch type {
-    case .outsourced:
-      notified = [partner]
-      text = "\(lead) outsourced ticket \(ticket) to \(partner) (engagement \(number))."
-    case .cancelled:
-      notified = [partner]
-      text = "\(lead) withdrew its offer of ticket \(ticket) (engagement \(number))."
-    case .declined:
-      notified = [lead]
-      text = "\(partner) declined ticket \(ticket) (engagement \(number))."
-    case .accepted:
-      notified = [lead]
-      text = "\(partner) accepted ticket \(ticket) (engagement \(number))."
-    case .completionRequested:
-      notified = [lead]
-      text = "\(partner) asks for approval of its work on ticket \(ticket) (engagement \(number))."
-    case .completionRejected:
-      notified = [partner]
-      text = "\(lead) rejected the completion of ticket \(ticket) (engagement \(number))."
-    case .completionApproved:
-      notified = [lead, partner]
-      text = "\(lead) approved the completion of ticket \(ticket) (engagement \(number))."
-    case .completed:
-      notified = [lead, partner]
-      text = "\(lead) completed engagement \(number) of ticket \(ticket)."
-    case .entryAdded, .entryEdited, .entryDeleted:
-      return
+    case .outsourced, .cancelled, .completionRejected: notified = [partner]
+    case .declined, .accepted, .completionRequested: notified = [lead]
+    case .completionApproved, .completed: notified = [lead, partner]
+    case .entryAdded, .entryEdited, .entryDeleted: return
     }
     for organisation in notified {
       notifications.append(
         PartnerNotification(
           position: position, ticket: ticket, rule: .outsourcingNotifiesPrimaryContact,
-          partner: organisation, to: "primary-contact", entry: nil, text: text))
+          partner: organisation, to: "primary-contact", entry: nil,
+          message: .status(type, lead: lead, partner: partner, engagement: number)))
+    }
+  }
+
+  /// The text of an `outsourcing-notifies-primary-contact` notification.
+  static func statusText(
+    _ type: EventType, lead: String, partner: String, engagement number: Int, ticket: String
+  ) -> String {
+    switch type {
+    case .outsourced: "\(lead) outsourced ticket \(ticket) to \(partner) (engagement \(number))."
+    case .cancelled: "\(lead) withdrew its offer of ticket \(ticket) (engagement \(number))."
+    case .declined: "\(partner) declined ticket \(ticket) (engagement \(number))."
+    case .accepted: "\(partner) accepted ticket \(ticket) (engagement \(number))."
+    case .completionRequested: "\(partner) asks for approval of its work on ticket \(ticket) (engagement \(number))."
+    case .completionRejected: "\(lead) rejected the completion of ticket \(ticket) (engagement \(number))."
+    case .completionApproved: "\(lead) approved the completion of ticket \(ticket) (engagement \(number))."
+    case .completed: "\(lead) completed engagement \(number) of ticket \(ticket)."
+    case .entryAdded, .entryEdited, .entryDeleted: ""
+    }
+  }
+
+  /// Whether `side`'s version holds the entry in `slot`.
+  func hasEntry(_ slot: Int, in side: Side) -> Bool {
+    switch side {
+    case .lead: leadVersion.entries.contains(slot)
+    case .engagement(let n): engagements[n - 1].version?.entries.contains(slot) ?? false
     }
   }
 

@@ -31,9 +31,10 @@ public struct TicketProjection: Sendable {
 
   var engagements: [EngagementState] = []
   var leadVersion = TicketVersion()
-  var records: [String: EntryRecord] = [:]
-  /// The lead's own entries in the order they were created (for copying at acceptance).
-  var leadEntryOrder: [String] = []
+  var records = EntryRecords()
+  /// The slots of the lead's own entries in the order they were created (for copying at
+  /// acceptance).
+  var leadEntryOrder: [Int] = []
 
   /// Creates the empty projection of `ticket`.
   public init(ticket: String, rules: RuleSet = .standard) {
@@ -74,14 +75,15 @@ enum Plan {
 }
 
 /// An entry change and the entry it concerns.
+/// An existing entry (edited or deleted) is named by its id and its slot in ``EntryRecords``.
 enum EntryChange {
   case add(id: String, content: EntryContent)
-  case edit(id: String, changes: EntryContent)
-  case delete(id: String)
+  case edit(id: String, slot: Int, changes: EntryContent)
+  case delete(id: String, slot: Int)
 
   var id: String {
     switch self {
-    case .add(let id, _), .edit(let id, _), .delete(let id): id
+    case .add(let id, _), .edit(let id, _, _), .delete(let id, _): id
     }
   }
 }
@@ -136,7 +138,7 @@ extension TicketProjection {
       return .status(event.type, engagement: current.number)
     case .entryAdded(let id, let content):
       let side = try side(of: by, lead: lead)
-      if records[id] != nil {
+      if records.slot(of: id) != nil {
         throw RefusedEvent(
           "entry id '\(id)' is already used on ticket \(ticket) (ids are unique for ever, even after deletion)")
       }
@@ -144,22 +146,24 @@ extension TicketProjection {
       return .entry(side: side, change: .add(id: id, content: content))
     case .entryEdited(let id, let changes):
       let side = try side(of: by, lead: lead)
-      let seen = try visibleEntry(id, side: side, by: by, action: "edit")
-      let kind = seen.content.kind ?? .note
-      for field in changes.presentFields where !kind.editableFields.contains(field) {
-        throw RefusedEvent(
-          "\(by) cannot set '\(field.rawValue)' on entry '\(id)': in \(by)'s version it is a \(kind.rawValue) (editable: "
-            + kind.editableFields.map(\.rawValue).joined(separator: ", ") + ")")
+      let (seenKind, slot) = try visibleEntry(id, side: side, by: by, action: "edit")
+      let kind = seenKind ?? .note
+      if changes.presentFieldBits & ~kind.editableFieldBits != 0 {
+        for field in changes.presentFields where !kind.editableFields.contains(field) {
+          throw RefusedEvent(
+            "\(by) cannot set '\(field.rawValue)' on entry '\(id)': in \(by)'s version it is a \(kind.rawValue) (editable: "
+              + kind.editableFields.map(\.rawValue).joined(separator: ", ") + ")")
+        }
       }
-      if changes.kind != nil || changes.presentFields.isEmpty {
+      if changes.kind != nil || changes.isEmpty {
         throw RefusedEvent("\(by)'s edit of entry '\(id)' must change at least one field, and never the kind")
       }
       try checkValues(changes, entry: id)
-      return .entry(side: side, change: .edit(id: id, changes: changes))
+      return .entry(side: side, change: .edit(id: id, slot: slot, changes: changes))
     case .entryDeleted(let id):
       let side = try side(of: by, lead: lead)
-      _ = try visibleEntry(id, side: side, by: by, action: "delete")
-      return .entry(side: side, change: .delete(id: id))
+      let (_, slot) = try visibleEntry(id, side: side, by: by, action: "delete")
+      return .entry(side: side, change: .delete(id: id, slot: slot))
     }
   }
 
@@ -171,13 +175,19 @@ extension TicketProjection {
     guard let kind = content.kind else {
       throw RefusedEvent("entry '\(id)' needs a kind (time, note, attachment or charge)")
     }
-    for field in content.presentFields where !kind.fields.contains(field) {
-      throw RefusedEvent(
-        "field '\(field.rawValue)' does not belong to a \(kind.rawValue) entry (its fields: "
-          + kind.fields.map(\.rawValue).joined(separator: ", ") + ")")
+    let present = content.presentFieldBits
+    // The bit sets find a problem; the lists name it.
+    if present & ~kind.fieldBits != 0 {
+      for field in content.presentFields where !kind.fields.contains(field) {
+        throw RefusedEvent(
+          "field '\(field.rawValue)' does not belong to a \(kind.rawValue) entry (its fields: "
+            + kind.fields.map(\.rawValue).joined(separator: ", ") + ")")
+      }
     }
-    for field in kind.requiredFields where !content.has(field) {
-      throw RefusedEvent("a \(kind.rawValue) entry needs '\(field.rawValue)'")
+    if kind.requiredFieldBits & ~present != 0 {
+      for field in kind.requiredFields where !content.has(field) {
+        throw RefusedEvent("a \(kind.rawValue) entry needs '\(field.rawValue)'")
+      }
     }
     try checkValues(content, entry: id)
   }
@@ -191,7 +201,7 @@ extension TicketProjection {
     if let amount = content.amount, !amount.isFinite {
       throw RefusedEvent("entry '\(id)': 'amount' must be a finite number")
     }
-    if let name = content.name, name.allSatisfy(\.isWhitespace) {
+    if let name = content.name, isBlank(name) {
       throw RefusedEvent("entry '\(id)': 'name' must not be blank")
     }
     if content.visibility == .internalUsersOnly {
@@ -247,9 +257,10 @@ extension TicketProjection {
 
   private func visibleEntry(
     _ id: String, side: Side, by: String, action: String
-  ) throws(RefusedEvent) -> VersionEntry {
-    guard let entry = version(side).entries[id] else {
-      if records[id] == nil {
+  ) throws(RefusedEvent) -> (kind: EntryKind?, slot: Int) {
+    let slot = records.slot(of: id)
+    guard let slot, let kind = kindOfEntry(slot, in: side) else {
+      if slot == nil {
         throw RefusedEvent("\(by) cannot \(action) entry '\(id)': ticket \(ticket) has no such entry")
       }
       throw RefusedEvent(
@@ -258,13 +269,22 @@ extension TicketProjection {
     }
     if case .engagement(let n) = side {
       let engagement = engagements[n - 1]
-      if engagement.status == .waitingApproval, engagement.frozen.contains(id) {
+      if engagement.status == .waitingApproval, engagement.frozen.contains(slot) {
         throw RefusedEvent(
           "\(by) cannot \(action) entry '\(id)' while engagement \(n) of ticket \(ticket) waits for approval: only entries added since the request may change"
         )
       }
     }
-    return entry
+    return (kind, slot)
+  }
+
+  /// The kind of the entry in `slot` as `side`'s version holds it (`.some(nil)` for an entry
+  /// without a kind), or `nil` when that version does not hold it.
+  private func kindOfEntry(_ slot: Int, in side: Side) -> EntryKind?? {
+    switch side {
+    case .lead: leadVersion.entries.kind(of: slot)
+    case .engagement(let n): engagements[n - 1].version?.entries.kind(of: slot)
+    }
   }
 
   func version(_ side: Side) -> TicketVersion {

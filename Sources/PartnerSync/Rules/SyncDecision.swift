@@ -136,13 +136,29 @@ public struct PartnerNotification: Sendable, Hashable {
   public var to: String
   /// The entry concerned, if any.
   public var entry: String?
+  /// What the message says; written out only when ``text`` is read, because a replay of a large
+  /// log makes many notifications whose text nobody reads.
+  var message: NotificationMessage
+
   /// The message.
-  public var text: String
+  public var text: String {
+    get { message.text(ticket: ticket, partner: partner, entry: entry) }
+    set { message = .written(newValue) }
+  }
 
   /// Creates a notification.
   public init(
     position: Int64, ticket: String, rule: RuleID, partner: String, to: String, entry: String?,
     text: String
+  ) {
+    self.init(
+      position: position, ticket: ticket, rule: rule, partner: partner, to: to, entry: entry,
+      message: .written(text))
+  }
+
+  init(
+    position: Int64, ticket: String, rule: RuleID, partner: String, to: String, entry: String?,
+    message: NotificationMessage
   ) {
     self.position = position
     self.ticket = ticket
@@ -150,6 +166,52 @@ public struct PartnerNotification: Sendable, Hashable {
     self.partner = partner
     self.to = to
     self.entry = entry
-    self.text = text
+    self.message = message
+  }
+
+  /// Two notifications are equal when all their fields, the text included, are.
+  public static func == (lhs: PartnerNotification, rhs: PartnerNotification) -> Bool {
+    lhs.position == rhs.position && lhs.ticket == rhs.ticket && lhs.rule == rhs.rule
+      && lhs.partner == rhs.partner && lhs.to == rhs.to && lhs.entry == rhs.entry
+      && lhs.text == rhs.text
+  }
+
+  /// Hashes every field, the text included.
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(position)
+    hasher.combine(ticket)
+    hasher.combine(rule)
+    hasher.combine(partner)
+    hasher.combine(to)
+    hasher.combine(entry)
+    hasher.combine(text)
+  }
+}
+
+/// What a notification says, kept as its parts until its text is read.
+enum NotificationMessage: Sendable {
+  /// A text given as such.
+  case written(String)
+  /// `synced-change-notifies-partner`: `by`'s change reached the partner notified.
+  case syncedChange(by: String, kind: EntryKind, event: EventType, released: Bool)
+  /// `subcontractor-time-notifies-resource`: `by` logged the time entry.
+  case timeLogged(by: String)
+  /// `outsourcing-notifies-primary-contact`: a status event of an engagement.
+  case status(EventType, lead: String, partner: String, engagement: Int)
+
+  /// The text of a notification of `ticket` to `partner` about `entry`.
+  func text(ticket: String, partner notified: String, entry: String?) -> String {
+    switch self {
+    case .written(let text):
+      return text
+    case .syncedChange(let by, let kind, let event, let released):
+      return TicketProjection.syncedChangeText(
+        by: by, kind: kind, entry: entry ?? "", event: event, released: released, to: notified,
+        ticket: ticket)
+    case .timeLogged(let by):
+      return TicketProjection.timeLoggedText(by: by, entry: entry ?? "", ticket: ticket)
+    case .status(let type, let lead, let partner, let number):
+      return TicketProjection.statusText(type, lead: lead, partner: partner, engagement: number, ticket: ticket)
+    }
   }
 }

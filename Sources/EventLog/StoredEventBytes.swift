@@ -1,0 +1,126 @@
+/// A stored event's columns as bytes, lent to the body of a byte scan such as
+/// ``EventLogReader/forEachEventBytes(from:through:_:)``.
+///
+/// The buffers point into the log's own memory (the SQLite row being read,
+/// or the in-memory log's strings) and are valid only until the body
+/// returns: copy what you keep. Reading events this way creates no strings
+/// and no arrays, which is what makes replaying and verifying a large log
+/// fast; ``StoredEvent`` is the owned, convenient form.
+public struct StoredEventBytes {
+  /// The event's place in the whole log, starting at 1, without gaps.
+  public var position: Int64
+
+  /// The event's place in its stream, starting at 1, without gaps.
+  public var version: Int64
+
+  /// When the event happened, in microseconds since the Unix epoch (UTC).
+  public var time: Int64
+
+  /// The UTF-8 bytes of the stream's name.
+  public var stream: UnsafeBufferPointer<UInt8>
+
+  /// The UTF-8 bytes of the event's kind.
+  public var type: UnsafeBufferPointer<UInt8>
+
+  /// The UTF-8 bytes of who or what caused the event.
+  public var actor: UnsafeBufferPointer<UInt8>
+
+  /// The UTF-8 bytes of the event's payload (JSON text).
+  public var data: UnsafeBufferPointer<UInt8>
+
+  /// The event's chain link: 32 bytes in a healthy log, see ``EventHashChain``.
+  public var hash: UnsafeBufferPointer<UInt8>
+
+  /// Lends the columns of one event.
+  ///
+  /// - Parameters:
+  ///   - position: The event's global position.
+  ///   - version: The event's version within its stream.
+  ///   - time: When the event happened, in microseconds since the Unix epoch (UTC).
+  ///   - stream: The UTF-8 bytes of the stream's name.
+  ///   - type: The UTF-8 bytes of the event's kind.
+  ///   - actor: The UTF-8 bytes of the actor.
+  ///   - data: The UTF-8 bytes of the payload.
+  ///   - hash: The bytes of the chain link.
+  public init(
+    position: Int64,
+    version: Int64,
+    time: Int64,
+    stream: UnsafeBufferPointer<UInt8>,
+    type: UnsafeBufferPointer<UInt8>,
+    actor: UnsafeBufferPointer<UInt8>,
+    data: UnsafeBufferPointer<UInt8>,
+    hash: UnsafeBufferPointer<UInt8>
+  ) {
+    self.position = position
+    self.version = version
+    self.time = time
+    self.stream = stream
+    self.type = type
+    self.actor = actor
+    self.data = data
+    self.hash = hash
+  }
+
+  /// A copy of the event that owns its contents.
+  public var event: StoredEvent {
+    StoredEvent(
+      position: position,
+      stream: String(decoding: stream, as: UTF8.self),
+      version: version,
+      type: String(decoding: type, as: UTF8.self),
+      actor: String(decoding: actor, as: UTF8.self),
+      time: time,
+      data: String(decoding: data, as: UTF8.self),
+      hash: Array(hash)
+    )
+  }
+
+  /// Lends the contents of `event` as bytes for the duration of `body`.
+  public static func withBytes<Result>(
+    of event: StoredEvent, _ body: (StoredEventBytes) throws -> Result
+  ) rethrows -> Result {
+    var stream = event.stream
+    var type = event.type
+    var actor = event.actor
+    var data = event.data
+    return try stream.withUTF8 { stream in
+      try type.withUTF8 { type in
+        try actor.withUTF8 { actor in
+          try data.withUTF8 { data in
+            try event.hash.withUnsafeBufferPointer { hash in
+              try body(
+                StoredEventBytes(
+                  position: event.position, version: event.version, time: event.time,
+                  stream: stream, type: type, actor: actor, data: data, hash: hash))
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// What ``EventLogReader/streamSummaries(through:)`` reports of one stream.
+public struct StreamSummary: Sendable, Equatable {
+  /// The stream's name.
+  public var name: String
+
+  /// How many events the stream has (its version).
+  public var version: Int64
+
+  /// The position of the stream's last event.
+  public var lastPosition: Int64
+
+  /// Creates a stream summary.
+  ///
+  /// - Parameters:
+  ///   - name: The stream's name.
+  ///   - version: How many events the stream has.
+  ///   - lastPosition: The position of the stream's last event.
+  public init(name: String, version: Int64, lastPosition: Int64) {
+    self.name = name
+    self.version = version
+    self.lastPosition = lastPosition
+  }
+}

@@ -1,0 +1,99 @@
+import Foundation
+
+/// A bounded queue that hands batches from one producing thread to one consuming thread.
+///
+/// The producer blocks while `capacity` batches wait; the consumer blocks while none does. Either
+/// side can end the exchange: the producer with ``finish(throwing:)`` (after its last batch, or
+/// with the error that stopped it), the consumer with ``cancel()``, after which ``put(_:)``
+/// returns `false` at once.
+final class Handoff<Batch: Sendable>: @unchecked Sendable {
+  // @unchecked Sendable: every stored property is read and written while holding `condition`.
+
+  private let condition = NSCondition()
+  private let capacity: Int
+  private var batches: [Batch] = []
+  private var finished = false
+  private var failure: (any Error)?
+  private var cancelled = false
+
+  init(capacity: Int) {
+    self.capacity = capacity
+  }
+
+  /// Queues `batch`, waiting while the queue is full; `false` when the consumer cancelled.
+  func put(_ batch: Batch) -> Bool {
+    condition.lock()
+    defer { condition.unlock() }
+    while batches.count >= capacity, !cancelled {
+      condition.wait()
+    }
+    guard !cancelled else { return false }
+    batches.append(batch)
+    condition.broadcast()
+    return true
+  }
+
+  /// Marks the end of the batches, or the error that ended them early.
+  func finish(throwing error: (any Error)? = nil) {
+    condition.lock()
+    defer { condition.unlock() }
+    finished = true
+    failure = error
+    condition.broadcast()
+  }
+
+  /// The next batch, waiting for one; `nil` after the last one. Rethrows the producer's error
+  /// once the batches queued before it are taken.
+  func take() throws -> Batch? {
+    condition.lock()
+    defer { condition.unlock() }
+    while batches.isEmpty, !finished {
+      condition.wait()
+    }
+    guard !batches.isEmpty else {
+      if let failure { throw failure }
+      return nil
+    }
+    // The queue is short: removing from the front is cheap, and frees the batch's memory.
+    let batch = batches.removeFirst()
+    condition.broadcast()
+    return batch
+  }
+
+  /// Tells the producer to stop; batches still queued are dropped.
+  func cancel() {
+    condition.lock()
+    defer { condition.unlock() }
+    cancelled = true
+    condition.broadcast()
+  }
+}
+
+/// Runs `body` on a new thread and lets the caller wait for it to end.
+final class Worker: @unchecked Sendable {
+  // @unchecked Sendable: `done` is read and written while holding `condition`.
+
+  private let condition = NSCondition()
+  private var done = false
+
+  init(name: String, _ body: @escaping @Sendable () -> Void) {
+    let thread = Thread { [self] in
+      body()
+      condition.lock()
+      done = true
+      condition.broadcast()
+      condition.unlock()
+    }
+    thread.name = name
+    thread.start()
+  }
+
+  /// Waits until the thread's body has returned.
+  func join() {
+    condition.lock()
+    defer { condition.unlock() }
+    while !done {
+      condition.wait()
+    }
+  }
+}

@@ -1,0 +1,278 @@
+import EventLog
+
+extension PartnerSyncLog {
+  /// What a replay found.
+  public struct ReplaySummary: Sendable, Hashable {
+    /// Events replayed.
+    public var events: Int64 = 0
+    /// Tickets rebuilt.
+    public var tickets: Int = 0
+    /// Sync decisions taken.
+    public var decisions: Int = 0
+    /// Notifications sent.
+    public var notifications: Int = 0
+  }
+
+  /// Logs up to this many events are replayed on the calling thread alone.
+  static let inlineReplayLimit: Int64 = 16_384
+
+  /// Rebuilds every ticket's projection from the log, handing each finished projection to `body`.
+  ///
+  /// The log is read once, in position order, with every ticket's projection built side by side;
+  /// a ticket's projection is handed over (in the order of the tickets' last events) and released
+  /// as soon as its last event is folded, so memory stays bounded by the tickets under way at the
+  /// same point of the log, not by the log. In a log of more than a few thousand events, a second
+  /// thread reads and decodes the events while the calling thread folds them; `body` is called
+  /// on the calling thread, and may read the log.
+  @discardableResult
+  public func replay(
+    progress: ProgressHandler? = nil, _ body: (TicketProjection) throws -> Void = { _ in }
+  ) throws(PartnerSyncError) -> ReplaySummary {
+    try replay(progress: progress, threaded: nil, chunkSize: ReplayReader.chunkSize, body)
+  }
+
+  /// `replay`, with a second thread when `threaded` (by default for logs of more than
+  /// `inlineReplayLimit` events), reading `chunkSize` events at a time.
+  func replay(
+    progress: ProgressHandler?, threaded: Bool?, chunkSize: Int64,
+    _ body: (TicketProjection) throws -> Void
+  ) throws(PartnerSyncError) -> ReplaySummary {
+    var summary = ReplaySummary()
+    try PartnerSyncError.wrap {
+      let last = try store.lastPosition()
+      let reader = ReplayReader(log: self, last: last, chunkSize: chunkSize)
+      let handoff: Handoff<ReplayBatch>
+      let worker: Worker?
+      if threaded ?? (last > Self.inlineReplayLimit) {
+        handoff = Handoff(capacity: 4)
+        worker = Worker(name: "PartnerSync replay reader") { reader.run(into: handoff) }
+      } else {
+        handoff = Handoff(capacity: Int.max)
+        reader.run(into: handoff)
+        worker = nil
+      }
+      defer {
+        handoff.cancel()
+        worker?.join()
+      }
+      var names: [String] = []
+      var projections: [TicketProjection?] = []
+      func finish(_ projection: TicketProjection) throws {
+        summary.tickets += 1
+        summary.decisions += projection.decisions.count
+        summary.notifications += projection.notifications.count
+        try body(projection)
+      }
+      while let batch = try handoff.take() {
+        for name in batch.newTickets {
+          names.append(name)
+          projections.append(nil)
+        }
+        for (slot, recorded) in zip(batch.slots, batch.events) {
+          let isLast = slot < 0
+          let slot = isLast ? Int(~slot) : Int(slot)
+          if projections[slot] == nil {
+            projections[slot] = TicketProjection(ticket: names[slot], rules: rules)
+          }
+          try fold(&projections[slot]!, recorded)
+          if isLast {
+            try finish(projections[slot].take()!)
+          }
+          summary.events += 1
+          if let progress, summary.events & 0xFFF == 0 {
+            progress(ProgressReport(phase: .replaying, done: summary.events, total: last))
+          }
+        }
+      }
+      // Every ticket ends at its last position; none is left unless the index disagrees with the
+      // events, and then each is still handed over, in the order the tickets first appeared.
+      for index in projections.indices {
+        if let projection = projections[index].take() { try finish(projection) }
+      }
+    }
+    return summary
+  }
+}
+
+/// Decoded events on their way from the replay's reader to the thread that folds them.
+struct ReplayBatch: Sendable {
+  /// The tickets seen for the first time in this batch, in that order: they take the next slots.
+  var newTickets: [String] = []
+  /// Each event's ticket slot, or for the last event of its ticket `~slot` (negative).
+  var slots: [Int32] = []
+  /// The events, in position order.
+  var events: [RecordedEvent] = []
+}
+
+/// Reads the log in position order, in chunks, and decodes each event for `replay`, marking the
+/// last event of each ticket (found first in the log's index, see
+/// `EventLogReader.streamSummaries(through:)`).
+///
+/// Each chunk is read in its own short call to the log (its lock is never held while waiting for
+/// the folding thread), so that the folding thread, and `replay`'s `body`, can use the log too.
+/// Positions never change once written, so chunks up to the last position read at the start see
+/// exactly what one long read would.
+struct ReplayReader: @unchecked Sendable {
+  // @unchecked Sendable: the log serialises its own access (see `PartnerSyncLog`), and the
+  // reader's own state lives in `run` on one thread.
+
+  static let chunkSize: Int64 = 8192
+
+  let log: PartnerSyncLog
+  let last: Int64
+  let chunkSize: Int64
+
+  func run(into handoff: Handoff<ReplayBatch>) {
+    var tickets = TicketTable()
+    var actors = ActorNames()
+    var from: Int64 = 1
+    do {
+      // The tickets' last positions, in order: the scan meets them in that order too.
+      var ends: [Int64] = []
+      try PartnerSyncError.wrap {
+        ends = try log.store.streamSummaries(through: last).map(\.lastPosition).sorted()
+      }
+      var nextEnd = 0
+      while from <= last {
+        let through = min(last, from + chunkSize - 1)
+        var batch = ReplayBatch()
+        batch.slots.reserveCapacity(Int(through - from + 1))
+        batch.events.reserveCapacity(Int(through - from + 1))
+        try PartnerSyncError.wrap {
+          try log.store.forEachEventBytes(from: from, through: through) { stored in
+            let slot = Int32(tickets.slot(of: stored.stream) { batch.newTickets.append($0) })
+            while nextEnd < ends.count, ends[nextEnd] < stored.position { nextEnd += 1 }
+            let isLast = nextEnd < ends.count && ends[nextEnd] == stored.position
+            batch.slots.append(isLast ? ~slot : slot)
+            batch.events.append(
+              try log.decode(stored, ticket: tickets.names[Int(slot)], actor: actors.name(stored.actor)))
+            return true
+          }
+        }
+        guard handoff.put(batch) else { return }
+        from = through + 1
+      }
+      handoff.finish()
+    } catch {
+      handoff.finish(throwing: error)
+    }
+  }
+}
+
+/// Ticket names and their slots, looked up by the bytes of the name: a hash of the bytes picks
+/// the place in an open-addressing table, and the bytes are compared, so reading an event's
+/// ticket creates no string unless the ticket is new.
+struct TicketTable {
+  /// A place of the table: the hash of a name and its slot + 1 (0 when free), side by side so
+  /// that a probe reads one cache line.
+  private struct Place {
+    var hash: UInt64 = 0
+    var slot: Int32 = 0
+  }
+
+  /// The names, by slot.
+  private(set) var names: [String] = []
+  /// The bytes of every name as stored, one after the other; `extents[slot]` locates one.
+  private var nameBytes: [UInt8] = []
+  private var extents: [(start: Int, count: Int)] = []
+  private var places = [Place](repeating: Place(), count: 1024)
+
+  /// The slot of the ticket named `bytes`; a new ticket gets the next slot and is passed to
+  /// `added`.
+  mutating func slot(of bytes: UnsafeBufferPointer<UInt8>, added: (String) -> Void) -> Int {
+    let hash = Self.hash(bytes)
+    let mask = places.count - 1
+    var place = Int(truncatingIfNeeded: hash) & mask
+    while places[place].slot != 0 {
+      let slot = Int(places[place].slot) - 1
+      if places[place].hash == hash, stored(slot, equals: bytes) { return slot }
+      place = (place + 1) & mask
+    }
+    let slot = names.count
+    let name = String(decoding: bytes, as: UTF8.self)
+    names.append(name)
+    extents.append((nameBytes.count, bytes.count))
+    nameBytes.append(contentsOf: bytes)
+    places[place] = Place(hash: hash, slot: Int32(slot + 1))
+    added(name)
+    if names.count * 2 > places.count { grow() }
+    return slot
+  }
+
+  private func stored(_ slot: Int, equals bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    let extent = extents[slot]
+    guard extent.count == bytes.count else { return false }
+    return nameBytes.withUnsafeBufferPointer { all in
+      extent.count == 0 || memoryEqual(all.baseAddress! + extent.start, bytes.baseAddress!, count: extent.count)
+    }
+  }
+
+  private mutating func grow() {
+    let old = places
+    places = [Place](repeating: Place(), count: old.count * 2)
+    let mask = places.count - 1
+    for entry in old where entry.slot != 0 {
+      var place = Int(truncatingIfNeeded: entry.hash) & mask
+      while places[place].slot != 0 { place = (place + 1) & mask }
+      places[place] = entry
+    }
+  }
+
+  /// FNV-1a over the bytes, with a final mix so that the low bits (the place) vary.
+  private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in bytes {
+      hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+    }
+    hash ^= hash >> 29
+    hash = hash &* 0xBF58_476D_1CE4_E5B9
+    return hash ^ (hash >> 32)
+  }
+
+}
+
+/// The actors seen lately, so that the few partners acting throughout a log are each made into a
+/// string once rather than once per event.
+struct ActorNames {
+  private var names: [String] = []
+  private var stored: [[UInt8]] = []
+  private var next = 0
+
+  /// The actor named `bytes`.
+  mutating func name(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+    for index in stored.indices where stored[index].count == bytes.count {
+      let same = stored[index].withUnsafeBufferPointer {
+        $0.count == 0 || memoryEqual($0.baseAddress!, bytes.baseAddress!, count: $0.count)
+      }
+      if same { return names[index] }
+    }
+    let name = String(decoding: bytes, as: UTF8.self)
+    if names.count < 16 {
+      names.append(name)
+      stored.append(Array(bytes))
+    } else {
+      names[next] = name
+      stored[next] = Array(bytes)
+      next = (next + 1) % 16
+    }
+    return name
+  }
+}
+
+/// A ticket number compared and hashed by its UTF-8 bytes, as the log compares stream names.
+struct TicketKey: Hashable {
+  let name: String
+
+  init(_ name: String) {
+    self.name = name
+  }
+
+  static func == (lhs: TicketKey, rhs: TicketKey) -> Bool {
+    JSONValue.utf8Equal(lhs.name, rhs.name)
+  }
+
+  func hash(into hasher: inout Hasher) {
+    var name = name
+    name.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+  }
+}

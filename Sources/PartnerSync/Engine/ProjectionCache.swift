@@ -1,0 +1,60 @@
+import Foundation
+
+/// The latest projections of the tickets a log wrote recently, so that recording one more event
+/// on a ticket does not fold its whole history again.
+///
+/// An entry is the projection of a ticket's whole history as this process last wrote or read
+/// it. It may be stale (another process appended since): a write based on it names the version
+/// it expects, the log refuses the write with a version conflict, and the writer drops the entry
+/// and folds the ticket from the log again. The cache holds at most `capacity` tickets and drops
+/// the least recently used.
+final class ProjectionCache: @unchecked Sendable {
+  // @unchecked Sendable: `entries` and `clock` are read and written while holding `lock`.
+
+  private let lock = NSLock()
+  private let capacity: Int
+  private var entries: [TicketKey: (projection: TicketProjection, used: UInt64)] = [:]
+  private var clock: UInt64 = 0
+
+  init(capacity: Int) {
+    self.capacity = capacity
+  }
+
+  /// The cached projection of `ticket`, if any.
+  func projection(of ticket: String) -> TicketProjection? {
+    lock.lock()
+    defer { lock.unlock() }
+    let key = TicketKey(ticket)
+    guard let entry = entries[key] else { return nil }
+    clock += 1
+    entries[key] = (entry.projection, clock)
+    return entry.projection
+  }
+
+  /// Keeps `projections` (the latest of their tickets); of a batch larger than the cache, the
+  /// ones whose last event is latest.
+  func store(_ projections: [TicketProjection]) {
+    let kept =
+      projections.count <= capacity
+      ? projections : Array(projections.sorted { $0.position > $1.position }.prefix(capacity))
+    lock.lock()
+    defer { lock.unlock() }
+    for projection in kept.reversed() {
+      clock += 1
+      entries[TicketKey(projection.ticket)] = (projection, clock)
+    }
+    while entries.count > capacity {
+      let oldest = entries.min { $0.value.used < $1.value.used }!.key
+      entries.removeValue(forKey: oldest)
+    }
+  }
+
+  /// Forgets `tickets` (after a version conflict on them).
+  func remove(_ tickets: some Sequence<String>) {
+    lock.lock()
+    defer { lock.unlock() }
+    for ticket in tickets {
+      entries.removeValue(forKey: TicketKey(ticket))
+    }
+  }
+}

@@ -1,0 +1,169 @@
+import EventLog
+import Foundation
+import Testing
+
+/// The contract of the byte scans, the stream summaries and the streaming append, run against
+/// every backend like the rest of the contract.
+extension EventLogContractTests {
+  @Test(arguments: Backend.allCases)
+  func byteScansLendWhatTheEventScansCopy(_ backend: Backend) throws {
+    try backend.withLog { log throws in
+      _ = try log.append(
+        (1...12).map { record($0.isMultiple(of: 3) ? "three" : "other", $0) } + [
+          EventRecord(stream: "ß/日本", type: "", actor: "a\u{0}b", time: -5, data: #"{"t":"é\n"}"#)
+        ],
+        expectedVersions: [:])
+      let copied = try log.events()
+      var lent: [StoredEvent] = []
+      try log.forEachEventBytes(from: 1, through: nil) { event in
+        lent.append(event.event)
+        return true
+      }
+      #expect(lent == copied)
+      var range: [Int64] = []
+      try log.forEachEventBytes(from: 4, through: 9) { event in
+        range.append(event.position)
+        return event.position < 7
+      }
+      #expect(range == [4, 5, 6, 7])
+      var stream: [StoredEvent] = []
+      try log.forEachEventBytes(inStream: "three", throughPosition: 9) { event in
+        stream.append(event.event)
+        return true
+      }
+      #expect(stream == (try log.events(inStream: "three", throughPosition: 9)))
+      #expect(stream.map(\.position) == [3, 6, 9])
+      var odd: [StoredEvent] = []
+      try log.forEachEventBytes(inStream: "ß/日本", throughPosition: nil) { event in
+        odd.append(event.event)
+        return true
+      }
+      #expect(odd == [copied.last!])
+    }
+  }
+
+  @Test(arguments: Backend.allCases)
+  func streamSummariesListEachStreamsVersionAndLastPosition(_ backend: Backend) throws {
+    try backend.withLog { log throws in
+      #expect(try log.streamSummaries(through: nil).isEmpty)
+      _ = try log.append(
+        ["b", "a", "b", "é", "e\u{301}", "a", "b"].map { record($0) }, expectedVersions: [:])
+      let all = try log.streamSummaries(through: nil)
+      #expect(all.map { Array($0.name.utf8) } == ["a", "b", "e\u{301}", "é"].map { Array($0.utf8) })
+      #expect(all.map(\.version) == [2, 3, 1, 1])
+      #expect(all.map(\.lastPosition) == [6, 7, 5, 4])
+      let early = try log.streamSummaries(through: 3)
+      #expect(
+        early == [
+          StreamSummary(name: "a", version: 1, lastPosition: 2),
+          StreamSummary(name: "b", version: 2, lastPosition: 3),
+        ])
+    }
+  }
+
+  @Test(arguments: Backend.allCases)
+  func streamingAppendWritesWhatItIsHandedInOneTransaction(_ backend: Backend) throws {
+    try backend.withLog { log throws in
+      _ = try log.append([record("a"), record("b")], expectedVersions: [:])
+      var announced: Int64?
+      let result = try log.append(expectedVersions: ["a": 1, "c": 0]) { appender in
+        announced = appender.firstPosition
+        for n in 0..<5 {
+          try appender.append(record(["a", "b", "c"][n % 3], n))
+        }
+      }
+      #expect(announced == 3)
+      #expect(result == AppendResult(firstPosition: 3, lastPosition: 7, versions: ["a": 3, "b": 3, "c": 1]))
+      #expect(try log.events().map(\.version) == [1, 1, 2, 2, 1, 3, 3])
+      #expect(try log.verify() == VerifyReport(events: 7))
+    }
+  }
+
+  @Test(arguments: Backend.allCases)
+  func streamingAppendHashesLikeTheBatchAppend(_ backend: Backend) throws {
+    let batch = (0..<3_000).map { record("s\($0 % 37)", $0) }
+    let streamed = try backend.withLog { log throws in
+      _ = try log.append(expectedVersions: [:]) { appender in
+        for event in batch { try appender.append(event) }
+      }
+      return try log.events()
+    }
+    let appended = try backend.withLog { log throws in
+      _ = try log.append(batch, expectedVersions: [:])
+      return try log.events()
+    }
+    #expect(streamed == appended)
+  }
+
+  @Test(arguments: Backend.allCases)
+  func aLargeStreamingAppendStaysGapFreeWhileStreamsAppearMidway(_ backend: Backend) throws {
+    try backend.withLog { log throws in
+      _ = try log.append((0..<10).map { record("old\($0)", $0) }, expectedVersions: [:])
+      // Streams nobody named in the expectations keep turning up, some of them stored already.
+      let result = try log.append(expectedVersions: ["old0": 1]) { appender in
+        for n in 0..<20_000 {
+          try appender.append(record(n.isMultiple(of: 997) ? "old\(n % 10)" : "new\(n / 50)", n))
+        }
+      }
+      #expect(result.firstPosition == 11)
+      #expect(result.lastPosition == 20_010)
+      #expect(result.versions["new0"] == 49)  // event 0 went to old0
+      #expect(try log.verify() == VerifyReport(events: 20_010))
+      #expect(try log.version(of: "old3") == 1 + (0..<20_000).filter { $0.isMultiple(of: 997) && $0 % 10 == 3 }.count)
+    }
+  }
+
+  @Test(arguments: Backend.allCases)
+  func aStreamingAppendWhoseProducerThrowsWritesNothing(_ backend: Backend) throws {
+    struct Stop: Error {}
+    try backend.withLog { log throws in
+      _ = try log.append([record("a")], expectedVersions: [:])
+      for count in [0, 1, 5_000] {
+        #expect(throws: Stop.self) {
+          try log.append(expectedVersions: ["a": 1]) { appender in
+            for n in 0..<count { try appender.append(record("s\(n % 7)", n)) }
+            throw Stop()
+          }
+        }
+        #expect(try log.lastPosition() == 1)
+      }
+      #expect(try log.verify() == VerifyReport(events: 1))
+      #expect(try log.append([record("a")], expectedVersions: ["a": 1]).lastPosition == 2)
+    }
+  }
+
+  @Test(arguments: Backend.allCases)
+  func aStreamingAppendChecksExpectationsBeforeProducing(_ backend: Backend) throws {
+    try backend.withLog { log throws in
+      _ = try log.append([record("a"), record("a")], expectedVersions: [:])
+      var produced = false
+      #expect(throws: EventLogError.versionConflict(stream: "a", expected: 1, actual: 2)) {
+        try log.append(expectedVersions: ["a": 1]) { _ in produced = true }
+      }
+      #expect(!produced)
+      #expect(try log.lastPosition() == 2)
+    }
+  }
+
+  @Test(arguments: Backend.allCases)
+  func theProducerOfAStreamingAppendMayNotCallTheLog(_ backend: Backend) throws {
+    try backend.withLog { log throws in
+      _ = try log.append([record("a")], expectedVersions: [:])
+      var refusal: EventLogError?
+      do {
+        _ = try log.append(expectedVersions: [:]) { appender in
+          try appender.append(record("b"))
+          _ = try log.lastPosition()
+        }
+      } catch let error as EventLogError {
+        refusal = error
+      }
+      guard case .sqlite(let code, _) = try #require(refusal) else {
+        Issue.record("expected a misuse error, got \(String(describing: refusal))")
+        return
+      }
+      #expect(code == 21)
+      #expect(try log.lastPosition() == 1)
+    }
+  }
+}
