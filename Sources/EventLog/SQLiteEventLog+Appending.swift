@@ -113,7 +113,7 @@ struct PlannedEvent: Sendable {
 }
 
 /// Assigns positions and versions to the events of one append and extends
-/// the hash chain, on the appending thread; `BatchWriter` inserts them.
+/// the hash chain; `BatchWriter` then inserts them.
 struct BatchPlanner {
   private var versions: StreamVersions
   private var chain: EventHashChain
@@ -141,11 +141,6 @@ struct BatchPlanner {
     versions = StreamVersions(known: knownVersions)
     position = lastPosition
     firstPosition = lastPosition + 1
-  }
-
-  /// Whether the version of `stream` is known without asking the log.
-  func knowsVersion(of stream: String) -> Bool {
-    versions.knows(stream)
   }
 
   /// Places `record` after the events planned so far; `load` reads the
@@ -278,21 +273,19 @@ final class BatchWriter: @unchecked Sendable {
 
 /// Overlaps producing a large append with writing it.
 ///
-/// The appending thread produces the events and plans them (positions,
-/// versions, the hash chain: `BatchPlanner`). The first events are only
-/// collected; when a batch reaches `chunkSize` events, a writer thread starts
-/// and the appending thread hands over chunks of planned events through a
-/// short queue, which the thread inserts with the `BatchWriter`. A small
-/// batch (a single event) is written on the appending thread and never
-/// starts a thread. Should the planner need the log (the stored version of a
-/// stream nobody named), the appending thread first waits until the writer
-/// has inserted everything queued, so that only one thread ever uses the
-/// connection.
+/// The first events are only collected. When a batch reaches `chunkSize`
+/// events, a writer thread starts and the appending thread hands over
+/// chunks of that size through a short queue; the thread plans them
+/// (positions, versions, the hash chain: `BatchPlanner`) and inserts them
+/// with the `BatchWriter`, so that the appending thread is left with
+/// producing the events. A small batch (a single event) is planned and
+/// written on the appending thread and never starts a thread.
 final class AppendPipeline: @unchecked Sendable {
-  // @unchecked Sendable: `condition` guards `queue`, `writing`,
-  // `producerDone`, `cancelled`, `writerDone` and `failure`; `planner`,
-  // `chunk` and `thread` belong to the appending thread; the writer is used
-  // by one thread at a time.
+  // @unchecked Sendable: `condition` guards `queue`, `producerDone`,
+  // `cancelled`, `writerDone` and `failure`; `chunk` and `thread` belong to
+  // the appending thread; the planner and the writer are used by one thread
+  // at a time (the appending thread until the writer thread starts, then
+  // that thread until it has ended).
 
   private static let chunkSize = 1024
   /// Chunks the producer may get ahead of the writer.
@@ -301,32 +294,27 @@ final class AppendPipeline: @unchecked Sendable {
   private let writer: BatchWriter
   private var planner: BatchPlanner
   private let condition = NSCondition()
-  private var chunk: [PlannedEvent] = []
-  private var queue: [[PlannedEvent]] = []
+  private var chunk: [EventRecord] = []
+  private var queue: [[EventRecord]] = []
   private var thread: Thread?
-  private var writing = false
   private var producerDone = false
   private var cancelled = false
   private var writerDone = false
   private var failure: (any Error)?
 
+  /// The position of the batch's first event.
+  let firstPosition: Int64
+
   init(writer: BatchWriter, planner: BatchPlanner) {
     self.writer = writer
     self.planner = planner
+    firstPosition = planner.firstPosition
     chunk.reserveCapacity(Self.chunkSize)
   }
 
-  /// The position of the batch's first event.
-  var firstPosition: Int64 { planner.firstPosition }
-
   /// Takes the next event from the producer.
   func add(_ record: EventRecord) throws {
-    if thread != nil, !planner.knowsVersion(of: record.stream) {
-      try waitUntilWritten()
-    }
-    let connection = writer.connection
-    chunk.append(
-      try planner.plan(record) { stream in try SQLiteEventLog.currentVersion(of: stream, on: connection) })
+    chunk.append(record)
     guard chunk.count == Self.chunkSize else { return }
     if thread == nil { try start() }
     condition.lock()
@@ -344,7 +332,7 @@ final class AppendPipeline: @unchecked Sendable {
   /// Writes what is left, waits for the writer and reports what was written.
   func finish() throws -> AppendResult {
     guard thread != nil else {
-      try writer.write(chunk)
+      try write(chunk)
       chunk = []
       return planner.result()
     }
@@ -374,14 +362,16 @@ final class AppendPipeline: @unchecked Sendable {
     condition.unlock()
   }
 
-  /// Waits until the writer has inserted every queued chunk and is idle.
-  private func waitUntilWritten() throws {
-    condition.lock()
-    defer { condition.unlock() }
-    while !queue.isEmpty || writing, failure == nil {
-      condition.wait()
+  /// Plans and inserts `records` after the ones written so far.
+  private func write(_ records: [EventRecord]) throws {
+    let connection = writer.connection
+    var planned: [PlannedEvent] = []
+    planned.reserveCapacity(records.count)
+    for record in records {
+      planned.append(
+        try planner.plan(record) { stream in try SQLiteEventLog.currentVersion(of: stream, on: connection) })
     }
-    if let failure { throw failure }
+    try writer.write(planned)
   }
 
   private func start() throws {
@@ -407,24 +397,18 @@ final class AppendPipeline: @unchecked Sendable {
         return
       }
       let next = queue.removeFirst()
-      writing = true
       condition.broadcast()
       condition.unlock()
       do {
-        try writer.write(next)
+        try write(next)
       } catch {
         condition.lock()
         failure = error
-        writing = false
         writerDone = true
         condition.broadcast()
         condition.unlock()
         return
       }
-      condition.lock()
-      writing = false
-      condition.broadcast()
-      condition.unlock()
     }
   }
 }

@@ -65,13 +65,6 @@ struct StreamVersions {
     self.known = known
   }
 
-  /// Whether the stored version of `stream` is known (it was named, or
-  /// already received events).
-  func knows(_ stream: String) -> Bool {
-    let key = StreamKey(stream)
-    return versions[key] != nil || known[key] != nil
-  }
-
   /// The version the next event of `stream` gets; `load` reads the stream's
   /// stored version the first time the stream appears.
   @inline(__always)

@@ -28,55 +28,52 @@ struct Bench {
     let rawPath = directory + "/raw.sqlite"
     let total = Double(options.events + history.tail.count)
 
-    // Import: validated, hashed, one transaction.
-    do {
-      let log = try PartnerSyncLog.open(path: logPath, create: true)
-      let clock = Stopwatch()
-      try log.importJSONLines(history.jsonLines, now: Timestamp(microseconds: 0))
-      figures.importSeconds = clock.seconds
-      note("import: \(format(figures.importSeconds)) s")
+    // Import: validated, hashed, one transaction; then the same rows through the C API in one
+    // transaction, into a file the log's schema made.
+    let log = try PartnerSyncLog.open(path: logPath, create: true)
+    let clock = Stopwatch()
+    try log.importJSONLines(history.jsonLines, now: Timestamp(microseconds: 0))
+    figures.importSeconds = clock.seconds
+    note("import: \(format(figures.importSeconds)) s")
+    let rows = try RawRows.load(path: logPath)
+    _ = try SQLiteEventLog(path: rawPath, options: .init(create: true))
+    let raw = try RawSQLite.open(rawPath)
+    defer { sqlite3_close_v2(raw) }
+    figures.rawInsertSeconds = try RawSQLite.insertAll(
+      rows, range: 0..<options.events, into: raw, synchronous: "FULL")
+    note("raw insert: \(format(figures.rawInsertSeconds)) s")
 
-      // Durable appends: one event, one transaction, at the log's default synchronous level.
-      // The import's pages are flushed first, so that their write-back does not slow the syncs.
-      // The first half goes through the log that imported (its recent tickets' projections are
-      // at hand, as in a connector that keeps its log open), the second half through a log
-      // opened afresh (each ticket's history is folded from the file on its first append).
+    // Durable appends, one event per transaction at the log's default synchronous level, each
+    // followed by the raw insert of the same row in a transaction of its own: the two alternate,
+    // so that both meet the same disk. Both files' pages are flushed first. The first half goes
+    // through the log that imported (its recent tickets' projections are at hand, as in a
+    // connector that keeps its log open), the second half through a log opened afresh (each
+    // ticket's history is folded from the file on its first append).
+    do {
       sync()
+      let reader = try RawSQLite.open(logPath)
+      defer { sqlite3_close_v2(reader) }
+      try RawSQLite.execute(raw, "PRAGMA synchronous = FULL")
       let half = history.tail.count / 2
-      let warmClock = Stopwatch()
-      for event in history.tail[..<half] {
-        try log.record([event], now: Timestamp(microseconds: 0))
-      }
-      figures.appendSeconds = warmClock.seconds
-      figures.appends = half
       let reopened = try PartnerSyncLog.open(path: logPath)
-      let coldClock = Stopwatch()
-      for event in history.tail[half...] {
-        try reopened.record([event], now: Timestamp(microseconds: 0))
+      var position = Int64(options.events)
+      for (index, event) in history.tail.enumerated() {
+        let appender = index < half ? log : reopened
+        let appendClock = Stopwatch()
+        try appender.record([event], now: Timestamp(microseconds: 0))
+        let seconds = appendClock.seconds
+        if index < half { figures.appendSeconds += seconds } else { figures.coldAppendSeconds += seconds }
+        position += 1
+        let row = try RawRows.load(from: reader, position: position)
+        figures.rawCommitSeconds += try RawSQLite.insertEach(row, range: 0..<1, into: raw, synchronous: nil)
       }
-      figures.coldAppendSeconds = coldClock.seconds
+      figures.appends = half
       figures.coldAppends = history.tail.count - half
-      note("appends: \(format(figures.appendSeconds)) s warm, \(format(figures.coldAppendSeconds)) s cold")
+      figures.rawCommits = history.tail.count
+      note(
+        "appends: \(format(figures.appendSeconds)) s warm, \(format(figures.coldAppendSeconds)) s afresh, "
+          + "raw \(format(figures.rawCommitSeconds)) s")
     }
-
-    // The same rows through the C API: one transaction, then one transaction per row, on one
-    // connection (as the log imported and appended on one), in a file the log's schema made.
-    do {
-      let rows = try RawRows.load(path: logPath)
-      _ = try SQLiteEventLog(path: rawPath, options: .init(create: true))
-      let raw = try RawSQLite.open(rawPath)
-      defer { sqlite3_close_v2(raw) }
-      figures.rawInsertSeconds = try RawSQLite.insertAll(
-        rows, range: 0..<options.events, into: raw, synchronous: "FULL")
-      note("raw insert: \(format(figures.rawInsertSeconds)) s")
-      sync()
-      figures.rawCommitSeconds = try RawSQLite.insertEach(
-        rows, range: options.events..<rows.rows.count, into: raw, synchronous: "FULL")
-      figures.rawCommits = rows.rows.count - options.events
-      note("raw commits: \(format(figures.rawCommitSeconds)) s")
-    }
-
-    let log = try PartnerSyncLog.open(path: logPath)
 
     // Replay against the raw scan (best of a few runs each: the file is in the OS cache).
     figures.replaySeconds = try best(of: 2) {

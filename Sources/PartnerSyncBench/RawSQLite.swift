@@ -31,12 +31,23 @@ struct RawRows {
 
   /// Reads every row of the log at `path`, in position order.
   static func load(path: String) throws -> RawRows {
-    var result = RawRows()
     let database = try RawSQLite.open(path)
     defer { sqlite3_close_v2(database) }
-    try RawSQLite.withStatement(
-      database, "SELECT position, stream, version, type, actor, time_us, data, hash FROM events ORDER BY position"
-    ) { statement in
+    return try load(
+      from: database, "SELECT position, stream, version, type, actor, time_us, data, hash FROM events ORDER BY position"
+    )
+  }
+
+  /// Reads the row at `position` through `database`.
+  static func load(from database: OpaquePointer, position: Int64) throws -> RawRows {
+    try load(
+      from: database,
+      "SELECT position, stream, version, type, actor, time_us, data, hash FROM events WHERE position = \(position)")
+  }
+
+  private static func load(from database: OpaquePointer, _ sql: String) throws -> RawRows {
+    var result = RawRows()
+    try RawSQLite.withStatement(database, sql) { statement in
       while sqlite3_step(statement) == SQLITE_ROW {
         func copy(_ column: Int32) -> Span {
           let count = Int(sqlite3_column_bytes(statement, column))
@@ -137,11 +148,12 @@ enum RawSQLite {
     }
   }
 
-  /// Inserts each row in its own transaction and returns the seconds taken.
-  static func insertEach(_ rows: RawRows, range: Range<Int>, into database: OpaquePointer, synchronous: String)
+  /// Inserts each row in its own transaction and returns the seconds taken (`synchronous`, when
+  /// given, is set first).
+  static func insertEach(_ rows: RawRows, range: Range<Int>, into database: OpaquePointer, synchronous: String?)
     throws -> Double
   {
-    try execute(database, "PRAGMA synchronous = \(synchronous)")
+    if let synchronous { try execute(database, "PRAGMA synchronous = \(synchronous)") }
     return try rows.bytes.withUnsafeBytes { buffer in
       try withStatement(database, insertSQL) { statement in
         let base = buffer.baseAddress!

@@ -58,18 +58,47 @@ extension PartnerSyncLog {
   static func parseJSONLines(
     _ bytes: [UInt8], progress: ProgressHandler? = nil
   ) throws(PartnerSyncError) -> [(event: TicketEvent, line: Int)] {
+    // A large document is parsed in two halves at once, split at a line break; the first bad
+    // line of the first half is still reported before any of the second.
+    guard bytes.count >= Self.parallelParseBytes,
+      let split = bytes[(bytes.count / 2)...].firstIndex(of: 0x0A).map({ $0 + 1 }), split < bytes.count
+    else {
+      let (events, failure) = parseLines(bytes, 0..<bytes.count, lineBefore: 0, progress: progress)
+      if let failure { throw failure }
+      return events
+    }
+    let lineBefore = bytes[..<split].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+    let second = ParsedLines()
+    let worker = Worker(name: "PartnerSync import parser") {
+      (second.events, second.failure) = parseLines(bytes, split..<bytes.count, lineBefore: lineBefore, progress: nil)
+    }
+    var (events, failure) = parseLines(bytes, 0..<split, lineBefore: 0, progress: progress)
+    worker.join()
+    if let failure = failure ?? second.failure { throw failure }
+    events.append(contentsOf: second.events)
+    return events
+  }
+
+  /// From this size on, a document is parsed on two threads.
+  static let parallelParseBytes = 1 << 20
+
+  /// The events of the lines in `range` of `bytes`, numbered after `lineBefore`, up to the first
+  /// bad one, which is returned as the failure.
+  private static func parseLines(
+    _ bytes: [UInt8], _ range: Range<Int>, lineBefore: Int, progress: ProgressHandler?
+  ) -> (events: [(event: TicketEvent, line: Int)], failure: PartnerSyncError?) {
     var events: [(event: TicketEvent, line: Int)] = []
     var failure: PartnerSyncError?
     bytes.withUnsafeBufferPointer { buffer in
-      var start = 0
-      var line = 0
-      while start < buffer.count {
+      var start = range.lowerBound
+      var line = lineBefore
+      while start < range.upperBound {
         line += 1
         if let progress, line & 0xFFF == 0 {
           progress(ProgressReport(phase: .reading, done: Int64(start), total: Int64(buffer.count)))
         }
         var end = start
-        while end < buffer.count, buffer[end] != 0x0A { end += 1 }
+        while end < range.upperBound, buffer[end] != 0x0A { end += 1 }
         var stop = end
         if stop > start, buffer[stop - 1] == 0x0D { stop -= 1 }
         defer { start = end + 1 }
@@ -102,8 +131,7 @@ extension PartnerSyncLog {
         }
       }
     }
-    if let failure { throw failure }
-    return events
+    return (events, failure)
   }
 
   func append(
@@ -230,6 +258,13 @@ extension PartnerSyncLog {
   }
 }
 
+/// What the second parsing thread found.
+private final class ParsedLines: @unchecked Sendable {
+  // @unchecked Sendable: written by the parsing thread, read after `Worker.join()`.
+  var events: [(event: TicketEvent, line: Int)] = []
+  var failure: PartnerSyncError?
+}
+
 /// The tickets a batch touches: their projections before it (from the cache, else folded from
 /// the log), the version each is expected to have, and each event's ticket.
 private struct TicketBatch {
@@ -252,7 +287,7 @@ private struct TicketBatch {
       }
       var projection = TicketProjection(ticket: event.ticket, rules: log.rules)
       if !empty {
-        if let cached = log.projectionCache.projection(of: event.ticket) {
+        if let cached = log.projectionCache.take(event.ticket) {
           projection = cached
         } else if let stored = try log.projection(ticket: event.ticket) {
           projection = stored

@@ -33,6 +33,7 @@ extension PartnerSyncLog {
 
   /// `replay`, with a second thread when `threaded` (by default for logs of more than
   /// `inlineReplayLimit` events), reading `chunkSize` events at a time.
+  @discardableResult
   func replay(
     progress: ProgressHandler?, threaded: Bool?, chunkSize: Int64,
     _ body: (TicketProjection) throws -> Void

@@ -20,15 +20,15 @@ final class ProjectionCache: @unchecked Sendable {
     self.capacity = capacity
   }
 
-  /// The cached projection of `ticket`, if any.
-  func projection(of ticket: String) -> TicketProjection? {
+  /// Removes and returns the cached projection of `ticket`, if any.
+  ///
+  /// A writer takes the projection out rather than copying it: it then holds the only reference
+  /// to the projection's storage, so folding new events into it changes it in place instead of
+  /// copying every collection the cache shares. The writer stores it back when its write is done.
+  func take(_ ticket: String) -> TicketProjection? {
     lock.lock()
     defer { lock.unlock() }
-    let key = TicketKey(ticket)
-    guard let entry = entries[key] else { return nil }
-    clock += 1
-    entries[key] = (entry.projection, clock)
-    return entry.projection
+    return entries.removeValue(forKey: TicketKey(ticket))?.projection
   }
 
   /// Keeps `projections` (the latest of their tickets); of a batch larger than the cache, the
