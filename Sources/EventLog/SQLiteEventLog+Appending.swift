@@ -346,6 +346,9 @@ final class AppendPipeline: @unchecked Sendable {
     }
     let failure = failure
     condition.unlock()
+    // The thread's closure holds this pipeline: drop the thread so that the cycle ends and the
+    // pipeline (and the connection it holds) can be released.
+    thread = nil
     if let failure { throw failure }
     return planner.result()
   }
@@ -360,6 +363,7 @@ final class AppendPipeline: @unchecked Sendable {
       condition.wait()
     }
     condition.unlock()
+    thread = nil
   }
 
   /// Plans and inserts `records` after the ones written so far.
