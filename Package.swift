@@ -51,7 +51,7 @@ let package = Package(
     ),
     .testTarget(name: "EventLogTests", dependencies: ["EventLog"]),
     .testTarget(name: "PartnerSyncTests", dependencies: ["PartnerSync"]),
-    .testTarget(name: "CLITests", dependencies: ["partnersync", "PartnerSyncExample"]),
+    .testTarget(name: "CLITests", dependencies: ["partnersync", "PartnerSyncExample", "PartnerSync"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -154,26 +154,6 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
     }
   }
 
-  /// Streams events with `from <= position <= through` (`through` nil = to the
-  /// end) in position order, lending each one's contents as bytes.
-  public func forEachEventBytes(
-    from: Int64, through: Int64?, _ body: (StoredEventBytes) throws -> Bool
-  ) throws {
-    try forEachEvent(from: from, through: through) { event in
-      try StoredEventBytes.withBytes(of: event, body)
-    }
-  }
-
-  /// Streams one stream's events with `position <= throughPosition` (nil =
-  /// all) in version order, lending each one's contents as bytes.
-  public func forEachEventBytes(
-    inStream stream: String, throughPosition: Int64?, _ body: (StoredEventBytes) throws -> Bool
-  ) throws {
-    try forEachEvent(inStream: stream, throughPosition: throughPosition) { event in
-      try StoredEventBytes.withBytes(of: event, body)
-    }
-  }
-
   /// Every stream with events at or before `position` (nil = the whole log),
   /// with its version and last position there, sorted by the bytes of the names.
   public func streamSummaries(through position: Int64?) throws -> [StreamSummary] {

@@ -33,36 +33,41 @@ extension SQLiteEventLog {
     )
   }
 
-  /// Steps through the events `sql` selects, one row at a time, inside a
-  /// read transaction, until the rows end or `body` returns false.
-  private func scan(
-    _ sql: String,
-    purpose: String,
-    bind: (SQLiteStatement) throws -> Void = { _ in },
-    _ body: (StoredEvent) throws -> Bool
-  ) throws {
-    try read { connection in
-      try connection.withStatement(sql, purpose: purpose) { statement in
-        try bind(statement)
-        while try statement.step() {
-          guard try body(Self.event(from: statement)) else { return }
-        }
+  /// One of the event queries: the statement after `eventColumns` and what it binds.
+  private struct EventQuery {
+    var condition: String
+    var purpose: String
+    var bind: (SQLiteStatement) throws -> Void = { _ in }
+
+    /// Events with `from <= position <= through` (`through` nil = to the end), by position.
+    static func byPosition(from: Int64, through: Int64?) -> EventQuery {
+      EventQuery(condition: " WHERE position BETWEEN ?1 AND ?2 ORDER BY position", purpose: "read events by position") {
+        try $0.bind(from, at: 1)
+        try $0.bind(through ?? Int64.max, at: 2)
+      }
+    }
+
+    /// One stream's events with `position <= throughPosition` (nil = all), by version.
+    static func inStream(_ stream: String, throughPosition: Int64?) -> EventQuery {
+      EventQuery(
+        condition: " WHERE stream = ?1 AND position <= ?2 ORDER BY version", purpose: "read a stream's events"
+      ) {
+        try $0.bind(stream, at: 1)
+        try $0.bind(throughPosition ?? Int64.max, at: 2)
       }
     }
   }
 
-  /// Like `scan`, lending each row's columns instead of copying them.
-  private func scanBytes(
-    _ sql: String,
-    purpose: String,
-    bind: (SQLiteStatement) throws -> Void = { _ in },
-    _ body: (StoredEventBytes) throws -> Bool
+  /// Steps through the events `query` selects, one row at a time, inside a read transaction,
+  /// handing `body` each row as `row` reads it, until the rows end or `body` returns false.
+  private func scan<Row>(
+    _ query: EventQuery, row: (SQLiteStatement) -> Row, _ body: (Row) throws -> Bool
   ) throws {
     try read { connection in
-      try connection.withStatement(sql, purpose: purpose) { statement in
-        try bind(statement)
+      try connection.withStatement(Self.eventColumns + query.condition, purpose: query.purpose) { statement in
+        try query.bind(statement)
         while try statement.step() {
-          guard try body(Self.eventBytes(from: statement)) else { return }
+          guard try body(row(statement)) else { return }
         }
       }
     }
@@ -97,15 +102,7 @@ extension SQLiteEventLog {
   public func forEachEvent(from: Int64, through: Int64?, _ body: (StoredEvent) throws -> Bool)
     throws
   {
-    try scan(
-      Self.eventColumns + " WHERE position BETWEEN ?1 AND ?2 ORDER BY position",
-      purpose: "read events by position",
-      bind: { statement in
-        try statement.bind(from, at: 1)
-        try statement.bind(through ?? Int64.max, at: 2)
-      },
-      body
-    )
+    try scan(.byPosition(from: from, through: through), row: Self.event(from:), body)
   }
 
   /// Streams one stream's events in version order, only those with
@@ -115,22 +112,15 @@ extension SQLiteEventLog {
     throughPosition: Int64?,
     _ body: (StoredEvent) throws -> Bool
   ) throws {
-    try scan(
-      Self.eventColumns + " WHERE stream = ?1 AND position <= ?2 ORDER BY version",
-      purpose: "read a stream's events",
-      bind: { statement in
-        try statement.bind(stream, at: 1)
-        try statement.bind(throughPosition ?? Int64.max, at: 2)
-      },
-      body
-    )
+    try scan(.inStream(stream, throughPosition: throughPosition), row: Self.event(from:), body)
   }
 
   /// Streams every event ordered by (stream, version); streams come in byte
   /// order of their UTF-8 names.
   public func forEachEventGroupedByStream(_ body: (StoredEvent) throws -> Bool) throws {
     try scan(
-      Self.eventColumns + " ORDER BY stream, version", purpose: "read events by stream", body)
+      EventQuery(condition: " ORDER BY stream, version", purpose: "read events by stream"), row: Self.event(from:),
+      body)
   }
 
   /// Streams events with `from <= position <= through` (`through` nil = to the
@@ -138,15 +128,7 @@ extension SQLiteEventLog {
   public func forEachEventBytes(
     from: Int64, through: Int64?, _ body: (StoredEventBytes) throws -> Bool
   ) throws {
-    try scanBytes(
-      Self.eventColumns + " WHERE position BETWEEN ?1 AND ?2 ORDER BY position",
-      purpose: "read events by position",
-      bind: { statement in
-        try statement.bind(from, at: 1)
-        try statement.bind(through ?? Int64.max, at: 2)
-      },
-      body
-    )
+    try scan(.byPosition(from: from, through: through), row: Self.eventBytes(from:), body)
   }
 
   /// Streams one stream's events with `position <= throughPosition` (nil =
@@ -154,15 +136,7 @@ extension SQLiteEventLog {
   public func forEachEventBytes(
     inStream stream: String, throughPosition: Int64?, _ body: (StoredEventBytes) throws -> Bool
   ) throws {
-    try scanBytes(
-      Self.eventColumns + " WHERE stream = ?1 AND position <= ?2 ORDER BY version",
-      purpose: "read a stream's events",
-      bind: { statement in
-        try statement.bind(stream, at: 1)
-        try statement.bind(throughPosition ?? Int64.max, at: 2)
-      },
-      body
-    )
+    try scan(.inStream(stream, throughPosition: throughPosition), row: Self.eventBytes(from:), body)
   }
 
   /// Every stream with events at or before `position` (nil = the whole log):
@@ -229,8 +203,9 @@ extension SQLiteEventLog {
   /// stream's versions 1…n, streaming through the log once in position order.
   public func verify() throws -> VerifyReport {
     var verifier = EventChainVerifier()
-    try scanBytes(Self.eventColumns + " ORDER BY position", purpose: "read events to verify them") {
-      event in
+    try scan(
+      EventQuery(condition: " ORDER BY position", purpose: "read events to verify them"), row: Self.eventBytes(from:)
+    ) { event in
       verifier.check(event)
       return true
     }

@@ -31,13 +31,19 @@ do {
     let bytes = [UInt8](FileManager.default.contents(atPath: arguments[2]) ?? Data())
     let log = try PartnerSyncLog.open(path: arguments[4], create: true)
     let clock = Stopwatch()
-    let result = try log.importJSONLines(bytes, now: Timestamp(microseconds: 0))
+    // When each phase was first reported: how long parsing took before validation began.
+    var phaseStarts: [(String, Double)] = []
+    let result = try log.importJSONLines(bytes, now: Timestamp(microseconds: 0)) { report in
+      if phaseStarts.last?.0 != report.phase.rawValue { phaseStarts.append((report.phase.rawValue, clock.seconds)) }
+    }
     let seconds = clock.seconds
     print(
-      JSONValue.object([
-        ("events", .number(Double(result.count))), ("seconds", .number(rounded(seconds, 3))),
-        ("per_s", .number((Double(result.count) / seconds).rounded())),
-      ]).jsonText)
+      JSONValue.object(
+        [
+          ("events", .number(Double(result.count))), ("seconds", .number(rounded(seconds, 3))),
+          ("per_s", .number((Double(result.count) / seconds).rounded())),
+        ] + phaseStarts.map { ("\($0.0)_from_s", .number(rounded($0.1, 3))) }
+      ).jsonText)
   } else if let command = arguments.first, ["replay-only", "raw-scan"].contains(command) {
     arguments.removeFirst()
     guard arguments.count == 2, arguments[0] == "--db" else {

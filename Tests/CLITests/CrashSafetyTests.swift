@@ -1,4 +1,5 @@
 import Foundation
+import PartnerSync
 import Testing
 
 /// `import` killed with SIGKILL at varied moments: the log always opens and verifies, the killed
@@ -104,7 +105,7 @@ import Testing
 
       // Stratified delays: kill i lands in the i-th slice of [0, 1.1 × typical), where typical
       // is a moving average of the imports that ended by themselves.
-      var rng = SeededGenerator(seed: Self.seed)
+      var rng = SplitMix64(seed: Self.seed)
       var plan: [Double] = (0..<Self.kills).map { i in
         (Double(i) + Double.random(in: 0..<1, using: &rng)) / Double(Self.kills) * 1.1
       }
@@ -201,19 +202,5 @@ import Testing
       let attributes = try? FileManager.default.attributesOfItem(atPath: db.path + "-wal")
       return (attributes?[.size] as? Int) ?? 0
     }
-  }
-}
-
-/// SplitMix64: a small seeded generator, the same on every platform.
-struct SeededGenerator: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PartnerSync
 import Testing
 
 /// Logs that cannot be used: `import` (and `view`, where reading is not possible either) exits 66
@@ -45,7 +46,7 @@ import Testing
       try String(repeating: "this is not a database\n", count: 40).write(to: db, atomically: true, encoding: .utf8)
     },
     Case(name: "a file of random bytes", says: ["not an event log"]) { db in
-      var rng = SeededGenerator(seed: 66)
+      var rng = SplitMix64(seed: 66)
       try Data((0..<8192).map { _ in UInt8.random(in: 0...255, using: &rng) }).write(to: db)
     },
     Case(name: "another application's SQLite database", says: ["not an event log", "check"]) { db in
@@ -145,6 +146,19 @@ import Testing
       #expect(try Data(contentsOf: db) == before)
       let attributes = try FileManager.default.attributesOfItem(atPath: db.path)
       #expect(attributes[.posixPermissions] as? Int == 0o444, "the permissions were changed")
+    }
+  }
+
+  @Test("demo refuses to write its history into a write-protected log, which stays unchanged")
+  func writeProtectedDemo() throws {
+    try withTemporaryDirectory { dir in
+      let db = dir.appendingPathComponent("team.sqlite")
+      try Self.makeLog(db)
+      try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: db.path)
+      let before = try Data(contentsOf: db)
+      let demo = try CLI.run(["--db", db.path, "demo"])
+      Self.expectRefusal(demo, path: db.path, says: ["read-only", "chmod", "sample history was not written"], "demo")
+      #expect(try Data(contentsOf: db) == before, "demo changed the write-protected log")
     }
   }
 

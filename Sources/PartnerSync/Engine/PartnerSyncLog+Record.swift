@@ -1,18 +1,91 @@
 import EventLog
+import Foundation
 
 /// What a successful write appended, and what it caused.
+///
+/// The decisions and notifications of a large import are put in log order only when they are
+/// first read: a caller that wants only the positions (such as `partnersync import`) does not pay
+/// for ordering millions of them.
 public struct RecordResult: Sendable, Hashable {
   /// The position of the first event appended.
   public var firstPosition: Int64
   /// The position of the last event appended (`firstPosition - 1` when nothing was appended).
   public var lastPosition: Int64
+  private var decisionList: DeferredList<SyncDecision>
+  private var notificationList: DeferredList<PartnerNotification>
+
+  init(
+    firstPosition: Int64, lastPosition: Int64, decisions: DeferredList<SyncDecision>,
+    notifications: DeferredList<PartnerNotification>
+  ) {
+    self.firstPosition = firstPosition
+    self.lastPosition = lastPosition
+    decisionList = decisions
+    notificationList = notifications
+  }
+
   /// The sync decisions the new events took, in order.
-  public var decisions: [SyncDecision]
+  public var decisions: [SyncDecision] {
+    get { decisionList.items }
+    set { decisionList = DeferredList(newValue) }
+  }
   /// The notifications the new events sent, in order.
-  public var notifications: [PartnerNotification]
+  public var notifications: [PartnerNotification] {
+    get { notificationList.items }
+    set { notificationList = DeferredList(newValue) }
+  }
 
   /// How many events were appended.
   public var count: Int { Int(lastPosition - firstPosition + 1) }
+
+  /// How many sync decisions the new events took: `decisions.count`, without putting them in
+  /// order.
+  public var decisionCount: Int { decisionList.count }
+
+  /// Two results are equal when their positions, decisions and notifications are.
+  public static func == (lhs: RecordResult, rhs: RecordResult) -> Bool {
+    lhs.firstPosition == rhs.firstPosition && lhs.lastPosition == rhs.lastPosition
+      && lhs.decisions == rhs.decisions && lhs.notifications == rhs.notifications
+  }
+
+  /// Hashes the positions, decisions and notifications.
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(firstPosition)
+    hasher.combine(lastPosition)
+    hasher.combine(decisions)
+    hasher.combine(notifications)
+  }
+}
+
+/// A list made when it is first read (then kept), or given as it is.
+final class DeferredList<Item: Sendable>: @unchecked Sendable {
+  // @unchecked Sendable: `make` and `made` are read and written under `lock` only.
+  private let lock = NSLock()
+  private var make: (@Sendable () -> [Item])?
+  private var made: [Item]
+  /// How many items the list has (or will have).
+  let count: Int
+
+  init(_ items: [Item]) {
+    made = items
+    count = items.count
+  }
+
+  init(count: Int, _ make: @escaping @Sendable () -> [Item]) {
+    self.make = make
+    self.count = count
+    made = []
+  }
+
+  var items: [Item] {
+    lock.lock()
+    defer { lock.unlock() }
+    if let make {
+      made = make()
+      self.make = nil
+    }
+    return made
+  }
 }
 
 extension PartnerSyncLog {
@@ -27,15 +100,17 @@ extension PartnerSyncLog {
   ///   the first bad event) when the rules refuse an event; nothing is appended.
   @discardableResult
   public func record(_ events: [TicketEvent], now: Timestamp) throws(PartnerSyncError) -> RecordResult {
-    let numbered = events.enumerated().map { (event: $0.element, line: $0.offset + 1) }
-    for (event, line) in numbered {
+    var pending: [PendingEvent] = []
+    pending.reserveCapacity(events.count)
+    for (index, event) in events.enumerated() {
       for (field, id) in [("ticket", event.ticket), ("by", event.by)] {
         if let problem = Identifier.problem(with: id) {
-          throw PartnerSyncError(.invalidEvent, "field '\(field)' \(problem)", line: line)
+          throw PartnerSyncError(.invalidEvent, "field '\(field)' \(problem)", line: index + 1)
         }
       }
+      pending.append(PendingEvent(event, line: index + 1))
     }
-    return try append(numbered, now: now)
+    return try append(pending, now: now)
   }
 
   /// Validates and appends a JSON Lines document (the `import` format) in one transaction.
@@ -47,7 +122,7 @@ extension PartnerSyncLog {
   public func importJSONLines(
     _ bytes: [UInt8], now: Timestamp, progress: ProgressHandler? = nil
   ) throws(PartnerSyncError) -> RecordResult {
-    let events = try Self.parseJSONLines(bytes, progress: progress)
+    let events = try Self.parseLines(bytes, progress: progress)
     guard !events.isEmpty else {
       throw PartnerSyncError(.invalidEvent, "the input holds no events (it is empty or blank)")
     }
@@ -55,9 +130,16 @@ extension PartnerSyncLog {
   }
 
   /// Parses a JSON Lines document into events, each with its line number.
-  static func parseJSONLines(
-    _ bytes: [UInt8], progress: ProgressHandler? = nil
-  ) throws(PartnerSyncError) -> [(event: TicketEvent, line: Int)] {
+  static func parseJSONLines(_ bytes: [UInt8]) throws(PartnerSyncError) -> [(event: TicketEvent, line: Int)] {
+    try parseLines(bytes, progress: nil).map { ($0.event, $0.line) }
+  }
+
+  /// Parses a JSON Lines document into events ready to append: each with its line number and
+  /// its stored data, encoded here (on two threads for a large document) rather than while the
+  /// events are validated one after the other.
+  static func parseLines(
+    _ bytes: [UInt8], progress: ProgressHandler?
+  ) throws(PartnerSyncError) -> [PendingEvent] {
     // A large document is parsed in two halves at once, split at a line break; the first bad
     // line of the first half is still reported before any of the second.
     guard bytes.count >= Self.parallelParseBytes,
@@ -86,8 +168,8 @@ extension PartnerSyncLog {
   /// bad one, which is returned as the failure.
   private static func parseLines(
     _ bytes: [UInt8], _ range: Range<Int>, lineBefore: Int, progress: ProgressHandler?
-  ) -> (events: [(event: TicketEvent, line: Int)], failure: PartnerSyncError?) {
-    var events: [(event: TicketEvent, line: Int)] = []
+  ) -> (events: [PendingEvent], failure: PartnerSyncError?) {
+    var events: [PendingEvent] = []
     var failure: PartnerSyncError?
     bytes.withUnsafeBufferPointer { buffer in
       var start = range.lowerBound
@@ -112,12 +194,12 @@ extension PartnerSyncLog {
           return
         }
         if let event = EventCodec.decode(line: slice) {
-          events.append((event, line))
+          events.append(PendingEvent(event, line: line))
           continue
         }
         do {
           let value = try JSONParser.parse(slice)
-          events.append((try EventCodec.decode(line: value), line))
+          events.append(PendingEvent(try EventCodec.decode(line: value), line: line))
         } catch let error as JSONParseError {
           failure = PartnerSyncError(
             .invalidEvent, "invalid JSON at column \(error.offset + 1): \(error.message)", line: line)
@@ -135,7 +217,7 @@ extension PartnerSyncLog {
   }
 
   func append(
-    _ events: [(event: TicketEvent, line: Int)], now: Timestamp, progress: ProgressHandler? = nil
+    _ events: [PendingEvent], now: Timestamp, progress: ProgressHandler? = nil
   ) throws(PartnerSyncError) -> RecordResult {
     var attempt = 0
     while true {
@@ -159,14 +241,14 @@ extension PartnerSyncLog {
   /// `EventLogWriter.append(expectedVersions:_:)`). An event the rules refuse rolls the whole
   /// transaction back.
   private func appendOnce(
-    _ events: [(event: TicketEvent, line: Int)], now: Timestamp, progress: ProgressHandler?
+    _ events: [PendingEvent], now: Timestamp, progress: ProgressHandler?
   ) throws(PartnerSyncError) -> RecordResult {
     var batch = try TicketBatch(events: events, log: self)
     guard !events.isEmpty else {
       let appended = try PartnerSyncError.wrap { try store.append([], expectedVersions: batch.expected) }
       return RecordResult(
-        firstPosition: appended.firstPosition, lastPosition: appended.lastPosition, decisions: [],
-        notifications: [])
+        firstPosition: appended.firstPosition, lastPosition: appended.lastPosition, decisions: DeferredList([]),
+        notifications: DeferredList([]))
     }
     let total = Int64(events.count)
     var foldedFrom: Int64?
@@ -206,12 +288,11 @@ extension PartnerSyncLog {
     }
     projectionCache.store(batch.projections)
     let count = Int(appended.lastPosition - appended.firstPosition + 1)
-    let decisions = Self.merge(
-      batch.projections.map { Self.suffix($0.decisions, from: appended.firstPosition, position: \.position) },
-      first: appended.firstPosition, count: count, position: \.position)
-    let notifications = Self.merge(
-      batch.projections.map { Self.suffix($0.notifications, from: appended.firstPosition, position: \.position) },
-      first: appended.firstPosition, count: count, position: \.position)
+    let first = appended.firstPosition
+    let decisionLists = batch.projections.map { Self.suffix($0.decisions, from: first, position: \.position) }
+    let notificationLists = batch.projections.map {
+      Self.suffix($0.notifications, from: first, position: \.position)
+    }
     Self.logger.debug(
       "appended events",
       metadata: [
@@ -219,7 +300,12 @@ extension PartnerSyncLog {
       ])
     return RecordResult(
       firstPosition: appended.firstPosition, lastPosition: appended.lastPosition,
-      decisions: decisions, notifications: notifications)
+      decisions: DeferredList(count: decisionLists.reduce(0) { $0 + $1.count }) {
+        Self.merge(decisionLists, first: first, count: count, position: \.position)
+      },
+      notifications: DeferredList(count: notificationLists.reduce(0) { $0 + $1.count }) {
+        Self.merge(notificationLists, first: first, count: count, position: \.position)
+      })
   }
 
   /// The elements of `items` (ordered by position) from position `first` on.
@@ -261,8 +347,22 @@ extension PartnerSyncLog {
 /// What the second parsing thread found.
 private final class ParsedLines: @unchecked Sendable {
   // @unchecked Sendable: written by the parsing thread, read after `Worker.join()`.
-  var events: [(event: TicketEvent, line: Int)] = []
+  var events: [PendingEvent] = []
   var failure: PartnerSyncError?
+}
+
+/// An event on its way into the log: its line (or 1-based index) in the input, and its data as
+/// stored, encoded once it is read (it depends on nothing but the event).
+struct PendingEvent: Sendable {
+  var event: TicketEvent
+  var line: Int
+  var data: String
+
+  init(_ event: TicketEvent, line: Int) {
+    self.event = event
+    self.line = line
+    data = EventCodec.data(of: event.payload)
+  }
 }
 
 /// The tickets a batch touches: their projections before it (from the cache, else folded from
@@ -273,18 +373,19 @@ private struct TicketBatch {
   /// Each event's index in `projections`.
   var slots: [Int] = []
 
-  init(events: [(event: TicketEvent, line: Int)], log: PartnerSyncLog) throws(PartnerSyncError) {
-    var indices: [TicketKey: Int] = [:]
+  init(events: [PendingEvent], log: PartnerSyncLog) throws(PartnerSyncError) {
+    var tickets = TicketTable()
     // Into an empty log, every ticket is new: no need to ask the log about each.
     var empty = false
     if events.count > 1 { empty = try log.lastPosition() == 0 }
     slots.reserveCapacity(events.count)
-    for (event, _) in events {
-      let key = TicketKey(event.ticket)
-      if let index = indices[key] {
-        slots.append(index)
-        continue
-      }
+    for index in events.indices {
+      var ticket = events[index].event.ticket
+      let known = projections.count
+      let slot = ticket.withUTF8 { tickets.slot(of: $0) { _ in } }
+      slots.append(slot)
+      guard slot == known else { continue }
+      let event = events[index].event
       var projection = TicketProjection(ticket: event.ticket, rules: log.rules)
       if !empty {
         if let cached = log.projectionCache.take(event.ticket) {
@@ -293,8 +394,6 @@ private struct TicketBatch {
           projection = stored
         }
       }
-      indices[key] = projections.count
-      slots.append(projections.count)
       expected[event.ticket] = projection.version
       projections.append(projection)
     }
@@ -303,26 +402,22 @@ private struct TicketBatch {
   /// Folds the events, stamped with positions from `first` on, into the projections, and hands
   /// each event's record to `emit`; an event the rules refuse throws `invalidEvent` with its line.
   mutating func fold(
-    _ events: [(event: TicketEvent, line: Int)], from first: Int64, now: Timestamp,
+    _ events: [PendingEvent], from first: Int64, now: Timestamp,
     _ emit: (Int, EventRecord) throws -> Void
   ) throws {
-    for (index, (event, line)) in events.enumerated() {
+    for index in events.indices {
       let slot = slots[index]
-      let at = event.at ?? now
-      var stamped = event
-      stamped.at = at
-      let recorded = RecordedEvent(
-        position: first + Int64(index), version: projections[slot].version + 1, at: at, event: stamped)
       do {
-        try projections[slot].apply(recorded)
+        try projections[slot].apply(events[index].event, position: first + Int64(index))
       } catch {
-        throw PartnerSyncError(.invalidEvent, error.reason, line: line)
+        throw PartnerSyncError(.invalidEvent, error.reason, line: events[index].line)
       }
+      let event = events[index].event
       try emit(
         index,
         EventRecord(
-          stream: event.ticket, type: event.type.rawValue, actor: event.by, time: at.microseconds,
-          data: EventCodec.data(of: event.payload)))
+          stream: event.ticket, type: event.type.rawValue, actor: event.by, time: (event.at ?? now).microseconds,
+          data: events[index].data))
     }
   }
 }

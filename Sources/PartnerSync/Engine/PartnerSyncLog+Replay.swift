@@ -181,7 +181,7 @@ struct TicketTable {
   /// The slot of the ticket named `bytes`; a new ticket gets the next slot and is passed to
   /// `added`.
   mutating func slot(of bytes: UnsafeBufferPointer<UInt8>, added: (String) -> Void) -> Int {
-    let hash = Self.hash(bytes)
+    let hash = ByteHash.of(bytes)
     let mask = places.count - 1
     var place = Int(truncatingIfNeeded: hash) & mask
     while places[place].slot != 0 {
@@ -217,17 +217,6 @@ struct TicketTable {
       while places[place].slot != 0 { place = (place + 1) & mask }
       places[place] = entry
     }
-  }
-
-  /// FNV-1a over the bytes, with a final mix so that the low bits (the place) vary.
-  private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in bytes {
-      hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
-    }
-    hash ^= hash >> 29
-    hash = hash &* 0xBF58_476D_1CE4_E5B9
-    return hash ^ (hash >> 32)
   }
 
 }

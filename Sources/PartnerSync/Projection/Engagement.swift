@@ -1,3 +1,5 @@
+import EventLog
+
 /// The status of one engagement (one attempt to outsource a ticket to one service partner).
 public enum OutsourceStatus: String, Sendable, Hashable, CaseIterable {
   /// Sent; the partner has not answered. No partner version exists yet.
@@ -213,43 +215,68 @@ struct EntryRecord: Sendable {
 ///
 /// The projection looks an entry's id up once per event and then works with its slot: the
 /// versions, the severed links and the held changes all key their entries by slot, so that
-/// folding a large history does not hash the same id a dozen times per event.
+/// folding a large history does not hash the same id a dozen times per event. The ids are found
+/// through a small open-addressing table hashed (`ByteHash`) and compared by their UTF-8 bytes, as
+/// the log compares names: a fraction of a `Dictionary`'s seeded hashing for short ids.
 struct EntryRecords: Sendable {
-  private var slotsByID: [String: Int] = [:]
   private var records: [EntryRecord] = []
+  /// Open addressing: each place holds a slot + 1 (0 when free); the table is kept at most half
+  /// full, and its size is a power of two.
+  private var places: [Int32] = []
 
   /// The slot of entry `id`, or `nil` when no entry has that id.
-  func slot(of id: String) -> Int? { slotsByID[id] }
+  func slot(of id: String) -> Int? {
+    guard !places.isEmpty else { return nil }
+    let mask = places.count - 1
+    var place = Self.hash(id) & mask
+    while true {
+      let stored = Int(places[place])
+      if stored == 0 { return nil }
+      if JSONValue.utf8Equal(records[stored - 1].id, id) { return stored - 1 }
+      place = (place + 1) & mask
+    }
+  }
 
   /// The record in `slot`.
   subscript(slot slot: Int) -> EntryRecord {
-    get { records[slot] }
+    _read { yield records[slot] }
     _modify { yield &records[slot] }
   }
 
   /// The record of entry `id`, or `nil` when there is none.
   subscript(id: String) -> EntryRecord? {
-    slotsByID[id].map { records[$0] }
+    slot(of: id).map { records[$0] }
   }
 
   /// Adds the record of a new entry (or replaces the one with its id) and returns its slot.
   mutating func add(_ record: EntryRecord) -> Int {
-    if records.isEmpty {
-      slotsByID.reserveCapacity(32)
-      records.reserveCapacity(32)
-    }
-    let next = records.count
-    // One lookup: the id's slot, or the next one, now taken.
-    let slot = Self.slot(&slotsByID[record.id, default: next])
-    if slot == next {
-      records.append(record)
-    } else {
+    if let slot = slot(of: record.id) {
       records[slot] = record
+      return slot
     }
+    if (records.count + 1) * 2 > places.count { grow() }
+    let slot = records.count
+    records.append(record)
+    insert(slot: slot, hash: Self.hash(record.id))
     return slot
   }
 
-  private static func slot(_ slot: inout Int) -> Int { slot }
+  private mutating func insert(slot: Int, hash: Int) {
+    let mask = places.count - 1
+    var place = hash & mask
+    while places[place] != 0 { place = (place + 1) & mask }
+    places[place] = Int32(slot + 1)
+  }
+
+  private mutating func grow() {
+    if records.isEmpty { records.reserveCapacity(32) }
+    places = [Int32](repeating: 0, count: max(64, places.count * 2))
+    for slot in records.indices { insert(slot: slot, hash: Self.hash(records[slot].id)) }
+  }
+
+  private static func hash(_ id: String) -> Int {
+    Int(truncatingIfNeeded: ByteHash.of(id))
+  }
 
   /// The ids of every entry, in the order they were added.
   var keys: [String] { records.map(\.id) }

@@ -97,18 +97,20 @@ extension TicketProjection {
     _ change: EntryChange, slot: Int, side: Side, by: String, event: EventType, at position: Int64
   ) {
     let id = change.id
-    let record = records[slot: slot]
-    guard let lead, let kind = record.content.kind else { return }
-    let foreign = record.home != side
+    // The record's fields are read in place: a copy of the record would retain and release each
+    // of its strings.
+    let home = records[slot: slot].home
+    guard let lead, let kind = records[slot: slot].content.kind else { return }
+    let foreign = home != side
     let number: Int
     let to: String
-    switch (foreign, side, record.home) {
+    switch (foreign, side, home) {
     case (true, .lead, .engagement(let k)):
       number = k
-      to = record.owner
+      to = records[slot: slot].owner
     case (_, .engagement(let k), _):
       number = k
-      to = foreign ? record.owner : lead
+      to = foreign ? records[slot: slot].owner : lead
     default:
       // The lead's own entry: the counterpart is the current engagement's partner, once accepted.
       guard let current = engagements.last, current.status.hasVersion else { return }
@@ -145,7 +147,7 @@ extension TicketProjection {
       return
     }
     let target: Side = side == .lead ? .engagement(number) : .lead
-    let filter = rules.failingFilter(record.content, ownedByLead: record.home == .lead)
+    let filter = rules.failingFilter(records[slot: slot].content, ownedByLead: home == .lead)
     let hasCopy = hasEntry(slot, in: target)
     let hasHeld = engagements[number - 1].held.contains { $0.slot == slot && $0.to == to }
     // 4. a filter keeps it home, and nothing of it is over there
@@ -182,23 +184,27 @@ extension TicketProjection {
   private mutating func bringCopyUpToDate(
     _ slot: Int, engagement number: Int, in target: Side
   ) -> (transforms: [RuleID]?, firstTimeCopy: Bool) {
-    let record = records[slot: slot]
-    let ownedByLead = record.home == .lead
-    if record.deleted || rules.failingFilter(record.content, ownedByLead: ownedByLead) != nil {
+    let ownedByLead = records[slot: slot].home == .lead
+    if records[slot: slot].deleted || rules.failingFilter(records[slot: slot].content, ownedByLead: ownedByLead) != nil
+    {
       updateVersion(target) { $0.entries.removeValue(forSlot: slot) }
       return (nil, false)
     }
-    let copy = rules.copy(of: record.content, ownedByLead: ownedByLead)
-    updateVersion(target) { version in
-      if version.entries.contains(slot) {
-        version.entries.update(slot) {
+    let copy = rules.copy(of: records[slot: slot].content, ownedByLead: ownedByLead)
+    if hasEntry(slot, in: target) {
+      updateVersion(target) {
+        $0.entries.update(slot) {
           $0.content = copy.content
           $0.convertedFrom = copy.convertedFrom
         }
-      } else {
-        version.append(
+      }
+    } else {
+      let id = records[slot: slot].id
+      let owner = records[slot: slot].owner
+      updateVersion(target) {
+        $0.append(
           VersionEntry(
-            id: record.id, seq: 0, owner: record.owner, isCopy: true, severed: false, content: copy.content,
+            id: id, seq: 0, owner: owner, isCopy: true, severed: false, content: copy.content,
             convertedFrom: copy.convertedFrom, system: false,
             sourceEngagement: target == .lead ? number : nil),
           slot: slot)

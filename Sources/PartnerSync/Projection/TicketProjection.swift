@@ -49,14 +49,18 @@ public struct TicketProjection: Sendable {
   ///
   /// - Throws: ``RefusedEvent`` when the rules refuse the event; the projection is then unchanged.
   public mutating func apply(_ recorded: RecordedEvent) throws(RefusedEvent) {
-    let event = recorded.event
+    try apply(recorded.event, position: recorded.position)
+  }
+
+  /// ``apply(_:)`` for an event at `position` (the fold needs nothing else of it: no time).
+  mutating func apply(_ event: TicketEvent, position: Int64) throws(RefusedEvent) {
     guard event.ticket == ticket else {
       throw RefusedEvent("event of ticket \(event.ticket) applied to ticket \(ticket)")
     }
     let plan = try check(event)
-    position = recorded.position
+    self.position = position
     version += 1
-    perform(plan, event: event, at: recorded.position)
+    perform(plan, event: event, at: position)
   }
 
   /// Whether the rules would accept `event` now, and if not, why.

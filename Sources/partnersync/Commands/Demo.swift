@@ -23,6 +23,9 @@ struct Demo: ParsableCommand {
     let ticket = DemoHistory.ticket
     let existing = try report { try log.projection(ticket: ticket) }
     if existing == nil {
+      try refuseWriteProtected(
+        global.path, nothingDone: "the sample history was not written",
+        instead: "run the demo on another log (--db PATH)")
       let result = try report { try log.importJSONLines(Array(DemoHistory.jsonLines.utf8), now: Timestamp.now()) }
       printNote(
         "Wrote the sample history of \(ticket) to \(global.path): \(result.count) events at positions \(result.firstPosition)–\(result.lastPosition).",

@@ -30,7 +30,7 @@ struct Import: ParsableCommand {
       let bar = ProgressBar(quiet: global.quiet)
       defer { bar.finish() }
       if FileManager.default.fileExists(atPath: path) {
-        try refuseWriteProtected(path)
+        try refuseWriteProtected(path, nothingDone: "nothing was imported", instead: "import into another log")
         let log = try report { try PartnerSyncLog.open(path: path, create: true) }
         result = try log.importJSONLines(bytes, now: Timestamp.now(), progress: bar.handler)
       } else {
@@ -52,13 +52,13 @@ struct Import: ParsableCommand {
           ("imported", .number(Double(result.count))),
           ("firstPosition", .number(Double(result.firstPosition))),
           ("lastPosition", .number(Double(result.lastPosition))),
-          ("decisions", .number(Double(result.decisions.count))),
+          ("decisions", .number(Double(result.decisionCount))),
         ]))
     case .text:
       guard !global.quiet else { return }
       var out = Output()
       out.line(
-        "Imported \(result.count) event\(result.count == 1 ? "" : "s") from \(displayName) into \(global.path): positions \(result.firstPosition)–\(result.lastPosition), \(result.decisions.count) sync decision\(result.decisions.count == 1 ? "" : "s")."
+        "Imported \(result.count) event\(result.count == 1 ? "" : "s") from \(displayName) into \(global.path): positions \(result.firstPosition)–\(result.lastPosition), \(result.decisionCount) sync decision\(result.decisionCount == 1 ? "" : "s")."
       )
       out.flush()
     }
@@ -113,16 +113,6 @@ struct Import: ParsableCommand {
     return try log.importJSONLines(bytes, now: Timestamp.now(), progress: progress)
   }
 
-  /// Refuses to write to a log whose file has no write permission at all: SQLite, run as root,
-  /// would write to it anyway.
-  private func refuseWriteProtected(_ path: String) throws {
-    var status = stat()
-    guard stat(path, &status) == 0, status.st_mode & 0o222 == 0 else { return }
-    printError(
-      "error: the log \(path) is read-only (its file has no write permission); nothing was imported. Make it writable (chmod u+w \(path)) or import into another log."
-    )
-    throw ExitCode(Exit.noInput)
-  }
 }
 
 /// Removes a log file and its companions.

@@ -102,3 +102,15 @@ func printJSON(_ value: JSONValue) {
   out.line(value.jsonText)
   out.flush()
 }
+
+/// Refuses to write to a log whose file exists with no write permission at all (SQLite, run as
+/// root, would write to it anyway): one line saying what was not done (`nothingDone`) and what to
+/// do, and exit 66.
+func refuseWriteProtected(_ path: String, nothingDone: String, instead: String) throws {
+  var status = stat()
+  guard stat(path, &status) == 0, status.st_mode & 0o222 == 0 else { return }
+  printError(
+    "error: the log \(path) is read-only (its file has no write permission); \(nothingDone). Make it writable (chmod u+w \(path)) or \(instead)."
+  )
+  throw ExitCode(Exit.noInput)
+}

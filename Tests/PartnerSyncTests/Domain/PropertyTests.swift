@@ -14,7 +14,7 @@ struct PropertyTests {
   }
 
   static func history(seed: UInt64) throws -> RandomHistory {
-    var rng = SplitMix64(state: seed ^ 0xABCD)
+    var rng = SplitMix64(seed: seed ^ 0xABCD)
     return try RandomHistory(seed: seed, length: Int.random(in: 20...80, using: &rng))
   }
 
@@ -136,7 +136,7 @@ struct PropertyTests {
   static func checkLog(_ history: RandomHistory, seed: UInt64) throws {
     let events = history.ticket.recorded.map(\.event)
     let whole = try log(events[...])
-    var rng = SplitMix64(state: seed ^ 0x7777)
+    var rng = SplitMix64(seed: seed ^ 0x7777)
     let picks =
       [events.count, Int.random(in: 1...events.count, using: &rng)]
       + [Int.random(in: 1...events.count, using: &rng)]

@@ -25,7 +25,7 @@ struct RandomHistory {
   var serial = 0
 
   init(seed: UInt64, length: Int, rules: RuleSet = .standard) throws {
-    rng = SplitMix64(state: seed)
+    rng = SplitMix64(seed: seed)
     ticket = try Ticket(rules: rules)
     var attempts = 0
     while ticket.recorded.count < length, attempts < length * 50 {

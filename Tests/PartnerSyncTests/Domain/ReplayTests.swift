@@ -20,7 +20,7 @@ struct ReplayTests {
         })
     }
     var merged: [TicketEvent] = []
-    var rng = SplitMix64(state: 42)
+    var rng = SplitMix64(seed: 42)
     var next = Array(repeating: 0, count: count)
     while merged.count < histories.reduce(0, { $0 + $1.count }) {
       let pick = Int.random(in: 0..<count, using: &rng)
@@ -50,6 +50,47 @@ struct ReplayTests {
       #expect(replayed[ticket] == Snapshot(folded), "\(ticket)")
     }
     #expect(summary.decisions == replayed.values.reduce(0) { $0 + $1.decisions.count })
+  }
+
+  @Test("a write of many tickets reports their decisions and notifications in log order, counted alike")
+  func recordResultMergesTicketsInLogOrder() throws {
+    var histories: [[TicketEvent]] = []
+    for seed in 0..<8 {
+      histories.append(
+        try RandomHistory(seed: UInt64(seed) &* 104_729, length: 40).ticket.recorded.map {
+          var event = $0.event
+          event.ticket = "T-\(seed)"
+          return event
+        })
+    }
+    var merged: [TicketEvent] = []
+    var rng = SplitMix64(seed: 7)
+    var next = Array(repeating: 0, count: histories.count)
+    while merged.count < histories.reduce(0, { $0 + $1.count }) {
+      let pick = rng.below(histories.count)
+      guard next[pick] < histories[pick].count else { continue }
+      merged.append(histories[pick][next[pick]])
+      next[pick] += 1
+    }
+    let log = try PartnerSyncLog.inMemory()
+    let result = try log.record(merged, now: Ticket.start)
+    #expect(result.decisionCount == result.decisions.count)
+    let positions = result.decisions.map(\.position)
+    #expect(positions == positions.sorted(), "decisions are in log order")
+    var expected: [SyncDecision] = []
+    var notifications: [PartnerNotification] = []
+    for ticket in 0..<histories.count {
+      let projection = try #require(try log.projection(ticket: "T-\(ticket)"))
+      expected += projection.decisions
+      notifications += projection.notifications
+    }
+    // Ordered by position, and at one position (one event, one ticket) in the ticket's order.
+    func inLogOrder<Item>(_ items: [Item], _ position: (Item) -> Int64) -> [Item] {
+      items.enumerated().sorted { (position($0.element), $0.offset) < (position($1.element), $1.offset) }.map(\.element)
+    }
+    #expect(result.decisions == inLogOrder(expected, \.position))
+    #expect(result.notifications == inLogOrder(notifications, \.position))
+    #expect(!result.decisions.isEmpty)
   }
 
   @Test func aFailingBodyStopsTheReplayAndItsReader() throws {

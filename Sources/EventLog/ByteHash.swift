@@ -1,0 +1,26 @@
+/// A fast hash of short byte strings (stream names, ticket numbers, entry ids) for the
+/// open-addressing tables of the hot paths, which compare the bytes themselves on a match.
+///
+/// FNV-1a, with a final mix so that the low bits, which pick a table's place, vary. It is not
+/// seeded: the tables hold names from the log and its input, and a probe sequence made long on
+/// purpose costs time, never correctness.
+package enum ByteHash {
+  /// The hash of `bytes`.
+  @inline(__always)
+  package static func of(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in bytes {
+      hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+    }
+    hash ^= hash >> 29
+    hash = hash &* 0xBF58_476D_1CE4_E5B9
+    return hash ^ (hash >> 32)
+  }
+
+  /// The hash of the UTF-8 bytes of `text`.
+  @inline(__always)
+  package static func of(_ text: String) -> UInt64 {
+    var text = text
+    return text.withUTF8 { of($0) }
+  }
+}
