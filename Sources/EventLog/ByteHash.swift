@@ -6,7 +6,7 @@
 /// purpose costs time, never correctness.
 package enum ByteHash {
   /// The hash of `bytes`.
-  @inline(__always)
+  @inlinable
   package static func of(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
     var hash: UInt64 = 0xCBF2_9CE4_8422_2325
     for byte in bytes {
@@ -18,7 +18,7 @@ package enum ByteHash {
   }
 
   /// The hash of the UTF-8 bytes of `text`.
-  @inline(__always)
+  @inlinable
   package static func of(_ text: String) -> UInt64 {
     var text = text
     return text.withUTF8 { of($0) }

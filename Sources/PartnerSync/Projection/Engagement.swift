@@ -219,22 +219,33 @@ struct EntryRecord: Sendable {
 /// through a small open-addressing table hashed (`ByteHash`) and compared by their UTF-8 bytes, as
 /// the log compares names: a fraction of a `Dictionary`'s seeded hashing for short ids.
 struct EntryRecords: Sendable {
+  /// A place of the table: an id's hash and its slot + 1 (0 when free), side by side so that a
+  /// probe reads one cache line and looks at a record only when the hashes agree.
+  private struct Place: Sendable {
+    var hash: UInt64 = 0
+    var slot: Int32 = 0
+  }
+
   private var records: [EntryRecord] = []
-  /// Open addressing: each place holds a slot + 1 (0 when free); the table is kept at most half
-  /// full, and its size is a power of two.
-  private var places: [Int32] = []
+  /// Open addressing, at most half full, a power of two long.
+  private var places: [Place] = []
 
   /// The slot of entry `id`, or `nil` when no entry has that id.
   func slot(of id: String) -> Int? {
     guard !places.isEmpty else { return nil }
+    return find(id, hash: ByteHash.of(id)).slot
+  }
+
+  /// Where `id` is (its slot) or would go (a free place).
+  private func find(_ id: String, hash: UInt64) -> (slot: Int?, place: Int) {
     let mask = places.count - 1
-    var place = Self.hash(id) & mask
-    while true {
-      let stored = Int(places[place])
-      if stored == 0 { return nil }
-      if JSONValue.utf8Equal(records[stored - 1].id, id) { return stored - 1 }
+    var place = Int(truncatingIfNeeded: hash) & mask
+    while places[place].slot != 0 {
+      let slot = Int(places[place].slot) - 1
+      if places[place].hash == hash, JSONValue.utf8Equal(records[slot].id, id) { return (slot, place) }
       place = (place + 1) & mask
     }
+    return (nil, place)
   }
 
   /// The record in `slot`.
@@ -250,32 +261,29 @@ struct EntryRecords: Sendable {
 
   /// Adds the record of a new entry (or replaces the one with its id) and returns its slot.
   mutating func add(_ record: EntryRecord) -> Int {
-    if let slot = slot(of: record.id) {
+    if (records.count + 1) * 2 > places.count { grow() }
+    let hash = ByteHash.of(record.id)
+    let found = find(record.id, hash: hash)
+    if let slot = found.slot {
       records[slot] = record
       return slot
     }
-    if (records.count + 1) * 2 > places.count { grow() }
     let slot = records.count
     records.append(record)
-    insert(slot: slot, hash: Self.hash(record.id))
+    places[found.place] = Place(hash: hash, slot: Int32(slot + 1))
     return slot
-  }
-
-  private mutating func insert(slot: Int, hash: Int) {
-    let mask = places.count - 1
-    var place = hash & mask
-    while places[place] != 0 { place = (place + 1) & mask }
-    places[place] = Int32(slot + 1)
   }
 
   private mutating func grow() {
     if records.isEmpty { records.reserveCapacity(32) }
-    places = [Int32](repeating: 0, count: max(64, places.count * 2))
-    for slot in records.indices { insert(slot: slot, hash: Self.hash(records[slot].id)) }
-  }
-
-  private static func hash(_ id: String) -> Int {
-    Int(truncatingIfNeeded: ByteHash.of(id))
+    let old = places
+    places = [Place](repeating: Place(), count: max(64, places.count * 2))
+    let mask = places.count - 1
+    for entry in old where entry.slot != 0 {
+      var place = Int(truncatingIfNeeded: entry.hash) & mask
+      while places[place].slot != 0 { place = (place + 1) & mask }
+      places[place] = entry
+    }
   }
 
   /// The ids of every entry, in the order they were added.
