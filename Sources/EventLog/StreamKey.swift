@@ -64,7 +64,7 @@ struct StreamVersions {
   private var hashes: [UInt64] = []
   /// Each place holds an index into `names` + 1, or 0 when free; at most
   /// half full, a power of two long.
-  private var places = [Int32](repeating: 0, count: 64)
+  private var places = [Int32](repeating: 0, count: 16)
   /// Stored versions known without asking the log.
   private let known: [StreamKey: Int64]
 

@@ -9,7 +9,7 @@ struct Bench {
   let options: BenchOptions
 
   func run() throws -> Figures {
-    var figures = Figures(events: options.events, tickets: options.ticketCount)
+    var figures = Figures(events: options.events, tickets: options.ticketCount, rounds: options.rounds)
     let generated = Stopwatch()
     var generator = HistoryGenerator(seed: options.seed)
     let history = generator.generate(
@@ -29,19 +29,34 @@ struct Bench {
     let total = Double(options.events + history.tail.count)
 
     // Import: validated, hashed, one transaction; then the same rows through the C API in one
-    // transaction, into a file the log's schema made.
-    let log = try PartnerSyncLog.open(path: logPath, create: true)
-    let clock = Stopwatch()
-    try log.importJSONLines(history.jsonLines, now: Timestamp(microseconds: 0))
-    figures.importSeconds = clock.seconds
-    note("import: \(format(figures.importSeconds)) s")
-    let rows = try RawRows.load(path: logPath)
-    _ = try SQLiteEventLog(path: rawPath, options: .init(create: true))
+    // transaction, into a file the log's schema made. Each round imports into new files, the
+    // two alternating so that both meet the machine in the same state; the last round's files
+    // stay for what follows.
+    var rows: RawRows?
+    var importing: PartnerSyncLog?
+    var importSamples = Samples()
+    for round in 1...options.rounds {
+      if round > 1 {
+        for path in [logPath, rawPath] { removeLogFiles(path) }
+      }
+      importing = nil  // the previous round's log is closed before its files go
+      let log = try PartnerSyncLog.open(path: logPath, create: true)
+      importing = log
+      let clock = Stopwatch()
+      try log.importJSONLines(history.jsonLines, now: Timestamp(microseconds: 0))
+      let importSeconds = clock.seconds
+      if rows == nil { rows = try RawRows.load(path: logPath) }
+      _ = try SQLiteEventLog(path: rawPath, options: .init(create: true))
+      let raw = try RawSQLite.open(rawPath)
+      defer { sqlite3_close_v2(raw) }
+      let rawSeconds = try RawSQLite.insertAll(rows!, range: 0..<options.events, into: raw, synchronous: "FULL")
+      importSamples.add(Double(options.events) / importSeconds, Double(options.events) / rawSeconds)
+      note("import: \(format(importSeconds)) s, raw insert: \(format(rawSeconds)) s (round \(round))")
+    }
+    (figures.importRate, figures.rawInsertRate, figures.importRatio) = importSamples.medians
+    let log = importing!
     let raw = try RawSQLite.open(rawPath)
     defer { sqlite3_close_v2(raw) }
-    figures.rawInsertSeconds = try RawSQLite.insertAll(
-      rows, range: 0..<options.events, into: raw, synchronous: "FULL")
-    note("raw insert: \(format(figures.rawInsertSeconds)) s")
 
     // Durable appends, one event per transaction at the log's default synchronous level, each
     // followed by the raw insert of the same row in a transaction of its own: the two alternate,
@@ -75,24 +90,31 @@ struct Bench {
           + "raw \(format(figures.rawCommitSeconds)) s")
     }
 
-    // Replay against the raw scan (best of a few runs each: the file is in the OS cache).
-    figures.replaySeconds = try best(of: 2) {
+    // Replay and verify against the raw scan, alternating, a round each (the file is in the OS
+    // cache after the first).
+    var replaySamples = Samples()
+    var verifySamples = Samples()
+    for round in 0...options.rounds {
+      let replayClock = Stopwatch()
       let summary = try log.replay()
       precondition(Double(summary.events) == total)
-    }
-    note("replay: \(format(figures.replaySeconds)) s")
-    figures.rawScanSeconds = try best(of: 3) {
+      let replaySeconds = replayClock.seconds
       let scan = try RawSQLite.scan(path: logPath)
       precondition(Double(scan.rows) == total)
-    }
-    figures.rawGroupedScanSeconds = try best(of: 2) {
-      _ = try RawSQLite.scan(path: logPath, order: "stream, version")
-    }
-    figures.verifySeconds = try best(of: 2) {
+      let verifyClock = Stopwatch()
       let report = try log.verify()
       precondition(report.isHealthy && Double(report.events) == total)
+      let verifySeconds = verifyClock.seconds
+      guard round > 0 else { continue }  // the first round warms the cache
+      replaySamples.add(total / replaySeconds, total / scan.seconds)
+      verifySamples.add(total / verifySeconds, total / scan.seconds)
+      note(
+        "replay: \(format(replaySeconds)) s, raw scan: \(format(scan.seconds)) s, verify: \(format(verifySeconds)) s (round \(round))"
+      )
     }
-    note("verify: \(format(figures.verifySeconds)) s")
+    (figures.replayRate, figures.rawScanRate, figures.replayRatio) = replaySamples.medians
+    (figures.verifyRate, _, figures.verifyRatio) = verifySamples.medians
+    figures.rawGroupedScanRate = total / (try RawSQLite.scan(path: logPath, order: "stream, version").seconds)
 
     // One ticket's view and audit in the full log.
     var rng = SplitMix64(seed: options.seed ^ 0xA5A5)
@@ -125,14 +147,8 @@ struct Bench {
     return figures
   }
 
-  private func best(of runs: Int, _ body: () throws -> Void) throws -> Double {
-    var fastest = Double.infinity
-    for _ in 0..<runs {
-      let clock = Stopwatch()
-      try body()
-      fastest = min(fastest, clock.seconds)
-    }
-    return fastest
+  private func removeLogFiles(_ path: String) {
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
   }
 
   private func makeTemporaryDirectory() throws -> String {

@@ -22,6 +22,8 @@ struct BenchOptions {
   var keep = false
   /// Print only the JSON line.
   var json = false
+  /// Rounds of import, replay and verify, each beside its raw reference; the figures are medians.
+  var rounds = 3
   /// The seed of the synthetic history.
   var seed: UInt64 = Self.defaultSeed
 
@@ -56,6 +58,7 @@ struct BenchOptions {
       case "--dir": directory = try value()
       case "--keep": keep = true
       case "--json": json = true
+      case "--rounds": rounds = try number()
       case let other: throw UsageError(message: "unknown option \(other)")
       }
       index += 1

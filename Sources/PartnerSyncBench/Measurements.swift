@@ -32,3 +32,28 @@ func procStatusKiB(_ field: String) -> Int? {
 func note(_ text: String) {
   FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+/// Paired measurements of PartnerSync and its raw SQLite reference, one pair per round.
+struct Samples {
+  private var rates: [Double] = []
+  private var rawRates: [Double] = []
+
+  /// Adds one round: PartnerSync's rate and the raw rate measured right beside it.
+  mutating func add(_ rate: Double, _ rawRate: Double) {
+    rates.append(rate)
+    rawRates.append(rawRate)
+  }
+
+  /// The median rate, the median raw rate, and the median of the rounds' ratios (each round's
+  /// two figures met the machine in the same state, so their ratio varies less than either).
+  var medians: (rate: Double, rawRate: Double, ratio: Double) {
+    (median(rates), median(rawRates), median(zip(rates, rawRates).map { $0 / $1 }))
+  }
+
+  private func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return 0 }
+    let middle = sorted.count / 2
+    return sorted.count.isMultiple(of: 2) ? (sorted[middle - 1] + sorted[middle]) / 2 : sorted[middle]
+  }
+}

@@ -1,7 +1,7 @@
 // The benchmark of Scripts/bench; see Docs/performance.md.
 //
 //   PartnerSyncBench [--events N] [--tickets N] [--appends N] [--samples N] [--active N]
-//                    [--dir PATH] [--keep] [--json]
+//                    [--rounds N] [--dir PATH] [--keep] [--json]
 //   PartnerSyncBench replay-only --db PATH
 //   PartnerSyncBench raw-scan --db PATH
 //   PartnerSyncBench generate --events N --out FILE      (the history as JSON Lines, for profiling)
@@ -11,7 +11,7 @@ import PartnerSync
 
 let usage = """
   usage: PartnerSyncBench [--events N] [--tickets N] [--appends N] [--samples N] [--active N]
-                          [--dir PATH] [--keep] [--json]
+                          [--rounds N] [--dir PATH] [--keep] [--json]
          PartnerSyncBench replay-only --db PATH
          PartnerSyncBench raw-scan --db PATH
          PartnerSyncBench generate --events N --out FILE

@@ -176,7 +176,7 @@ struct TicketTable {
   /// The bytes of every name as stored, one after the other; `extents[slot]` locates one.
   private var nameBytes: [UInt8] = []
   private var extents: [(start: Int, count: Int)] = []
-  private var places = [Place](repeating: Place(), count: 1024)
+  private var places = [Place](repeating: Place(), count: 16)
 
   /// The slot of the ticket named `bytes`; a new ticket gets the next slot and is passed to
   /// `added`.
