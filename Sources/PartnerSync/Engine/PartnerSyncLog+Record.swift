@@ -179,8 +179,12 @@ extension PartnerSyncLog {
         if let progress, line & 0xFFF == 0 {
           progress(ProgressReport(phase: .reading, done: Int64(start), total: Int64(buffer.count)))
         }
-        var end = start
-        while end < range.upperBound, buffer[end] != 0x0A { end += 1 }
+        // The line's end: the C library's `memchr` looks at many bytes per step.
+        let base = buffer.baseAddress!
+        let end =
+          memchr(base + start, 0x0A, range.upperBound - start).map {
+            UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base
+          } ?? range.upperBound
         var stop = end
         if stop > start, buffer[stop - 1] == 0x0D { stop -= 1 }
         defer { start = end + 1 }
