@@ -34,14 +34,18 @@ final class ProjectionCache: @unchecked Sendable {
   /// Keeps `projections` (the latest of their tickets); of a batch larger than the cache, the
   /// ones whose last event is latest.
   func store(_ projections: [TicketProjection]) {
-    let kept =
-      projections.count <= capacity
-      ? projections : Array(projections.sorted { $0.position > $1.position }.prefix(capacity))
+    // The indices of the projections kept, the latest last; sorting indices rather than the
+    // projections spares moving (and reference counting) every projection of a large import.
+    var kept = Array(projections.indices)
+    if projections.count > capacity {
+      kept.sort { projections[$0].position > projections[$1].position }
+      kept.removeLast(kept.count - capacity)
+    }
     lock.lock()
     defer { lock.unlock() }
-    for projection in kept.reversed() {
+    for index in kept.reversed() {
       clock += 1
-      entries[TicketKey(projection.ticket)] = (projection, clock)
+      entries[TicketKey(projections[index].ticket)] = (projections[index], clock)
     }
     while entries.count > capacity {
       let oldest = entries.min { $0.value.used < $1.value.used }!.key

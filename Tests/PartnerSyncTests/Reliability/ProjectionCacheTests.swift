@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+@testable import PartnerSync
+
+/// The projections a log keeps of the tickets it wrote: which it keeps, and that a stale one
+/// never leads to a wrong write.
+@Suite struct ProjectionCacheTests {
+  /// The projection of `ticket` after `count` events (outsourced, accepted, notes), its last
+  /// event at `position`.
+  static func projection(_ ticket: String, position: Int64) throws -> TicketProjection {
+    var projection = TicketProjection(ticket: ticket)
+    try projection.apply(
+      RecordedEvent(
+        position: position, version: 1, at: Ticket.start,
+        event: TicketEvent(ticket: ticket, by: "acme", .outsourced(Outsourcing(partner: "bolt")))))
+    return projection
+  }
+
+  @Test func aBatchLargerThanTheCacheKeepsTheTicketsWrittenLast() throws {
+    let cache = ProjectionCache(capacity: 3)
+    let positions: [Int64] = [5, 1, 9, 3, 7]
+    cache.store(try positions.map { try Self.projection("T-\($0)", position: $0) })
+    for position in positions {
+      let kept = cache.take("T-\(position)")
+      #expect((kept != nil) == (position >= 5), "T-\(position)")
+      #expect(kept.map(\.position) == (position >= 5 ? position : nil))
+    }
+  }
+
+  @Test func takingRemovesAndTheLeastRecentlyStoredGoesFirst() throws {
+    let cache = ProjectionCache(capacity: 2)
+    cache.store([try Self.projection("T-1", position: 1)])
+    cache.store([try Self.projection("T-2", position: 2)])
+    cache.store([try Self.projection("T-1", position: 3)])  // T-1 used again: T-2 is now the oldest
+    cache.store([try Self.projection("T-3", position: 4)])
+    #expect(cache.take("T-2") == nil)
+    #expect(cache.take("T-1")?.position == 3)
+    #expect(cache.take("T-1") == nil, "take removes")
+    #expect(cache.take("T-3")?.position == 4)
+    cache.store([try Self.projection("T-4", position: 5)])
+    cache.remove(["T-4"])
+    #expect(cache.take("T-4") == nil)
+  }
+
+  @Test("a log whose cached projection went stale (another writer appended) still writes correctly")
+  func staleProjectionIsRefreshed() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cache-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("log.sqlite").path
+    let first = try PartnerSyncLog.open(path: path, create: true)
+    let second = try PartnerSyncLog.open(path: path)
+    func event(_ by: String, _ payload: EventPayload) -> TicketEvent {
+      TicketEvent(ticket: "T-1", by: by, payload)
+    }
+    try first.record(
+      [event("acme", .outsourced(Outsourcing(partner: "bolt"))), event("bolt", .accepted)], now: Ticket.start)
+    // The second log adds a note; the first log's cached projection does not know it.
+    try second.record(
+      [event("bolt", .entryAdded(entry: "n1", content: EntryContent(kind: .note, text: "from bolt")))],
+      now: Ticket.start)
+    // Editing that note through the first log needs the note: the stale projection would refuse it.
+    let result = try first.record(
+      [event("bolt", .entryEdited(entry: "n1", changes: EntryContent(text: "edited")))], now: Ticket.start)
+    #expect(result.firstPosition == 4)
+    #expect(result.decisions.map(\.rule) == [.ownChangeSyncs])
+    let folded = try #require(try PartnerSyncLog.open(path: path).projection(ticket: "T-1"))
+    #expect(folded.version == 4)
+    let lead = try first.view(ticket: "T-1", as: "acme")
+    #expect(lead.entries.first { $0.id == "n1" }?.content.text == "edited")
+  }
+}
