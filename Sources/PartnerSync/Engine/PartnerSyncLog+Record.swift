@@ -145,19 +145,27 @@ extension PartnerSyncLog {
     guard bytes.count >= Self.parallelParseBytes,
       let split = bytes[(bytes.count / 2)...].firstIndex(of: 0x0A).map({ $0 + 1 }), split < bytes.count
     else {
-      let (events, failure) = parseLines(bytes, 0..<bytes.count, lineBefore: 0, progress: progress)
+      let (events, failure, _) = parseLines(bytes, 0..<bytes.count, lineBefore: 0, progress: progress)
       if let failure { throw failure }
       return events
     }
-    let lineBefore = bytes[..<split].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+    // The second half is numbered from its own first line and renumbered once the first half
+    // has counted its lines, so that both threads start at once.
     let second = ParsedLines()
     let worker = Worker(name: "PartnerSync import parser") {
-      (second.events, second.failure) = parseLines(bytes, split..<bytes.count, lineBefore: lineBefore, progress: nil)
+      (second.events, second.failure, _) = parseLines(bytes, split..<bytes.count, lineBefore: 0, progress: nil)
     }
-    var (events, failure) = parseLines(bytes, 0..<split, lineBefore: 0, progress: progress)
+    var (events, failure, lineBefore) = parseLines(bytes, 0..<split, lineBefore: 0, progress: progress)
     worker.join()
-    if let failure = failure ?? second.failure { throw failure }
-    events.append(contentsOf: second.events)
+    if let failure { throw failure }
+    if let failure = second.failure {
+      throw PartnerSyncError(failure.code, failure.message, line: failure.line.map { $0 + lineBefore })
+    }
+    events.reserveCapacity(events.count + second.events.count)
+    for var event in second.events {
+      event.line += lineBefore
+      events.append(event)
+    }
     return events
   }
 
@@ -165,15 +173,15 @@ extension PartnerSyncLog {
   static let parallelParseBytes = 1 << 20
 
   /// The events of the lines in `range` of `bytes`, numbered after `lineBefore`, up to the first
-  /// bad one, which is returned as the failure.
+  /// bad one, which is returned as the failure; and the number of the last line read.
   private static func parseLines(
     _ bytes: [UInt8], _ range: Range<Int>, lineBefore: Int, progress: ProgressHandler?
-  ) -> (events: [PendingEvent], failure: PartnerSyncError?) {
+  ) -> (events: [PendingEvent], failure: PartnerSyncError?, lastLine: Int) {
     var events: [PendingEvent] = []
     var failure: PartnerSyncError?
+    var line = lineBefore
     bytes.withUnsafeBufferPointer { buffer in
       var start = range.lowerBound
-      var line = lineBefore
       while start < range.upperBound {
         line += 1
         if let progress, line & 0xFFF == 0 {
@@ -217,7 +225,7 @@ extension PartnerSyncLog {
         }
       }
     }
-    return (events, failure)
+    return (events, failure, line)
   }
 
   func append(

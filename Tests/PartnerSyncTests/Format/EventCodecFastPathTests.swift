@@ -144,3 +144,52 @@ struct EventCodecFastPathTests {
     }
   }
 }
+
+/// A document of a megabyte or more is parsed in two halves on two threads: the line numbers and
+/// the error reported must be those of a parse from the top.
+@Suite struct LargeDocumentParseTests {
+  /// `count` lines of notes on ticket T-1 (after its outsourcing and acceptance), with a blank
+  /// line every 7th line, and `bad` lines replaced by a line that is not JSON.
+  static func document(count: Int, bad: Set<Int> = []) -> (bytes: [UInt8], eventLines: [Int]) {
+    var lines: [String] = []
+    var eventLines: [Int] = []
+    for number in 1...count {
+      if bad.contains(number) {
+        lines.append("{not json")
+      } else if number % 7 == 0 {
+        lines.append("   ")
+      } else {
+        lines.append(
+          #"{"type":"entry-added","ticket":"T-1","by":"bolt","entry":"n\#(number)","kind":"note","text":"line \#(number) of a large document, long enough to make a megabyte in a few thousand lines"}"#
+        )
+        eventLines.append(number)
+      }
+    }
+    return (Array(lines.joined(separator: "\n").utf8), eventLines)
+  }
+
+  @Test func linesAreNumberedAsFromTheTop() throws {
+    let (bytes, eventLines) = Self.document(count: 12_000)
+    #expect(bytes.count >= PartnerSyncLog.parallelParseBytes, "the document is parsed in two halves")
+    let parsed = try EventLines.parse(bytes)
+    #expect(parsed.count == eventLines.count)
+    let mismatch = zip(parsed.map(\.line), eventLines).enumerated().first { $0.element.0 != $0.element.1 }
+    #expect(
+      mismatch == nil,
+      "event \(mismatch?.offset ?? 0) is numbered \(mismatch?.element.0 ?? 0), not \(mismatch?.element.1 ?? 0)")
+    #expect(parsed.last?.event.payload.entry == "n\(eventLines.last!)")
+  }
+
+  @Test(arguments: [[11_000], [200, 11_000], [6_001]])
+  func theFirstBadLineIsReported(bad: [Int]) throws {
+    let (bytes, _) = Self.document(count: 12_000, bad: Set(bad))
+    #expect(bytes.count >= PartnerSyncLog.parallelParseBytes)
+    do {
+      _ = try EventLines.parse(bytes)
+      Issue.record("a bad line was accepted")
+    } catch {
+      #expect(error.code == .invalidEvent)
+      #expect(error.line == bad.min(), "\(error.message)")
+    }
+  }
+}
