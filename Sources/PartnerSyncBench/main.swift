@@ -6,6 +6,7 @@
 //   PartnerSyncBench raw-scan --db PATH
 //   PartnerSyncBench generate --events N --out FILE      (the history as JSON Lines, for profiling)
 //   PartnerSyncBench import-only --file FILE --db PATH   (one import, timed)
+//   PartnerSyncBench append-only --file FILE --db PATH --count N   (the last N events appended one by one)
 import Foundation
 import PartnerSync
 
@@ -16,6 +17,7 @@ let usage = """
          PartnerSyncBench raw-scan --db PATH
          PartnerSyncBench generate --events N --out FILE
          PartnerSyncBench import-only --file FILE --db PATH
+         PartnerSyncBench append-only --file FILE --db PATH --count N
   """
 
 do {
@@ -44,6 +46,23 @@ do {
           ("per_s", .number((Double(result.count) / seconds).rounded())),
         ] + phaseStarts.map { ("\($0.0)_from_s", .number(rounded($0.1, 3))) }
       ).jsonText)
+  } else if arguments.first == "append-only", arguments.count == 7, arguments[1] == "--file", arguments[3] == "--db",
+    arguments[5] == "--count", let count = Int(arguments[6])
+  {
+    // Imports all but the last `count` lines, then records those one at a time through the same
+    // log (its projections at hand), as a connector that keeps its log open does.
+    let bytes = [UInt8](FileManager.default.contents(atPath: arguments[2]) ?? Data())
+    let lines = try EventLines.parse(bytes).map(\.event)
+    let log = try PartnerSyncLog.open(path: arguments[4], create: true)
+    try log.record(Array(lines.dropLast(count)), now: Timestamp(microseconds: 0))
+    let clock = Stopwatch()
+    try appendOneByOne(lines.suffix(count), to: log)
+    let seconds = clock.seconds
+    print(
+      JSONValue.object([
+        ("appends", .number(Double(count))), ("seconds", .number(rounded(seconds, 3))),
+        ("per_s", .number((Double(count) / seconds).rounded())),
+      ]).jsonText)
   } else if let command = arguments.first, ["replay-only", "raw-scan"].contains(command) {
     arguments.removeFirst()
     guard arguments.count == 2, arguments[0] == "--db" else {
@@ -75,4 +94,13 @@ do {
 } catch {
   note("error: \(error)")
   exit(1)
+}
+
+/// Records `events` one at a time (a function of its own, so that a profiler can measure it alone:
+/// `valgrind --tool=callgrind --toggle-collect='*appendOneByOne*'`).
+@inline(never)
+func appendOneByOne(_ events: ArraySlice<TicketEvent>, to log: PartnerSyncLog) throws {
+  for event in events {
+    try log.record([event], now: Timestamp(microseconds: 0))
+  }
 }
