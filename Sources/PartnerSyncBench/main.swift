@@ -74,7 +74,7 @@ do {
         path: arguments[1], pragmas: ProcessInfo.processInfo.environment["RAW_SCAN_PRAGMAS"] ?? "")
       print(
         JSONValue.object([
-          ("events", .number(Double(scan.rows))), ("seconds", .number(rounded(scan.seconds, 3))),
+          ("events", .number(Double(scan.rows))), ("seconds", .number(rounded(scan.seconds, 6))),
           ("per_s", .number((Double(scan.rows) / scan.seconds).rounded())),
         ]).jsonText)
     } else {
