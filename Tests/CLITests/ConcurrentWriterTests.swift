@@ -222,30 +222,67 @@ import Testing
     }
   }
 
+  @Test("--wait: a write gives up after the seconds it is given, or outwaits a writer that finishes")
+  func waitOption() throws {
+    try withTemporaryDirectory { dir in
+      let db = dir.appendingPathComponent("locked.sqlite")
+      #expect(try CLI.run(["--db", db.path, "import", "-"], stdin: Data(Self.notes(1, ticket: "L").utf8)).code == 0)
+      let holder = try LockHolder(db)
+
+      // One second given: exit 75 after about a second.
+      let clock = ContinuousClock()
+      var start = clock.now
+      let short = try CLI.run(
+        ["--db", db.path, "--wait", "1", "import", "-"], stdin: Data(Self.notes(2, ticket: "M").utf8))
+      let waited = clock.now - start
+      #expect(short.code == 75, "exit \(short.code): \(short.err)")
+      #expect(waited >= .milliseconds(900) && waited < .seconds(4), "gave up after \(waited)")
+      #expect(short.err.contains("--wait"), "\(short.err)")
+
+      // Thirty seconds given: the import waits until the other writer lets go after 1.5 s.
+      final class Outcome: @unchecked Sendable {
+        var result: CLI.Result?
+        var error: (any Error)?
+      }
+      let outcome = Outcome()
+      let waiting = Thread {
+        do {
+          outcome.result = try CLI.run(
+            ["--db", db.path, "--wait", "30", "import", "-"], stdin: Data(Self.notes(3, ticket: "N").utf8))
+        } catch {
+          outcome.error = error
+        }
+      }
+      start = clock.now
+      waiting.start()
+      Thread.sleep(forTimeInterval: 1.5)
+      try holder.release()
+      while outcome.result == nil, outcome.error == nil, clock.now - start < .seconds(60) {
+        Thread.sleep(forTimeInterval: 0.05)
+      }
+      #expect(outcome.error == nil)
+      #expect(outcome.result?.code == 0, "exit \(outcome.result?.code ?? -1): \(outcome.result?.err ?? "")")
+      let export = try CLI.run(["--db", db.path, "export"])
+      #expect(export.out.split(separator: "\n").count == 4, "the waiting import did not append its 3 events")
+
+      let invalid = try CLI.run(["--db", db.path, "--wait", "-1", "log"])
+      #expect(invalid.code == 64, "\(invalid.err)")
+    }
+  }
+
   @Test("a log locked past the 5 s busy timeout: exit 75, one line that says to run it again")
   func lockedLog() throws {
     try withTemporaryDirectory { dir in
       let db = dir.appendingPathComponent("locked.sqlite")
       #expect(try CLI.run(["--db", db.path, "import", "-"], stdin: Data(Self.notes(1, ticket: "L").utf8)).code == 0)
       // Another program holds SQLite's write lock until told to let go.
-      let holder = Process()
-      holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-      holder.arguments = [db.path]
-      let input = Pipe()
-      let output = Pipe()
-      holder.standardInput = input
-      holder.standardOutput = output
-      try holder.run()
-      input.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\nSELECT 'locked';\n".utf8))
-      #expect(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).contains("locked"))
+      let holder = try LockHolder(db)
 
       let clock = ContinuousClock()
       let start = clock.now
       let result = try CLI.run(["--db", db.path, "import", "-"], stdin: Data(Self.notes(5, ticket: "M").utf8))
       let waited = clock.now - start
-      input.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
-      try input.fileHandleForWriting.close()
-      holder.waitUntilExit()
+      try holder.release()
 
       #expect(result.code == 75, "exit \(result.code): \(result.err)")
       #expect(waited >= .seconds(4), "gave up after \(waited), before the busy timeout")
@@ -255,5 +292,30 @@ import Testing
       let export = try CLI.run(["--db", db.path, "export"])
       #expect(export.out.split(separator: "\n").count == 1, "the refused import appended events")
     }
+  }
+}
+
+/// Another program (the `sqlite3` shell) holding SQLite's write lock on a log until told to let go.
+struct LockHolder {
+  private let process = Process()
+  private let input = Pipe()
+
+  /// Starts the shell and takes the write lock (`BEGIN IMMEDIATE`).
+  init(_ db: URL) throws {
+    let output = Pipe()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    process.arguments = [db.path]
+    process.standardInput = input
+    process.standardOutput = output
+    try process.run()
+    input.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\nSELECT 'locked';\n".utf8))
+    #expect(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).contains("locked"))
+  }
+
+  /// Lets go of the lock and waits for the shell to end.
+  func release() throws {
+    input.fileHandleForWriting.write(Data("ROLLBACK;\n.quit\n".utf8))
+    try input.fileHandleForWriting.close()
+    process.waitUntilExit()
   }
 }

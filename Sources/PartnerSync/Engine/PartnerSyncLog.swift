@@ -23,13 +23,21 @@ public final class PartnerSyncLog: @unchecked Sendable {
   }
 
   /// Opens (or, with `create`, creates) the SQLite log at `path`.
+  ///
+  /// A write waits up to `wait` for another writer (another connection, another process) to
+  /// finish; past it, the write fails with ``PartnerSyncError/Code/busy`` and appends nothing.
+  /// A large import holds the log for as long as it validates and writes, so writers that may
+  /// meet one should wait longer than the default.
   public static func open(
-    path: String, create: Bool = false, readOnly: Bool = false, rules: RuleSet = .standard
+    path: String, create: Bool = false, readOnly: Bool = false, rules: RuleSet = .standard,
+    wait: Duration = .seconds(5)
   ) throws(PartnerSyncError) -> PartnerSyncLog {
     try PartnerSyncError.wrap {
       var options = SQLiteEventLog.Options()
       options.create = create
       options.readOnly = readOnly
+      let milliseconds = Double(wait.components.seconds) * 1000 + Double(wait.components.attoseconds) / 1e15
+      options.busyTimeoutMilliseconds = Int32(clamping: Int64(max(0, milliseconds).rounded(.up)))
       return PartnerSyncLog(store: try SQLiteEventLog(path: path, options: options), rules: rules)
     }
   }

@@ -19,7 +19,7 @@ struct Demo: ParsableCommand {
   @OptionGroup var output: FormatOptions
 
   func run() throws {
-    let log = try report { try PartnerSyncLog.open(path: global.path, create: true) }
+    let log = try report { try global.open(path: global.path, create: true) }
     let ticket = DemoHistory.ticket
     let existing = try report { try log.projection(ticket: ticket) }
     if existing == nil {

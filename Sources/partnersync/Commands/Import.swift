@@ -31,7 +31,7 @@ struct Import: ParsableCommand {
       defer { bar.finish() }
       if FileManager.default.fileExists(atPath: path) {
         try refuseWriteProtected(path, nothingDone: "nothing was imported", instead: "import into another log")
-        let log = try report { try PartnerSyncLog.open(path: path, create: true) }
+        let log = try report { try global.open(path: path, create: true) }
         result = try log.importJSONLines(bytes, now: Timestamp.now(), progress: bar.handler)
       } else {
         result = try importIntoNewLog(bytes, path: path, progress: bar.handler)
@@ -97,7 +97,7 @@ struct Import: ParsableCommand {
     let result: RecordResult
     do {
       // The log is closed (and its WAL checkpointed) when this scope ends.
-      let log = try PartnerSyncLog.open(path: staging, create: true)
+      let log = try global.open(path: staging, create: true)
       result = try log.importJSONLines(bytes, now: Timestamp.now(), progress: progress)
     } catch {
       // Errors about the log name the log, not its private staging name.
@@ -109,7 +109,7 @@ struct Import: ParsableCommand {
     let walLeft = FileManager.default.fileExists(atPath: staging + "-wal")
     if !walLeft, link(staging, path) == 0 { return result }
     // Another process created the log first (or the file system has no hard links).
-    let log = try report { try PartnerSyncLog.open(path: path, create: true) }
+    let log = try report { try global.open(path: path, create: true) }
     return try log.importJSONLines(bytes, now: Timestamp.now(), progress: progress)
   }
 

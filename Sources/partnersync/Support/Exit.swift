@@ -61,7 +61,8 @@ func fail(_ error: PartnerSyncError, path: String? = nil) throws -> Never {
 
 private func hint(for error: PartnerSyncError) -> String {
   switch error.code {
-  case .busy, .versionConflict: " Nothing was appended; run the command again."
+  case .busy: " Nothing was appended; run the command again (--wait SECONDS waits longer for the other writer)."
+  case .versionConflict: " Nothing was appended; run the command again."
   case .corruptLog: " Run `partnersync verify` to check the log."
   default: ""
   }

@@ -13,6 +13,24 @@ struct GlobalOptions: ParsableArguments {
   @Flag(name: [.customShort("q"), .long], help: "Print only data and errors: no summaries, no progress.")
   var quiet = false
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "Seconds a write waits for another writer to finish before giving up with exit 75 (default 5).",
+      valueName: "seconds"))
+  var wait: Double = 5
+
+  func validate() throws {
+    guard wait >= 0, wait <= 86_400 else {
+      throw ValidationError("--wait takes seconds from 0 to 86400, not \(wait)")
+    }
+  }
+
+  /// Opens the log at `path` for this command, with `--wait`.
+  func open(path: String, create: Bool, readOnly: Bool = false) throws(PartnerSyncError) -> PartnerSyncLog {
+    try PartnerSyncLog.open(path: path, create: create, readOnly: readOnly, wait: .milliseconds(Int64(wait * 1000)))
+  }
+
   /// The log's path after defaults.
   var path: String {
     if let db { return db }
@@ -23,7 +41,7 @@ struct GlobalOptions: ParsableArguments {
   /// Opens the existing log (exit 66 when it does not exist).
   func openLog(readOnly: Bool = true) throws -> PartnerSyncLog {
     do {
-      return try PartnerSyncLog.open(path: path, create: false, readOnly: readOnly)
+      return try open(path: path, create: false, readOnly: readOnly)
     } catch {
       try fail(error, path: path)
     }
