@@ -62,6 +62,34 @@ extension EventLogContractTests {
   }
 
   @Test(arguments: Backend.allCases)
+  func streamSummariesOfManyStreamsAtEveryPoint(_ backend: Backend) throws {
+    // Names that sort close together by their bytes (prefixes, case, accents), interleaved.
+    let names = ["a", "a-1", "a-10", "a-2", "A", "b", "é", "e\u{301}", "zz", "z"] + (0..<40).map { "T-\($0 * 7 % 40)" }
+    var events: [EventRecord] = []
+    for n in 0..<600 {
+      events.append(record(names[(n * 31 + n / 7) % names.count], n))
+    }
+    try backend.withLog { log throws in
+      _ = try log.append(events, expectedVersions: [:])
+      for through in [nil, 1, 2, 77, 599, 600, 1_000] as [Int64?] {
+        let limit = Int(through ?? Int64.max)
+        var expected: [[UInt8]: StreamSummary] = [:]
+        for (index, event) in events.enumerated() where index + 1 <= limit {
+          let key = Array(event.stream.utf8)
+          let version = (expected[key]?.version ?? 0) + 1
+          expected[key] = StreamSummary(name: event.stream, version: version, lastPosition: Int64(index + 1))
+        }
+        let summaries = try log.streamSummaries(through: through)
+        #expect(summaries.map { Array($0.name.utf8) } == expected.keys.sorted { $0.lexicographicallyPrecedes($1) })
+        #expect(
+          summaries.map { [$0.version, $0.lastPosition] }
+            == summaries.map { [expected[Array($0.name.utf8)]!.version, expected[Array($0.name.utf8)]!.lastPosition] },
+          "through \(String(describing: through))")
+      }
+    }
+  }
+
+  @Test(arguments: Backend.allCases)
   func streamingAppendWritesWhatItIsHandedInOneTransaction(_ backend: Backend) throws {
     try backend.withLog { log throws in
       _ = try log.append([record("a"), record("b")], expectedVersions: [:])

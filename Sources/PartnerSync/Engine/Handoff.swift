@@ -5,13 +5,16 @@ import Foundation
 /// The producer blocks while `capacity` batches wait; the consumer blocks while none does. Either
 /// side can end the exchange: the producer with ``finish(throwing:)`` (after its last batch, or
 /// with the error that stopped it), the consumer with ``cancel()``, after which ``put(_:)``
-/// returns `false` at once.
+/// returns `false` at once. The consumer may hand used batches back (``giveBack(_:)``) so that
+/// the producer, which allocated them, also frees them (``takeBack()``): freeing memory on the
+/// thread that allocated it is cheaper, and it takes that work off the consumer.
 final class Handoff<Batch: Sendable>: @unchecked Sendable {
   // @unchecked Sendable: every stored property is read and written while holding `condition`.
 
   private let condition = NSCondition()
   private let capacity: Int
   private var batches: [Batch] = []
+  private var returned: [Batch] = []
   private var finished = false
   private var failure: (any Error)?
   private var cancelled = false
@@ -58,6 +61,22 @@ final class Handoff<Batch: Sendable>: @unchecked Sendable {
     let batch = batches.removeFirst()
     condition.broadcast()
     return batch
+  }
+
+  /// Hands a used batch back to the producer. The caller should hold no other reference to its
+  /// storage, so that the producer's copy is the last.
+  func giveBack(_ batch: Batch) {
+    condition.lock()
+    defer { condition.unlock() }
+    returned.append(batch)
+  }
+
+  /// The batches handed back since the last call (the producer drops them, freeing them).
+  func takeBack() -> [Batch] {
+    condition.lock()
+    defer { condition.unlock() }
+    defer { returned.removeAll(keepingCapacity: true) }
+    return returned
   }
 
   /// Tells the producer to stop; batches still queued are dropped.

@@ -64,7 +64,7 @@ extension PartnerSyncLog {
         summary.notifications += projection.notifications.count
         try body(projection)
       }
-      while let batch = try handoff.take() {
+      while var batch = try handoff.take() {
         for name in batch.newTickets {
           names.append(name)
           projections.append(nil)
@@ -84,6 +84,9 @@ extension PartnerSyncLog {
             progress(ProgressReport(phase: .replaying, done: summary.events, total: last))
           }
         }
+        // The reader thread, which decoded the batch, frees it.
+        handoff.giveBack(batch)
+        batch = ReplayBatch()
       }
       // Every ticket ends at its last position; none is left unless the index disagrees with the
       // events, and then each is still handed over, in the order the tickets first appeared.
@@ -151,6 +154,7 @@ struct ReplayReader: @unchecked Sendable {
           }
         }
         guard handoff.put(batch) else { return }
+        _ = handoff.takeBack()  // the batches folded since: freed here, where they were made
         from = through + 1
       }
       handoff.finish()
