@@ -45,7 +45,7 @@ extension PartnerSyncLog {
       let handoff: Handoff<ReplayBatch>
       let worker: Worker?
       if threaded ?? (last > Self.inlineReplayLimit) {
-        handoff = Handoff(capacity: 4)
+        handoff = Handoff(capacity: 3)
         worker = Worker(name: "PartnerSync replay reader") { reader.run(into: handoff) }
       } else {
         handoff = Handoff(capacity: Int.max)
@@ -120,7 +120,7 @@ struct ReplayReader: @unchecked Sendable {
   // @unchecked Sendable: the log serialises its own access (see `PartnerSyncLog`), and the
   // reader's own state lives in `run` on one thread.
 
-  static let chunkSize: Int64 = 8192
+  static let chunkSize: Int64 = 4096
 
   let log: PartnerSyncLog
   let last: Int64
