@@ -122,7 +122,7 @@ extension PartnerSyncLog {
   public func importJSONLines(
     _ bytes: [UInt8], now: Timestamp, progress: ProgressHandler? = nil
   ) throws(PartnerSyncError) -> RecordResult {
-    let events = try Self.parseLines(bytes, progress: progress)
+    let events = try Self.parseLines(bytes, encode: true, progress: progress)
     guard !events.isEmpty else {
       throw PartnerSyncError(.invalidEvent, "the input holds no events (it is empty or blank)")
     }
@@ -131,21 +131,21 @@ extension PartnerSyncLog {
 
   /// Parses a JSON Lines document into events, each with its line number.
   static func parseJSONLines(_ bytes: [UInt8]) throws(PartnerSyncError) -> [(event: TicketEvent, line: Int)] {
-    try parseLines(bytes, progress: nil).map { ($0.event, $0.line) }
+    try parseLines(bytes, encode: false, progress: nil).map { ($0.event, $0.line) }
   }
 
-  /// Parses a JSON Lines document into events ready to append: each with its line number and
-  /// its stored data, encoded here (on two threads for a large document) rather than while the
-  /// events are validated one after the other.
+  /// Parses a JSON Lines document into events ready to append: each with its line number and,
+  /// with `encode`, its stored data, encoded here (on two threads for a large document) rather
+  /// than while the events are validated one after the other.
   static func parseLines(
-    _ bytes: [UInt8], progress: ProgressHandler?
+    _ bytes: [UInt8], encode: Bool, progress: ProgressHandler?
   ) throws(PartnerSyncError) -> [PendingEvent] {
     // A large document is parsed in two halves at once, split at a line break; the first bad
     // line of the first half is still reported before any of the second.
     guard bytes.count >= Self.parallelParseBytes,
       let split = bytes[(bytes.count / 2)...].firstIndex(of: 0x0A).map({ $0 + 1 }), split < bytes.count
     else {
-      let (events, failure, _) = parseLines(bytes, 0..<bytes.count, lineBefore: 0, progress: progress)
+      let (events, failure, _) = parseLines(bytes, 0..<bytes.count, lineBefore: 0, encode: encode, progress: progress)
       if let failure { throw failure }
       return events
     }
@@ -153,9 +153,10 @@ extension PartnerSyncLog {
     // has counted its lines, so that both threads start at once.
     let second = ParsedLines()
     let worker = Worker(name: "PartnerSync import parser") {
-      (second.events, second.failure, _) = parseLines(bytes, split..<bytes.count, lineBefore: 0, progress: nil)
+      (second.events, second.failure, _) = parseLines(
+        bytes, split..<bytes.count, lineBefore: 0, encode: encode, progress: nil)
     }
-    var (events, failure, lineBefore) = parseLines(bytes, 0..<split, lineBefore: 0, progress: progress)
+    var (events, failure, lineBefore) = parseLines(bytes, 0..<split, lineBefore: 0, encode: encode, progress: progress)
     worker.join()
     if let failure { throw failure }
     if let failure = second.failure {
@@ -175,7 +176,7 @@ extension PartnerSyncLog {
   /// The events of the lines in `range` of `bytes`, numbered after `lineBefore`, up to the first
   /// bad one, which is returned as the failure; and the number of the last line read.
   private static func parseLines(
-    _ bytes: [UInt8], _ range: Range<Int>, lineBefore: Int, progress: ProgressHandler?
+    _ bytes: [UInt8], _ range: Range<Int>, lineBefore: Int, encode: Bool, progress: ProgressHandler?
   ) -> (events: [PendingEvent], failure: PartnerSyncError?, lastLine: Int) {
     var events: [PendingEvent] = []
     var failure: PartnerSyncError?
@@ -206,12 +207,12 @@ extension PartnerSyncLog {
           return
         }
         if let event = EventCodec.decode(line: slice) {
-          events.append(PendingEvent(event, line: line))
+          events.append(PendingEvent(event, line: line, encode: encode))
           continue
         }
         do {
           let value = try JSONParser.parse(slice)
-          events.append(PendingEvent(try EventCodec.decode(line: value), line: line))
+          events.append(PendingEvent(try EventCodec.decode(line: value), line: line, encode: encode))
         } catch let error as JSONParseError {
           failure = PartnerSyncError(
             .invalidEvent, "invalid JSON at column \(error.offset + 1): \(error.message)", line: line)
@@ -368,12 +369,13 @@ private final class ParsedLines: @unchecked Sendable {
 struct PendingEvent: Sendable {
   var event: TicketEvent
   var line: Int
+  /// The stored data; empty when the event is only parsed, not appended.
   var data: String
 
-  init(_ event: TicketEvent, line: Int) {
+  init(_ event: TicketEvent, line: Int, encode: Bool = true) {
     self.event = event
     self.line = line
-    data = EventCodec.data(of: event.payload)
+    data = encode ? EventCodec.data(of: event.payload) : ""
   }
 }
 
