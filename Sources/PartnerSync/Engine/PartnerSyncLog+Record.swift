@@ -266,6 +266,11 @@ extension PartnerSyncLog {
     let total = Int64(events.count)
     var foldedFrom: Int64?
     let appended: AppendResult
+    // A large batch's projections that the result does not need are freed on another thread while
+    // the log commits (writing out and syncing the transaction keeps this thread waiting).
+    let freeing = Freeing()
+    var freer: Worker?
+    defer { freer?.join() }
     do {
       appended = try PartnerSyncError.wrap {
         try store.append(expectedVersions: batch.expected) { appender in
@@ -277,6 +282,11 @@ extension PartnerSyncLog {
             try appender.append(record)
           }
           progress?(ProgressReport(phase: .writing, done: 0, total: total))
+          if events.count >= Self.backgroundFreeingEvents {
+            freeing.projections = batch.detach(
+              from: appender.firstPosition, keeping: projectionCache.selection(of: batch.projections))
+            freer = Worker(name: "PartnerSync import cleanup") { freeing.projections = [] }
+          }
         }
       }
     } catch  where foldedFrom == nil && (error.code == .readOnly || error.code == .busy) {
@@ -290,22 +300,27 @@ extension PartnerSyncLog {
       } catch {}
       throw error
     }
+    let count = Int(appended.lastPosition - appended.firstPosition + 1)
+    let first = appended.firstPosition
     if appended.firstPosition != foldedFrom {
       // The log placed the batch elsewhere than it announced (a log without its own streaming
       // append, shared with another writer): rebuild the touched tickets from the log to report
       // the decisions at their real positions.
+      batch.lists = nil
       for index in batch.projections.indices {
         batch.projections[index] =
           try projection(ticket: batch.projections[index].ticket) ?? batch.projections[index]
       }
+      for ticket in batch.detachedTickets {
+        if let rebuilt = try projection(ticket: ticket) { batch.projections.append(rebuilt) }
+      }
     }
     projectionCache.store(batch.projections)
-    let count = Int(appended.lastPosition - appended.firstPosition + 1)
-    let first = appended.firstPosition
-    let decisionLists = batch.projections.map { Self.suffix($0.decisions, from: first, position: \.position) }
-    let notificationLists = batch.projections.map {
-      Self.suffix($0.notifications, from: first, position: \.position)
-    }
+    let decisionLists =
+      batch.lists?.decisions ?? batch.projections.map { Self.suffix($0.decisions, from: first, position: \.position) }
+    let notificationLists =
+      batch.lists?.notifications
+      ?? batch.projections.map { Self.suffix($0.notifications, from: first, position: \.position) }
     Self.logger.debug(
       "appended events",
       metadata: [
@@ -321,8 +336,12 @@ extension PartnerSyncLog {
       })
   }
 
+  /// From this many events on, a batch's projections are freed on another thread while the log
+  /// commits.
+  static let backgroundFreeingEvents = 4096
+
   /// The elements of `items` (ordered by position) from position `first` on.
-  private static func suffix<Item>(
+  static func suffix<Item>(
     _ items: [Item], from first: Int64, position: (Item) -> Int64
   ) -> ArraySlice<Item> {
     var start = items.endIndex
@@ -357,6 +376,13 @@ extension PartnerSyncLog {
   }
 }
 
+/// Projections being freed by another thread.
+private final class Freeing: @unchecked Sendable {
+  // @unchecked Sendable: set by the appending thread before the freeing thread starts, then
+  // emptied by that thread only, and read by nobody.
+  var projections: [TicketProjection] = []
+}
+
 /// What the second parsing thread found.
 private final class ParsedLines: @unchecked Sendable {
   // @unchecked Sendable: written by the parsing thread, read after `Worker.join()`.
@@ -386,6 +412,29 @@ private struct TicketBatch {
   var expected: [String: Int64] = [:]
   /// Each event's index in `projections`.
   var slots: [Int] = []
+  /// After `detach(from:keeping:)`: what the result reports, taken from every projection.
+  var lists: (decisions: [ArraySlice<SyncDecision>], notifications: [ArraySlice<PartnerNotification>])?
+  /// After `detach(from:keeping:)`: the tickets whose projections were handed over.
+  var detachedTickets: [String] = []
+
+  /// Takes from every projection the decisions and notifications from position `first` on (into
+  /// `lists`), keeps the projections at `kept` (indices) and returns the others, to be freed.
+  mutating func detach(from first: Int64, keeping kept: [Int]) -> [TicketProjection] {
+    lists = (
+      projections.map { PartnerSyncLog.suffix($0.decisions, from: first, position: \.position) },
+      projections.map { PartnerSyncLog.suffix($0.notifications, from: first, position: \.position) }
+    )
+    var keep = [Bool](repeating: false, count: projections.count)
+    for index in kept { keep[index] = true }
+    var others: [TicketProjection] = []
+    others.reserveCapacity(projections.count - kept.count)
+    for (index, projection) in projections.enumerated() where !keep[index] {
+      detachedTickets.append(projection.ticket)
+      others.append(projection)
+    }
+    projections = kept.map { projections[$0] }  // in the cache's order
+    return others
+  }
 
   init(events: [PendingEvent], log: PartnerSyncLog) throws(PartnerSyncError) {
     var tickets = TicketTable()

@@ -93,6 +93,56 @@ struct ReplayTests {
     #expect(!result.decisions.isEmpty)
   }
 
+  @Test("a large import with more tickets than the cache: its result, and the projections it keeps")
+  func largeImportResultAndCache() throws {
+    let tickets = 1_100  // more than the projection cache holds (1,024)
+    func lines(_ ticket: Int) -> [String] {
+      [
+        #"{"type":"outsourced","ticket":"T-\#(ticket)","by":"acme","partner":"bolt"}"#,
+        #"{"type":"accepted","ticket":"T-\#(ticket)","by":"bolt"}"#,
+        #"{"type":"entry-added","ticket":"T-\#(ticket)","by":"bolt","entry":"n1","kind":"note","text":"seen"}"#,
+        #"{"type":"entry-added","ticket":"T-\#(ticket)","by":"acme","entry":"t1","kind":"time","hours":1}"#,
+      ]
+    }
+    // Round robin: every ticket's first event, then every ticket's second… so the tickets' last
+    // events come in ticket order at the end.
+    var document: [String] = []
+    for step in 0..<4 {
+      for ticket in 0..<tickets { document.append(lines(ticket)[step]) }
+    }
+    #expect(document.count >= PartnerSyncLog.backgroundFreeingEvents, "the batch is freed in the background")
+    let log = try PartnerSyncLog.inMemory()
+    let result = try log.importJSONLines(Array(document.joined(separator: "\n").utf8), now: Ticket.start)
+    #expect(result.count == document.count)
+    var decisions: [SyncDecision] = []
+    var notifications: [PartnerNotification] = []
+    for ticket in 0..<tickets {
+      let projection = try #require(try log.projection(ticket: "T-\(ticket)"))
+      decisions += projection.decisions
+      notifications += projection.notifications
+    }
+    #expect(result.decisionCount == decisions.count && result.decisions.count == decisions.count)
+    #expect(result.decisions.map(\.position) == decisions.map(\.position).sorted())
+    #expect(Set(result.decisions) == Set(decisions))
+    #expect(Set(result.notifications) == Set(notifications) && result.notifications.count == notifications.count)
+    // The cache keeps the 1,024 tickets written last, as they were folded.
+    let cached = try #require(log.projectionCache.take("T-\(tickets - 1)"))
+    #expect(Snapshot(cached) == Snapshot(try #require(try log.projection(ticket: "T-\(tickets - 1)"))))
+    #expect(log.projectionCache.take("T-\(tickets - 1_024)") != nil)
+    #expect(log.projectionCache.take("T-\(tickets - 1_025)") == nil)
+    #expect(log.projectionCache.take("T-0") == nil)
+    // Writing on after the import, through a cached ticket and one folded from the log.
+    for ticket in [0, tickets - 2] {
+      let next = try log.record(
+        [
+          TicketEvent(
+            ticket: "T-\(ticket)", by: "bolt", .entryEdited(entry: "n1", changes: EntryContent(text: "again")))
+        ],
+        now: Ticket.start)
+      #expect(next.decisions.map(\.rule) == [.ownChangeSyncs], "T-\(ticket)")
+    }
+  }
+
   @Test func aFailingBodyStopsTheReplayAndItsReader() throws {
     struct Stop: Error {}
     let (log, _) = try Self.interleavedLog(tickets: 6, length: 30)
