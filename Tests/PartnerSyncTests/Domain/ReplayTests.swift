@@ -123,8 +123,12 @@ struct ReplayTests {
     }
     #expect(result.decisionCount == decisions.count && result.decisions.count == decisions.count)
     #expect(result.decisions.map(\.position) == decisions.map(\.position).sorted())
-    #expect(Set(result.decisions) == Set(decisions))
-    #expect(Set(result.notifications) == Set(notifications) && result.notifications.count == notifications.count)
+    let differingDecisions = Set(decisions).symmetricDifference(result.decisions)
+    #expect(differingDecisions.isEmpty, "\(differingDecisions.count) decisions differ")
+    let differingNotifications = Set(notifications).symmetricDifference(result.notifications)
+    #expect(
+      differingNotifications.isEmpty && result.notifications.count == notifications.count,
+      "\(differingNotifications.count) notifications differ")
     // The cache keeps the 1,024 tickets written last, as they were folded.
     let cached = try #require(log.projectionCache.take("T-\(tickets - 1)"))
     #expect(Snapshot(cached) == Snapshot(try #require(try log.projection(ticket: "T-\(tickets - 1)"))))
