@@ -16,7 +16,7 @@ struct GlobalOptions: ParsableArguments {
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "Seconds a write waits for another writer to finish before giving up with exit 75 (default 5).",
+      "Seconds a write waits for another writer to finish before giving up with exit 75.",
       valueName: "seconds"))
   var wait: Double = 5
 
