@@ -51,20 +51,12 @@ extension Array where Element == String {
 }
 
 /// The running version of each stream during an append: one lookup per
-/// event, and a stream's stored version is asked for once.
-///
-/// The streams are found through an open-addressing table hashed
-/// (``ByteHash``) and compared by their UTF-8 bytes, as SQLite compares them: a large
-/// import looks a stream up for every event, and a `Dictionary`'s seeded
-/// hashing of the name cost more than the rest of planning the event.
+/// event (in a ``NameTable``, by the name's bytes), and a stream's stored
+/// version is asked for once.
 struct StreamVersions {
-  /// The streams that received events, with their running versions.
-  private var names: [String] = []
+  private var streams = NameTable()
+  /// The running version of each stream, by its slot in `streams`.
   private var versions: [Int64] = []
-  private var hashes: [UInt64] = []
-  /// Each place holds an index into `names` + 1, or 0 when free; at most
-  /// half full, a power of two long.
-  private var places = [Int32](repeating: 0, count: 16)
   /// Stored versions known without asking the log.
   private let known: [StreamKey: Int64]
 
@@ -79,46 +71,21 @@ struct StreamVersions {
   /// stored version the first time the stream appears.
   @inline(__always)
   mutating func next(for stream: String, load: (String) throws -> Int64) rethrows -> Int64 {
-    let hash = ByteHash.of(stream)
-    let mask = places.count - 1
-    var place = Int(truncatingIfNeeded: hash) & mask
-    while places[place] != 0 {
-      let index = Int(places[place]) - 1
-      if hashes[index] == hash, Self.sameBytes(names[index], stream) {
-        versions[index] += 1
-        return versions[index]
-      }
-      place = (place + 1) & mask
+    let slot = streams.slot(of: stream)
+    if slot < versions.count {
+      versions[slot] += 1
+    } else {
+      versions.append(try (known[StreamKey(stream)] ?? load(stream)) + 1)
     }
-    let version = try (known[StreamKey(stream)] ?? load(stream)) + 1
-    places[place] = Int32(names.count + 1)
-    names.append(stream)
-    versions.append(version)
-    hashes.append(hash)
-    if names.count * 2 > places.count { grow() }
-    return version
-  }
-
-  private mutating func grow() {
-    places = [Int32](repeating: 0, count: places.count * 2)
-    let mask = places.count - 1
-    for index in hashes.indices {
-      var place = Int(truncatingIfNeeded: hashes[index]) & mask
-      while places[place] != 0 { place = (place + 1) & mask }
-      places[place] = Int32(index + 1)
-    }
-  }
-
-  private static func sameBytes(_ a: String, _ b: String) -> Bool {
-    StreamKey(a) == StreamKey(b)
+    return versions[slot]
   }
 
   /// The final version of every stream that received events.
   func finalVersions() -> [String: Int64] {
     var result: [String: Int64] = [:]
-    result.reserveCapacity(names.count)
-    for index in names.indices {
-      result[names[index]] = versions[index]
+    result.reserveCapacity(versions.count)
+    for (slot, name) in streams.names.enumerated() {
+      result[name] = versions[slot]
     }
     return result
   }

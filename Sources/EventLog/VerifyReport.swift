@@ -40,7 +40,9 @@ public struct VerifyReport: Sendable, Equatable {
 struct EventChainVerifier {
   private var chain = EventHashChain()
   private var expectedPosition: Int64 = 1
-  private var versions: [StreamKey: Int64] = [:]
+  /// Each stream's version so far, by its slot in `streams`.
+  private var streams = NameTable()
+  private var versions: [Int64] = []
   private var eventCount: Int64 = 0
   private var firstBadPosition: Int64?
   private var problem: String?
@@ -64,17 +66,18 @@ struct EventChainVerifier {
         at: expectedPosition, "position \(kind): expected \(expectedPosition), found \(position)")
       return
     }
-    let key = StreamKey(String(decoding: event.stream, as: UTF8.self))
-    let expectedVersion = (versions[key] ?? 0) + 1
+    let slot = streams.slot(of: event.stream)
+    if slot == versions.count { versions.append(0) }
+    let expectedVersion = versions[slot] + 1
     if event.version != expectedVersion {
       fail(
         at: position,
-        "position \(position): stream \"\(key.name)\" has version \(event.version), "
+        "position \(position): stream \"\(streams.names[slot])\" has version \(event.version), "
           + "expected \(expectedVersion)"
       )
       return
     }
-    versions[key] = expectedVersion
+    versions[slot] = expectedVersion
     chain.append(event)
     if !chain.lastHashEquals(event.hash) {
       fail(

@@ -437,7 +437,7 @@ private struct TicketBatch {
   }
 
   init(events: [PendingEvent], log: PartnerSyncLog) throws(PartnerSyncError) {
-    var tickets = TicketTable()
+    var tickets = NameTable()
     // Into an empty log, every ticket is new: no need to ask the log about each.
     var empty = false
     if events.count > 1 { empty = try log.lastPosition() == 0 }

@@ -127,7 +127,7 @@ struct ReplayReader: @unchecked Sendable {
   let chunkSize: Int64
 
   func run(into handoff: Handoff<ReplayBatch>) {
-    var tickets = TicketTable()
+    var tickets = NameTable()
     var actors = ActorNames()
     var from: Int64 = 1
     do {
@@ -162,67 +162,6 @@ struct ReplayReader: @unchecked Sendable {
       handoff.finish(throwing: error)
     }
   }
-}
-
-/// Ticket names and their slots, looked up by the bytes of the name: a hash of the bytes picks
-/// the place in an open-addressing table, and the bytes are compared, so reading an event's
-/// ticket creates no string unless the ticket is new.
-struct TicketTable {
-  /// A place of the table: the hash of a name and its slot + 1 (0 when free), side by side so
-  /// that a probe reads one cache line.
-  private struct Place {
-    var hash: UInt64 = 0
-    var slot: Int32 = 0
-  }
-
-  /// The names, by slot.
-  private(set) var names: [String] = []
-  /// The bytes of every name as stored, one after the other; `extents[slot]` locates one.
-  private var nameBytes: [UInt8] = []
-  private var extents: [(start: Int, count: Int)] = []
-  private var places = [Place](repeating: Place(), count: 16)
-
-  /// The slot of the ticket named `bytes`; a new ticket gets the next slot and is passed to
-  /// `added`.
-  mutating func slot(of bytes: UnsafeBufferPointer<UInt8>, added: (String) -> Void) -> Int {
-    let hash = ByteHash.of(bytes)
-    let mask = places.count - 1
-    var place = Int(truncatingIfNeeded: hash) & mask
-    while places[place].slot != 0 {
-      let slot = Int(places[place].slot) - 1
-      if places[place].hash == hash, stored(slot, equals: bytes) { return slot }
-      place = (place + 1) & mask
-    }
-    let slot = names.count
-    let name = String(decoding: bytes, as: UTF8.self)
-    names.append(name)
-    extents.append((nameBytes.count, bytes.count))
-    nameBytes.append(contentsOf: bytes)
-    places[place] = Place(hash: hash, slot: Int32(slot + 1))
-    added(name)
-    if names.count * 2 > places.count { grow() }
-    return slot
-  }
-
-  private func stored(_ slot: Int, equals bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    let extent = extents[slot]
-    guard extent.count == bytes.count else { return false }
-    return nameBytes.withUnsafeBufferPointer { all in
-      extent.count == 0 || memoryEqual(all.baseAddress! + extent.start, bytes.baseAddress!, count: extent.count)
-    }
-  }
-
-  private mutating func grow() {
-    let old = places
-    places = [Place](repeating: Place(), count: old.count * 2)
-    let mask = places.count - 1
-    for entry in old where entry.slot != 0 {
-      var place = Int(truncatingIfNeeded: entry.hash) & mask
-      while places[place].slot != 0 { place = (place + 1) & mask }
-      places[place] = entry
-    }
-  }
-
 }
 
 /// The actors seen lately, so that the few partners acting throughout a log are each made into a
