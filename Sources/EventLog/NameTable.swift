@@ -3,7 +3,9 @@
 /// the bytes are compared, as SQLite compares names. Looking a known name up makes no string.
 ///
 /// The append planner, `verify` and PartnerSync's replay and import all number the names they
-/// meet with it.
+/// meet with it. (A ticket projection's entry ids have a table of their own, `EntryRecords`:
+/// thousands of small tables, each comparing against the records it already holds, where this
+/// one keeps a copy of every name's bytes.)
 package struct NameTable {
   /// A place of the table: the hash of a name and its slot + 1 (0 when free), side by side so
   /// that a probe reads one cache line.
@@ -37,21 +39,32 @@ package struct NameTable {
   @inlinable
   package mutating func slot(of bytes: UnsafeBufferPointer<UInt8>, added: (String) -> Void = { _ in }) -> Int {
     let hash = ByteHash.of(bytes)
+    let found = find(bytes, hash: hash)
+    return found.slot ?? insert(bytes, name: nil, hash: hash, at: found.place, added: added)
+  }
+
+  /// Where the name whose bytes are `bytes` is (its slot), or would go (a free place).
+  @inlinable
+  func find(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> (slot: Int?, place: Int) {
     let mask = places.count - 1
     var place = Int(truncatingIfNeeded: hash) & mask
     while places[place].slot != 0 {
       let slot = Int(places[place].slot) - 1
-      if places[place].hash == hash, stored(slot, equals: bytes) { return slot }
+      if places[place].hash == hash, stored(slot, equals: bytes) { return (slot, place) }
       place = (place + 1) & mask
     }
-    return insert(bytes, hash: hash, at: place, added: added)
+    return (nil, place)
   }
 
   /// The slot of `name`; a new name gets the next slot and is passed to `added`.
   @inlinable
   package mutating func slot(of name: String, added: (String) -> Void = { _ in }) -> Int {
-    var name = name
-    return name.withUTF8 { slot(of: $0, added: added) }
+    var utf8 = name
+    return utf8.withUTF8 { bytes in
+      let hash = ByteHash.of(bytes)
+      let found = find(bytes, hash: hash)
+      return found.slot ?? insert(bytes, name: name, hash: hash, at: found.place, added: added)
+    }
   }
 
   @inlinable
@@ -64,12 +77,13 @@ package struct NameTable {
     }
   }
 
+  /// Adds the name whose bytes are `bytes` (and, when the caller has it, which is `name`).
   @usableFromInline
   mutating func insert(
-    _ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64, at place: Int, added: (String) -> Void
+    _ bytes: UnsafeBufferPointer<UInt8>, name: String?, hash: UInt64, at place: Int, added: (String) -> Void
   ) -> Int {
     let slot = names.count
-    let name = String(decoding: bytes, as: UTF8.self)
+    let name = name ?? String(decoding: bytes, as: UTF8.self)
     names.append(name)
     extents.append((nameBytes.count, bytes.count))
     nameBytes.append(contentsOf: bytes)

@@ -142,28 +142,12 @@ extension SQLiteEventLog {
   /// Every stream with events at or before `position` (nil = the whole log):
   /// its version and last position there, sorted by the bytes of the names.
   ///
-  /// It reads only the `(stream, version)` index, not the events. For the
-  /// whole log it seeks each stream's last entry there (two seeks per stream)
-  /// instead of passing over every event's entry, about ten times less work
-  /// for streams of fifty events.
+  /// It reads only the `(stream, version)` index, not the events: it seeks
+  /// each stream, then that stream's last entry at or before `position`
+  /// (a stream's positions grow with its versions), instead of passing over
+  /// every entry; for streams of fifty events, about a tenth of the work.
   public func streamSummaries(through position: Int64?) throws -> [StreamSummary] {
     try read { connection in
-      let last = try connection.integer("SELECT max(position) FROM events", purpose: "read the last position")
-      if let position, position < last {
-        return try connection.withStatement(
-          "SELECT stream, count(*), max(position) FROM events WHERE position <= ?1 GROUP BY stream ORDER BY stream",
-          purpose: "summarise the streams"
-        ) { statement in
-          try statement.bind(position, at: 1)
-          var summaries: [StreamSummary] = []
-          while try statement.step() {
-            summaries.append(
-              StreamSummary(
-                name: statement.text(at: 0), version: statement.int64(at: 1), lastPosition: statement.int64(at: 2)))
-          }
-          return summaries
-        }
-      }
       var summaries: [StreamSummary] = []
       var previous: String?
       while true {
@@ -177,16 +161,18 @@ extension SQLiteEventLog {
           return try statement.step() ? statement.text(at: 0) : nil
         }
         guard let stream = next else { return summaries }
+        previous = stream
         let summary = try connection.withStatement(
-          "SELECT version, position FROM events WHERE stream = ?1 ORDER BY version DESC LIMIT 1",
+          "SELECT version, position FROM events WHERE stream = ?1 AND position <= ?2 ORDER BY version DESC LIMIT 1",
           purpose: "read a stream's last event"
         ) { statement in
           try statement.bind(stream, at: 1)
-          _ = try statement.step()
-          return StreamSummary(name: stream, version: statement.int64(at: 0), lastPosition: statement.int64(at: 1))
+          try statement.bind(position ?? Int64.max, at: 2)
+          return try statement.step()
+            ? StreamSummary(name: stream, version: statement.int64(at: 0), lastPosition: statement.int64(at: 1))
+            : nil
         }
-        summaries.append(summary)
-        previous = stream
+        if let summary { summaries.append(summary) }
       }
     }
   }

@@ -225,9 +225,7 @@ import Testing
   @Test("--wait: a write gives up after the seconds it is given, or outwaits a writer that finishes")
   func waitOption() throws {
     try withTemporaryDirectory { dir in
-      let db = dir.appendingPathComponent("locked.sqlite")
-      #expect(try CLI.run(["--db", db.path, "import", "-"], stdin: Data(Self.notes(1, ticket: "L").utf8)).code == 0)
-      let holder = try LockHolder(db)
+      let (db, holder) = try LockHolder.lockedLog(in: dir)
 
       // One second given: exit 75 after about a second.
       let clock = ContinuousClock()
@@ -273,10 +271,8 @@ import Testing
   @Test("a log locked past the 5 s busy timeout: exit 75, one line that says to run it again")
   func lockedLog() throws {
     try withTemporaryDirectory { dir in
-      let db = dir.appendingPathComponent("locked.sqlite")
-      #expect(try CLI.run(["--db", db.path, "import", "-"], stdin: Data(Self.notes(1, ticket: "L").utf8)).code == 0)
       // Another program holds SQLite's write lock until told to let go.
-      let holder = try LockHolder(db)
+      let (db, holder) = try LockHolder.lockedLog(in: dir)
 
       let clock = ContinuousClock()
       let start = clock.now
@@ -310,6 +306,14 @@ struct LockHolder {
     try process.run()
     input.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\nSELECT 'locked';\n".utf8))
     #expect(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).contains("locked"))
+  }
+
+  /// A log of one event in `dir`, whose write lock another program holds.
+  static func lockedLog(in dir: URL) throws -> (db: URL, holder: LockHolder) {
+    let db = dir.appendingPathComponent("locked.sqlite")
+    let event = #"{"type":"entry-added","ticket":"L","by":"acme","entry":"n0","kind":"note"}"#
+    #expect(try CLI.run(["--db", db.path, "import", "-"], stdin: Data(event.utf8)).code == 0)
+    return (db, try LockHolder(db))
   }
 
   /// Lets go of the lock and waits for the shell to end.

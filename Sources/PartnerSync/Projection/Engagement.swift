@@ -217,7 +217,9 @@ struct EntryRecord: Sendable {
 /// versions, the severed links and the held changes all key their entries by slot, so that
 /// folding a large history does not hash the same id a dozen times per event. The ids are found
 /// through a small open-addressing table hashed (`ByteHash`) and compared by their UTF-8 bytes, as
-/// the log compares names: a fraction of a `Dictionary`'s seeded hashing for short ids.
+/// the log compares names: a fraction of a `Dictionary`'s seeded hashing for short ids. (Unlike
+/// EventLog's `NameTable`, it keeps no copy of the ids: a projection's table is small, one per
+/// ticket, and compares against its records.)
 struct EntryRecords: Sendable {
   /// A place of the table: an id's hash and its slot + 1 (0 when free), side by side so that a
   /// probe reads one cache line and looks at a record only when the hashes agree.
