@@ -64,25 +64,55 @@ extension PartnerSyncLog {
         summary.notifications += projection.notifications.count
         try body(projection)
       }
+      // A batch is folded ticket by ticket (`ReplayBatch.order`): each projection is then folded
+      // several events in a row while it is in the processor's cache, where position order would
+      // move to another ticket at nearly every event. Tickets are independent, so the result is
+      // the same; the finished projections are handed over in the order of their last events, and
+      // an event the rules refuse is reported as a fold in position order would report it: the
+      // first in the log.
+      var finished: [(position: Int64, projection: TicketProjection)] = []
       while var batch = try handoff.take() {
         for name in batch.newTickets {
           names.append(name)
           projections.append(nil)
         }
-        for (slot, recorded) in zip(batch.slots, batch.events) {
-          let isLast = slot < 0
-          let slot = isLast ? Int(~slot) : Int(slot)
+        var refused: (position: Int64, error: PartnerSyncError)?
+        var skipped = -1
+        for index in batch.order {
+          let index = Int(index)
+          let isLast = batch.slots[index] < 0
+          let slot = isLast ? Int(~batch.slots[index]) : Int(batch.slots[index])
+          if slot == skipped { continue }
           if projections[slot] == nil {
             projections[slot] = TicketProjection(ticket: names[slot], rules: rules)
           }
-          try fold(&projections[slot]!, recorded)
+          let position = batch.events[index].position
+          if let first = refused, first.position < position {
+            // A later event than one already refused: the replay stops before it.
+            skipped = slot
+            continue
+          }
+          do throws(RefusedEvent) {
+            try projections[slot]!.apply(batch.events[index].event, position: position)
+          } catch {
+            refused = (position, Self.refusedOnReplay(error, position: position))
+            skipped = slot
+            continue
+          }
           if isLast {
-            try finish(projections[slot].take()!)
+            finished.append((position, projections[slot].take()!))
           }
-          summary.events += 1
-          if let progress, summary.events & 0xFFF == 0 {
-            progress(ProgressReport(phase: .replaying, done: summary.events, total: last))
-          }
+        }
+        finished.sort { $0.position < $1.position }
+        for (position, projection) in finished {
+          if let refused, refused.position < position { break }
+          try finish(projection)
+        }
+        finished.removeAll(keepingCapacity: true)
+        if let refused { throw refused.error }
+        summary.events += Int64(batch.events.count)
+        if let progress {
+          progress(ProgressReport(phase: .replaying, done: summary.events, total: last))
         }
         // The reader thread, which decoded the batch, frees it.
         handoff.giveBack(batch)
@@ -104,6 +134,9 @@ struct ReplayBatch: Sendable {
   var newTickets: [String] = []
   /// Each event's ticket slot, or for the last event of its ticket `~slot` (negative).
   var slots: [Int32] = []
+  /// The order to fold the events in: every event of one ticket, in position order, then those of
+  /// the next ticket (tickets in the order they first appear in the batch).
+  var order: [Int32] = []
   /// The events, in position order.
   var events: [RecordedEvent] = []
 }
@@ -129,6 +162,7 @@ struct ReplayReader: @unchecked Sendable {
   func run(into handoff: Handoff<ReplayBatch>) {
     var tickets = NameTable()
     var actors = ActorNames()
+    var grouping = TicketGrouping()
     var from: Int64 = 1
     do {
       // The tickets' last positions, in order: the scan meets them in that order too.
@@ -153,6 +187,7 @@ struct ReplayReader: @unchecked Sendable {
             return true
           }
         }
+        grouping.order(&batch)
         guard handoff.put(batch) else { return }
         _ = handoff.takeBack()  // the batches folded since: freed here, where they were made
         from = through + 1
@@ -161,6 +196,52 @@ struct ReplayReader: @unchecked Sendable {
     } catch {
       handoff.finish(throwing: error)
     }
+  }
+}
+
+/// Orders a batch's events ticket by ticket (a counting sort by ticket slot, stable), reusing its
+/// arrays from one batch to the next.
+struct TicketGrouping {
+  /// For each ticket slot, its group in the batch being ordered + 1 (0: none yet).
+  private var groupOf: [Int32] = []
+  /// Each group's ticket slot, then where its events start in the order.
+  private var groupSlots: [Int] = []
+  private var starts: [Int32] = []
+
+  /// Sets `batch.order`.
+  mutating func order(_ batch: inout ReplayBatch) {
+    let count = batch.slots.count
+    var groups = [Int32](repeating: 0, count: count)
+    for index in 0..<count {
+      let raw = batch.slots[index]
+      let slot = raw < 0 ? Int(~raw) : Int(raw)
+      if slot >= groupOf.count { groupOf.append(contentsOf: repeatElement(0, count: slot + 1 - groupOf.count)) }
+      if groupOf[slot] == 0 {
+        groupSlots.append(slot)
+        starts.append(0)
+        groupOf[slot] = Int32(groupSlots.count)
+      }
+      let group = Int(groupOf[slot]) - 1
+      groups[index] = Int32(group)
+      starts[group] += 1
+    }
+    // Counts to starting places.
+    var next: Int32 = 0
+    for group in starts.indices {
+      let size = starts[group]
+      starts[group] = next
+      next += size
+    }
+    var order = [Int32](repeating: 0, count: count)
+    for index in 0..<count {
+      let group = Int(groups[index])
+      order[Int(starts[group])] = Int32(index)
+      starts[group] += 1
+    }
+    batch.order = order
+    for slot in groupSlots { groupOf[slot] = 0 }
+    groupSlots.removeAll(keepingCapacity: true)
+    starts.removeAll(keepingCapacity: true)
   }
 }
 

@@ -162,12 +162,16 @@ public final class PartnerSyncLog: @unchecked Sendable {
 
   func fold(_ projection: inout TicketProjection, _ recorded: RecordedEvent) throws(PartnerSyncError) {
     do {
-      try projection.apply(recorded)
+      try projection.apply(recorded.event, position: recorded.position)
     } catch {
-      throw PartnerSyncError(
-        .corruptLog,
-        "the stored event at position \(recorded.position) is refused by the rules on replay: \(error.reason)")
+      throw Self.refusedOnReplay(error, position: recorded.position)
     }
+  }
+
+  /// A stored event that the rules refuse when the log is read back: the log is corrupt.
+  static func refusedOnReplay(_ error: RefusedEvent, position: Int64) -> PartnerSyncError {
+    PartnerSyncError(
+      .corruptLog, "the stored event at position \(position) is refused by the rules on replay: \(error.reason)")
   }
 
   /// Where in the log a view or audit stands.

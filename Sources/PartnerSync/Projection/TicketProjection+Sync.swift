@@ -64,7 +64,10 @@ extension TicketProjection {
     case .add(_, let content):
       let content = content.withDefaults()
       slot = records.add(EntryRecord(id: id, owner: by, home: side, content: content))
-      if side == .lead { leadEntryOrder.append(slot) }
+      if side == .lead {
+        if leadEntryOrder.isEmpty { leadEntryOrder.reserveCapacity(Self.initialCapacity) }
+        leadEntryOrder.append(slot)
+      }
       updateVersion(side) {
         $0.append(
           VersionEntry(
@@ -100,7 +103,10 @@ extension TicketProjection {
     // The record's fields are read in place: a copy of the record would retain and release each
     // of its strings.
     let home = records[slot: slot].home
-    guard let lead, let kind = records[slot: slot].content.kind else { return }
+    // The content is taken once (one reference to its box): reading it through the record again
+    // for the filter below would keep a read accessor open across that call, which allocates.
+    let content = records[slot: slot].content
+    guard let lead, let kind = content.kind else { return }
     let foreign = home != side
     let number: Int
     let to: String
@@ -147,7 +153,7 @@ extension TicketProjection {
       return
     }
     let target: Side = side == .lead ? .engagement(number) : .lead
-    let filter = rules.failingFilter(records[slot: slot].content, ownedByLead: home == .lead)
+    let filter = rules.failingFilter(content, ownedByLead: home == .lead)
     let hasCopy = hasEntry(slot, in: target)
     let hasHeld = engagements[number - 1].held.contains { $0.slot == slot && $0.to == to }
     // 4. a filter keeps it home, and nothing of it is over there
@@ -308,9 +314,10 @@ extension TicketProjection {
   /// Records a decision and the notifications it sends (`synced-change-notifies-partner`,
   /// `subcontractor-time-notifies-resource`).
   private mutating func note(_ decision: SyncDecision, firstTimeCopy: Bool = false) {
+    if decisions.isEmpty { decisions.reserveCapacity(Self.initialCapacity) }
     decisions.append(decision)
     guard decision.rule == .ownChangeSyncs || decision.outcome == .released else { return }
-    notifications.append(
+    notify(
       PartnerNotification(
         position: decision.position, ticket: ticket, rule: .syncedChangeNotifiesPartner,
         partner: decision.to, to: "ticket", entry: decision.entry,
@@ -318,13 +325,23 @@ extension TicketProjection {
           by: decision.by, kind: decision.kind, event: decision.event, released: decision.outcome == .released)))
     if firstTimeCopy {
       let resource = engagements[decision.engagement - 1].resource ?? "assigned-resource"
-      notifications.append(
+      notify(
         PartnerNotification(
           position: decision.position, ticket: ticket, rule: .subcontractorTimeNotifiesResource,
           partner: decision.to, to: resource, entry: decision.entry, message: .timeLogged(by: decision.by))
       )
     }
   }
+
+  /// Sends a notification.
+  private mutating func notify(_ notification: PartnerNotification) {
+    if notifications.isEmpty { notifications.reserveCapacity(Self.initialCapacity) }
+    notifications.append(notification)
+  }
+
+  /// The room a projection's decisions, notifications and lead entries start with: a ticket's
+  /// history takes dozens of each.
+  static let initialCapacity = 16
 
   /// The text of a `synced-change-notifies-partner` notification to `to`.
   static func syncedChangeText(
@@ -350,19 +367,20 @@ extension TicketProjection {
   private mutating func notifyStatus(_ type: EventType, engagement number: Int, at position: Int64) {
     guard let lead else { return }
     let partner = engagements[number - 1].partner
-    let notified: [String]
-    switch type {
-    case .outsourced, .cancelled, .completionRejected: notified = [partner]
-    case .declined, .accepted, .completionRequested: notified = [lead]
-    case .completionApproved, .completed: notified = [lead, partner]
-    case .entryAdded, .entryEdited, .entryDeleted: return
-    }
-    for organisation in notified {
-      notifications.append(
+    func notifyContact(of organisation: String) {
+      notify(
         PartnerNotification(
           position: position, ticket: ticket, rule: .outsourcingNotifiesPrimaryContact,
           partner: organisation, to: "primary-contact", entry: nil,
           message: .status(type, lead: lead, partner: partner, engagement: number)))
+    }
+    switch type {
+    case .outsourced, .cancelled, .completionRejected: notifyContact(of: partner)
+    case .declined, .accepted, .completionRequested: notifyContact(of: lead)
+    case .completionApproved, .completed:
+      notifyContact(of: lead)
+      notifyContact(of: partner)
+    case .entryAdded, .entryEdited, .entryDeleted: return
     }
   }
 

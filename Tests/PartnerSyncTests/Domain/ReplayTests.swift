@@ -1,3 +1,4 @@
+import EventLog
 import Testing
 
 @testable import PartnerSync
@@ -145,6 +146,36 @@ struct ReplayTests {
         now: Ticket.start)
       #expect(next.decisions.map(\.rule) == [.ownChangeSyncs], "T-\(ticket)")
     }
+  }
+
+  /// Replay folds a batch ticket by ticket, not in position order; an event the rules refuse
+  /// must still be reported as position order finds it (the first in the log), with exactly the
+  /// projections finished before it handed over.
+  @Test(arguments: [(false, 8192), (true, 8192), (true, 3)] as [(Bool, Int64)])
+  func theFirstRefusedEventIsReported(threaded: Bool, chunkSize: Int64) throws {
+    let store = InMemoryEventLog()
+    func stored(_ ticket: String, _ type: String, by: String, _ data: String = "{}") -> EventRecord {
+      EventRecord(stream: ticket, type: type, actor: by, time: 0, data: data)
+    }
+    _ = try store.append([
+      stored("T-a", "outsourced", by: "acme", #"{"partner":"bolt"}"#),  // 1
+      stored("T-c", "outsourced", by: "acme", #"{"partner":"bolt"}"#),  // 2: T-c ends here
+      stored("T-b", "outsourced", by: "acme", #"{"partner":"bolt"}"#),  // 3
+      stored("T-a", "accepted", by: "bolt"),  // 4
+      stored("T-b", "accepted", by: "crane"),  // 5: refused, crane is not T-b's partner
+      stored("T-d", "outsourced", by: "acme", #"{"partner":"bolt"}"#),  // 6: T-d ends here
+      stored("T-a", "accepted", by: "bolt"),  // 7: refused, accepted twice
+    ])
+    let log = PartnerSyncLog(store: store)
+    var handed: [String] = []
+    do {
+      try log.replay(progress: nil, threaded: threaded, chunkSize: chunkSize) { handed.append($0.ticket) }
+      Issue.record("the replay of a log with refused events succeeded")
+    } catch {
+      #expect(error.code == .corruptLog)
+      #expect(error.message.contains("position 5"), "\(error.message)")
+    }
+    #expect(handed == ["T-c"], "only the tickets finished before position 5")
   }
 
   @Test func aFailingBodyStopsTheReplayAndItsReader() throws {
