@@ -58,13 +58,15 @@ extension SQLiteEventLog {
     }
   }
 
-  /// Steps through the events `query` selects, one row at a time, inside a read transaction,
-  /// handing `body` each row as `row` reads it, until the rows end or `body` returns false.
+  /// Steps through the events `query` selects (the columns of `select`, by default
+  /// `eventColumns`), one row at a time, inside a read transaction, handing `body` each row as
+  /// `row` reads it, until the rows end or `body` returns false.
   private func scan<Row>(
-    _ query: EventQuery, row: (SQLiteStatement) -> Row, _ body: (Row) throws -> Bool
+    _ query: EventQuery, select: String = eventColumns, row: (SQLiteStatement) -> Row,
+    _ body: (Row) throws -> Bool
   ) throws {
     try read { connection in
-      try connection.withStatement(Self.eventColumns + query.condition, purpose: query.purpose) { statement in
+      try connection.withStatement(select + query.condition, purpose: query.purpose) { statement in
         try query.bind(statement)
         while try statement.step() {
           guard try body(row(statement)) else { return }
@@ -129,6 +131,40 @@ extension SQLiteEventLog {
     from: Int64, through: Int64?, _ body: (StoredEventBytes) throws -> Bool
   ) throws {
     try scan(.byPosition(from: from, through: through), row: Self.eventBytes(from:), body)
+  }
+
+  /// Streams events by position as bytes, selecting of `version`, `time` and
+  /// `hash` only the `columns` asked for: each column a row is read for costs
+  /// SQLite a column step and the caller a call.
+  public func forEachEventBytes(
+    from: Int64, through: Int64?, columns: StoredEventBytes.Columns,
+    _ body: (StoredEventBytes) throws -> Bool
+  ) throws {
+    if columns == .all { return try forEachEventBytes(from: from, through: through, body) }
+    // Always position, stream, type, actor and data (0…4); then the extra columns asked for.
+    var select = "SELECT position, stream, type, actor, data"
+    var next: Int32 = 5
+    func extra(_ column: StoredEventBytes.Columns, _ name: String) -> Int32? {
+      guard columns.contains(column) else { return nil }
+      select += ", " + name
+      defer { next += 1 }
+      return next
+    }
+    let version = extra(.version, "version")
+    let time = extra(.time, "time_us")
+    let hash = extra(.hash, "hash")
+    let row = { (statement: SQLiteStatement) in
+      StoredEventBytes(
+        position: statement.int64(at: 0),
+        version: version.map { statement.int64(at: $0) } ?? 0,
+        time: time.map { statement.int64(at: $0) } ?? 0,
+        stream: statement.textBytes(at: 1),
+        type: statement.textBytes(at: 2),
+        actor: statement.textBytes(at: 3),
+        data: statement.textBytes(at: 4),
+        hash: hash.map { statement.blobBytes(at: $0) } ?? UnsafeBufferPointer(start: nil, count: 0))
+    }
+    try scan(.byPosition(from: from, through: through), select: select + " FROM events", row: row, body)
   }
 
   /// Streams one stream's events with `position <= throughPosition` (nil =

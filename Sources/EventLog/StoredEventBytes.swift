@@ -101,6 +101,28 @@ public struct StoredEventBytes {
   }
 }
 
+extension StoredEventBytes {
+  /// The columns beyond position, stream, type, actor and data that a byte scan reads (see
+  /// ``EventLogReader/forEachEventBytes(from:through:columns:_:)``). A column not read is lent as
+  /// 0 (`version`, `time`) or empty (`hash`).
+  public struct Columns: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+
+    /// Creates a set of columns from its raw bits.
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// The event's version in its stream.
+    public static let version = Columns(rawValue: 1)
+    /// The event's time.
+    public static let time = Columns(rawValue: 2)
+    /// The event's hash.
+    public static let hash = Columns(rawValue: 4)
+    /// Every column.
+    public static let all: Columns = [.version, .time, .hash]
+  }
+}
+
+
 /// What ``EventLogReader/streamSummaries(through:)`` reports of one stream.
 public struct StreamSummary: Sendable, Equatable {
   /// The stream's name.

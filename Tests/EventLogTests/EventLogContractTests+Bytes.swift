@@ -43,6 +43,40 @@ extension EventLogContractTests {
   }
 
   @Test(arguments: Backend.allCases)
+  func byteScansReadTheColumnsAskedFor(_ backend: Backend) throws {
+    try backend.withLog { log throws in
+      _ = try log.append(
+        (1...9).map { record($0.isMultiple(of: 2) ? "even" : "odd", $0) }
+          + [EventRecord(stream: "ß", type: "t", actor: "a", time: -5, data: #"{"t":"é"}"#)],
+        expectedVersions: [:])
+      let copied = try log.events()
+      let subsets: [StoredEventBytes.Columns] = [[], [.version], [.time], [.hash], [.version, .hash], .all]
+      for columns in subsets {
+        var lent: [StoredEvent] = []
+        try log.forEachEventBytes(from: 2, through: 9, columns: columns) { event in
+          lent.append(event.event)
+          return event.position < 8
+        }
+        #expect(lent.map(\.position) == Array(2...8), "\(columns)")
+        for (event, stored) in zip(lent, copied[1...]) {
+          // Always read.
+          #expect(
+            [event.stream, event.type, event.actor, event.data]
+              == [stored.stream, stored.type, stored.actor, stored.data])
+          // Read when asked for; otherwise 0 or empty, unless the backend lends them anyway.
+          for (column, same, absent) in [
+            (StoredEventBytes.Columns.version, event.version == stored.version, event.version == 0),
+            (.time, event.time == stored.time, event.time == 0),
+            (.hash, event.hash == stored.hash, event.hash.isEmpty),
+          ] {
+            #expect(same || (!columns.contains(column) && absent), "\(columns) at \(event.position)")
+          }
+        }
+      }
+    }
+  }
+
+  @Test(arguments: Backend.allCases)
   func streamSummariesListEachStreamsVersionAndLastPosition(_ backend: Backend) throws {
     try backend.withLog { log throws in
       #expect(try log.streamSummaries(through: nil).isEmpty)

@@ -177,7 +177,8 @@ struct ReplayReader: @unchecked Sendable {
         batch.slots.reserveCapacity(Int(through - from + 1))
         batch.events.reserveCapacity(Int(through - from + 1))
         try PartnerSyncError.wrap {
-          try log.store.forEachEventBytes(from: from, through: through) { stored in
+          // Not the version, time or hash: folding needs none of them.
+          try log.store.forEachEventBytes(from: from, through: through, columns: []) { stored in
             let slot = Int32(tickets.slot(of: stored.stream) { batch.newTickets.append($0) })
             while nextEnd < ends.count, ends[nextEnd] < stored.position { nextEnd += 1 }
             let isLast = nextEnd < ends.count && ends[nextEnd] == stored.position
