@@ -106,6 +106,7 @@ extension StoredEventBytes {
   /// ``EventLogReader/forEachEventBytes(from:through:columns:_:)``). A column not read is lent as
   /// 0 (`version`, `time`) or empty (`hash`).
   public struct Columns: OptionSet, Sendable, Hashable {
+    /// The columns as bits: `version` 1, `time` 2, `hash` 4.
     public let rawValue: UInt8
 
     /// Creates a set of columns from its raw bits.
@@ -121,7 +122,6 @@ extension StoredEventBytes {
     public static let all: Columns = [.version, .time, .hash]
   }
 }
-
 
 /// What ``EventLogReader/streamSummaries(through:)`` reports of one stream.
 public struct StreamSummary: Sendable, Equatable {
