@@ -56,59 +56,17 @@ extension PartnerSyncLog {
         handoff.cancel()
         worker?.join()
       }
-      var names: [String] = []
-      var projections: [TicketProjection?] = []
+      var fold = ReplayFold(rules: rules)
       func finish(_ projection: TicketProjection) throws {
         summary.tickets += 1
         summary.decisions += projection.decisions.count
         summary.notifications += projection.notifications.count
         try body(projection)
       }
-      // A batch is folded ticket by ticket (`ReplayBatch.order`): each projection is then folded
-      // several events in a row while it is in the processor's cache, where position order would
-      // move to another ticket at nearly every event. Tickets are independent, so the result is
-      // the same; the finished projections are handed over in the order of their last events, and
-      // an event the rules refuse is reported as a fold in position order would report it: the
-      // first in the log.
-      var finished: [(position: Int64, projection: TicketProjection)] = []
       while var batch = try handoff.take() {
-        for name in batch.newTickets {
-          names.append(name)
-          projections.append(nil)
-        }
-        var refused: (position: Int64, error: PartnerSyncError)?
-        var skipped = -1
-        for index in batch.order {
-          let index = Int(index)
-          let isLast = batch.slots[index] < 0
-          let slot = isLast ? Int(~batch.slots[index]) : Int(batch.slots[index])
-          if slot == skipped { continue }
-          if projections[slot] == nil {
-            projections[slot] = TicketProjection(ticket: names[slot], rules: rules)
-          }
-          let position = batch.events[index].position
-          if let first = refused, first.position < position {
-            // A later event than one already refused: the replay stops before it.
-            skipped = slot
-            continue
-          }
-          do throws(RefusedEvent) {
-            try projections[slot]!.apply(batch.events[index].event, position: position)
-          } catch {
-            refused = (position, Self.refusedOnReplay(error, position: position))
-            skipped = slot
-            continue
-          }
-          if isLast {
-            finished.append((position, projections[slot].take()!))
-          }
-        }
-        finished.sort { $0.position < $1.position }
-        for (position, projection) in finished {
-          if let refused, refused.position < position { break }
-          try finish(projection)
-        }
-        finished.removeAll(keepingCapacity: true)
+        let refused = fold.fold(batch)
+        for (_, projection) in fold.finished { try finish(projection) }
+        fold.finished.removeAll(keepingCapacity: true)
         if let refused { throw refused.error }
         summary.events += Int64(batch.events.count)
         if let progress {
@@ -120,11 +78,73 @@ extension PartnerSyncLog {
       }
       // Every ticket ends at its last position; none is left unless the index disagrees with the
       // events, and then each is still handed over, in the order the tickets first appeared.
-      for index in projections.indices {
-        if let projection = projections[index].take() { try finish(projection) }
+      for index in fold.projections.indices {
+        if let projection = fold.projections[index].take() { try finish(projection) }
       }
     }
     return summary
+  }
+}
+
+/// The projections of a replay, folded one batch at a time.
+///
+/// A batch is folded ticket by ticket (`ReplayBatch.order`): each projection is then folded
+/// several events in a row while it is in the processor's cache, where position order would move
+/// to another ticket at nearly every event. Tickets are independent, so the result is the same;
+/// the projections finished in a batch are handed over in the order of their last events, and an
+/// event the rules refuse is reported as a fold in position order would report it: the first in
+/// the log, with only the tickets finished before it handed over.
+struct ReplayFold {
+  let rules: RuleSet
+  /// The tickets by slot, and their projections while under way (`nil` before the first event
+  /// and once handed over).
+  var names: [String] = []
+  var projections: [TicketProjection?] = []
+  /// The projections the last batch finished, by the position of their last event.
+  var finished: [(position: Int64, projection: TicketProjection)] = []
+
+  init(rules: RuleSet) {
+    self.rules = rules
+  }
+
+  /// Folds `batch`, leaving the projections it finished in `finished`; returns the first event
+  /// the rules refuse, if any (the events after it are not folded, and `finished` holds only the
+  /// projections finished before it).
+  mutating func fold(_ batch: borrowing ReplayBatch) -> (position: Int64, error: PartnerSyncError)? {
+    for name in batch.newTickets {
+      names.append(name)
+      projections.append(nil)
+    }
+    var refused: (position: Int64, error: PartnerSyncError)?
+    var skipped = -1
+    for index in batch.order {
+      let index = Int(index)
+      let isLast = batch.slots[index] < 0
+      let slot = isLast ? Int(~batch.slots[index]) : Int(batch.slots[index])
+      if slot == skipped { continue }
+      if projections[slot] == nil {
+        projections[slot] = TicketProjection(ticket: names[slot], rules: rules)
+      }
+      let position = batch.events[index].position
+      if let first = refused, first.position < position {
+        // A later event than one already refused: the replay stops before it.
+        skipped = slot
+        continue
+      }
+      do throws(RefusedEvent) {
+        try projections[slot]!.apply(batch.events[index].event, position: position)
+      } catch {
+        refused = (position, PartnerSyncLog.refusedOnReplay(error, position: position))
+        skipped = slot
+        continue
+      }
+      if isLast {
+        finished.append((position, projections[slot].take()!))
+      }
+    }
+    finished.sort { $0.position < $1.position }
+    if let refused { finished.removeAll { $0.position > refused.position } }
+    return refused
   }
 }
 

@@ -208,6 +208,22 @@ struct EngagementState: Sendable {
   var severed = SlotSet()
   /// The partner's time entries that have reached the lead (notified once).
   var timeNotified = SlotSet()
+
+  // The partner's version is looked into here, where it is read in place: through an optional
+  // chain from outside, the version (its three arrays) would be copied and released each time.
+
+  /// Whether the partner's version holds the entry in `slot`.
+  func holds(_ slot: Int) -> Bool {
+    guard let version else { return false }
+    return version.entries.contains(slot)
+  }
+
+  /// The kind of the entry in `slot` as the partner's version holds it (see
+  /// ``VersionEntries/kind(of:)``), or `nil` when it does not hold it.
+  func kind(ofEntry slot: Int) -> EntryKind?? {
+    guard let version else { return nil }
+    return version.entries.kind(of: slot)
+  }
 }
 
 /// An entry as its owner keeps it: the state that copies follow.

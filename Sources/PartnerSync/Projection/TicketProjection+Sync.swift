@@ -106,7 +106,8 @@ extension TicketProjection {
     // The content is taken once (one reference to its box): reading it through the record again
     // for the filter below would keep a read accessor open across that call, which allocates.
     let content = records[slot: slot].content
-    guard let lead, let kind = content.kind else { return }
+    guard hasLead, let kind = content.kind else { return }
+    let lead = leadName
     let foreign = home != side
     let number: Int
     let to: String
@@ -405,7 +406,7 @@ extension TicketProjection {
   func hasEntry(_ slot: Int, in side: Side) -> Bool {
     switch side {
     case .lead: leadVersion.entries.contains(slot)
-    case .engagement(let n): engagements[n - 1].version?.entries.contains(slot) ?? false
+    case .engagement(let n): engagements[n - 1].holds(slot)
     }
   }
 

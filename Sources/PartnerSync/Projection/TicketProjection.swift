@@ -19,7 +19,17 @@ public struct TicketProjection: Sendable {
   /// The rules applied.
   public let rules: RuleSet
   /// The lead partner: the actor of the first event.
-  public internal(set) var lead: String?
+  public internal(set) var lead: String? {
+    get { hasLead ? leadName : nil }
+    set {
+      hasLead = newValue != nil
+      leadName = newValue ?? ""
+    }
+  }
+  // The lead is kept as a plain string and a flag: the fold reads it at every event, and a copy
+  // of an optional string goes through generic code, about ten times the cost of the string's.
+  var hasLead = false
+  var leadName = ""
   /// Every decision so far, in order.
   public internal(set) var decisions: [SyncDecision] = []
   /// Every notification so far, in order.
@@ -95,7 +105,7 @@ enum EntryChange {
 extension TicketProjection {
   func check(_ event: TicketEvent) throws(RefusedEvent) -> Plan {
     let by = event.by
-    guard let lead else {
+    guard hasLead else {
       switch event.payload {
       case .outsourced(let o):
         if o.partner == by {
@@ -111,6 +121,7 @@ extension TicketProjection {
         )
       }
     }
+    let lead = leadName
     switch event.payload {
     case .outsourced(let o):
       try requireLead(by, lead: lead, for: event.type)
@@ -272,8 +283,8 @@ extension TicketProjection {
       )
     }
     if case .engagement(let n) = side {
-      let engagement = engagements[n - 1]
-      if engagement.status == .waitingApproval, engagement.frozen.contains(slot) {
+      // Read in place: a copy of the engagement would retain each of its collections.
+      if engagements[n - 1].status == .waitingApproval, engagements[n - 1].frozen.contains(slot) {
         throw RefusedEvent(
           "\(by) cannot \(action) entry '\(id)' while engagement \(n) of ticket \(ticket) waits for approval: only entries added since the request may change"
         )
@@ -287,7 +298,7 @@ extension TicketProjection {
   private func kindOfEntry(_ slot: Int, in side: Side) -> EntryKind?? {
     switch side {
     case .lead: leadVersion.entries.kind(of: slot)
-    case .engagement(let n): engagements[n - 1].version?.entries.kind(of: slot)
+    case .engagement(let n): engagements[n - 1].kind(ofEntry: slot)
     }
   }
 
