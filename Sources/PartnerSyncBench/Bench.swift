@@ -31,7 +31,8 @@ struct Bench {
     // Import: validated, hashed, one transaction; then the same rows through the C API in one
     // transaction, into a file the log's schema made. Each round imports into new files, the
     // two alternating so that both meet the machine in the same state; the last round's files
-    // stay for what follows.
+    // stay for what follows. Dirty pages are flushed before each (`sync`), as before the durable
+    // appends: otherwise whichever runs second shares the disk with the first one's writeback.
     var rows: RawRows?
     var importing: PartnerSyncLog?
     var importSamples = Samples()
@@ -42,6 +43,7 @@ struct Bench {
       importing = nil  // the previous round's log is closed before its files go
       let log = try PartnerSyncLog.open(path: logPath, create: true)
       importing = log
+      sync()
       let clock = Stopwatch()
       try log.importJSONLines(history.jsonLines, now: Timestamp(microseconds: 0))
       let importSeconds = clock.seconds
@@ -49,11 +51,37 @@ struct Bench {
       _ = try SQLiteEventLog(path: rawPath, options: .init(create: true))
       let raw = try RawSQLite.open(rawPath)
       defer { sqlite3_close_v2(raw) }
+      sync()
       let rawSeconds = try RawSQLite.insertAll(rows!, range: 0..<options.events, into: raw, synchronous: "FULL")
       importSamples.add(Double(options.events) / importSeconds, Double(options.events) / rawSeconds)
       note("import: \(format(importSeconds)) s, raw insert: \(format(rawSeconds)) s (round \(round))")
     }
     (figures.importRate, figures.rawInsertRate, figures.importRatio) = importSamples.medians
+
+    // The same, each in a process of its own (`import-only` of the history written to a file, then
+    // `raw-insert` of the imported rows), as `partnersync import` runs: a fresh process grows its
+    // heap from nothing, which the rounds above, after the generation and the earlier rounds,
+    // mostly do not.
+    let historyPath = directory + "/history.jsonl"
+    _ = FileManager.default.createFile(atPath: historyPath, contents: Data(history.jsonLines))
+    let freshLogPath = directory + "/fresh.sqlite"
+    let freshRawPath = directory + "/fresh-raw.sqlite"
+    var freshSamples = Samples()
+    for round in 1...options.rounds {
+      for path in [freshLogPath, freshRawPath] { removeLogFiles(path) }
+      sync()
+      let imported = try ChildRun.run(["import-only", "--file", historyPath, "--db", freshLogPath])
+      precondition(Int(imported.events) == options.events)
+      sync()
+      let inserted = try ChildRun.run(["raw-insert", "--from", freshLogPath, "--db", freshRawPath])
+      precondition(Int(inserted.events) == options.events)
+      freshSamples.add(imported.events / imported.seconds, inserted.events / inserted.seconds)
+      note(
+        "import in a process of its own: \(format(imported.seconds)) s, raw insert: \(format(inserted.seconds)) s (round \(round))"
+      )
+    }
+    (figures.freshImportRate, figures.freshRawInsertRate, figures.freshImportRatio) = freshSamples.medians
+    for path in [freshLogPath, freshRawPath, historyPath] { removeLogFiles(path) }
     let log = importing!
     let raw = try RawSQLite.open(rawPath)
     defer { sqlite3_close_v2(raw) }

@@ -6,7 +6,10 @@
 //   PartnerSyncBench raw-scan --db PATH
 //   PartnerSyncBench generate --events N --out FILE      (the history as JSON Lines, for profiling)
 //   PartnerSyncBench import-only --file FILE --db PATH   (one import, timed)
+//   PartnerSyncBench raw-insert --from LOG --db PATH     (LOG's rows inserted raw into a new PATH, timed)
 //   PartnerSyncBench append-only --file FILE --db PATH --count N   (the last N events appended one by one)
+import CSQLite
+import EventLog
 import Foundation
 import PartnerSync
 
@@ -17,6 +20,7 @@ let usage = """
          PartnerSyncBench raw-scan --db PATH
          PartnerSyncBench generate --events N --out FILE
          PartnerSyncBench import-only --file FILE --db PATH
+         PartnerSyncBench raw-insert --from LOG --db PATH
          PartnerSyncBench append-only --file FILE --db PATH --count N
   """
 
@@ -46,6 +50,17 @@ do {
           ("per_s", .number((Double(result.count) / seconds).rounded())),
         ] + phaseStarts.map { ("\($0.0)_from_s", .number(rounded($0.1, 3))) }
       ).jsonText)
+  } else if arguments.first == "raw-insert", arguments.count == 5, arguments[1] == "--from", arguments[3] == "--db" {
+    let rows = try RawRows.load(path: arguments[2])
+    _ = try SQLiteEventLog(path: arguments[4], options: .init(create: true))
+    let raw = try RawSQLite.open(arguments[4])
+    defer { sqlite3_close_v2(raw) }
+    let seconds = try RawSQLite.insertAll(rows, range: 0..<rows.rows.count, into: raw, synchronous: "FULL")
+    print(
+      JSONValue.object([
+        ("events", .number(Double(rows.rows.count))), ("seconds", .number(rounded(seconds, 3))),
+        ("per_s", .number((Double(rows.rows.count) / seconds).rounded())),
+      ]).jsonText)
   } else if arguments.first == "append-only", arguments.count == 7, arguments[1] == "--file", arguments[3] == "--db",
     arguments[5] == "--count", let count = Int(arguments[6])
   {
