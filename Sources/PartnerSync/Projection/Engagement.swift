@@ -41,11 +41,13 @@ enum Side: Hashable, Sendable {
 }
 
 /// An entry as it exists in one version.
+///
+/// Its id and owner are its record's (``EntryRecords``, by `slot`): a copy has its original's
+/// id and owner. Keeping them out of the version makes an entry plain values and one box, which
+/// is copied and freed without touching a string.
 struct VersionEntry: Sendable, Hashable {
-  var id: String
-  /// Order of appearance in the version.
-  var seq: Int
-  var owner: String
+  /// The entry's slot in the ticket's ``EntryRecords``.
+  var slot: Int32
   var isCopy: Bool
   var severed: Bool
   var content: EntryContent
@@ -61,9 +63,9 @@ struct TicketVersion: Sendable {
   /// The entries present, by slot.
   var entries = VersionEntries()
 
-  /// Adds `entry` (whose slot is `slot`) at the end of the version.
-  mutating func append(_ entry: VersionEntry, slot: Int) {
-    entries.append(entry, slot: slot)
+  /// Adds `entry` at the end of the version.
+  mutating func append(_ entry: VersionEntry) {
+    entries.append(entry)
   }
 
   /// The entries in order of appearance (kept in that order: nothing to sort).
@@ -76,7 +78,7 @@ struct TicketVersion: Sendable {
 /// An entry removed from the version stays in `appeared` marked as removed, and one added again
 /// is appended anew, so that it appears at the end.
 struct VersionEntries: Sendable {
-  /// Every entry that appeared, in that order; `seq` is the place in this array.
+  /// Every entry that appeared, in that order.
   private var appeared: [VersionEntry] = []
   /// Whether the entry at the same place in `appeared` was removed since.
   private var removed: [Bool] = []
@@ -124,11 +126,10 @@ struct VersionEntries: Sendable {
     count -= 1
   }
 
-  /// Adds `entry` at the end, replacing the one in `slot` if there is one.
-  mutating func append(_ entry: VersionEntry, slot: Int) {
+  /// Adds `entry` at the end, replacing the one in its slot if there is one.
+  mutating func append(_ entry: VersionEntry) {
+    let slot = Int(entry.slot)
     removeValue(forSlot: slot)
-    var entry = entry
-    entry.seq = appeared.count
     if appeared.isEmpty {
       // A version holds a few dozen entries: start there rather than growing from one.
       appeared.reserveCapacity(Self.initialCapacity)

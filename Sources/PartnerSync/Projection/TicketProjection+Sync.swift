@@ -71,9 +71,8 @@ extension TicketProjection {
       updateVersion(side) {
         $0.append(
           VersionEntry(
-            id: id, seq: 0, owner: by, isCopy: false, severed: false, content: content,
-            convertedFrom: nil, system: false, sourceEngagement: nil),
-          slot: slot)
+            slot: Int32(slot), isCopy: false, severed: false, content: content, convertedFrom: nil, system: false,
+            sourceEngagement: nil))
       }
     case .edit(_, let edited, let changes):
       slot = edited
@@ -206,15 +205,11 @@ extension TicketProjection {
         }
       }
     } else {
-      let id = records[slot: slot].id
-      let owner = records[slot: slot].owner
       updateVersion(target) {
         $0.append(
           VersionEntry(
-            id: id, seq: 0, owner: owner, isCopy: true, severed: false, content: copy.content,
-            convertedFrom: copy.convertedFrom, system: false,
-            sourceEngagement: target == .lead ? number : nil),
-          slot: slot)
+            slot: Int32(slot), isCopy: true, severed: false, content: copy.content,
+            convertedFrom: copy.convertedFrom, system: false, sourceEngagement: target == .lead ? number : nil))
       }
     }
     var firstTime = false
@@ -301,9 +296,8 @@ extension TicketProjection {
     leadEntryOrder.append(slot)
     leadVersion.append(
       VersionEntry(
-        id: id, seq: 0, owner: lead, isCopy: false, severed: false, content: content,
-        convertedFrom: nil, system: true, sourceEngagement: nil),
-      slot: slot)
+        slot: Int32(slot), isCopy: false, severed: false, content: content, convertedFrom: nil, system: true,
+        sourceEngagement: nil))
     note(
       SyncDecision(
         position: position, event: event, entry: id, kind: .charge, by: engagement.partner, to: lead,

@@ -66,7 +66,7 @@ extension TicketProjection {
       }
       return TicketView(
         ticket: ticket, partner: partner, role: .lead, engagement: shown?.number,
-        status: shown?.status, position: position, entries: Self.viewEntries(leadVersion))
+        status: shown?.status, position: position, entries: viewEntries(leadVersion))
     }
     let shown: EngagementState
     if let engagement {
@@ -85,7 +85,7 @@ extension TicketProjection {
     return TicketView(
       ticket: ticket, partner: partner, role: .service, engagement: shown.number,
       status: shown.status, position: position,
-      entries: shown.version.map(Self.viewEntries) ?? [])
+      entries: shown.version.map(viewEntries) ?? [])
   }
 
   /// The partners that hold a role on the ticket: the lead, then each service partner once.
@@ -95,10 +95,10 @@ extension TicketProjection {
     return seen
   }
 
-  private static func viewEntries(_ version: TicketVersion) -> [ViewEntry] {
+  private func viewEntries(_ version: TicketVersion) -> [ViewEntry] {
     version.ordered.map {
       ViewEntry(
-        id: $0.id, owner: $0.owner, isCopy: $0.isCopy, severed: $0.severed, content: $0.content,
+        id: records[slot: Int($0.slot)].id, owner: records[slot: Int($0.slot)].owner, isCopy: $0.isCopy, severed: $0.severed, content: $0.content,
         convertedFrom: $0.convertedFrom, system: $0.system)
     }
   }
