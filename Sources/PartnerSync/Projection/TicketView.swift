@@ -96,10 +96,11 @@ extension TicketProjection {
   }
 
   private func viewEntries(_ version: TicketVersion) -> [ViewEntry] {
-    version.ordered.map {
-      ViewEntry(
-        id: records[slot: Int($0.slot)].id, owner: records[slot: Int($0.slot)].owner, isCopy: $0.isCopy, severed: $0.severed, content: $0.content,
-        convertedFrom: $0.convertedFrom, system: $0.system)
+    version.ordered.map { entry in
+      let record = records[slot: Int(entry.slot)]
+      return ViewEntry(
+        id: record.id, owner: record.owner, isCopy: entry.isCopy, severed: entry.severed, content: entry.content,
+        convertedFrom: entry.convertedFrom, system: entry.system)
     }
   }
 }
