@@ -308,28 +308,30 @@ extension TicketProjection {
 
   /// Records a decision and the notifications it sends (`synced-change-notifies-partner`,
   /// `subcontractor-time-notifies-resource`).
-  private mutating func note(_ decision: SyncDecision, firstTimeCopy: Bool = false) {
-    if decisions.isEmpty { decisions.reserveCapacity(Self.initialCapacity) }
-    decisions.append(decision)
-    guard decision.rule == .ownChangeSyncs || decision.outcome == .released else { return }
-    notify(
-      PartnerNotification(
-        position: decision.position, ticket: ticket, rule: .syncedChangeNotifiesPartner,
-        partner: decision.to, to: "ticket", entry: decision.entry,
-        message: .syncedChange(
-          by: decision.by, kind: decision.kind, event: decision.event, released: decision.outcome == .released)))
-    if firstTimeCopy {
-      let resource = engagements[decision.engagement - 1].resource ?? "assigned-resource"
+  private mutating func note(_ decision: consuming SyncDecision, firstTimeCopy: Bool = false) {
+    // The notifications first: the decision is then moved into the list, not copied.
+    if decision.rule == .ownChangeSyncs || decision.outcome == .released {
       notify(
         PartnerNotification(
-          position: decision.position, ticket: ticket, rule: .subcontractorTimeNotifiesResource,
-          partner: decision.to, to: resource, entry: decision.entry, message: .timeLogged(by: decision.by))
-      )
+          position: decision.position, ticket: ticket, rule: .syncedChangeNotifiesPartner,
+          partner: decision.to, to: "ticket", entry: decision.entry,
+          message: .syncedChange(
+            by: decision.by, kind: decision.kind, event: decision.event, released: decision.outcome == .released)))
+      if firstTimeCopy {
+        let resource = engagements[decision.engagement - 1].resource ?? "assigned-resource"
+        notify(
+          PartnerNotification(
+            position: decision.position, ticket: ticket, rule: .subcontractorTimeNotifiesResource,
+            partner: decision.to, to: resource, entry: decision.entry, message: .timeLogged(by: decision.by))
+        )
+      }
     }
+    if decisions.isEmpty { decisions.reserveCapacity(Self.initialCapacity) }
+    decisions.append(decision)
   }
 
   /// Sends a notification.
-  private mutating func notify(_ notification: PartnerNotification) {
+  private mutating func notify(_ notification: consuming PartnerNotification) {
     if notifications.isEmpty { notifications.reserveCapacity(Self.initialCapacity) }
     notifications.append(notification)
   }
