@@ -196,20 +196,28 @@ struct ReplayReader: @unchecked Sendable {
         var batch = ReplayBatch()
         batch.slots.reserveCapacity(Int(through - from + 1))
         batch.events.reserveCapacity(Int(through - from + 1))
-        try PartnerSyncError.wrap {
-          // Not the version, time or hash: folding needs none of them.
-          try log.store.forEachEventBytes(from: from, through: through, columns: []) { stored in
-            let slot = Int32(tickets.slot(of: stored.stream) { batch.newTickets.append($0) })
-            while nextEnd < ends.count, ends[nextEnd] < stored.position { nextEnd += 1 }
-            let isLast = nextEnd < ends.count && ends[nextEnd] == stored.position
-            batch.slots.append(isLast ? ~slot : slot)
-            batch.events.append(
-              try log.decode(stored, ticket: tickets.names[Int(slot)], actor: actors.name(stored.actor)))
-            return true
+        var failure: (any Error)?
+        do {
+          try PartnerSyncError.wrap {
+            // Not the version, time or hash: folding needs none of them.
+            try log.store.forEachEventBytes(from: from, through: through, columns: []) { stored in
+              let slot = Int32(tickets.slot(of: stored.stream) { batch.newTickets.append($0) })
+              while nextEnd < ends.count, ends[nextEnd] < stored.position { nextEnd += 1 }
+              let isLast = nextEnd < ends.count && ends[nextEnd] == stored.position
+              let event = try log.decode(stored, ticket: tickets.names[Int(slot)], actor: actors.name(stored.actor))
+              batch.slots.append(isLast ? ~slot : slot)
+              batch.events.append(event)
+              return true
+            }
           }
+        } catch {
+          // The events read before the one that failed are still folded first: one of them that
+          // the rules refuse is reported instead, as a fold in position order would.
+          failure = error
         }
         grouping.order(&batch)
         guard handoff.put(batch) else { return }
+        if let failure { throw failure }
         _ = handoff.takeBack()  // the batches folded since: freed here, where they were made
         from = through + 1
       }

@@ -178,6 +178,45 @@ struct ReplayTests {
     #expect(handed == ["T-c"], "only the tickets finished before position 5")
   }
 
+  /// An event that cannot be read stops the reading thread; the events read before it are still
+  /// folded, so that an earlier event the rules refuse is reported first, and a later one is not.
+  @Test(arguments: [(false, 8192), (true, 8192), (true, 2)] as [(Bool, Int64)])
+  func anUnreadableEventIsReportedInLogOrder(threaded: Bool, chunkSize: Int64) throws {
+    func log(unreadableAt unreadable: Int64) throws -> PartnerSyncLog {
+      let store = InMemoryEventLog()
+      let events: [(String, String, String, String)] = [
+        ("T-a", "outsourced", "acme", #"{"partner":"bolt"}"#),  // 1
+        ("T-b", "outsourced", "acme", #"{"partner":"bolt"}"#),  // 2
+        ("T-a", "accepted", "bolt", "{}"),  // 3
+        ("T-c", "outsourced", "acme", #"{"partner":"bolt"}"#),  // 4: T-c ends here
+        ("T-b", "accepted", "crane", "{}"),  // 5: refused, crane is not T-b's partner
+        ("T-a", "entry-added", "bolt", #"{"entry":"n1","kind":"note"}"#),  // 6
+        ("T-a", "entry-added", "bolt", #"{"entry":"n2","kind":"note"}"#),  // 7
+      ]
+      _ = try store.append(
+        events.enumerated().map { index, event in
+          // Not a JSON object: the event cannot be read.
+          let data = Int64(index + 1) == unreadable ? "[" : event.3
+          return EventRecord(stream: event.0, type: event.1, actor: event.2, time: 0, data: data)
+        })
+      return PartnerSyncLog(store: store)
+    }
+    for (unreadable, reported, handed) in [(Int64(7), "position 5", ["T-c"]), (3, "position 3", [])] {
+      var tickets: [String] = []
+      let replayed = try log(unreadableAt: unreadable)
+      do {
+        try replayed.replay(progress: nil, threaded: threaded, chunkSize: chunkSize) {
+          tickets.append($0.ticket)
+        }
+        Issue.record("the replay of a log with an unreadable event succeeded")
+      } catch {
+        #expect(error.code == .corruptLog)
+        #expect(error.message.contains(reported), "unreadable at \(unreadable): \(error.message)")
+      }
+      #expect(tickets == handed, "unreadable at \(unreadable)")
+    }
+  }
+
   @Test func aFailingBodyStopsTheReplayAndItsReader() throws {
     struct Stop: Error {}
     let (log, _) = try Self.interleavedLog(tickets: 6, length: 30)
