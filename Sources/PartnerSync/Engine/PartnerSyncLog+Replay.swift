@@ -18,12 +18,14 @@ extension PartnerSyncLog {
 
   /// Rebuilds every ticket's projection from the log, handing each finished projection to `body`.
   ///
-  /// The log is read once, in position order, with every ticket's projection built side by side;
-  /// a ticket's projection is handed over (in the order of the tickets' last events) and released
-  /// as soon as its last event is folded, so memory stays bounded by the tickets under way at the
-  /// same point of the log, not by the log. In a log of more than a few thousand events, a second
-  /// thread reads and decodes the events while the calling thread folds them; `body` is called
-  /// on the calling thread, and may read the log.
+  /// The log is read once, in position order, a few thousand events at a time, with every
+  /// ticket's projection built side by side; a ticket's projection is handed over (in the order of
+  /// the tickets' last events) and released once the events up to its last are folded, so memory
+  /// stays bounded by the tickets under way at the same point of the log, not by the log. In a
+  /// log of more than a few thousand events, a second thread reads and decodes the events while
+  /// the calling thread folds them; `body` is called on the calling thread, and may read the log.
+  /// An event that cannot be read or that the rules refuse ends the replay with `corruptLog`: the
+  /// first such event in the log, after the projections of the tickets finished before it.
   @discardableResult
   public func replay(
     progress: ProgressHandler? = nil, _ body: (TicketProjection) throws -> Void = { _ in }
