@@ -56,9 +56,10 @@ public protocol EventLogReader {
     from: Int64, through: Int64?, _ body: (StoredEventBytes) throws -> Bool
   ) throws
 
-  /// ``forEachEventBytes(from:through:_:)``, reading of `version`, `time` and
-  /// `hash` only the `columns` named (the others are lent as 0 or empty): a
-  /// scan that needs less reads less.
+  /// ``forEachEventBytes(from:through:_:)``, needing of `version`, `time` and
+  /// `hash` only the `columns` named: a log may then skip the others and lend
+  /// them as 0 or empty (SQLite's log does), so a scan that needs less reads
+  /// less. The default reads and lends every column.
   func forEachEventBytes(
     from: Int64, through: Int64?, columns: StoredEventBytes.Columns,
     _ body: (StoredEventBytes) throws -> Bool

@@ -102,9 +102,9 @@ public struct StoredEventBytes {
 }
 
 extension StoredEventBytes {
-  /// The columns beyond position, stream, type, actor and data that a byte scan reads (see
-  /// ``EventLogReader/forEachEventBytes(from:through:columns:_:)``). A column not read is lent as
-  /// 0 (`version`, `time`) or empty (`hash`).
+  /// The columns beyond position, stream, type, actor and data that a byte scan needs (see
+  /// ``EventLogReader/forEachEventBytes(from:through:columns:_:)``). A column not needed may be
+  /// left unread and lent as 0 (`version`, `time`) or empty (`hash`).
   public struct Columns: OptionSet, Sendable, Hashable {
     /// The columns as bits: `version` 1, `time` 2, `hash` 4.
     public let rawValue: UInt8

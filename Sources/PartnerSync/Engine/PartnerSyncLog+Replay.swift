@@ -20,10 +20,11 @@ extension PartnerSyncLog {
   ///
   /// The log is read once, in position order, a few thousand events at a time, with every
   /// ticket's projection built side by side; a ticket's projection is handed over (in the order of
-  /// the tickets' last events) and released once the events up to its last are folded, so memory
-  /// stays bounded by the tickets under way at the same point of the log, not by the log. In a
-  /// log of more than a few thousand events, a second thread reads and decodes the events while
-  /// the calling thread folds them; `body` is called on the calling thread, and may read the log.
+  /// the tickets' last events) and released once the batch holding its last event is folded, so
+  /// memory stays bounded by the tickets under way at the same point of the log, not by the log.
+  /// In a log of more than a few thousand events, a second thread reads and decodes the events
+  /// while the calling thread folds them; `body` is called on the calling thread, and may read
+  /// the log.
   /// An event that cannot be read or that the rules refuse ends the replay with `corruptLog`: the
   /// first such event in the log, after the projections of the tickets finished before it.
   @discardableResult
@@ -231,18 +232,21 @@ struct ReplayReader: @unchecked Sendable {
 }
 
 /// Orders a batch's events ticket by ticket (a counting sort by ticket slot, stable), reusing its
-/// arrays from one batch to the next.
+/// working arrays from one batch to the next (the order itself goes with the batch).
 struct TicketGrouping {
   /// For each ticket slot, its group in the batch being ordered + 1 (0: none yet).
   private var groupOf: [Int32] = []
   /// Each group's ticket slot, then where its events start in the order.
   private var groupSlots: [Int] = []
   private var starts: [Int32] = []
+  /// Each event's group.
+  private var groups: [Int32] = []
 
   /// Sets `batch.order`.
   mutating func order(_ batch: inout ReplayBatch) {
     let count = batch.slots.count
-    var groups = [Int32](repeating: 0, count: count)
+    groups.removeAll(keepingCapacity: true)
+    groups.append(contentsOf: repeatElement(0, count: count))
     for index in 0..<count {
       let raw = batch.slots[index]
       let slot = raw < 0 ? Int(~raw) : Int(raw)

@@ -150,32 +150,54 @@ struct ReplayTests {
 
   /// Replay folds a batch ticket by ticket, not in position order; an event the rules refuse
   /// must still be reported as position order finds it (the first in the log), with exactly the
-  /// projections finished before it handed over.
+  /// projections finished before it handed over. Both orders of discovery are covered: the first
+  /// refusal in the log found after a later one, and found before a later one (which must not
+  /// replace it), with a ticket folded before the refusal is found but finished after it (which
+  /// must not be handed over).
   @Test(arguments: [(false, 8192), (true, 8192), (true, 3)] as [(Bool, Int64)])
   func theFirstRefusedEventIsReported(threaded: Bool, chunkSize: Int64) throws {
-    let store = InMemoryEventLog()
     func stored(_ ticket: String, _ type: String, by: String, _ data: String = "{}") -> EventRecord {
       EventRecord(stream: ticket, type: type, actor: by, time: 0, data: data)
     }
-    _ = try store.append([
-      stored("T-a", "outsourced", by: "acme", #"{"partner":"bolt"}"#),  // 1
-      stored("T-c", "outsourced", by: "acme", #"{"partner":"bolt"}"#),  // 2: T-c ends here
-      stored("T-b", "outsourced", by: "acme", #"{"partner":"bolt"}"#),  // 3
-      stored("T-a", "accepted", by: "bolt"),  // 4
-      stored("T-b", "accepted", by: "crane"),  // 5: refused, crane is not T-b's partner
-      stored("T-d", "outsourced", by: "acme", #"{"partner":"bolt"}"#),  // 6: T-d ends here
-      stored("T-a", "accepted", by: "bolt"),  // 7: refused, accepted twice
-    ])
-    let log = PartnerSyncLog(store: store)
-    var handed: [String] = []
-    do {
-      try log.replay(progress: nil, threaded: threaded, chunkSize: chunkSize) { handed.append($0.ticket) }
-      Issue.record("the replay of a log with refused events succeeded")
-    } catch {
-      #expect(error.code == .corruptLog)
-      #expect(error.message.contains("position 5"), "\(error.message)")
+    let outsourced = #"{"partner":"bolt"}"#
+    let histories: [(events: [EventRecord], handed: [String])] = [
+      (
+        [
+          stored("T-a", "outsourced", by: "acme", outsourced),  // 1
+          stored("T-c", "outsourced", by: "acme", outsourced),  // 2: T-c ends here
+          stored("T-b", "outsourced", by: "acme", outsourced),  // 3
+          stored("T-a", "accepted", by: "bolt"),  // 4
+          stored("T-b", "accepted", by: "crane"),  // 5: refused, crane is not T-b's partner
+          stored("T-d", "outsourced", by: "acme", outsourced),  // 6: T-d ends here
+          stored("T-a", "accepted", by: "bolt"),  // 7: refused, accepted twice (T-a is folded first)
+        ], ["T-c"]
+      ),
+      (
+        [
+          stored("T-z", "outsourced", by: "acme", outsourced),  // 1: folded first
+          stored("T-a", "outsourced", by: "acme", outsourced),  // 2
+          stored("T-b", "outsourced", by: "acme", outsourced),  // 3
+          stored("T-c", "outsourced", by: "acme", outsourced),  // 4: T-c ends here
+          stored("T-a", "accepted", by: "crane"),  // 5: refused
+          stored("T-z", "accepted", by: "bolt"),  // 6: T-z ends here, after the refusal
+          stored("T-b", "accepted", by: "crane"),  // 7: refused too, but later
+        ], ["T-c"]
+      ),
+    ]
+    for (index, history) in histories.enumerated() {
+      let store = InMemoryEventLog()
+      _ = try store.append(history.events)
+      let log = PartnerSyncLog(store: store)
+      var handed: [String] = []
+      do {
+        try log.replay(progress: nil, threaded: threaded, chunkSize: chunkSize) { handed.append($0.ticket) }
+        Issue.record("the replay of a log with refused events succeeded")
+      } catch {
+        #expect(error.code == .corruptLog)
+        #expect(error.message.contains("position 5"), "history \(index): \(error.message)")
+      }
+      #expect(handed == history.handed, "history \(index): only the tickets finished before position 5")
     }
-    #expect(handed == ["T-c"], "only the tickets finished before position 5")
   }
 
   /// An event that cannot be read stops the reading thread; the events read before it are still
