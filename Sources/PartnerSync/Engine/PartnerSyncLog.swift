@@ -83,10 +83,8 @@ public final class PartnerSyncLog: @unchecked Sendable {
         "the event at position \(stored.position) has an unknown type '\(String(decoding: stored.type, as: UTF8.self))'"
       )
     }
-    let payload: EventPayload
-    if let decoded = EventCodec.decodePayload(type, data: stored.data) {
-      payload = decoded
-    } else {
+    var payload = EventPayload.accepted
+    if !EventCodec.decodePayload(type, data: stored.data, into: &payload) {
       // The text as `decode(_: StoredEvent)` sees it (invalid UTF-8 repaired), for the same
       // outcome and the same message.
       payload = try Self.decodePayload(

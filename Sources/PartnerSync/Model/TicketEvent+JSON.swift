@@ -79,10 +79,22 @@ enum EventCodec {
   /// returns `nil` when that takes the full parser: then ``decodePayload(_:fields:)`` on the
   /// parsed object decides, with the same outcome for every input this accepts.
   static func decodePayload(_ type: EventType, data: UnsafeBufferPointer<UInt8>) -> EventPayload? {
+    var payload = EventPayload.accepted
+    return decodePayload(type, data: data, into: &payload) ? payload : nil
+  }
+
+  /// ``decodePayload(_:data:)`` into `payload`, which is left alone when it returns `false`: the
+  /// payload is moved into place, where an optional result would be copied out of its optional
+  /// (through generic code, about 200 instructions an event).
+  static func decodePayload(
+    _ type: EventType, data: UnsafeBufferPointer<UInt8>, into payload: inout EventPayload
+  ) -> Bool {
     JSONObjectSpans.scan(data) { spans in
       var reader = FieldReader(type: type, fields: spans)
-      return try? decodePayload(type, reader: &reader)
-    }
+      guard let decoded = try? decodePayload(type, reader: &reader) else { return false }
+      payload = decoded
+      return true
+    } ?? false
   }
 
   /// Decodes one event line straight from its bytes, or returns `nil` when that takes the full
