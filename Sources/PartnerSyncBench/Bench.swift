@@ -48,11 +48,7 @@ struct Bench {
       try log.importJSONLines(history.jsonLines, now: Timestamp(microseconds: 0))
       let importSeconds = clock.seconds
       if rows == nil { rows = try RawRows.load(path: logPath) }
-      _ = try SQLiteEventLog(path: rawPath, options: .init(create: true))
-      let raw = try RawSQLite.open(rawPath)
-      defer { sqlite3_close_v2(raw) }
-      sync()
-      let rawSeconds = try RawSQLite.insertAll(rows!, range: 0..<options.events, into: raw, synchronous: "FULL")
+      let rawSeconds = try RawSQLite.insertIntoNewLog(rows!, path: rawPath)
       importSamples.add(Double(options.events) / importSeconds, Double(options.events) / rawSeconds)
       note("import: \(format(importSeconds)) s, raw insert: \(format(rawSeconds)) s (round \(round))")
     }

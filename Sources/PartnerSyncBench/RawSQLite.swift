@@ -1,4 +1,6 @@
 import CSQLite
+import EventLog
+import Foundation
 
 /// The reference figures: the same rows written and read through SQLite's C API directly, with
 /// no validation, no hashing, no decoding and no Swift strings, into the event log's own schema.
@@ -125,6 +127,16 @@ enum RawSQLite {
       throw RawSQLiteError(description: "raw insert failed at position \(row.position)")
     }
     sqlite3_reset(statement)
+  }
+
+  /// Makes a new file of the log's schema at `path`, flushes dirty pages (`sync`), and inserts
+  /// every row of `rows` into it (`insertAll`, `synchronous = FULL`); returns the seconds taken.
+  static func insertIntoNewLog(_ rows: RawRows, path: String) throws -> Double {
+    _ = try SQLiteEventLog(path: path, options: .init(create: true))
+    let database = try open(path)
+    defer { sqlite3_close_v2(database) }
+    sync()
+    return try insertAll(rows, range: 0..<rows.rows.count, into: database, synchronous: "FULL")
   }
 
   /// Inserts `rows` in one transaction, with the page cache the event log uses for large

@@ -8,8 +8,6 @@
 //   PartnerSyncBench import-only --file FILE --db PATH   (one import, timed)
 //   PartnerSyncBench raw-insert --from LOG --db PATH     (LOG's rows inserted raw into a new PATH, timed)
 //   PartnerSyncBench append-only --file FILE --db PATH --count N   (the last N events appended one by one)
-import CSQLite
-import EventLog
 import Foundation
 import PartnerSync
 
@@ -52,10 +50,7 @@ do {
       ).jsonText)
   } else if arguments.first == "raw-insert", arguments.count == 5, arguments[1] == "--from", arguments[3] == "--db" {
     let rows = try RawRows.load(path: arguments[2])
-    _ = try SQLiteEventLog(path: arguments[4], options: .init(create: true))
-    let raw = try RawSQLite.open(arguments[4])
-    defer { sqlite3_close_v2(raw) }
-    let seconds = try RawSQLite.insertAll(rows, range: 0..<rows.rows.count, into: raw, synchronous: "FULL")
+    let seconds = try RawSQLite.insertIntoNewLog(rows, path: arguments[4])
     print(
       JSONValue.object([
         ("events", .number(Double(rows.rows.count))), ("seconds", .number(rounded(seconds, 3))),

@@ -87,9 +87,6 @@ struct VersionEntries: Sendable {
   /// How many entries the version holds.
   private(set) var count = 0
 
-  /// The room a version's arrays start with.
-  static let initialCapacity = 16
-
   @inline(__always)
   private func place(of slot: Int) -> Int? {
     guard slot < places.count else { return nil }
@@ -132,9 +129,9 @@ struct VersionEntries: Sendable {
     removeValue(forSlot: slot)
     if appeared.isEmpty {
       // A version holds a few dozen entries: start there rather than growing from one.
-      appeared.reserveCapacity(Self.initialCapacity)
-      removed.reserveCapacity(Self.initialCapacity)
-      places.reserveCapacity(Self.initialCapacity)
+      appeared.reserveCapacity(TicketProjection.initialCapacity)
+      removed.reserveCapacity(TicketProjection.initialCapacity)
+      places.reserveCapacity(TicketProjection.initialCapacity)
     }
     while places.count <= slot { places.append(-1) }
     places[slot] = Int32(appeared.count)
@@ -278,9 +275,8 @@ struct EntryRecords: Sendable {
 
   /// The record in `slot`.
   subscript(slot slot: Int) -> EntryRecord {
-    // Inlined: a read accessor called out of line allocates its frame on the heap.
-    @inline(__always) _read { yield records[slot] }
-    @inline(__always) _modify { yield &records[slot] }
+    _read { yield records[slot] }
+    _modify { yield &records[slot] }
   }
 
   /// The record of entry `id`, or `nil` when there is none.

@@ -336,8 +336,8 @@ extension TicketProjection {
     notifications.append(notification)
   }
 
-  /// The room a projection's decisions, notifications and lead entries start with: a ticket's
-  /// history takes dozens of each.
+  /// The room a projection's lists (decisions, notifications, lead entries, each version's
+  /// entries) start with: a ticket's history takes dozens of each.
   static let initialCapacity = 16
 
   /// The text of a `synced-change-notifies-partner` notification to `to`.
