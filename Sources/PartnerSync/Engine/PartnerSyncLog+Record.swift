@@ -113,138 +113,86 @@ extension PartnerSyncLog {
     return try append(pending, now: now)
   }
 
-  /// Validates and appends a JSON Lines document (the `import` format) in one transaction.
-  ///
-  /// Blank lines are skipped; `position` fields are ignored; a line without `at` is recorded at
-  /// `now`. The first bad line fails the whole document and nothing is appended.
-  /// - Throws: ``PartnerSyncError`` with code `invalidEvent` and the line number.
-  @discardableResult
-  public func importJSONLines(
-    _ bytes: [UInt8], now: Timestamp, progress: ProgressHandler? = nil
-  ) throws(PartnerSyncError) -> RecordResult {
-    let events = try Self.parseLines(bytes, encode: true, progress: progress)
-    guard !events.isEmpty else {
-      throw PartnerSyncError(.invalidEvent, "the input holds no events (it is empty or blank)")
-    }
-    return try append(events, now: now, progress: progress)
-  }
-
   /// Parses a JSON Lines document into events, each with its line number.
   static func parseJSONLines(_ bytes: [UInt8]) throws(PartnerSyncError) -> [(event: TicketEvent, line: Int)] {
-    try parseLines(bytes, encode: false, progress: nil).map { ($0.event, $0.line) }
-  }
-
-  /// Parses a JSON Lines document into events ready to append: each with its line number and,
-  /// with `encode`, its stored data, encoded here (on two threads for a large document) rather
-  /// than while the events are validated one after the other.
-  static func parseLines(
-    _ bytes: [UInt8], encode: Bool, progress: ProgressHandler?
-  ) throws(PartnerSyncError) -> [PendingEvent] {
-    // A large document is parsed in two halves at once, split at a line break; the first bad
-    // line of the first half is still reported before any of the second.
-    guard bytes.count >= Self.parallelParseBytes,
-      let split = bytes[(bytes.count / 2)...].firstIndex(of: 0x0A).map({ $0 + 1 }), split < bytes.count
-    else {
-      let (events, failure, _) = parseLines(bytes, 0..<bytes.count, lineBefore: 0, encode: encode, progress: progress)
+    let document = DocumentLines(bytes)
+    // A large document is parsed in two halves at once; the first bad line of the first half is
+    // still reported before any of the second.
+    let lines = document.lines
+    guard bytes.count >= DocumentLines.parallelBytes, lines.count > 1 else {
+      let (events, failure) = parseLines(bytes, lines[...])
       if let failure { throw failure }
       return events
     }
-    // The second half is numbered from its own first line and renumbered once the first half
-    // has counted its lines, so that both threads start at once.
+    let split = lines.count / 2
     let second = ParsedLines()
-    let worker = Worker(name: "PartnerSync import parser") {
-      (second.events, second.failure, _) = parseLines(
-        bytes, split..<bytes.count, lineBefore: 0, encode: encode, progress: nil)
+    let worker = Worker(name: "PartnerSync parser") {
+      (second.events, second.failure) = parseLines(bytes, lines[split...])
     }
-    var (events, failure, lineBefore) = parseLines(bytes, 0..<split, lineBefore: 0, encode: encode, progress: progress)
+    let (events, failure) = parseLines(bytes, lines[..<split])
     worker.join()
-    if let failure { throw failure }
-    if let failure = second.failure {
-      throw PartnerSyncError(failure.code, failure.message, line: failure.line.map { $0 + lineBefore })
-    }
-    events.reserveCapacity(events.count + second.events.count)
-    for var event in second.events {
-      event.line += lineBefore
-      events.append(event)
-    }
-    return events
+    if let failure = failure ?? second.failure { throw failure }
+    return events + second.events
   }
 
-  /// From this size on, a document is parsed on two threads.
-  static let parallelParseBytes = 1 << 20
-
-  /// The events of the lines in `range` of `bytes`, numbered after `lineBefore`, up to the first
-  /// bad one, which is returned as the failure; and the number of the last line read.
+  /// The events of `lines`, up to the first bad line, which is returned as the failure.
   private static func parseLines(
-    _ bytes: [UInt8], _ range: Range<Int>, lineBefore: Int, encode: Bool, progress: ProgressHandler?
-  ) -> (events: [PendingEvent], failure: PartnerSyncError?, lastLine: Int) {
-    var events: [PendingEvent] = []
-    var failure: PartnerSyncError?
-    var line = lineBefore
-    bytes.withUnsafeBufferPointer { buffer in
-      var start = range.lowerBound
-      while start < range.upperBound {
-        line += 1
-        if let progress, line & 0xFFF == 0 {
-          progress(ProgressReport(phase: .reading, done: Int64(start), total: Int64(buffer.count)))
-        }
-        // The line's end: the C library's `memchr` looks at many bytes per step.
-        let base = buffer.baseAddress!
-        let end =
-          memchr(base + start, 0x0A, range.upperBound - start).map {
-            UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base
-          } ?? range.upperBound
-        var stop = end
-        if stop > start, buffer[stop - 1] == 0x0D { stop -= 1 }
-        defer { start = end + 1 }
-        let slice = UnsafeBufferPointer(rebasing: buffer[start..<stop])
-        if slice.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-        if slice.count > EventCodec.maximumLineLength {
-          failure = PartnerSyncError(
-            .invalidEvent,
-            "the line is \(slice.count) bytes long; an event line may be at most \(EventCodec.maximumLineLength) bytes",
-            line: line)
-          return
-        }
-        if let event = EventCodec.decode(line: slice) {
-          events.append(PendingEvent(event, line: line, encode: encode))
-          continue
-        }
-        do {
-          let value = try JSONParser.parse(slice)
-          events.append(PendingEvent(try EventCodec.decode(line: value), line: line, encode: encode))
-        } catch let error as JSONParseError {
-          failure = PartnerSyncError(
-            .invalidEvent, "invalid JSON at column \(error.offset + 1): \(error.message)", line: line)
-          return
-        } catch let error as EventFormatError {
-          failure = PartnerSyncError(.invalidEvent, error.message, line: line)
-          return
-        } catch {
-          failure = PartnerSyncError(.invalidEvent, "\(error)", line: line)
-          return
-        }
+    _ bytes: [UInt8], _ lines: ArraySlice<DocumentLines.Line>
+  ) -> (events: [(event: TicketEvent, line: Int)], failure: PartnerSyncError?) {
+    var events: [(event: TicketEvent, line: Int)] = []
+    events.reserveCapacity(lines.count)
+    for line in lines {
+      switch parseLine(bytes, line, encode: false) {
+      case .success(let pending): events.append((pending.event, pending.line))
+      case .failure(let failure): return (events, failure)
       }
     }
-    return (events, failure, line)
+    return (events, nil)
+  }
+
+  /// Parses `line` of the document `bytes`.
+  static func parseLine(
+    _ bytes: [UInt8], _ line: DocumentLines.Line, encode: Bool
+  ) -> Result<PendingEvent, PartnerSyncError> {
+    bytes.withUnsafeBufferPointer { buffer in
+      parseLine(UnsafeBufferPointer(rebasing: buffer[line.start..<line.end]), number: line.number, encode: encode)
+    }
+  }
+
+  /// Parses the line `slice`, number `number` of its document, into an event ready to append:
+  /// with `encode`, its stored data is encoded here (where lines are parsed on their own thread)
+  /// rather than while the events are validated one after the other.
+  static func parseLine(
+    _ slice: UnsafeBufferPointer<UInt8>, number: Int, encode: Bool
+  ) -> Result<PendingEvent, PartnerSyncError> {
+    if slice.count > EventCodec.maximumLineLength {
+      return .failure(
+        PartnerSyncError(
+          .invalidEvent,
+          "the line is \(slice.count) bytes long; an event line may be at most \(EventCodec.maximumLineLength) bytes",
+          line: number))
+    }
+    if let event = EventCodec.decode(line: slice) {
+      return .success(PendingEvent(event, line: number, encode: encode))
+    }
+    do {
+      let value = try JSONParser.parse(slice)
+      return .success(PendingEvent(try EventCodec.decode(line: value), line: number, encode: encode))
+    } catch let error as JSONParseError {
+      return .failure(
+        PartnerSyncError(.invalidEvent, "invalid JSON at column \(error.offset + 1): \(error.message)", line: number))
+    } catch let error as EventFormatError {
+      return .failure(PartnerSyncError(.invalidEvent, error.message, line: number))
+    } catch {
+      return .failure(PartnerSyncError(.invalidEvent, "\(error)", line: number))
+    }
   }
 
   func append(
     _ events: [PendingEvent], now: Timestamp, progress: ProgressHandler? = nil
   ) throws(PartnerSyncError) -> RecordResult {
-    var attempt = 0
-    while true {
-      attempt += 1
-      do {
-        return try appendOnce(events, now: now, progress: progress)
-      } catch {
-        guard error.code == .versionConflict, attempt < Self.conflictRetries else { throw error }
-        // The projections this attempt started from are stale: fold those tickets afresh.
-        projectionCache.remove(events.map(\.event.ticket))
-        Self.logger.debug(
-          "another writer changed a ticket of this batch; validating again",
-          metadata: ["attempt": "\(attempt)", "reason": "\(error.message)"])
-      }
+    try retryingConflicts(on: events.map(\.event.ticket)) { () throws(PartnerSyncError) in
+      try appendOnce(events, now: now, progress: progress)
     }
   }
 
@@ -352,7 +300,7 @@ extension PartnerSyncLog {
   /// The items of several tickets, each list in its ticket's order, merged by position: all the
   /// items at one position come from one event, so a stable counting sort keeps each ticket's
   /// order without comparing anything.
-  private static func merge<Item>(
+  static func merge<Item>(
     _ lists: [ArraySlice<Item>], first: Int64, count: Int, position: (Item) -> Int64
   ) -> [Item] {
     let total = lists.reduce(0) { $0 + $1.count }
@@ -386,7 +334,7 @@ private final class Freeing: @unchecked Sendable {
 /// What the second parsing thread found.
 private final class ParsedLines: @unchecked Sendable {
   // @unchecked Sendable: written by the parsing thread, read after `Worker.join()`.
-  var events: [PendingEvent] = []
+  var events: [(event: TicketEvent, line: Int)] = []
   var failure: PartnerSyncError?
 }
 
@@ -407,7 +355,7 @@ struct PendingEvent: Sendable {
 
 /// The tickets a batch touches: their projections before it (from the cache, else folded from
 /// the log), the version each is expected to have, and each event's ticket.
-private struct TicketBatch {
+struct TicketBatch {
   var projections: [TicketProjection] = []
   var expected: [String: Int64] = [:]
   /// Each event's index in `projections`.
@@ -439,8 +387,7 @@ private struct TicketBatch {
   init(events: [PendingEvent], log: PartnerSyncLog) throws(PartnerSyncError) {
     var tickets = NameTable()
     // Into an empty log, every ticket is new: no need to ask the log about each.
-    var empty = false
-    if events.count > 1 { empty = try log.lastPosition() == 0 }
+    let empty = events.count > 1 ? try log.lastPosition() == 0 : false
     slots.reserveCapacity(events.count)
     for index in events.indices {
       var ticket = events[index].event.ticket
@@ -448,18 +395,22 @@ private struct TicketBatch {
       let slot = ticket.withUTF8 { tickets.slot(of: $0) { _ in } }
       slots.append(slot)
       guard slot == known else { continue }
-      let event = events[index].event
-      var projection = TicketProjection(ticket: event.ticket, rules: log.rules)
-      if !empty {
-        if let cached = log.projectionCache.take(event.ticket) {
-          projection = cached
-        } else if let stored = try log.projection(ticket: event.ticket) {
-          projection = stored
-        }
-      }
-      expected[event.ticket] = projection.version
+      let projection = try Self.projection(of: ticket, log: log, empty: empty)
+      expected[ticket] = projection.version
       projections.append(projection)
     }
+  }
+
+  /// The projection of `ticket` before a write: the cached one (taken out of the cache), else
+  /// folded from the log, else a new one. An `empty` log is not asked.
+  static func projection(of ticket: String, log: PartnerSyncLog, empty: Bool) throws(PartnerSyncError)
+    -> TicketProjection
+  {
+    if !empty {
+      if let cached = log.projectionCache.take(ticket) { return cached }
+      if let stored = try log.projection(ticket: ticket) { return stored }
+    }
+    return TicketProjection(ticket: ticket, rules: log.rules)
   }
 
   /// Folds the events, stamped with positions from `first` on, into the projections, and hands

@@ -170,7 +170,7 @@ struct EventCodecFastPathTests {
 
   @Test func linesAreNumberedAsFromTheTop() throws {
     let (bytes, eventLines) = Self.document(count: 12_000)
-    #expect(bytes.count >= PartnerSyncLog.parallelParseBytes, "the document is parsed in two halves")
+    #expect(bytes.count >= DocumentLines.parallelBytes, "the document is parsed in two halves")
     let parsed = try EventLines.parse(bytes)
     #expect(parsed.count == eventLines.count)
     let mismatch = zip(parsed.map(\.line), eventLines).enumerated().first { $0.element.0 != $0.element.1 }
@@ -183,7 +183,7 @@ struct EventCodecFastPathTests {
   @Test(arguments: [[11_000], [200, 11_000], [6_001]])
   func theFirstBadLineIsReported(bad: [Int]) throws {
     let (bytes, _) = Self.document(count: 12_000, bad: Set(bad))
-    #expect(bytes.count >= PartnerSyncLog.parallelParseBytes)
+    #expect(bytes.count >= DocumentLines.parallelBytes)
     do {
       _ = try EventLines.parse(bytes)
       Issue.record("a bad line was accepted")

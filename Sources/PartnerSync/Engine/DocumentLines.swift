@@ -1,0 +1,137 @@
+import EventLog
+import Foundation
+
+/// The event lines of a JSON Lines document, found before any is parsed: where each lies, its
+/// number, and the ticket it names.
+///
+/// Finding them is a light pass over the document: each line's members are located in place and
+/// only the ticket's bytes are looked up, nothing is decoded. With it an import knows every
+/// ticket it touches, and the last line of each, before it parses a single event: it names the
+/// versions it expects up front, parses and validates the lines in chunks as they are written,
+/// and lets a ticket's projection go as soon as its last line is folded.
+struct DocumentLines: Sendable {
+  /// One line that is not blank.
+  struct Line: Sendable {
+    /// Where the line's bytes start in the document.
+    var start: Int
+    /// Where they end (before the line break, and before a carriage return ending the line).
+    var end: Int
+    /// The line's 1-based number in the document.
+    var number: Int
+    /// The slot in ``DocumentLines/tickets`` of the ticket the line names, or -1 when the line
+    /// names none that could be read: it is not a valid event, and parsing it says why.
+    var ticket: Int32
+  }
+
+  /// The lines that are not blank, in document order.
+  private(set) var lines: [Line] = []
+  /// The tickets the lines name, in order of first appearance.
+  private(set) var tickets: [String] = []
+  /// By ticket slot: the index in ``lines`` of the ticket's last line.
+  private(set) var lastLine: [Int] = []
+
+  /// From this size on, a document's lines are found, and parsed, in two halves at once.
+  static let parallelBytes = 1 << 20
+
+  /// Finds the lines of `bytes`: in two halves at once when the document is large, split at a
+  /// line break. `progress` hears of the first half only (it runs on the calling thread).
+  init(_ bytes: [UInt8], progress: ProgressHandler? = nil) {
+    var names = NameTable()
+    guard bytes.count >= Self.parallelBytes,
+      let split = bytes[(bytes.count / 2)...].firstIndex(of: 0x0A).map({ $0 + 1 }), split < bytes.count
+    else {
+      (lines, _) = Self.scan(bytes, 0..<bytes.count, lineBefore: 0, names: &names, progress: progress)
+      tickets = names.names
+      lastLine = Self.lastLines(of: lines, tickets: tickets.count)
+      return
+    }
+    // The second half numbers its lines and tickets from its own start; they are renumbered once
+    // the first half has counted its lines and named its tickets.
+    let second = ScannedHalf()
+    let worker = Worker(name: "PartnerSync document lines") {
+      var secondNames = NameTable()
+      (second.lines, _) = Self.scan(bytes, split..<bytes.count, lineBefore: 0, names: &secondNames, progress: nil)
+      second.names = secondNames.names
+    }
+    let lineBefore: Int
+    (lines, lineBefore) = Self.scan(bytes, 0..<split, lineBefore: 0, names: &names, progress: progress)
+    worker.join()
+    let slots = second.names.map { Int32(names.slot(of: $0)) }
+    lines.reserveCapacity(lines.count + second.lines.count)
+    for var line in second.lines {
+      line.number += lineBefore
+      if line.ticket >= 0 { line.ticket = slots[Int(line.ticket)] }
+      lines.append(line)
+    }
+    tickets = names.names
+    lastLine = Self.lastLines(of: lines, tickets: tickets.count)
+  }
+
+  /// By ticket slot, the index of the ticket's last line.
+  private static func lastLines(of lines: [Line], tickets: Int) -> [Int] {
+    var last = [Int](repeating: -1, count: tickets)
+    for index in lines.indices where lines[index].ticket >= 0 {
+      last[Int(lines[index].ticket)] = index
+    }
+    return last
+  }
+
+  /// The lines of `range` (which starts a line), numbered after `lineBefore`, their tickets
+  /// numbered in `names`; and the number of the last line.
+  private static func scan(
+    _ bytes: [UInt8], _ range: Range<Int>, lineBefore: Int, names: inout NameTable, progress: ProgressHandler?
+  ) -> (lines: [Line], lastLine: Int) {
+    var lines: [Line] = []
+    // An event line is about 150-250 bytes long.
+    lines.reserveCapacity(range.count / 128)
+    var number = lineBefore
+    bytes.withUnsafeBufferPointer { buffer in
+      let base = buffer.baseAddress!
+      var start = range.lowerBound
+      while start < range.upperBound {
+        number += 1
+        if let progress, number & 0xFFF == 0 {
+          progress(ProgressReport(phase: .reading, done: Int64(start), total: Int64(buffer.count)))
+        }
+        // The line's end: the C library's `memchr` looks at many bytes per step.
+        let end =
+          memchr(base + start, 0x0A, range.upperBound - start).map {
+            UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base
+          } ?? range.upperBound
+        var stop = end
+        if stop > start, buffer[stop - 1] == 0x0D { stop -= 1 }
+        defer { start = end + 1 }
+        let slice = UnsafeBufferPointer(rebasing: buffer[start..<stop])
+        if slice.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+        lines.append(Line(start: start, end: stop, number: number, ticket: ticketSlot(of: slice, in: &names)))
+      }
+    }
+    return (lines, number)
+  }
+
+  /// The slot of the ticket that the line `slice` names, or -1 when it is not a valid event.
+  ///
+  /// The ticket is read from its bytes when it is a plain string of a flat object (the fast path
+  /// of `EventCodec`, which then decodes the same bytes into the same string); any other line is
+  /// parsed in full, as the import will parse it.
+  private static func ticketSlot(of slice: UnsafeBufferPointer<UInt8>, in names: inout NameTable) -> Int32 {
+    if slice.count <= EventCodec.maximumLineLength,
+      let ticket = JSONObjectSpans.scan(
+        slice,
+        { spans in
+          (0..<spans.count).first { bytesEqual(spans.key(at: $0), "ticket") }.flatMap { spans.plainString(at: $0) }
+        })
+    {
+      return Int32(names.slot(of: ticket))
+    }
+    guard case .success(let event) = PartnerSyncLog.parseLine(slice, number: 0, encode: false) else { return -1 }
+    return Int32(names.slot(of: event.event.ticket))
+  }
+}
+
+/// What the second thread of ``DocumentLines/init(_:progress:)`` found.
+private final class ScannedHalf: @unchecked Sendable {
+  // @unchecked Sendable: written by the scanning thread, read after `Worker.join()`.
+  var lines: [DocumentLines.Line] = []
+  var names: [String] = []
+}

@@ -1,0 +1,268 @@
+import EventLog
+import Foundation
+
+extension PartnerSyncLog {
+  /// Validates and appends a JSON Lines document (the `import` format) in one transaction.
+  ///
+  /// Blank lines are skipped; `position` fields are ignored; a line without `at` is recorded at
+  /// `now`. The first bad line fails the whole document and nothing is appended; a line that is
+  /// not a valid event is reported before any event that the rules refuse, wherever it is.
+  ///
+  /// The document is validated and written as it is parsed, a chunk of lines at a time, and a
+  /// ticket's projection is let go once its last line is folded (the projections of the tickets
+  /// finished last stay cached for the writes that follow): the memory an import needs grows
+  /// with the decisions it reports, not with the events it parses.
+  /// - Throws: ``PartnerSyncError`` with code `invalidEvent` and the line number.
+  @discardableResult
+  public func importJSONLines(
+    _ bytes: [UInt8], now: Timestamp, progress: ProgressHandler? = nil
+  ) throws(PartnerSyncError) -> RecordResult {
+    let document = DocumentLines(bytes, progress: progress)
+    guard !document.lines.isEmpty else {
+      throw PartnerSyncError(.invalidEvent, "the input holds no events (it is empty or blank)")
+    }
+    return try retryingConflicts(on: document.tickets) { () throws(PartnerSyncError) in
+      try importOnce(document, bytes, now: now, progress: progress)
+    }
+  }
+
+  /// Runs `write` again, with the projections of `tickets` dropped from the cache, while it fails
+  /// with a version conflict (another writer changed one of the tickets it validated against),
+  /// up to ``conflictRetries`` times in all.
+  func retryingConflicts<Result>(
+    on tickets: @autoclosure () -> [String], _ write: () throws(PartnerSyncError) -> Result
+  ) throws(PartnerSyncError) -> Result {
+    var attempt = 0
+    while true {
+      attempt += 1
+      do {
+        return try write()
+      } catch {
+        guard error.code == .versionConflict, attempt < Self.conflictRetries else { throw error }
+        // The projections this attempt started from are stale: fold those tickets afresh.
+        projectionCache.remove(tickets())
+        Self.logger.debug(
+          "another writer changed a ticket of this batch; validating again",
+          metadata: ["attempt": "\(attempt)", "reason": "\(error.message)"])
+      }
+    }
+  }
+
+  /// Parses, validates and appends the document in one transaction, the three overlapping: a
+  /// thread parses the lines, this thread folds them into their tickets' projections, and the
+  /// log hashes and writes them on a thread of its own.
+  private func importOnce(
+    _ document: DocumentLines, _ bytes: [UInt8], now: Timestamp, progress: ProgressHandler?
+  ) throws(PartnerSyncError) -> RecordResult {
+    // Into an empty log, every ticket is new: no need to ask the log about each.
+    let empty = try lastPosition() == 0
+    var fold = try ImportFold(document, log: self, empty: empty)
+    var foldedFrom: Int64?
+    let appended: AppendResult
+    do {
+      appended = try PartnerSyncError.wrap {
+        try store.append(expectedVersions: fold.expected) { appender in
+          foldedFrom = appender.firstPosition
+          try fold.run(bytes, from: appender.firstPosition, now: now, progress: progress) { record in
+            try appender.append(record)
+          }
+          progress?(ProgressReport(phase: .writing, done: 0, total: Int64(document.lines.count)))
+        }
+      }
+    } catch  where foldedFrom == nil && (error.code == .readOnly || error.code == .busy) {
+      // The log refused before any event was validated: a bad line is still reported first, as
+      // the one thing to fix in the input.
+      var dryRun = try ImportFold(document, log: self, empty: empty)
+      do {
+        try dryRun.run(bytes, from: 1, now: now, progress: nil) { _ in }
+      } catch let refused as PartnerSyncError {
+        throw refused
+      } catch {}
+      throw error
+    }
+    let first = appended.firstPosition
+    let last = appended.lastPosition
+    var decisionLists = fold.decisionLists
+    var notificationLists = fold.notificationLists
+    if first == foldedFrom {
+      projectionCache.store(fold.latestFinished)
+    } else {
+      // The log placed the document elsewhere than it announced (a log without its own streaming
+      // append, shared with another writer): rebuild the tickets from the log to report the
+      // decisions at their real positions.
+      var rebuilt: [TicketProjection] = []
+      for ticket in document.tickets {
+        if let projection = try projection(ticket: ticket) { rebuilt.append(projection) }
+      }
+      decisionLists = rebuilt.map { Self.items($0.decisions, from: first, through: last, position: \.position) }
+      notificationLists = rebuilt.map {
+        Self.items($0.notifications, from: first, through: last, position: \.position)
+      }
+      projectionCache.store(rebuilt)
+    }
+    let count = Int(last - first + 1)
+    let decisions = decisionLists
+    let notifications = notificationLists
+    Self.logger.debug(
+      "imported events", metadata: ["count": "\(count)", "first": "\(first)", "last": "\(last)"])
+    return RecordResult(
+      firstPosition: first, lastPosition: last,
+      decisions: DeferredList(count: decisions.reduce(0) { $0 + $1.count }) {
+        Self.merge(decisions, first: first, count: count, position: \.position)
+      },
+      notifications: DeferredList(count: notifications.reduce(0) { $0 + $1.count }) {
+        Self.merge(notifications, first: first, count: count, position: \.position)
+      })
+  }
+
+  /// The elements of `items` (ordered by position) from position `first` through `last`.
+  static func items<Item>(
+    _ items: [Item], from first: Int64, through last: Int64, position: (Item) -> Int64
+  ) -> ArraySlice<Item> {
+    let tail = suffix(items, from: first, position: position)
+    return tail.prefix { position($0) <= last }
+  }
+}
+
+/// The fold of an import: the document's events, handed over a chunk at a time by a parsing
+/// thread, folded into their tickets' projections in document order.
+///
+/// A ticket's projection is let go once its last line is folded: what the import reports (its
+/// decisions and notifications from the first position on) is kept, and of the projections
+/// themselves only those of the tickets finished last, as many as the projection cache holds.
+struct ImportFold {
+  /// The document's lines and tickets.
+  let document: DocumentLines
+  /// By ticket slot: the ticket's projection, until its last line is folded.
+  private var projections: [TicketProjection?] = []
+  /// The version each ticket is expected to have in the log.
+  private(set) var expected: [String: Int64] = [:]
+  /// Of each finished ticket, the decisions and notifications from the first position on.
+  private(set) var decisionLists: [ArraySlice<SyncDecision>] = []
+  private(set) var notificationLists: [ArraySlice<PartnerNotification>] = []
+  /// The projections of the tickets finished last: a ring of at most `keep`, the oldest at
+  /// `oldest` once it is full.
+  private var finished: [TicketProjection] = []
+  private var oldest = 0
+  private let keep: Int
+
+  /// How many lines the parsing thread hands over at once.
+  static let chunkLines = 2048
+  /// How many parsed chunks may wait for the fold.
+  static let chunksAhead = 4
+
+  /// Loads the projection of every ticket of `document` (see `TicketBatch.projection(of:log:empty:)`).
+  init(_ document: DocumentLines, log: PartnerSyncLog, empty: Bool) throws(PartnerSyncError) {
+    self.document = document
+    keep = log.projectionCache.capacity
+    projections.reserveCapacity(document.tickets.count)
+    for ticket in document.tickets {
+      let projection = try TicketBatch.projection(of: ticket, log: log, empty: empty)
+      expected[ticket] = projection.version
+      projections.append(projection)
+    }
+    decisionLists.reserveCapacity(document.tickets.count)
+    notificationLists.reserveCapacity(document.tickets.count)
+  }
+
+  /// The projections of the tickets finished last, the latest first.
+  var latestFinished: [TicketProjection] {
+    Array(finished[..<oldest].reversed()) + Array(finished[oldest...].reversed())
+  }
+
+  /// Parses the document's lines on another thread and folds them here, stamped with positions
+  /// from `first` on, handing each event's record to `emit`.
+  ///
+  /// The first line that is not a valid event throws `invalidEvent` with its number, and so does
+  /// an event the rules refuse when no line after it is invalid.
+  mutating func run(
+    _ bytes: [UInt8], from first: Int64, now: Timestamp, progress: ProgressHandler?,
+    _ emit: (EventRecord) throws -> Void
+  ) throws {
+    let lines = document.lines
+    let handoff = Handoff<[PendingEvent]>(capacity: Self.chunksAhead)
+    let parser = Worker(name: "PartnerSync import parser") {
+      Self.parse(bytes, lines, into: handoff)
+    }
+    defer {
+      handoff.cancel()
+      parser.join()
+    }
+    let total = Int64(lines.count)
+    var index = 0
+    while let events = try handoff.take() {
+      for pending in events {
+        let line = lines[index]
+        let slot = Int(line.ticket)
+        precondition(
+          slot >= 0 && pending.event.ticket == document.tickets[slot],
+          "line \(line.number) was parsed with another ticket than the document's lines found")
+        do {
+          try projections[slot]!.apply(pending.event, position: first + Int64(index))
+        } catch {
+          handoff.cancel()
+          try Self.firstInvalidLine(in: bytes, lines[(index + 1)...])
+          throw PartnerSyncError(.invalidEvent, error.reason, line: line.number)
+        }
+        let event = pending.event
+        try emit(
+          EventRecord(
+            stream: event.ticket, type: event.type.rawValue, actor: event.by, time: (event.at ?? now).microseconds,
+            data: pending.data))
+        if document.lastLine[slot] == index { finish(slot, from: first) }
+        if let progress, index & 0xFFF == 0 {
+          progress(ProgressReport(phase: .validating, done: Int64(index), total: total))
+        }
+        index += 1
+      }
+      // The parsing thread frees the chunk it allocated.
+      handoff.giveBack(events)
+    }
+  }
+
+  /// Lets the projection of the ticket at `slot` go, keeping what the import reports.
+  private mutating func finish(_ slot: Int, from first: Int64) {
+    let projection = projections[slot].take()!
+    decisionLists.append(PartnerSyncLog.suffix(projection.decisions, from: first, position: \.position))
+    notificationLists.append(PartnerSyncLog.suffix(projection.notifications, from: first, position: \.position))
+    guard keep > 0 else { return }
+    if finished.count < keep {
+      finished.append(projection)
+    } else {
+      finished[oldest] = projection
+      oldest = (oldest + 1) % keep
+    }
+  }
+
+  /// Parses `lines` a chunk at a time into `handoff`, up to the first line that is not a valid
+  /// event, which ends the handoff with its error; stops early when the fold cancels.
+  private static func parse(_ bytes: [UInt8], _ lines: [DocumentLines.Line], into handoff: Handoff<[PendingEvent]>) {
+    var start = 0
+    while start < lines.count {
+      let end = min(start + chunkLines, lines.count)
+      var events: [PendingEvent] = []
+      events.reserveCapacity(end - start)
+      for line in lines[start..<end] {
+        switch PartnerSyncLog.parseLine(bytes, line, encode: true) {
+        case .success(let event):
+          events.append(event)
+        case .failure(let failure):
+          if !events.isEmpty { _ = handoff.put(events) }
+          handoff.finish(throwing: failure)
+          return
+        }
+      }
+      guard handoff.put(events) else { return }
+      _ = handoff.takeBack()
+      start = end
+    }
+    handoff.finish()
+  }
+
+  /// Throws the error of the first of `lines` that is not a valid event, if any.
+  private static func firstInvalidLine(in bytes: [UInt8], _ lines: ArraySlice<DocumentLines.Line>) throws {
+    for line in lines {
+      if case .failure(let failure) = PartnerSyncLog.parseLine(bytes, line, encode: false) { throw failure }
+    }
+  }
+}

@@ -1,0 +1,128 @@
+import EventLog
+import Foundation
+import Testing
+
+@testable import PartnerSync
+
+/// An import parses, validates and writes a document a chunk of lines at a time. Which line it
+/// reports, and that it appends nothing, must not depend on where the chunks fall.
+@Suite struct StreamingImportTests {
+  /// A document of `tickets` tickets, each outsourced, accepted and given `notes` notes by the
+  /// partner, round robin (so that every chunk holds events of every ticket).
+  static func lines(tickets: Int, notes: Int) -> [String] {
+    var lines: [String] = []
+    for ticket in 0..<tickets {
+      lines.append(#"{"type":"outsourced","ticket":"T-\#(ticket)","by":"acme","partner":"bolt"}"#)
+    }
+    for ticket in 0..<tickets {
+      lines.append(#"{"type":"accepted","ticket":"T-\#(ticket)","by":"bolt"}"#)
+    }
+    for note in 0..<notes {
+      for ticket in 0..<tickets {
+        lines.append(
+          #"{"type":"entry-added","ticket":"T-\#(ticket)","by":"bolt","entry":"n\#(note)","kind":"note","text":"note \#(note)"}"#
+        )
+      }
+    }
+    return lines
+  }
+
+  /// A fresh SQLite log in a temporary directory (its streaming append writes on a thread of its
+  /// own), holding one ticket already.
+  static func withLog(_ body: (PartnerSyncLog) throws -> Void) throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("import-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let log = try PartnerSyncLog.open(path: directory.appendingPathComponent("log.sqlite").path, create: true)
+    try log.importJSONLines(
+      Array(#"{"type":"outsourced","ticket":"T-old","by":"acme","partner":"bolt"}"#.utf8), now: Ticket.start)
+    try body(log)
+  }
+
+  struct Damage: CustomTestStringConvertible, Sendable {
+    /// The line turned into an event the rules refuse, if any.
+    var refused: Int?
+    /// The line turned into one that is not JSON, if any.
+    var broken: Int?
+    /// The line the import must report.
+    var reported: Int
+    var testDescription: String {
+      "refused \(refused.map(String.init) ?? "none"), broken \(broken.map(String.init) ?? "none")"
+    }
+  }
+
+  /// Lines far apart, in the first chunk and chunks after it (2,048 lines each).
+  static let damages = [
+    Damage(refused: 10, broken: 5_000, reported: 5_000),
+    Damage(refused: 5_000, broken: 10, reported: 10),
+    Damage(refused: 10, broken: nil, reported: 10),
+    Damage(refused: 6_500, broken: nil, reported: 6_500),
+    Damage(refused: nil, broken: 4_097, reported: 4_097),
+    Damage(refused: 6_000, broken: 6_001, reported: 6_001),
+  ]
+
+  @Test("a line that is not an event is reported before any refused event, and nothing is appended", arguments: damages)
+  func theFirstBadLineIsReported(_ damage: Damage) throws {
+    try Self.withLog { log in
+      var lines = Self.lines(tickets: 50, notes: 150)
+      #expect(lines.count > 3 * ImportFold.chunkLines)
+      if let refused = damage.refused {
+        // A ticket cannot begin with an acceptance.
+        lines[refused - 1] = #"{"type":"accepted","ticket":"T-new","by":"bolt"}"#
+      }
+      if let broken = damage.broken { lines[broken - 1] = #"{"type":"entry-added","ticket":"# }
+      let before = try log.lastPosition()
+      do {
+        try log.importJSONLines(Array(lines.joined(separator: "\n").utf8), now: Ticket.start)
+        Issue.record("the document was imported")
+      } catch let error as PartnerSyncError {
+        #expect(error.code == .invalidEvent)
+        #expect(error.line == damage.reported, "\(error.message)")
+      }
+      #expect(try log.lastPosition() == before, "nothing is appended")
+      // The tickets the failed import had folded are not left half-changed in the cache.
+      let result = try log.importJSONLines(
+        Array(Self.lines(tickets: 50, notes: 150).joined(separator: "\n").utf8), now: Ticket.start)
+      #expect(result.count == 50 * 152)
+      #expect(try log.projection(ticket: "T-0")?.version == 152)
+    }
+  }
+
+  @Test("a ticket is one ticket however its name is written, in either half of a large document")
+  func ticketNamesAreReadAsTheParserReadsThem() throws {
+    var lines = Self.lines(tickets: 40, notes: 300)
+    // Escaped names (which the line finder reads through the parser) and other member orders.
+    for index in stride(from: lines.count - 1, to: 0, by: -97) {
+      lines[index] = lines[index].replacingOccurrences(of: #""ticket":"T-"#, with: #""ticket":"T\u002d"#)
+    }
+    for index in stride(from: 7, to: lines.count, by: 89) where lines[index].contains("entry-added") {
+      let ticket = lines[index].split(separator: "\"")[7]
+      let note = lines[index].split(separator: "\"")[15]
+      lines[index] =
+        #"{ "entry" : "\#(note)", "kind":"note", "by":"bolt", "ticket":"\#(ticket)", "type":"entry-added", "text":"moved" }"#
+    }
+    let bytes = Array(lines.joined(separator: "\r\n").utf8)
+    #expect(bytes.count >= DocumentLines.parallelBytes, "the lines are found in two halves")
+    let document = DocumentLines(bytes)
+    #expect(document.lines.count == lines.count && document.tickets.count == 40)
+    #expect(document.lines.allSatisfy { $0.ticket >= 0 })
+    let parsed = try EventLines.parse(bytes)
+    let mismatch = zip(parsed, document.lines).first { $0.0.event.ticket != document.tickets[Int($0.1.ticket)] }
+    #expect(mismatch == nil, "line \(mismatch?.1.number ?? 0) names another ticket")
+    for (slot, last) in document.lastLine.enumerated() {
+      #expect(document.lines[last...].dropFirst().allSatisfy { Int($0.ticket) != slot })
+    }
+    // Imported, the tickets are what recording the same events gives.
+    let imported = try PartnerSyncLog.inMemory()
+    let result = try imported.importJSONLines(bytes, now: Ticket.start)
+    let recorded = try PartnerSyncLog.inMemory()
+    let expected = try recorded.record(parsed.map(\.event), now: Ticket.start)
+    #expect(result.count == parsed.count)
+    #expect(result.decisions == expected.decisions && result.notifications == expected.notifications)
+    for ticket in 0..<40 {
+      let one = try #require(try imported.projection(ticket: "T-\(ticket)"))
+      let other = try #require(try recorded.projection(ticket: "T-\(ticket)"))
+      #expect(Snapshot(one) == Snapshot(other), "T-\(ticket)")
+    }
+  }
+}
