@@ -147,7 +147,7 @@ struct ImportFold {
   private let keep: Int
 
   /// How many lines the parsing thread hands over at once.
-  static let chunkLines = 2048
+  static let chunkLines = 512
   /// How many parsed chunks may wait for the fold.
   static let chunksAhead = 4
 

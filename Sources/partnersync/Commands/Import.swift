@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Glibc
 import PartnerSync
 
 struct Import: ParsableCommand {
@@ -76,11 +77,11 @@ struct Import: ParsableCommand {
         "error: \(file) does not exist; give the path of a JSON Lines file of events, or - for standard input.")
       throw ExitCode(Exit.noInput)
     }
-    guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: file) else {
+    guard !isDirectory.boolValue, let bytes = readFile(file) else {
       printError("error: \(file) cannot be read; give the path of a readable JSON Lines file.")
       throw ExitCode(Exit.noInput)
     }
-    return [UInt8](data)
+    return bytes
   }
 
   /// Creates the log with this import, or leaves nothing when the import fails.
@@ -113,6 +114,41 @@ struct Import: ParsableCommand {
     return try log.importJSONLines(bytes, now: Timestamp.now(), progress: progress)
   }
 
+}
+
+/// The bytes of the file at `path`, read straight into one array (a large import would otherwise
+/// hold the file twice, as `Data` and as the array made from it); `nil` when it cannot be read.
+private func readFile(_ path: String) -> [UInt8]? {
+  let descriptor = open(path, O_RDONLY)
+  guard descriptor >= 0 else { return nil }
+  defer { close(descriptor) }
+  var info = stat()
+  guard fstat(descriptor, &info) == 0 else { return nil }
+  let size = Int(info.st_size)
+  var failed = false
+  var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+    count = 0
+    while count < size {
+      let got = Glibc.read(descriptor, buffer.baseAddress! + count, size - count)
+      guard got > 0 else {
+        if got < 0, errno == EINTR { continue }
+        failed = got < 0
+        return
+      }
+      count += got
+    }
+  }
+  guard !failed else { return nil }
+  // The rest of a file that grew since `fstat`.
+  var more = [UInt8](repeating: 0, count: 65_536)
+  while true {
+    let got = more.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+    guard got > 0 else {
+      if got < 0, errno == EINTR { continue }
+      return got < 0 ? nil : bytes
+    }
+    bytes.append(contentsOf: more[..<got])
+  }
 }
 
 /// Removes a log file and its companions.

@@ -51,7 +51,7 @@ import Testing
     }
   }
 
-  /// Lines far apart, in the first chunk and chunks after it (2,048 lines each).
+  /// Lines far apart, in the first chunk and chunks after it (512 lines each).
   static let damages = [
     Damage(refused: 10, broken: 5_000, reported: 5_000),
     Damage(refused: 5_000, broken: 10, reported: 10),
