@@ -10,8 +10,9 @@ extension PartnerSyncLog {
   ///
   /// The document is validated and written as it is parsed, a chunk of lines at a time, and a
   /// ticket's projection is let go once its last line is folded (the projections of the tickets
-  /// finished last stay cached for the writes that follow): the memory an import needs grows
-  /// with the decisions it reports, not with the events it parses.
+  /// finished last stay cached for the writes that follow). The result's decisions and
+  /// notifications are counted, and read back from the log when first read: besides the
+  /// document, an import holds little more than the tickets under way.
   /// - Throws: ``PartnerSyncError`` with code `invalidEvent` and the line number.
   @discardableResult
   public func importJSONLines(
@@ -82,37 +83,19 @@ extension PartnerSyncLog {
     }
     let first = appended.firstPosition
     let last = appended.lastPosition
-    var decisionLists = fold.decisionLists
-    var notificationLists = fold.notificationLists
     if first == foldedFrom {
       projectionCache.store(fold.latestFinished)
-    } else {
-      // The log placed the document elsewhere than it announced (a log without its own streaming
-      // append, shared with another writer): rebuild the tickets from the log to report the
-      // decisions at their real positions.
-      var rebuilt: [TicketProjection] = []
-      for ticket in document.tickets {
-        if let projection = try projection(ticket: ticket) { rebuilt.append(projection) }
-      }
-      decisionLists = rebuilt.map { Self.items($0.decisions, from: first, through: last, position: \.position) }
-      notificationLists = rebuilt.map {
-        Self.items($0.notifications, from: first, through: last, position: \.position)
-      }
-      projectionCache.store(rebuilt)
     }
-    let count = Int(last - first + 1)
-    let decisions = decisionLists
-    let notifications = notificationLists
+    // Else the log placed the document elsewhere than it announced (a log without its own
+    // streaming append, shared with another writer): the projections folded here carry the
+    // wrong positions, and the tickets are folded from the log when next written.
     Self.logger.debug(
-      "imported events", metadata: ["count": "\(count)", "first": "\(first)", "last": "\(last)"])
+      "imported events", metadata: ["count": "\(last - first + 1)", "first": "\(first)", "last": "\(last)"])
+    let readBack = ImportReadBack(log: self, tickets: document.tickets, first: first, last: last)
     return RecordResult(
       firstPosition: first, lastPosition: last,
-      decisions: DeferredList(count: decisions.reduce(0) { $0 + $1.count }) {
-        Self.merge(decisions, first: first, count: count, position: \.position)
-      },
-      notifications: DeferredList(count: notifications.reduce(0) { $0 + $1.count }) {
-        Self.merge(notifications, first: first, count: count, position: \.position)
-      })
+      decisions: DeferredList(count: fold.decisionCount) { readBack.lists.decisions },
+      notifications: DeferredList(count: fold.notificationCount) { readBack.lists.notifications })
   }
 
   /// The elements of `items` (ordered by position) from position `first` through `last`.
@@ -124,12 +107,65 @@ extension PartnerSyncLog {
   }
 }
 
+/// The decisions and notifications of an import, read back from the log when first asked for:
+/// an import of millions of events does not hold them all until then (nor at all, when only
+/// their number is wanted, as `partnersync import` reports it).
+///
+/// They are the imported tickets' projections' decisions and notifications at the imported
+/// positions; the fold that rebuilds them from the log is the one that took them. The log must
+/// still be readable then: the events are committed and the log is append-only, so a failure to
+/// read them back means the storage itself failed, and stops the program with that error.
+final class ImportReadBack: @unchecked Sendable {
+  // @unchecked Sendable: `made` is read and written while holding `lock`; the rest is constant.
+  private let lock = NSLock()
+  private let log: PartnerSyncLog
+  private let tickets: [String]
+  private let first: Int64
+  private let last: Int64
+  private var made: (decisions: [SyncDecision], notifications: [PartnerNotification])?
+
+  init(log: PartnerSyncLog, tickets: [String], first: Int64, last: Int64) {
+    self.log = log
+    self.tickets = tickets
+    self.first = first
+    self.last = last
+  }
+
+  /// The decisions and notifications of positions `first...last`, in log order.
+  var lists: (decisions: [SyncDecision], notifications: [PartnerNotification]) {
+    lock.lock()
+    defer { lock.unlock() }
+    if let made { return made }
+    var decisions: [ArraySlice<SyncDecision>] = []
+    var notifications: [ArraySlice<PartnerNotification>] = []
+    for ticket in tickets {
+      let projection: TicketProjection?
+      do {
+        projection = try log.projection(ticket: ticket, through: last)
+      } catch {
+        preconditionFailure("the imported events of \(ticket) could not be read back from the log: \(error.message)")
+      }
+      guard let projection else { continue }
+      decisions.append(PartnerSyncLog.items(projection.decisions, from: first, through: last, position: \.position))
+      notifications.append(
+        PartnerSyncLog.items(projection.notifications, from: first, through: last, position: \.position))
+    }
+    let count = Int(last - first + 1)
+    let lists = (
+      PartnerSyncLog.merge(decisions, first: first, count: count, position: \.position),
+      PartnerSyncLog.merge(notifications, first: first, count: count, position: \.position)
+    )
+    made = lists
+    return lists
+  }
+}
+
 /// The fold of an import: the document's events, handed over a chunk at a time by a parsing
 /// thread, folded into their tickets' projections in document order.
 ///
-/// A ticket's projection is let go once its last line is folded: what the import reports (its
-/// decisions and notifications from the first position on) is kept, and of the projections
-/// themselves only those of the tickets finished last, as many as the projection cache holds.
+/// A ticket's projection is let go once its last line is folded: the import counts its decisions
+/// and notifications (``ImportReadBack`` reads them back when asked for), and keeps only the
+/// projections of the tickets finished last, as many as the projection cache holds.
 struct ImportFold {
   /// The document's lines and tickets.
   let document: DocumentLines
@@ -137,9 +173,9 @@ struct ImportFold {
   private var projections: [TicketProjection?] = []
   /// The version each ticket is expected to have in the log.
   private(set) var expected: [String: Int64] = [:]
-  /// Of each finished ticket, the decisions and notifications from the first position on.
-  private(set) var decisionLists: [ArraySlice<SyncDecision>] = []
-  private(set) var notificationLists: [ArraySlice<PartnerNotification>] = []
+  /// How many decisions and notifications the document's events took.
+  private(set) var decisionCount = 0
+  private(set) var notificationCount = 0
   /// The projections of the tickets finished last: a ring of at most `keep`, the oldest at
   /// `oldest` once it is full.
   private var finished: [TicketProjection] = []
@@ -161,8 +197,6 @@ struct ImportFold {
       expected[ticket] = projection.version
       projections.append(projection)
     }
-    decisionLists.reserveCapacity(document.tickets.count)
-    notificationLists.reserveCapacity(document.tickets.count)
   }
 
   /// The projections of the tickets finished last, the latest first.
@@ -220,11 +254,11 @@ struct ImportFold {
     }
   }
 
-  /// Lets the projection of the ticket at `slot` go, keeping what the import reports.
+  /// Lets the projection of the ticket at `slot` go, counting what the import reports.
   private mutating func finish(_ slot: Int, from first: Int64) {
     let projection = projections[slot].take()!
-    decisionLists.append(PartnerSyncLog.suffix(projection.decisions, from: first, position: \.position))
-    notificationLists.append(PartnerSyncLog.suffix(projection.notifications, from: first, position: \.position))
+    decisionCount += PartnerSyncLog.suffix(projection.decisions, from: first, position: \.position).count
+    notificationCount += PartnerSyncLog.suffix(projection.notifications, from: first, position: \.position).count
     guard keep > 0 else { return }
     if finished.count < keep {
       finished.append(projection)

@@ -3,9 +3,10 @@ import Foundation
 
 /// What a successful write appended, and what it caused.
 ///
-/// The decisions and notifications of a large import are put in log order only when they are
-/// first read: a caller that wants only the positions (such as `partnersync import`) does not pay
-/// for ordering millions of them.
+/// The decisions and notifications of a large write are put in log order only when they are
+/// first read, and those of an import are read back from the log then
+/// (see ``PartnerSyncLog/importJSONLines(_:now:progress:)``): a caller that wants only the
+/// positions and counts (such as `partnersync import`) does not pay for millions of them.
 public struct RecordResult: Sendable, Hashable {
   /// The position of the first event appended.
   public var firstPosition: Int64

@@ -125,4 +125,29 @@ import Testing
       #expect(Snapshot(one) == Snapshot(other), "T-\(ticket)")
     }
   }
+
+  @Test("an import's decisions and notifications are read back as they were taken, also after later writes")
+  func theResultIsReadBackFromTheLog() throws {
+    let bytes = Array(Self.lines(tickets: 30, notes: 40).joined(separator: "\n").utf8)
+    let events = try EventLines.parse(bytes).map(\.event)
+    let expected = try PartnerSyncLog.inMemory().record(events, now: Ticket.start)
+    try Self.withLog { log in
+      let result = try log.importJSONLines(bytes, now: Ticket.start)
+      #expect(result.firstPosition == 2 && result.count == events.count)
+      #expect(result.decisionCount == expected.decisions.count && !expected.notifications.isEmpty)
+      // Writes after the import, on its tickets, are not part of what it reports.
+      try log.record(
+        [TicketEvent(ticket: "T-0", by: "bolt", .entryEdited(entry: "n0", changes: EntryContent(text: "later")))],
+        now: Ticket.start)
+      #expect(result.decisions.map(\.position) == expected.decisions.map { $0.position + 1 })
+      let unshifted = result.decisions.map {
+        var decision = $0
+        decision.position -= 1
+        return decision
+      }
+      #expect(unshifted == expected.decisions)
+      #expect(result.notifications.count == expected.notifications.count)
+      #expect(result.notifications.map(\.position) == expected.notifications.map { $0.position + 1 })
+    }
+  }
 }
