@@ -32,13 +32,16 @@ do {
       events: events, tailCount: 0, tickets: max(1, events / 50), activeTickets: 500)
     _ = FileManager.default.createFile(atPath: arguments[4], contents: Data(history.jsonLines))
   } else if arguments.first == "import-only", arguments.count == 5, arguments[1] == "--file", arguments[3] == "--db" {
-    let bytes = [UInt8](FileManager.default.contents(atPath: arguments[2]) ?? Data())
+    // Read, then imported in place, as `partnersync import` reads a file.
+    let data = try Data(contentsOf: URL(fileURLWithPath: arguments[2]))
     let log = try PartnerSyncLog.open(path: arguments[4], create: true)
     let clock = Stopwatch()
     // When each phase was first reported: how long parsing took before validation began.
     var phaseStarts: [(String, Double)] = []
-    let result = try log.importJSONLines(bytes, now: Timestamp(microseconds: 0)) { report in
-      if phaseStarts.last?.0 != report.phase.rawValue { phaseStarts.append((report.phase.rawValue, clock.seconds)) }
+    let result = try data.withUnsafeBytes { bytes in
+      try log.importJSONLines(bytes, now: Timestamp(microseconds: 0)) { report in
+        if phaseStarts.last?.0 != report.phase.rawValue { phaseStarts.append((report.phase.rawValue, clock.seconds)) }
+      }
     }
     let seconds = clock.seconds
     print(

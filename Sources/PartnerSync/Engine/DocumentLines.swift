@@ -35,10 +35,10 @@ struct DocumentLines: Sendable {
 
   /// Finds the lines of `bytes`: in two halves at once when the document is large, split at a
   /// line break. `progress` hears of the first half only (it runs on the calling thread).
-  init(_ bytes: [UInt8], progress: ProgressHandler? = nil) {
+  init(_ bytes: DocumentBytes, progress: ProgressHandler? = nil) {
     var names = NameTable()
     guard bytes.count >= Self.parallelBytes,
-      let split = bytes[(bytes.count / 2)...].firstIndex(of: 0x0A).map({ $0 + 1 }), split < bytes.count
+      let split = bytes.buffer[(bytes.count / 2)...].firstIndex(of: 0x0A).map({ $0 + 1 }), split < bytes.count
     else {
       (lines, _) = Self.scan(bytes, 0..<bytes.count, lineBefore: 0, names: &names, progress: progress)
       tickets = names.names
@@ -79,14 +79,15 @@ struct DocumentLines: Sendable {
   /// The lines of `range` (which starts a line), numbered after `lineBefore`, their tickets
   /// numbered in `names`; and the number of the last line.
   private static func scan(
-    _ bytes: [UInt8], _ range: Range<Int>, lineBefore: Int, names: inout NameTable, progress: ProgressHandler?
+    _ bytes: DocumentBytes, _ range: Range<Int>, lineBefore: Int, names: inout NameTable, progress: ProgressHandler?
   ) -> (lines: [Line], lastLine: Int) {
     var lines: [Line] = []
     // An event line is about 150-250 bytes long.
     lines.reserveCapacity(range.count / 128)
     var number = lineBefore
-    bytes.withUnsafeBufferPointer { buffer in
-      let base = buffer.baseAddress!
+    do {
+      let buffer = bytes.buffer
+      guard let base = buffer.baseAddress else { return ([], number) }
       var start = range.lowerBound
       while start < range.upperBound {
         number += 1
@@ -126,6 +127,22 @@ struct DocumentLines: Sendable {
     }
     guard case .success(let event) = PartnerSyncLog.parseLine(slice, number: 0, encode: false) else { return -1 }
     return Int32(names.slot(of: event.event.ticket))
+  }
+}
+
+/// A document's bytes, lent by the caller of an import for its duration: the import's threads
+/// read them in place (an array's storage, or a file mapped into memory), and all of them have
+/// ended before the import returns.
+struct DocumentBytes: @unchecked Sendable {
+  // @unchecked Sendable: the bytes are only read, and outlive every thread that reads them.
+  let buffer: UnsafeBufferPointer<UInt8>
+
+  /// How many bytes the document has.
+  var count: Int { buffer.count }
+
+  /// The bytes of `range`.
+  subscript(range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
+    UnsafeBufferPointer(rebasing: buffer[range])
   }
 }
 

@@ -18,6 +18,20 @@ extension PartnerSyncLog {
   public func importJSONLines(
     _ bytes: [UInt8], now: Timestamp, progress: ProgressHandler? = nil
   ) throws(PartnerSyncError) -> RecordResult {
+    let result = bytes.withUnsafeBytes { buffer in
+      Result { () throws(PartnerSyncError) in try importJSONLines(buffer, now: now, progress: progress) }
+    }
+    return try result.get()
+  }
+
+  /// ``importJSONLines(_:now:progress:)-([UInt8],_,_)`` of a document that the caller lends in
+  /// place, such as a file mapped into memory: the bytes must stay valid, and unchanged, until
+  /// the import returns (it keeps no reference to them).
+  @discardableResult
+  public func importJSONLines(
+    _ buffer: UnsafeRawBufferPointer, now: Timestamp, progress: ProgressHandler? = nil
+  ) throws(PartnerSyncError) -> RecordResult {
+    let bytes = DocumentBytes(buffer: buffer.assumingMemoryBound(to: UInt8.self))
     let document = DocumentLines(bytes, progress: progress)
     guard !document.lines.isEmpty else {
       throw PartnerSyncError(.invalidEvent, "the input holds no events (it is empty or blank)")
@@ -53,7 +67,7 @@ extension PartnerSyncLog {
   /// thread parses the lines, this thread folds them into their tickets' projections, and the
   /// log hashes and writes them on a thread of its own.
   private func importOnce(
-    _ document: DocumentLines, _ bytes: [UInt8], now: Timestamp, progress: ProgressHandler?
+    _ document: DocumentLines, _ bytes: DocumentBytes, now: Timestamp, progress: ProgressHandler?
   ) throws(PartnerSyncError) -> RecordResult {
     // Into an empty log, every ticket is new: no need to ask the log about each.
     let empty = try lastPosition() == 0
@@ -210,7 +224,7 @@ struct ImportFold {
   /// The first line that is not a valid event throws `invalidEvent` with its number, and so does
   /// an event the rules refuse when no line after it is invalid.
   mutating func run(
-    _ bytes: [UInt8], from first: Int64, now: Timestamp, progress: ProgressHandler?,
+    _ bytes: DocumentBytes, from first: Int64, now: Timestamp, progress: ProgressHandler?,
     _ emit: (EventRecord) throws -> Void
   ) throws {
     let lines = document.lines
@@ -270,7 +284,9 @@ struct ImportFold {
 
   /// Parses `lines` a chunk at a time into `handoff`, up to the first line that is not a valid
   /// event, which ends the handoff with its error; stops early when the fold cancels.
-  private static func parse(_ bytes: [UInt8], _ lines: [DocumentLines.Line], into handoff: Handoff<[PendingEvent]>) {
+  private static func parse(
+    _ bytes: DocumentBytes, _ lines: [DocumentLines.Line], into handoff: Handoff<[PendingEvent]>
+  ) {
     var start = 0
     while start < lines.count {
       let end = min(start + chunkLines, lines.count)
@@ -294,7 +310,7 @@ struct ImportFold {
   }
 
   /// Throws the error of the first of `lines` that is not a valid event, if any.
-  private static func firstInvalidLine(in bytes: [UInt8], _ lines: ArraySlice<DocumentLines.Line>) throws {
+  private static func firstInvalidLine(in bytes: DocumentBytes, _ lines: ArraySlice<DocumentLines.Line>) throws {
     for line in lines {
       if case .failure(let failure) = PartnerSyncLog.parseLine(bytes, line, encode: false) { throw failure }
     }

@@ -115,7 +115,16 @@ extension PartnerSyncLog {
   }
 
   /// Parses a JSON Lines document into events, each with its line number.
-  static func parseJSONLines(_ bytes: [UInt8]) throws(PartnerSyncError) -> [(event: TicketEvent, line: Int)] {
+  static func parseJSONLines(_ array: [UInt8]) throws(PartnerSyncError) -> [(event: TicketEvent, line: Int)] {
+    let result = array.withUnsafeBufferPointer { buffer in
+      Result { () throws(PartnerSyncError) in try parseJSONLines(DocumentBytes(buffer: buffer)) }
+    }
+    return try result.get()
+  }
+
+  private static func parseJSONLines(_ bytes: DocumentBytes) throws(PartnerSyncError) -> [(
+    event: TicketEvent, line: Int
+  )] {
     let document = DocumentLines(bytes)
     // A large document is parsed in two halves at once; the first bad line of the first half is
     // still reported before any of the second.
@@ -138,7 +147,7 @@ extension PartnerSyncLog {
 
   /// The events of `lines`, up to the first bad line, which is returned as the failure.
   private static func parseLines(
-    _ bytes: [UInt8], _ lines: ArraySlice<DocumentLines.Line>
+    _ bytes: DocumentBytes, _ lines: ArraySlice<DocumentLines.Line>
   ) -> (events: [(event: TicketEvent, line: Int)], failure: PartnerSyncError?) {
     var events: [(event: TicketEvent, line: Int)] = []
     events.reserveCapacity(lines.count)
@@ -153,11 +162,9 @@ extension PartnerSyncLog {
 
   /// Parses `line` of the document `bytes`.
   static func parseLine(
-    _ bytes: [UInt8], _ line: DocumentLines.Line, encode: Bool
+    _ bytes: DocumentBytes, _ line: DocumentLines.Line, encode: Bool
   ) -> Result<PendingEvent, PartnerSyncError> {
-    bytes.withUnsafeBufferPointer { buffer in
-      parseLine(UnsafeBufferPointer(rebasing: buffer[line.start..<line.end]), number: line.number, encode: encode)
-    }
+    parseLine(bytes[line.start..<line.end], number: line.number, encode: encode)
   }
 
   /// Parses the line `slice`, number `number` of its document, into an event ready to append:

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Glibc
 import PartnerSync
 
 struct Import: ParsableCommand {
@@ -24,7 +23,7 @@ struct Import: ParsableCommand {
   var file: String
 
   func run() throws {
-    let bytes = try readInput()
+    let input = try readInput()
     let path = global.path
     let result: RecordResult
     do {
@@ -33,9 +32,9 @@ struct Import: ParsableCommand {
       if FileManager.default.fileExists(atPath: path) {
         try refuseWriteProtected(path, nothingDone: "nothing was imported", instead: "import into another log")
         let log = try report { try global.open(path: path, create: true) }
-        result = try log.importJSONLines(bytes, now: Timestamp.now(), progress: bar.handler)
+        result = try input.withUnsafeBytes { try log.importJSONLines($0, now: Timestamp.now(), progress: bar.handler) }
       } else {
-        result = try importIntoNewLog(bytes, path: path, progress: bar.handler)
+        result = try input.withUnsafeBytes { try importIntoNewLog($0, path: path, progress: bar.handler) }
       }
     } catch let error as PartnerSyncError {
       if error.code == .invalidEvent, let line = error.line {
@@ -67,9 +66,9 @@ struct Import: ParsableCommand {
 
   private var displayName: String { file == "-" ? "<stdin>" : file }
 
-  private func readInput() throws -> [UInt8] {
+  private func readInput() throws -> Data {
     if file == "-" {
-      return [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+      return FileHandle.standardInput.readDataToEndOfFile()
     }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
@@ -77,11 +76,13 @@ struct Import: ParsableCommand {
         "error: \(file) does not exist; give the path of a JSON Lines file of events, or - for standard input.")
       throw ExitCode(Exit.noInput)
     }
-    guard !isDirectory.boolValue, let bytes = readFile(file) else {
+    // Read once, then imported in place. (Not mapped: a file truncated meanwhile would then stop
+    // the program with a bus error instead of a message about its last line.)
+    guard !isDirectory.boolValue, let data = try? Data(contentsOf: URL(fileURLWithPath: file)) else {
       printError("error: \(file) cannot be read; give the path of a readable JSON Lines file.")
       throw ExitCode(Exit.noInput)
     }
-    return bytes
+    return data
   }
 
   /// Creates the log with this import, or leaves nothing when the import fails.
@@ -91,7 +92,7 @@ struct Import: ParsableCommand {
   /// have opened it meanwhile and appended to it. When another process created the log first,
   /// the import goes into that log like any other.
   private func importIntoNewLog(
-    _ bytes: [UInt8], path: String, progress: ProgressHandler?
+    _ bytes: UnsafeRawBufferPointer, path: String, progress: ProgressHandler?
   ) throws -> RecordResult {
     let staging = path + ".new-\(getpid())"
     defer { removeLogFiles(staging) }
@@ -114,41 +115,6 @@ struct Import: ParsableCommand {
     return try log.importJSONLines(bytes, now: Timestamp.now(), progress: progress)
   }
 
-}
-
-/// The bytes of the file at `path`, read straight into one array (a large import would otherwise
-/// hold the file twice, as `Data` and as the array made from it); `nil` when it cannot be read.
-private func readFile(_ path: String) -> [UInt8]? {
-  let descriptor = open(path, O_RDONLY)
-  guard descriptor >= 0 else { return nil }
-  defer { close(descriptor) }
-  var info = stat()
-  guard fstat(descriptor, &info) == 0 else { return nil }
-  let size = Int(info.st_size)
-  var failed = false
-  var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-    count = 0
-    while count < size {
-      let got = Glibc.read(descriptor, buffer.baseAddress! + count, size - count)
-      guard got > 0 else {
-        if got < 0, errno == EINTR { continue }
-        failed = got < 0
-        return
-      }
-      count += got
-    }
-  }
-  guard !failed else { return nil }
-  // The rest of a file that grew since `fstat`.
-  var more = [UInt8](repeating: 0, count: 65_536)
-  while true {
-    let got = more.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-    guard got > 0 else {
-      if got < 0, errno == EINTR { continue }
-      return got < 0 ? nil : bytes
-    }
-    bytes.append(contentsOf: more[..<got])
-  }
 }
 
 /// Removes a log file and its companions.

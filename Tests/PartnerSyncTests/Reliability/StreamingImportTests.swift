@@ -103,7 +103,7 @@ import Testing
     }
     let bytes = Array(lines.joined(separator: "\r\n").utf8)
     #expect(bytes.count >= DocumentLines.parallelBytes, "the lines are found in two halves")
-    let document = DocumentLines(bytes)
+    let document = bytes.withUnsafeBufferPointer { DocumentLines(DocumentBytes(buffer: $0)) }
     #expect(document.lines.count == lines.count && document.tickets.count == 40)
     #expect(document.lines.allSatisfy { $0.ticket >= 0 })
     let parsed = try EventLines.parse(bytes)
