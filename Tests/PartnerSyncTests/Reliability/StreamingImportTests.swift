@@ -91,7 +91,8 @@ import Testing
   @Test("a ticket is one ticket however its name is written, in either half of a large document")
   func ticketNamesAreReadAsTheParserReadsThem() throws {
     var lines = Self.lines(tickets: 40, notes: 300)
-    // Escaped names (which the line finder reads through the parser) and other member orders.
+    // Escaped names (which the line finder reads through the parser), other member orders and
+    // spacing.
     for index in stride(from: lines.count - 1, to: 0, by: -97) {
       lines[index] = lines[index].replacingOccurrences(of: #""ticket":"T-"#, with: #""ticket":"T\u002d"#)
     }
@@ -100,6 +101,16 @@ import Testing
       let note = lines[index].split(separator: "\"")[15]
       lines[index] =
         #"{ "entry" : "\#(note)", "kind":"note", "by":"bolt", "ticket":"\#(ticket)", "type":"entry-added", "text":"moved" }"#
+    }
+    // The word ticket elsewhere before the ticket: as a value, and quoted inside a text.
+    for index in stride(from: 11, to: lines.count, by: 83)
+    where lines[index].hasPrefix(#"{"type":"entry-added","ticket":"T-"#) {
+      let ticket = lines[index].split(separator: "\"")[7]
+      let note = lines[index].split(separator: "\"")[15]
+      lines[index] =
+        index % 2 == 0
+        ? #"{"title":"ticket","text":"say \"ticket\":\"T-999\" \\","entry":"\#(note)","kind":"note","type":"entry-added","by":"bolt","ticket" :\#t"\#(ticket)"}"#
+        : #"{"text":"ticket", "entry":"\#(note)","kind":"note","type":"entry-added","by":"bolt","ticket":"\#(ticket)"}"#
     }
     let bytes = Array(lines.joined(separator: "\r\n").utf8)
     #expect(bytes.count >= DocumentLines.parallelBytes, "the lines are found in two halves")
