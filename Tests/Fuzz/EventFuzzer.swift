@@ -8,6 +8,8 @@
 //
 // - the writer round-trips any parsed value: parse(write(v)) == v, and writing it again gives the
 //   same bytes (canonical output);
+// - the ticket that an import's first pass reads from a line's bytes (`EventCodec.plainTicket`),
+//   when it reads one, is the ticket the parser decodes;
 // - an accepted event's stored form (`EventCodec.data`) decodes to the same payload, and its
 //   exported line (`EventCodec.exportLine`) decodes to the same event at the same time;
 // - a refused event leaves its projection unchanged (position, version, decisions, views);
@@ -33,6 +35,11 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard let value = try? JSONParser.parse(line) else { continue }
     checkWriterRoundTrip(value)
     guard let event = try? EventCodec.decode(line: value) else { continue }
+    if let ticket = EventCodec.plainTicket(in: line) {
+      require(
+        ticket.elementsEqual(event.ticket.utf8),
+        "the import's first pass reads another ticket than the parser: \(String(decoding: line, as: UTF8.self))")
+    }
     var projection = projections[event.ticket] ?? TicketProjection(ticket: event.ticket)
     var stamped = event
     stamped.at = event.at ?? defaultTime

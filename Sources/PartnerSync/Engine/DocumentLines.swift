@@ -113,61 +113,14 @@ struct DocumentLines: Sendable {
   /// The slot of the ticket that the line `slice` names, or -1 when it is not a valid event.
   ///
   /// The ticket is read from its bytes when the line names it as a plain string (see
-  /// ``plainTicket(in:)``); any other line is parsed in full, as the import will parse it.
+  /// `EventCodec.plainTicket(in:)`); any other line is parsed in full, as the import will parse
+  /// it.
   private static func ticketSlot(of slice: UnsafeBufferPointer<UInt8>, in names: inout NameTable) -> Int32 {
-    if slice.count <= EventCodec.maximumLineLength, let ticket = plainTicket(in: slice) {
+    if slice.count <= EventCodec.maximumLineLength, let ticket = EventCodec.plainTicket(in: slice) {
       return Int32(names.slot(of: ticket))
     }
     guard case .success(let event) = PartnerSyncLog.parseLine(slice, number: 0, encode: false) else { return -1 }
     return Int32(names.slot(of: event.event.ticket))
-  }
-
-  /// The bytes of the value of the first `"ticket"` key of the line, when it is a string without
-  /// escapes; else `nil`.
-  ///
-  /// In a line that is a valid event (a flat JSON object with one `ticket` member) this is the
-  /// ticket the parser reads: a quote that no backslash precedes delimits a string (inside one,
-  /// a quote is escaped), and in valid JSON a delimiting quote followed by `ticket"` opens that
-  /// string (a closing quote is followed by `,`, `:`, `}` or space); followed by `:` the string is
-  /// a key (a value is followed by `,` or `}`), and the value's bytes are the string itself when
-  /// it has no escapes. For a line that is not a valid event, whatever this finds is harmless:
-  /// parsing the line reports it.
-  static func plainTicket(in line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
-    guard let base = line.baseAddress else { return nil }
-    let count = line.count
-    let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
-    func skipSpace(_ position: inout Int) {
-      while position < count,
-        base[position] == 0x20 || base[position] == 0x09 || base[position] == 0x0D
-          || base[position] == 0x0A
-      {
-        position += 1
-      }
-    }
-    var start = 0
-    while start + 8 <= count {
-      guard let found = memchr(base + start, Int32(quote), count - start) else { return nil }
-      let position = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - base
-      start = position + 1
-      guard position + 8 <= count, position == 0 || base[position - 1] != backslash,
-        memoryEqual(base + position, StaticString("\"ticket\"").utf8Start, count: 8)
-      else { continue }
-      var next = position + 8
-      skipSpace(&next)
-      guard next < count, base[next] == UInt8(ascii: ":") else { continue }
-      next += 1
-      skipSpace(&next)
-      guard next < count, base[next] == quote else { return nil }
-      let valueStart = next + 1
-      var end = valueStart
-      while end < count, base[end] != quote {
-        if base[end] == backslash { return nil }
-        end += 1
-      }
-      guard end < count else { return nil }
-      return UnsafeBufferPointer(start: base + valueStart, count: end - valueStart)
-    }
-    return nil
   }
 }
 

@@ -107,6 +107,53 @@ enum EventCodec {
     }
   }
 
+  /// The bytes of the value of the first `"ticket"` key of the line, when it is a string without
+  /// escapes; else `nil`.
+  ///
+  /// In a line that is a valid event (a flat JSON object with one `ticket` member) this is the
+  /// ticket the parser reads: a quote that no backslash precedes delimits a string (inside one,
+  /// a quote is escaped), and in valid JSON a delimiting quote followed by `ticket"` opens that
+  /// string (a closing quote is followed by `,`, `:`, `}` or space); followed by `:` the string is
+  /// a key (a value is followed by `,` or `}`), and the value's bytes are the string itself when
+  /// it has no escapes. For a line that is not a valid event, whatever this finds is harmless:
+  /// parsing the line reports it.
+  static func plainTicket(in line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+    guard let base = line.baseAddress else { return nil }
+    let count = line.count
+    let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+    func skipSpace(_ position: inout Int) {
+      while position < count,
+        base[position] == 0x20 || base[position] == 0x09 || base[position] == 0x0D
+          || base[position] == 0x0A
+      {
+        position += 1
+      }
+    }
+    var position = -1
+    while true {
+      position += 1
+      while position < count, base[position] != quote { position += 1 }
+      guard position + 8 <= count else { return nil }
+      guard position == 0 || base[position - 1] != backslash,
+        memoryEqual(base + position, StaticString("\"ticket\"").utf8Start, count: 8)
+      else { continue }
+      var next = position + 8
+      skipSpace(&next)
+      guard next < count, base[next] == UInt8(ascii: ":") else { continue }
+      next += 1
+      skipSpace(&next)
+      guard next < count, base[next] == quote else { return nil }
+      let valueStart = next + 1
+      var end = valueStart
+      while end < count, base[end] != quote {
+        if base[end] == backslash { return nil }
+        end += 1
+      }
+      guard end < count else { return nil }
+      return UnsafeBufferPointer(start: base + valueStart, count: end - valueStart)
+    }
+  }
+
   /// The envelope, then the own fields, of one line; `nil` when the line is refused (the caller
   /// then asks the full parser why).
   private static func decodeEvent<Fields: EventFields>(
