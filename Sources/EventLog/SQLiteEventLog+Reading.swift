@@ -182,58 +182,34 @@ extension SQLiteEventLog {
   /// each stream, then that stream's last entry at or before `position`
   /// (a stream's positions grow with its versions), instead of passing over
   /// every entry; for streams of fifty events, about a tenth of the work.
-  ///
-  /// Called outside any read of this log, on a log file, it reads through a
-  /// connection of its own, so that other calls (a replay reading the events
-  /// on another thread) are not held up meanwhile; the log is append-only,
-  /// so what it reports up to `position` is the same.
   public func streamSummaries(through position: Int64?) throws -> [StreamSummary] {
-    if let side = try sideConnection() {
-      side.setBusyTimeout(milliseconds: options.busyTimeoutMilliseconds)
-      try side.execute("BEGIN DEFERRED", purpose: "begin a read transaction")
-      defer { side.rollbackQuietly() }
-      return try Self.streamSummaries(through: position, on: side)
-    }
-    return try read { connection in try Self.streamSummaries(through: position, on: connection) }
-  }
-
-  /// A new read-only connection to the log file, when a call may read
-  /// through one: not on an in-memory log, nor inside a read or an append of
-  /// this log (which must see that transaction's snapshot). `nil` then, or
-  /// when the file cannot be opened so; the caller uses the log's connection.
-  private func sideConnection() throws -> SQLiteConnection? {
-    guard path != ":memory:", try withLock({ try isIdle() }) else { return nil }
-    return try? SQLiteConnection(path: path, readOnly: true, create: false)
-  }
-
-  private static func streamSummaries(
-    through position: Int64?, on connection: SQLiteConnection
-  ) throws -> [StreamSummary] {
-    var summaries: [StreamSummary] = []
-    var previous: String?
-    while true {
-      let next: String? = try connection.withStatement(
-        previous == nil
-          ? "SELECT stream FROM events ORDER BY stream LIMIT 1"
-          : "SELECT stream FROM events WHERE stream > ?1 ORDER BY stream LIMIT 1",
-        purpose: "find the next stream"
-      ) { statement in
-        if let previous { try statement.bind(previous, at: 1) }
-        return try statement.step() ? statement.text(at: 0) : nil
+    try read { connection in
+      var summaries: [StreamSummary] = []
+      var previous: String?
+      while true {
+        let next: String? = try connection.withStatement(
+          previous == nil
+            ? "SELECT stream FROM events ORDER BY stream LIMIT 1"
+            : "SELECT stream FROM events WHERE stream > ?1 ORDER BY stream LIMIT 1",
+          purpose: "find the next stream"
+        ) { statement in
+          if let previous { try statement.bind(previous, at: 1) }
+          return try statement.step() ? statement.text(at: 0) : nil
+        }
+        guard let stream = next else { return summaries }
+        previous = stream
+        let summary = try connection.withStatement(
+          "SELECT version, position FROM events WHERE stream = ?1 AND position <= ?2 ORDER BY version DESC LIMIT 1",
+          purpose: "read a stream's last event"
+        ) { statement in
+          try statement.bind(stream, at: 1)
+          try statement.bind(position ?? Int64.max, at: 2)
+          return try statement.step()
+            ? StreamSummary(name: stream, version: statement.int64(at: 0), lastPosition: statement.int64(at: 1))
+            : nil
+        }
+        if let summary { summaries.append(summary) }
       }
-      guard let stream = next else { return summaries }
-      previous = stream
-      let summary = try connection.withStatement(
-        "SELECT version, position FROM events WHERE stream = ?1 AND position <= ?2 ORDER BY version DESC LIMIT 1",
-        purpose: "read a stream's last event"
-      ) { statement in
-        try statement.bind(stream, at: 1)
-        try statement.bind(position ?? Int64.max, at: 2)
-        return try statement.step()
-          ? StreamSummary(name: stream, version: statement.int64(at: 0), lastPosition: statement.int64(at: 1))
-          : nil
-      }
-      if let summary { summaries.append(summary) }
     }
   }
 

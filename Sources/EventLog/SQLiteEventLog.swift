@@ -175,15 +175,6 @@ public final class SQLiteEventLog: EventLogWriter, @unchecked Sendable {
     return try body()
   }
 
-  /// Whether no read or streaming append of this log is under way (so the
-  /// connection has no transaction open); throws the misuse error inside a
-  /// streaming append's producer, as every read does. Call while holding the
-  /// lock.
-  func isIdle() throws -> Bool {
-    try refuseWhileProducing()
-    return readDepth == 0
-  }
-
   private func refuseWhileProducing() throws {
     guard !isProducing else {
       throw EventLogError.misuse(

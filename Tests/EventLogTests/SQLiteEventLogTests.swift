@@ -238,26 +238,4 @@ struct SQLiteEventLogTests {
       #expect(error.description.count > 40)
     }
   }
-
-  @Test("summaries taken inside a read come from that read's snapshot; outside, from the latest")
-  func summariesFollowTheReadTheyAreTakenIn() throws {
-    try withTemporaryLog { log in
-      _ = try log.append([record("a", 1), record("b", 2)], expectedVersions: [:])
-      let other = try SQLiteEventLog(path: log.path, options: .init(synchronous: .off))
-      var inside: [StreamSummary] = []
-      try log.forEachEvent(from: 1, through: nil) { event in
-        if event.position == 1 {
-          // Another connection appends while this read is open: the read does not see it.
-          _ = try other.append([record("a", 3), record("c", 4)], expectedVersions: [:])
-          inside = try log.streamSummaries(through: nil)
-        }
-        return true
-      }
-      #expect(inside.map(\.name) == ["a", "b"] && inside.map(\.version) == [1, 1])
-      // Outside any read (through a connection of its own), the other connection's events count.
-      let outside = try log.streamSummaries(through: nil)
-      #expect(outside.map(\.name) == ["a", "b", "c"] && outside.map(\.lastPosition) == [3, 2, 4])
-      #expect(try log.streamSummaries(through: 2).map(\.lastPosition) == [1, 2])
-    }
-  }
 }

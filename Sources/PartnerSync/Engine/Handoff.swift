@@ -12,7 +12,7 @@ final class Handoff<Batch: Sendable>: @unchecked Sendable {
   // @unchecked Sendable: every stored property is read and written while holding `condition`.
 
   private let condition = NSCondition()
-  private var capacity: Int
+  private let capacity: Int
   private var batches: [Batch] = []
   private var returned: [Batch] = []
   private var finished = false
@@ -21,15 +21,6 @@ final class Handoff<Batch: Sendable>: @unchecked Sendable {
 
   init(capacity: Int) {
     self.capacity = capacity
-  }
-
-  /// Changes how many batches may wait; batches already queued beyond it stay (the producer waits
-  /// until the consumer has taken them).
-  func setCapacity(_ capacity: Int) {
-    condition.lock()
-    defer { condition.unlock() }
-    self.capacity = capacity
-    condition.broadcast()
   }
 
   /// Queues `batch`, waiting while the queue is full; `false` when the consumer cancelled.

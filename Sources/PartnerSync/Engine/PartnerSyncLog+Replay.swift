@@ -16,12 +16,6 @@ extension PartnerSyncLog {
   /// Logs up to this many events are replayed on the calling thread alone.
   static let inlineReplayLimit: Int64 = 16_384
 
-  /// How many decoded batches the reader thread may get ahead of the folding: while the folding
-  /// thread first finds where each ticket ends (a seek or two per ticket: about a tenth of the
-  /// replay of a million events), and afterwards.
-  static let replayBatchesAheadAtStart = 32
-  static let replayBatchesAhead = 3
-
   /// Rebuilds every ticket's projection from the log, handing each finished projection to `body`.
   ///
   /// The log is read once, in position order, a few thousand events at a time, with every
@@ -54,8 +48,7 @@ extension PartnerSyncLog {
       let handoff: Handoff<ReplayBatch>
       let worker: Worker?
       if threaded ?? (last > Self.inlineReplayLimit) {
-        // While this thread finds where each ticket ends, the reader may run further ahead.
-        handoff = Handoff(capacity: Self.replayBatchesAheadAtStart)
+        handoff = Handoff(capacity: 3)
         worker = Worker(name: "PartnerSync replay reader") { reader.run(into: handoff) }
       } else {
         handoff = Handoff(capacity: Int.max)
@@ -66,17 +59,6 @@ extension PartnerSyncLog {
         handoff.cancel()
         worker?.join()
       }
-      // The tickets' last positions, in order (see `EventLogReader.streamSummaries(through:)`):
-      // the batches meet them in that order too.
-      var ends: [Int64] = []
-      do {
-        ends = try store.streamSummaries(through: last).map(\.lastPosition).sorted()
-      } catch {
-        handoff.cancel()
-        throw error
-      }
-      var nextEnd = 0
-      handoff.setCapacity(Self.replayBatchesAhead)
       var fold = ReplayFold(rules: rules)
       func finish(_ projection: TicketProjection) throws {
         summary.tickets += 1
@@ -85,7 +67,6 @@ extension PartnerSyncLog {
         try body(projection)
       }
       while var batch = try handoff.take() {
-        batch.markLastEvents(ends: ends, next: &nextEnd)
         let refused = fold.fold(batch)
         for (_, projection) in fold.finished { try finish(projection) }
         fold.finished.removeAll(keepingCapacity: true)
@@ -172,16 +153,6 @@ struct ReplayFold {
 
 /// Decoded events on their way from the replay's reader to the thread that folds them.
 struct ReplayBatch: Sendable {
-  /// Marks each ticket's last event (its slot becomes `~slot`), given the tickets' last
-  /// positions `ends` in order; `next` is the first of them not passed yet, and is moved on.
-  mutating func markLastEvents(ends: [Int64], next: inout Int) {
-    for index in events.indices {
-      let position = events[index].position
-      while next < ends.count, ends[next] < position { next += 1 }
-      if next < ends.count, ends[next] == position { slots[index] = ~slots[index] }
-    }
-  }
-
   /// The tickets seen for the first time in this batch, in that order: they take the next slots.
   var newTickets: [String] = []
   /// Each event's ticket slot, or for the last event of its ticket `~slot` (negative).
@@ -217,6 +188,12 @@ struct ReplayReader: @unchecked Sendable {
     var grouping = TicketGrouping()
     var from: Int64 = 1
     do {
+      // The tickets' last positions, in order: the scan meets them in that order too.
+      var ends: [Int64] = []
+      try PartnerSyncError.wrap {
+        ends = try log.store.streamSummaries(through: last).map(\.lastPosition).sorted()
+      }
+      var nextEnd = 0
       while from <= last {
         let through = min(last, from + chunkSize - 1)
         var batch = ReplayBatch()
@@ -228,8 +205,10 @@ struct ReplayReader: @unchecked Sendable {
             // Not the version, time or hash: folding needs none of them.
             try log.store.forEachEventBytes(from: from, through: through, columns: []) { stored in
               let slot = Int32(tickets.slot(of: stored.stream) { batch.newTickets.append($0) })
+              while nextEnd < ends.count, ends[nextEnd] < stored.position { nextEnd += 1 }
+              let isLast = nextEnd < ends.count && ends[nextEnd] == stored.position
               let event = try log.decode(stored, ticket: tickets.names[Int(slot)], actor: actors.name(stored.actor))
-              batch.slots.append(slot)
+              batch.slots.append(isLast ? ~slot : slot)
               batch.events.append(event)
               return true
             }
