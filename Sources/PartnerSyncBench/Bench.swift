@@ -45,7 +45,7 @@ struct Bench {
       importing = log
       sync()
       let clock = Stopwatch()
-      try log.importJSONLines(history.jsonLines, now: Timestamp(microseconds: 0))
+      try log.importJSONLines(history.jsonLines, now: Timestamp(microseconds: 0), keepingDecisions: false)
       let importSeconds = clock.seconds
       if rows == nil { rows = try RawRows.load(path: logPath) }
       let rawSeconds = try RawSQLite.insertIntoNewLog(rows!, path: rawPath)

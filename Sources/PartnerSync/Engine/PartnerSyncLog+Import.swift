@@ -6,38 +6,68 @@ extension PartnerSyncLog {
   ///
   /// Blank lines are skipped; `position` fields are ignored; a line without `at` is recorded at
   /// `now`. The first bad line fails the whole document and nothing is appended; a line that is
-  /// not a valid event is reported before any event that the rules refuse, wherever it is.
+  /// not a valid event is reported before any event that the rules refuse, and before an error
+  /// of the log, wherever it is.
   ///
   /// The document is validated and written as it is parsed, a chunk of lines at a time, and a
   /// ticket's projection is let go once its last line is folded (the projections of the tickets
-  /// finished last stay cached for the writes that follow). The result's decisions and
-  /// notifications are counted, and read back from the log when first read: besides the
-  /// document, an import holds little more than the tickets under way.
+  /// finished last stay cached for the writes that follow).
+  ///
+  /// - Parameters:
+  ///   - bytes: The document, UTF-8 JSON Lines.
+  ///   - now: The time of the events without `at`.
+  ///   - keepingDecisions: Whether the result lists the decisions and notifications the events
+  ///     took. With `false` it only counts them (``RecordResult/decisionCount``,
+  ///     ``RecordResult/notificationCount``) and its lists are empty: a large import then holds
+  ///     none of them (millions for millions of events), and they can still be read from the log
+  ///     (``audit(ticket:entry:at:)``, ``notifications(ticket:after:)``).
+  ///   - progress: Hears how far the reading and the validation are.
   /// - Throws: ``PartnerSyncError`` with code `invalidEvent` and the line number.
   @discardableResult
   public func importJSONLines(
-    _ bytes: [UInt8], now: Timestamp, progress: ProgressHandler? = nil
+    _ bytes: [UInt8], now: Timestamp, keepingDecisions: Bool = true, progress: ProgressHandler? = nil
   ) throws(PartnerSyncError) -> RecordResult {
     let result = bytes.withUnsafeBytes { buffer in
-      Result { () throws(PartnerSyncError) in try importJSONLines(buffer, now: now, progress: progress) }
+      Result { () throws(PartnerSyncError) in
+        try importJSONLines(buffer, now: now, keepingDecisions: keepingDecisions, progress: progress)
+      }
     }
     return try result.get()
   }
 
-  /// ``importJSONLines(_:now:progress:)-([UInt8],_,_)`` of a document that the caller lends in
-  /// place, such as a file mapped into memory: the bytes must stay valid, and unchanged, until
-  /// the import returns (it keeps no reference to them).
+  /// Validates and appends a JSON Lines document that the caller lends in place (the bytes of a
+  /// file read into memory, say), like the import of an array of bytes: the bytes must stay valid,
+  /// and unchanged, until the import returns (it keeps no reference to them).
   @discardableResult
   public func importJSONLines(
-    _ buffer: UnsafeRawBufferPointer, now: Timestamp, progress: ProgressHandler? = nil
+    _ buffer: UnsafeRawBufferPointer, now: Timestamp, keepingDecisions: Bool = true,
+    progress: ProgressHandler? = nil
   ) throws(PartnerSyncError) -> RecordResult {
-    let bytes = DocumentBytes(buffer: buffer.assumingMemoryBound(to: UInt8.self))
+    let result = buffer.withMemoryRebound(to: UInt8.self) { buffer in
+      Result { () throws(PartnerSyncError) in
+        try importDocument(
+          DocumentBytes(buffer: buffer), now: now, progress: progress, keeping: keepingDecisions)
+      }
+    }
+    return try result.get()
+  }
+
+  private func importDocument(
+    _ bytes: DocumentBytes, now: Timestamp, progress: ProgressHandler?, keeping: Bool
+  ) throws(PartnerSyncError) -> RecordResult {
     let document = DocumentLines(bytes, progress: progress)
     guard !document.lines.isEmpty else {
       throw PartnerSyncError(.invalidEvent, "the input holds no events (it is empty or blank)")
     }
-    return try retryingConflicts(on: document.tickets) { () throws(PartnerSyncError) in
-      try importOnce(document, bytes, now: now, progress: progress)
+    do {
+      return try retryingConflicts(on: document.tickets) { () throws(PartnerSyncError) in
+        try importOnce(document, bytes, now: now, progress: progress, keeping: keeping)
+      }
+    } catch  where error.code != .invalidEvent {
+      // The log failed (or stayed busy): a line that is not an event is still reported first,
+      // as the one thing to fix in the input.
+      try ImportFold.firstInvalidLine(in: bytes, document.lines[...])
+      throw error
     }
   }
 
@@ -67,11 +97,11 @@ extension PartnerSyncLog {
   /// thread parses the lines, this thread folds them into their tickets' projections, and the
   /// log hashes and writes them on a thread of its own.
   private func importOnce(
-    _ document: DocumentLines, _ bytes: DocumentBytes, now: Timestamp, progress: ProgressHandler?
+    _ document: DocumentLines, _ bytes: DocumentBytes, now: Timestamp, progress: ProgressHandler?, keeping: Bool
   ) throws(PartnerSyncError) -> RecordResult {
     // Into an empty log, every ticket is new: no need to ask the log about each.
     let empty = try lastPosition() == 0
-    var fold = try ImportFold(document, log: self, empty: empty)
+    var fold = try ImportFold(document, log: self, empty: empty, keeping: keeping)
     var foldedFrom: Int64?
     let appended: AppendResult
     do {
@@ -87,7 +117,7 @@ extension PartnerSyncLog {
     } catch  where foldedFrom == nil && (error.code == .readOnly || error.code == .busy) {
       // The log refused before any event was validated: a bad line is still reported first, as
       // the one thing to fix in the input.
-      var dryRun = try ImportFold(document, log: self, empty: empty)
+      var dryRun = try ImportFold(document, log: self, empty: empty, keeping: false)
       do {
         try dryRun.run(bytes, from: 1, now: now, progress: nil) { _ in }
       } catch let refused as PartnerSyncError {
@@ -97,19 +127,36 @@ extension PartnerSyncLog {
     }
     let first = appended.firstPosition
     let last = appended.lastPosition
+    var decisionLists = fold.decisionLists
+    var notificationLists = fold.notificationLists
     if first == foldedFrom {
       projectionCache.store(fold.latestFinished)
+    } else if keeping {
+      // The log placed the document elsewhere than it announced (a log without its own
+      // streaming append, shared with another writer): the projections folded here carry the
+      // wrong positions (so none is cached), and the decisions are taken from the tickets folded
+      // from the log.
+      decisionLists = []
+      notificationLists = []
+      for ticket in document.tickets {
+        guard let projection = try projection(ticket: ticket, through: last) else { continue }
+        decisionLists.append(Self.items(projection.decisions, from: first, through: last, position: \.position))
+        notificationLists.append(
+          Self.items(projection.notifications, from: first, through: last, position: \.position))
+      }
     }
-    // Else the log placed the document elsewhere than it announced (a log without its own
-    // streaming append, shared with another writer): the projections folded here carry the
-    // wrong positions, and the tickets are folded from the log when next written.
-    Self.logger.debug(
-      "imported events", metadata: ["count": "\(last - first + 1)", "first": "\(first)", "last": "\(last)"])
-    let readBack = ImportReadBack(log: self, tickets: document.tickets, first: first, last: last)
+    let count = Int(last - first + 1)
+    Self.logger.debug("imported events", metadata: ["count": "\(count)", "first": "\(first)", "last": "\(last)"])
+    let decisions = decisionLists
+    let notifications = notificationLists
     return RecordResult(
       firstPosition: first, lastPosition: last,
-      decisions: DeferredList(count: fold.decisionCount) { readBack.lists.decisions },
-      notifications: DeferredList(count: fold.notificationCount) { readBack.lists.notifications })
+      decisions: DeferredList(count: fold.decisionCount) {
+        Self.merge(decisions, first: first, count: count, position: \.position)
+      },
+      notifications: DeferredList(count: fold.notificationCount) {
+        Self.merge(notifications, first: first, count: count, position: \.position)
+      })
   }
 
   /// The elements of `items` (ordered by position) from position `first` through `last`.
@@ -121,65 +168,12 @@ extension PartnerSyncLog {
   }
 }
 
-/// The decisions and notifications of an import, read back from the log when first asked for:
-/// an import of millions of events does not hold them all until then (nor at all, when only
-/// their number is wanted, as `partnersync import` reports it).
-///
-/// They are the imported tickets' projections' decisions and notifications at the imported
-/// positions; the fold that rebuilds them from the log is the one that took them. The log must
-/// still be readable then: the events are committed and the log is append-only, so a failure to
-/// read them back means the storage itself failed, and stops the program with that error.
-final class ImportReadBack: @unchecked Sendable {
-  // @unchecked Sendable: `made` is read and written while holding `lock`; the rest is constant.
-  private let lock = NSLock()
-  private let log: PartnerSyncLog
-  private let tickets: [String]
-  private let first: Int64
-  private let last: Int64
-  private var made: (decisions: [SyncDecision], notifications: [PartnerNotification])?
-
-  init(log: PartnerSyncLog, tickets: [String], first: Int64, last: Int64) {
-    self.log = log
-    self.tickets = tickets
-    self.first = first
-    self.last = last
-  }
-
-  /// The decisions and notifications of positions `first...last`, in log order.
-  var lists: (decisions: [SyncDecision], notifications: [PartnerNotification]) {
-    lock.lock()
-    defer { lock.unlock() }
-    if let made { return made }
-    var decisions: [ArraySlice<SyncDecision>] = []
-    var notifications: [ArraySlice<PartnerNotification>] = []
-    for ticket in tickets {
-      let projection: TicketProjection?
-      do {
-        projection = try log.projection(ticket: ticket, through: last)
-      } catch {
-        preconditionFailure("the imported events of \(ticket) could not be read back from the log: \(error.message)")
-      }
-      guard let projection else { continue }
-      decisions.append(PartnerSyncLog.items(projection.decisions, from: first, through: last, position: \.position))
-      notifications.append(
-        PartnerSyncLog.items(projection.notifications, from: first, through: last, position: \.position))
-    }
-    let count = Int(last - first + 1)
-    let lists = (
-      PartnerSyncLog.merge(decisions, first: first, count: count, position: \.position),
-      PartnerSyncLog.merge(notifications, first: first, count: count, position: \.position)
-    )
-    made = lists
-    return lists
-  }
-}
-
 /// The fold of an import: the document's events, handed over a chunk at a time by a parsing
 /// thread, folded into their tickets' projections in document order.
 ///
 /// A ticket's projection is let go once its last line is folded: the import counts its decisions
-/// and notifications (``ImportReadBack`` reads them back when asked for), and keeps only the
-/// projections of the tickets finished last, as many as the projection cache holds.
+/// and notifications (and keeps them, from the first position on, when asked to), and keeps only
+/// the projections of the tickets finished last, as many as the projection cache holds.
 struct ImportFold {
   /// The document's lines and tickets.
   let document: DocumentLines
@@ -190,6 +184,11 @@ struct ImportFold {
   /// How many decisions and notifications the document's events took.
   private(set) var decisionCount = 0
   private(set) var notificationCount = 0
+  /// With `keeping`: of each finished ticket, the decisions and notifications from the first
+  /// position on.
+  private(set) var decisionLists: [ArraySlice<SyncDecision>] = []
+  private(set) var notificationLists: [ArraySlice<PartnerNotification>] = []
+  private let keeping: Bool
   /// The projections of the tickets finished last: a ring of at most `keep`, the oldest at
   /// `oldest` once it is full.
   private var finished: [TicketProjection] = []
@@ -201,9 +200,11 @@ struct ImportFold {
   /// How many parsed chunks may wait for the fold.
   static let chunksAhead = 4
 
-  /// Loads the projection of every ticket of `document` (see `TicketBatch.projection(of:log:empty:)`).
-  init(_ document: DocumentLines, log: PartnerSyncLog, empty: Bool) throws(PartnerSyncError) {
+  /// Loads the projection of every ticket of `document` (see `TicketBatch.projection(of:log:empty:)`);
+  /// with `keeping`, the fold keeps what it reports.
+  init(_ document: DocumentLines, log: PartnerSyncLog, empty: Bool, keeping: Bool) throws(PartnerSyncError) {
     self.document = document
+    self.keeping = keeping
     keep = log.projectionCache.capacity
     projections.reserveCapacity(document.tickets.count)
     for ticket in document.tickets {
@@ -271,8 +272,14 @@ struct ImportFold {
   /// Lets the projection of the ticket at `slot` go, counting what the import reports.
   private mutating func finish(_ slot: Int, from first: Int64) {
     let projection = projections[slot].take()!
-    decisionCount += PartnerSyncLog.suffix(projection.decisions, from: first, position: \.position).count
-    notificationCount += PartnerSyncLog.suffix(projection.notifications, from: first, position: \.position).count
+    let decisions = PartnerSyncLog.suffix(projection.decisions, from: first, position: \.position)
+    let notifications = PartnerSyncLog.suffix(projection.notifications, from: first, position: \.position)
+    decisionCount += decisions.count
+    notificationCount += notifications.count
+    if keeping {
+      decisionLists.append(decisions)
+      notificationLists.append(notifications)
+    }
     guard keep > 0 else { return }
     if finished.count < keep {
       finished.append(projection)
@@ -310,7 +317,9 @@ struct ImportFold {
   }
 
   /// Throws the error of the first of `lines` that is not a valid event, if any.
-  private static func firstInvalidLine(in bytes: DocumentBytes, _ lines: ArraySlice<DocumentLines.Line>) throws {
+  static func firstInvalidLine(
+    in bytes: DocumentBytes, _ lines: ArraySlice<DocumentLines.Line>
+  ) throws(PartnerSyncError) {
     for line in lines {
       if case .failure(let failure) = PartnerSyncLog.parseLine(bytes, line, encode: false) { throw failure }
     }

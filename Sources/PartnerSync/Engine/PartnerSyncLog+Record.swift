@@ -4,9 +4,9 @@ import Foundation
 /// What a successful write appended, and what it caused.
 ///
 /// The decisions and notifications of a large write are put in log order only when they are
-/// first read, and those of an import are read back from the log then
-/// (see ``PartnerSyncLog/importJSONLines(_:now:progress:)``): a caller that wants only the
-/// positions and counts (such as `partnersync import`) does not pay for millions of them.
+/// first read, and an import can count them without keeping them (`keepingDecisions: false`):
+/// a caller that wants only the positions and counts (such as `partnersync import`) does not pay
+/// for millions of them.
 public struct RecordResult: Sendable, Hashable {
   /// The position of the first event appended.
   public var firstPosition: Int64
@@ -40,8 +40,12 @@ public struct RecordResult: Sendable, Hashable {
   public var count: Int { Int(lastPosition - firstPosition + 1) }
 
   /// How many sync decisions the new events took: `decisions.count`, without putting them in
-  /// order.
+  /// order (or, of an import that did not keep them, their number).
   public var decisionCount: Int { decisionList.count }
+
+  /// How many notifications the new events sent: `notifications.count`, without putting them in
+  /// order (or, of an import that did not keep them, their number).
+  public var notificationCount: Int { notificationList.count }
 
   /// Two results are equal when their positions, decisions and notifications are.
   public static func == (lhs: RecordResult, rhs: RecordResult) -> Bool {

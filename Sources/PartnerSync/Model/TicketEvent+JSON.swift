@@ -2,7 +2,7 @@ extension TicketEvent {
   /// The event as one line of the import format (JSON Lines, without the line break): `type`,
   /// `ticket`, `by`, `at` when the event has a time, then its own fields in key order.
   ///
-  /// ``PartnerSyncLog/importJSONLines(_:now:progress:)`` reads such lines back into equal events.
+  /// ``PartnerSyncLog/importJSONLines(_:now:keepingDecisions:progress:)-([UInt8],_,_,_)`` reads such lines back into equal events.
   public var jsonLine: String {
     var members: [(key: String, value: JSONValue)] = [
       ("type", .string(type.rawValue)),

@@ -32,7 +32,9 @@ struct Import: ParsableCommand {
       if FileManager.default.fileExists(atPath: path) {
         try refuseWriteProtected(path, nothingDone: "nothing was imported", instead: "import into another log")
         let log = try report { try global.open(path: path, create: true) }
-        result = try input.withUnsafeBytes { try log.importJSONLines($0, now: Timestamp.now(), progress: bar.handler) }
+        result = try input.withUnsafeBytes {
+          try log.importJSONLines($0, now: Timestamp.now(), keepingDecisions: false, progress: bar.handler)
+        }
       } else {
         result = try input.withUnsafeBytes { try importIntoNewLog($0, path: path, progress: bar.handler) }
       }
@@ -100,7 +102,7 @@ struct Import: ParsableCommand {
     do {
       // The log is closed (and its WAL checkpointed) when this scope ends.
       let log = try global.open(path: staging, create: true)
-      result = try log.importJSONLines(bytes, now: Timestamp.now(), progress: progress)
+      result = try log.importJSONLines(bytes, now: Timestamp.now(), keepingDecisions: false, progress: progress)
     } catch {
       // Errors about the log name the log, not its private staging name.
       guard error.code != .invalidEvent else { throw error }
@@ -112,7 +114,7 @@ struct Import: ParsableCommand {
     if !walLeft, link(staging, path) == 0 { return result }
     // Another process created the log first (or the file system has no hard links).
     let log = try report { try global.open(path: path, create: true) }
-    return try log.importJSONLines(bytes, now: Timestamp.now(), progress: progress)
+    return try log.importJSONLines(bytes, now: Timestamp.now(), keepingDecisions: false, progress: progress)
   }
 
 }
