@@ -9,34 +9,8 @@ import Testing
 @Suite struct ShiftedAppendTests {
   /// An in-memory log whose streaming append collects the events, appends one event of its own
   /// (stream `other`), and only then the batch: one position later than announced.
-  final class ShiftingLog: EventLogWriter, @unchecked Sendable {
-    // @unchecked Sendable: used by one test at a time; the inner log serialises itself.
-    let inner = InMemoryEventLog()
-
-    func lastPosition() throws -> Int64 { try inner.lastPosition() }
-    func version(of stream: String) throws -> Int64 { try inner.version(of: stream) }
-    func forEachEvent(from: Int64, through: Int64?, _ body: (StoredEvent) throws -> Bool) throws {
-      try inner.forEachEvent(from: from, through: through, body)
-    }
-    func forEachEvent(
-      inStream stream: String, throughPosition: Int64?, _ body: (StoredEvent) throws -> Bool
-    ) throws {
-      try inner.forEachEvent(inStream: stream, throughPosition: throughPosition, body)
-    }
-    func forEachEventGroupedByStream(_ body: (StoredEvent) throws -> Bool) throws {
-      try inner.forEachEventGroupedByStream(body)
-    }
-    func lastPosition(inStream stream: String, atOrBefore time: Int64) throws -> Int64? {
-      try inner.lastPosition(inStream: stream, atOrBefore: time)
-    }
-    func earliestTime() throws -> Int64? { try inner.earliestTime() }
-    func streams() throws -> [String] { try inner.streams() }
-    func verify() throws -> VerifyReport { try inner.verify() }
-    func append(_ events: [EventRecord], expectedVersions: [String: Int64]) throws -> AppendResult {
-      try inner.append(events, expectedVersions: expectedVersions)
-    }
-
-    func append(
+  final class ShiftingLog: ForwardingLog, @unchecked Sendable {
+    override func append(
       expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
     ) throws -> AppendResult {
       var records: [EventRecord] = []
