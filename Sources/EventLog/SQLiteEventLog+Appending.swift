@@ -102,10 +102,9 @@ extension SQLiteEventLog {
   }
 }
 
-/// One event of an append with everything the log assigned it: its
-/// position, version and chain link.
-struct PlannedEvent: Sendable {
-  var record: EventRecord
+/// What the log assigned one event of an append: its position, version and
+/// chain link.
+struct Placement: Sendable {
   var position: Int64
   var version: Int64
   /// The event's 32-byte chain link.
@@ -145,23 +144,26 @@ struct BatchPlanner {
 
   /// Places `record` after the events planned so far; `load` reads the
   /// stored version of a stream the planner does not know yet.
-  mutating func plan(_ record: EventRecord, load: (String) throws -> Int64) rethrows -> PlannedEvent {
+  ///
+  /// The record is read where it lies (`record`), not copied: copying would
+  /// count references to its strings, which another thread made.
+  mutating func plan(_ record: UnsafePointer<EventRecord>, load: (String) throws -> Int64) rethrows -> Placement {
     position += 1
-    let version = try versions.next(for: record.stream, load: load)
+    let version = try versions.next(for: record.pointee.stream, load: load)
     chain.append(
       position: position,
-      stream: record.stream,
+      stream: record.pointee.stream,
       version: version,
-      type: record.type,
-      actor: record.actor,
-      time: record.time,
-      data: record.data
+      type: record.pointee.type,
+      actor: record.pointee.actor,
+      time: record.pointee.time,
+      data: record.pointee.data
     )
     var hash = SIMD32<UInt8>()
     chain.withLastHash { bytes in
       withUnsafeMutableBytes(of: &hash) { $0.copyMemory(from: bytes) }
     }
-    return PlannedEvent(record: record, position: position, version: version, hash: hash)
+    return Placement(position: position, version: version, hash: hash)
   }
 
   /// What the batch wrote, once every planned event is inserted.
@@ -223,42 +225,36 @@ final class BatchWriter: @unchecked Sendable {
       "PRAGMA cache_size = -\(Self.largeBatchCacheKiB)", purpose: "raise the cache size for a large batch")
   }
 
-  /// Inserts `events`, in order.
-  func write(_ events: [PlannedEvent]) throws {
-    for event in events {
-      do {
-        try insertRow(event)
-      } catch let error as EventLogError where error.isUniquenessViolation {
-        let stream = event.record.stream
-        let actual = try SQLiteEventLog.currentVersion(of: stream, on: connection)
-        let expected = expectedVersions[stream] ?? event.version - 1
-        throw EventLogError.versionConflict(stream: stream, expected: expected, actual: actual)
-      }
+  /// Inserts the record at `record` where the planner placed it.
+  func insert(_ record: UnsafePointer<EventRecord>, at placement: Placement) throws {
+    do {
+      try insertRow(record, at: placement)
+    } catch let error as EventLogError where error.isUniquenessViolation {
+      let stream = record.pointee.stream
+      let actual = try SQLiteEventLog.currentVersion(of: stream, on: connection)
+      let expected = expectedVersions[stream] ?? placement.version - 1
+      throw EventLogError.versionConflict(stream: stream, expected: expected, actual: actual)
     }
   }
 
   /// Binds one row and steps the insert, without copying any text: the
-  /// strings' UTF-8 storage and the hash stay alive until the step has
-  /// finished.
+  /// record's strings (read where they lie: the closures hold only a pointer
+  /// to the record) and the hash stay alive until the step has finished.
   @inline(__always)
-  private func insertRow(_ event: PlannedEvent) throws {
-    var stream = event.record.stream
-    var type = event.record.type
-    var actor = event.record.actor
-    var data = event.record.data
-    var hash = event.hash
+  private func insertRow(_ record: UnsafePointer<EventRecord>, at placement: Placement) throws {
     let insert = insert
-    try stream.withUTF8 { stream in
-      try type.withUTF8 { type in
-        try actor.withUTF8 { actor in
-          try data.withUTF8 { data in
+    var hash = placement.hash
+    try Self.withUTF8(record.pointee.stream) { stream in
+      try Self.withUTF8(record.pointee.type) { type in
+        try Self.withUTF8(record.pointee.actor) { actor in
+          try Self.withUTF8(record.pointee.data) { data in
             try withUnsafeBytes(of: &hash) { hash in
-              try insert.bind(event.position, at: 1)
+              try insert.bind(placement.position, at: 1)
               try insert.bindUnretained(text: stream, at: 2)
-              try insert.bind(event.version, at: 3)
+              try insert.bind(placement.version, at: 3)
               try insert.bindUnretained(text: type, at: 4)
               try insert.bindUnretained(text: actor, at: 5)
-              try insert.bind(event.record.time, at: 6)
+              try insert.bind(record.pointee.time, at: 6)
               try insert.bindUnretained(text: data, at: 7)
               try insert.bindUnretained(blob: hash, at: 8)
               _ = try insert.step()
@@ -268,6 +264,18 @@ final class BatchWriter: @unchecked Sendable {
         }
       }
     }
+  }
+
+  /// Calls `body` with the UTF-8 bytes of `text`, valid only during `body`:
+  /// in place for a native string (a small one is copied to the stack), else
+  /// through a contiguous copy.
+  @inline(__always)
+  private static func withUTF8<Result>(
+    _ text: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
+  ) throws -> Result {
+    if let result = try text.utf8.withContiguousStorageIfAvailable(body) { return result }
+    var copy = text
+    return try copy.withUTF8(body)
   }
 }
 
@@ -369,13 +377,16 @@ final class AppendPipeline: @unchecked Sendable {
   /// Plans and inserts `records` after the ones written so far.
   private func write(_ records: [EventRecord]) throws {
     let connection = writer.connection
-    var planned: [PlannedEvent] = []
-    planned.reserveCapacity(records.count)
-    for record in records {
-      planned.append(
-        try planner.plan(record) { stream in try SQLiteEventLog.currentVersion(of: stream, on: connection) })
+    try records.withUnsafeBufferPointer { records in
+      guard let first = records.baseAddress else { return }
+      for index in records.indices {
+        let record = first + index
+        let placement = try planner.plan(record) { stream in
+          try SQLiteEventLog.currentVersion(of: stream, on: connection)
+        }
+        try writer.insert(record, at: placement)
+      }
     }
-    try writer.write(planned)
   }
 
   private func start() throws {
