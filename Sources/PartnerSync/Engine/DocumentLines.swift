@@ -86,27 +86,25 @@ struct DocumentLines: Sendable {
     // An event line is about 150-250 bytes long.
     lines.reserveCapacity(range.count / 128)
     var number = lineBefore
-    do {
-      let buffer = bytes.buffer
-      guard let base = buffer.baseAddress else { return ([], number) }
-      var start = range.lowerBound
-      while start < range.upperBound {
-        number += 1
-        if let progress, number & 0xFFF == 0 {
-          progress(ProgressReport(phase: .reading, done: Int64(start), total: Int64(buffer.count)))
-        }
-        // The line's end: the C library's `memchr` looks at many bytes per step.
-        let end =
-          memchr(base + start, 0x0A, range.upperBound - start).map {
-            UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base
-          } ?? range.upperBound
-        var stop = end
-        if stop > start, buffer[stop - 1] == 0x0D { stop -= 1 }
-        defer { start = end + 1 }
-        let slice = UnsafeBufferPointer(rebasing: buffer[start..<stop])
-        if slice.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-        lines.append(Line(start: start, end: stop, number: number, ticket: ticketSlot(of: slice, in: &names)))
+    let buffer = bytes.buffer
+    guard let base = buffer.baseAddress else { return ([], number) }
+    var start = range.lowerBound
+    while start < range.upperBound {
+      number += 1
+      if let progress, number & 0xFFF == 0 {
+        progress(ProgressReport(phase: .reading, done: Int64(start), total: Int64(buffer.count)))
       }
+      // The line's end: the C library's `memchr` looks at many bytes per step.
+      let end =
+        memchr(base + start, 0x0A, range.upperBound - start).map {
+          UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base
+        } ?? range.upperBound
+      var stop = end
+      if stop > start, buffer[stop - 1] == 0x0D { stop -= 1 }
+      defer { start = end + 1 }
+      let slice = UnsafeBufferPointer(rebasing: buffer[start..<stop])
+      if slice.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+      lines.append(Line(start: start, end: stop, number: number, ticket: ticketSlot(of: slice, in: &names)))
     }
     return (lines, number)
   }
@@ -126,8 +124,8 @@ struct DocumentLines: Sendable {
 }
 
 /// A document's bytes, lent by the caller of an import for its duration: the import's threads
-/// read them in place (an array's storage, or a file mapped into memory), and all of them have
-/// ended before the import returns.
+/// read them in place (an array's storage, or a file's bytes read into memory), and all of them
+/// have ended before the import returns.
 struct DocumentBytes: @unchecked Sendable {
   // @unchecked Sendable: the bytes are only read, and outlive every thread that reads them.
   let buffer: UnsafeBufferPointer<UInt8>

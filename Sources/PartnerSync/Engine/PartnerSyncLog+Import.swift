@@ -64,9 +64,19 @@ extension PartnerSyncLog {
         try importOnce(document, bytes, now: now, progress: progress, keeping: keeping)
       }
     } catch  where error.code != .invalidEvent {
-      // The log failed (or stayed busy): a line that is not an event is still reported first,
-      // as the one thing to fix in the input.
-      try ImportFold.firstInvalidLine(in: bytes, document.lines[...])
+      // The log failed: a line that is not an event is still reported first, as the one thing to
+      // fix in the input; and when the log only refused to be written (busy, read-only), also an
+      // event that the rules refuse, found by folding the document without writing it.
+      if error.code == .readOnly || error.code == .busy {
+        var dryRun = try ImportFold(document, log: self, empty: try lastPosition() == 0, keeping: false)
+        do {
+          try dryRun.run(bytes, from: 1, now: now, progress: nil) { _ in }
+        } catch let refused as PartnerSyncError {
+          throw refused
+        } catch {}
+      } else {
+        try ImportFold.firstInvalidLine(in: bytes, document.lines[...])
+      }
       throw error
     }
   }
@@ -103,27 +113,14 @@ extension PartnerSyncLog {
     let empty = try lastPosition() == 0
     var fold = try ImportFold(document, log: self, empty: empty, keeping: keeping)
     var foldedFrom: Int64?
-    let appended: AppendResult
-    do {
-      appended = try PartnerSyncError.wrap {
-        try store.append(expectedVersions: fold.expected) { appender in
-          foldedFrom = appender.firstPosition
-          try fold.run(bytes, from: appender.firstPosition, now: now, progress: progress) { record in
-            try appender.append(record)
-          }
-          progress?(ProgressReport(phase: .writing, done: 0, total: Int64(document.lines.count)))
+    let appended = try PartnerSyncError.wrap {
+      try store.append(expectedVersions: fold.expected) { appender in
+        foldedFrom = appender.firstPosition
+        try fold.run(bytes, from: appender.firstPosition, now: now, progress: progress) { record in
+          try appender.append(record)
         }
+        progress?(ProgressReport(phase: .writing, done: 0, total: Int64(document.lines.count)))
       }
-    } catch  where foldedFrom == nil && (error.code == .readOnly || error.code == .busy) {
-      // The log refused before any event was validated: a bad line is still reported first, as
-      // the one thing to fix in the input.
-      var dryRun = try ImportFold(document, log: self, empty: empty, keeping: false)
-      do {
-        try dryRun.run(bytes, from: 1, now: now, progress: nil) { _ in }
-      } catch let refused as PartnerSyncError {
-        throw refused
-      } catch {}
-      throw error
     }
     let first = appended.firstPosition
     let last = appended.lastPosition
@@ -253,11 +250,7 @@ struct ImportFold {
           try Self.firstInvalidLine(in: bytes, lines[(index + 1)...])
           throw PartnerSyncError(.invalidEvent, error.reason, line: line.number)
         }
-        let event = pending.event
-        try emit(
-          EventRecord(
-            stream: event.ticket, type: event.type.rawValue, actor: event.by, time: (event.at ?? now).microseconds,
-            data: pending.data))
+        try emit(pending.record(now: now))
         if document.lastLine[slot] == index { finish(slot, from: first) }
         if let progress, index & 0xFFF == 0 {
           progress(ProgressReport(phase: .validating, done: Int64(index), total: total))

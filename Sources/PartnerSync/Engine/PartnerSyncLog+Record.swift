@@ -363,6 +363,13 @@ struct PendingEvent: Sendable {
     self.line = line
     data = encode ? EventCodec.data(of: event.payload) : ""
   }
+
+  /// The event as the log stores it; without a time, at `now`.
+  func record(now: Timestamp) -> EventRecord {
+    EventRecord(
+      stream: event.ticket, type: event.type.rawValue, actor: event.by, time: (event.at ?? now).microseconds,
+      data: data)
+  }
 }
 
 /// The tickets a batch touches: their projections before it (from the cache, else folded from
@@ -438,12 +445,7 @@ struct TicketBatch {
       } catch {
         throw PartnerSyncError(.invalidEvent, error.reason, line: events[index].line)
       }
-      let event = events[index].event
-      try emit(
-        index,
-        EventRecord(
-          stream: event.ticket, type: event.type.rawValue, actor: event.by, time: (event.at ?? now).microseconds,
-          data: events[index].data))
+      try emit(index, events[index].record(now: now))
     }
   }
 }

@@ -200,4 +200,32 @@ import Testing
       #expect(error.code != .invalidEvent && error.message.contains("the disk failed"), "\(error.message)")
     }
   }
+
+  /// A log that another writer keeps locked.
+  final class BusyLog: ForwardingLog, @unchecked Sendable {
+    override func append(
+      expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
+    ) throws -> AppendResult {
+      throw EventLogError.busy(path: "busy.sqlite")
+    }
+  }
+
+  @Test("on a log that stays busy, an event the rules refuse is reported, as the thing to fix")
+  func aRefusedEventComesBeforeABusyLog() throws {
+    let log = PartnerSyncLog(store: BusyLog())
+    var lines = Self.lines(tickets: 20, notes: 100)
+    lines[1_499] = #"{"type":"accepted","ticket":"T-new","by":"bolt"}"#
+    do {
+      try log.importJSONLines(Array(lines.joined(separator: "\n").utf8), now: Ticket.start)
+      Issue.record("the document was imported")
+    } catch {
+      #expect(error.code == .invalidEvent && error.line == 1_500, "\(error.message)")
+    }
+    do {
+      try log.importJSONLines(Array(Self.lines(tickets: 2, notes: 1).joined(separator: "\n").utf8), now: Ticket.start)
+      Issue.record("the document was imported")
+    } catch {
+      #expect(error.code == .busy, "\(error.message)")
+    }
+  }
 }
