@@ -181,24 +181,27 @@ import Testing
     }
   }
 
+  /// The error of importing `lines` into `log`, which must fail.
+  static func importError(_ lines: [String], into log: PartnerSyncLog) -> PartnerSyncError? {
+    do {
+      try log.importJSONLines(Array(lines.joined(separator: "\n").utf8), now: Ticket.start)
+      Issue.record("the document was imported")
+      return nil
+    } catch {
+      return error
+    }
+  }
+
   @Test("a line that is not an event is reported before an error of the log")
   func aBadLineComesBeforeTheLogsError() throws {
     let log = PartnerSyncLog(store: FailingLog())
     var lines = Self.lines(tickets: 20, notes: 100)
     lines[1_999] = "{not json"
-    do {
-      try log.importJSONLines(Array(lines.joined(separator: "\n").utf8), now: Ticket.start)
-      Issue.record("the document was imported")
-    } catch {
-      #expect(error.code == .invalidEvent && error.line == 2_000, "\(error.message)")
-    }
+    let bad = Self.importError(lines, into: log)
+    #expect(bad?.code == .invalidEvent && bad?.line == 2_000, "\(bad?.message ?? "")")
     // Without a bad line, the log's error.
-    do {
-      try log.importJSONLines(Array(Self.lines(tickets: 2, notes: 1).joined(separator: "\n").utf8), now: Ticket.start)
-      Issue.record("the document was imported")
-    } catch {
-      #expect(error.code != .invalidEvent && error.message.contains("the disk failed"), "\(error.message)")
-    }
+    let failed = Self.importError(Self.lines(tickets: 2, notes: 1), into: log)
+    #expect(failed?.code == .storage && failed?.message.contains("the disk failed") == true, "\(failed?.message ?? "")")
   }
 
   /// A log that another writer keeps locked.
@@ -215,17 +218,8 @@ import Testing
     let log = PartnerSyncLog(store: BusyLog())
     var lines = Self.lines(tickets: 20, notes: 100)
     lines[1_499] = #"{"type":"accepted","ticket":"T-new","by":"bolt"}"#
-    do {
-      try log.importJSONLines(Array(lines.joined(separator: "\n").utf8), now: Ticket.start)
-      Issue.record("the document was imported")
-    } catch {
-      #expect(error.code == .invalidEvent && error.line == 1_500, "\(error.message)")
-    }
-    do {
-      try log.importJSONLines(Array(Self.lines(tickets: 2, notes: 1).joined(separator: "\n").utf8), now: Ticket.start)
-      Issue.record("the document was imported")
-    } catch {
-      #expect(error.code == .busy, "\(error.message)")
-    }
+    let refused = Self.importError(lines, into: log)
+    #expect(refused?.code == .invalidEvent && refused?.line == 1_500, "\(refused?.message ?? "")")
+    #expect(Self.importError(Self.lines(tickets: 2, notes: 1), into: log)?.code == .busy)
   }
 }
