@@ -45,14 +45,15 @@ final class Handoff<Batch: Sendable>: @unchecked Sendable {
     condition.broadcast()
   }
 
-  /// The next batch, waiting for one; `nil` after the last one. Rethrows the producer's error
-  /// once the batches queued before it are taken.
+  /// The next batch, waiting for one; `nil` after the last one, or once the exchange is cancelled.
+  /// Rethrows the producer's error once the batches queued before it are taken.
   func take() throws -> Batch? {
     condition.lock()
     defer { condition.unlock() }
-    while batches.isEmpty, !finished {
+    while batches.isEmpty, !finished, !cancelled {
       condition.wait()
     }
+    guard !cancelled else { return nil }
     guard !batches.isEmpty else {
       if let failure { throw failure }
       return nil
@@ -79,7 +80,8 @@ final class Handoff<Batch: Sendable>: @unchecked Sendable {
     return returned
   }
 
-  /// Tells the producer to stop; batches still queued are dropped.
+  /// Ends the exchange: the producer stops (``put(_:)`` returns `false`), a consumer waiting in
+  /// ``take()`` gets `nil`, and batches still queued are dropped.
   func cancel() {
     condition.lock()
     defer { condition.unlock() }

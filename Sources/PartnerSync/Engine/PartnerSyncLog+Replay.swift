@@ -16,15 +16,19 @@ extension PartnerSyncLog {
   /// Logs up to this many events are replayed on the calling thread alone.
   static let inlineReplayLimit: Int64 = 16_384
 
+  /// How many threads fold a threaded replay, each the tickets of its own part of the slots (the
+  /// calling thread one of them), beside the thread that reads.
+  static let replayParts = 2
+
   /// Rebuilds every ticket's projection from the log, handing each finished projection to `body`.
   ///
   /// The log is read once, in position order, a few thousand events at a time, with every
   /// ticket's projection built side by side; a ticket's projection is handed over (in the order of
   /// the tickets' last events) and released once the batch holding its last event is folded, so
   /// memory stays bounded by the tickets under way at the same point of the log, not by the log.
-  /// In a log of more than a few thousand events, a second thread reads and decodes the events
-  /// while the calling thread folds them; `body` is called on the calling thread, and may read
-  /// the log.
+  /// In a log of more than a few thousand events, one thread reads the events as bytes while two
+  /// threads (the calling thread one of them) each decode and fold the events of half of the
+  /// tickets; `body` is called on the calling thread, and may read the log.
   /// An event that cannot be read or that the rules refuse ends the replay with `corruptLog`: the
   /// first such event in the log, after the projections of the tickets finished before it.
   @discardableResult
@@ -34,7 +38,7 @@ extension PartnerSyncLog {
     try replay(progress: progress, threaded: nil, chunkSize: ReplayReader.chunkSize, body)
   }
 
-  /// `replay`, with a second thread when `threaded` (by default for logs of more than
+  /// `replay`, with threads when `threaded` (by default for logs of more than
   /// `inlineReplayLimit` events), reading `chunkSize` events at a time.
   @discardableResult
   func replay(
@@ -45,131 +49,232 @@ extension PartnerSyncLog {
     try PartnerSyncError.wrap {
       let last = try store.lastPosition()
       let reader = ReplayReader(log: self, last: last, chunkSize: chunkSize)
-      let handoff: Handoff<ReplayBatch>
-      let worker: Worker?
-      if threaded ?? (last > Self.inlineReplayLimit) {
-        handoff = Handoff(capacity: 3)
-        worker = Worker(name: "PartnerSync replay reader") { reader.run(into: handoff) }
-      } else {
-        handoff = Handoff(capacity: Int.max)
-        reader.run(into: handoff)
-        worker = nil
-      }
+      let isThreaded = threaded ?? (last > Self.inlineReplayLimit)
+      let partCount = isThreaded ? Self.replayParts : 1
+      // Each part's batches to fold, and each other part's results of folding them.
+      let inputs = (0..<partCount).map { _ in Handoff<RawReplayBatch>(capacity: isThreaded ? 3 : Int.max) }
+      let results = (1..<partCount).map { _ in Handoff<ReplayPart.Result>(capacity: 3) }
+      var own = ReplayPart(log: self, part: 0, of: partCount)
+      let others = (1..<partCount).map { PartBox(ReplayPart(log: self, part: $0, of: partCount)) }
+      var workers: [Worker] = []
       defer {
-        handoff.cancel()
-        worker?.join()
+        for handoff in inputs { handoff.cancel() }
+        for handoff in results { handoff.cancel() }
+        for worker in workers { worker.join() }
       }
-      var fold = ReplayFold(rules: rules)
+      if isThreaded {
+        workers.append(Worker(name: "PartnerSync replay reader") { reader.run(into: inputs) })
+        for (index, box) in others.enumerated() {
+          let input = inputs[index + 1], output = results[index]
+          workers.append(Worker(name: "PartnerSync replay fold") { box.run(from: input, into: output) })
+        }
+      } else {
+        reader.run(into: inputs)
+      }
       func finish(_ projection: TicketProjection) throws {
         summary.tickets += 1
         summary.decisions += projection.decisions.count
         summary.notifications += projection.notifications.count
         try body(projection)
       }
-      while var batch = try handoff.take() {
-        let refused = fold.fold(batch)
-        for (_, projection) in fold.finished { try finish(projection) }
-        fold.finished.removeAll(keepingCapacity: true)
+      while let batch = try inputs[0].take() {
+        let mine = own.fold(batch)
+        var theirs: [ReplayPart.Result] = []
+        for handoff in results {
+          // Every part folds every batch: a part's input ends only after the batches the
+          // calling thread's does.
+          guard let result = try handoff.take() else { preconditionFailure("a replay part ended early") }
+          theirs.append(result)
+        }
+        // The parts' finished projections, handed over in the order of their last events, up to
+        // the first event any part refused.
+        var refused = mine.refused
+        for result in theirs {
+          if let other = result.refused, other.position < refused?.position ?? .max { refused = other }
+        }
+        var handed: [(position: Int64, part: Int, index: Int)] = []
+        for (index, item) in mine.finished.enumerated() { handed.append((item.position, 0, index)) }
+        for (part, result) in theirs.enumerated() {
+          for (index, item) in result.finished.enumerated() { handed.append((item.position, part + 1, index)) }
+        }
+        handed.sort { $0.position < $1.position }
+        for item in handed where item.position < refused?.position ?? .max {
+          try finish(
+            item.part == 0
+              ? mine.finished[item.index].projection : theirs[item.part - 1].finished[item.index].projection)
+        }
         if let refused { throw refused.error }
+        // Each part frees the projections it built, on its own thread.
+        for (index, result) in theirs.enumerated() { results[index].giveBack(result) }
         summary.events += Int64(batch.events.count)
         if let progress {
           progress(ProgressReport(phase: .replaying, done: summary.events, total: last))
         }
-        // The reader thread, which decoded the batch, frees it.
-        handoff.giveBack(batch)
-        batch = ReplayBatch()
       }
+      for handoff in inputs { handoff.cancel() }
+      for worker in workers { worker.join() }
+      workers.removeAll()
       // Every ticket ends at its last position; none is left unless the index disagrees with the
       // events, and then each is still handed over, in the order the tickets first appeared.
-      for index in fold.projections.indices {
-        if let projection = fold.projections[index].take() { try finish(projection) }
+      let slots = own.projections.count + others.reduce(0) { $0 + $1.part.projections.count }
+      for slot in 0..<slots {
+        let part = slot % partCount, index = slot / partCount
+        let projection = part == 0 ? own.projections[index].take() : others[part - 1].part.projections[index].take()
+        if let projection { try finish(projection) }
       }
     }
     return summary
   }
 }
 
-/// The projections of a replay, folded one batch at a time.
+/// One part of a replay's tickets (those whose slot, modulo the number of parts, is `part`),
+/// decoded and folded one batch at a time on one thread: the strings and projections a part makes
+/// are also freed on its thread.
 ///
-/// A batch is folded ticket by ticket (`ReplayBatch.order`): each projection is then folded
+/// A batch is folded ticket by ticket (see `TicketGrouping`): each projection is then folded
 /// several events in a row while it is in the processor's cache, where position order would move
 /// to another ticket at nearly every event. Tickets are independent, so the result is the same;
 /// the projections finished in a batch are handed over in the order of their last events, and an
-/// event the rules refuse is reported as a fold in position order would report it: the first in
-/// the log, with only the tickets finished before it handed over.
-struct ReplayFold {
-  let rules: RuleSet
-  /// The tickets by slot, and their projections while under way (`nil` before the first event
-  /// and once handed over).
+/// event that cannot be read or that the rules refuse is reported as a fold in position order
+/// would report it: the first in the log, with only the tickets finished before it handed over.
+struct ReplayPart {
+  /// What folding a batch gave.
+  struct Result: Sendable {
+    /// The projections the batch finished, by the position of their last event.
+    var finished: [(position: Int64, projection: TicketProjection)] = []
+    /// The first event that could not be read or that the rules refused, if any: the events of the
+    /// part after it are not folded, and `finished` holds only the projections finished before it.
+    var refused: (position: Int64, error: PartnerSyncError)?
+  }
+
+  let log: PartnerSyncLog
+  let part: Int
+  let parts: Int
+  /// The part's tickets by slot / `parts`, and their projections while under way (`nil` before the
+  /// first event and once handed over).
   var names: [String] = []
   var projections: [TicketProjection?] = []
-  /// The projections the last batch finished, by the position of their last event.
-  var finished: [(position: Int64, projection: TicketProjection)] = []
+  private var actors = ActorNames()
+  private var grouping = TicketGrouping()
 
-  init(rules: RuleSet) {
-    self.rules = rules
+  init(log: PartnerSyncLog, part: Int, of parts: Int) {
+    self.log = log
+    self.part = part
+    self.parts = parts
   }
 
-  /// Folds `batch`, leaving the projections it finished in `finished`; returns the first event
-  /// the rules refuse, if any (the events after it are not folded, and `finished` holds only the
-  /// projections finished before it).
-  mutating func fold(_ batch: borrowing ReplayBatch) -> (position: Int64, error: PartnerSyncError)? {
+  /// Decodes and folds the part's events of `batch`.
+  mutating func fold(_ batch: RawReplayBatch) -> Result {
+    var slot = batch.firstNewSlot
     for name in batch.newTickets {
-      names.append(name)
-      projections.append(nil)
+      if slot % parts == part {
+        names.append(name)
+        projections.append(nil)
+      }
+      slot += 1
     }
-    var refused: (position: Int64, error: PartnerSyncError)?
+    var result = Result()
     var skipped = -1
-    for index in batch.order {
-      let index = Int(index)
-      let isLast = batch.slots[index] < 0
-      let slot = isLast ? Int(~batch.slots[index]) : Int(batch.slots[index])
-      if slot == skipped { continue }
-      if projections[slot] == nil {
-        projections[slot] = TicketProjection(ticket: names[slot], rules: rules)
-      }
-      let position = batch.events[index].position
-      if let first = refused, first.position < position {
-        // A later event than one already refused: the replay stops before it.
-        skipped = slot
-        continue
-      }
-      do throws(RefusedEvent) {
-        try projections[slot]!.apply(batch.events[index].event, position: position)
-      } catch {
-        refused = (position, PartnerSyncLog.refusedOnReplay(error, position: position))
-        skipped = slot
-        continue
-      }
-      if isLast {
-        finished.append((position, projections[slot].take()!))
+    batch.bytes.withUnsafeBufferPointer { bytes in
+      for index in grouping.order(batch.events, part: part, of: parts) {
+        let raw = batch.events[Int(index)]
+        let isLast = raw.slot < 0
+        let local = Int(isLast ? ~raw.slot : raw.slot) / parts
+        if local == skipped { continue }
+        if let first = result.refused, first.position < raw.position {
+          // A later event than one already refused: the replay stops before it.
+          skipped = local
+          continue
+        }
+        func span(_ start: Int, _ end: Int) -> UnsafeBufferPointer<UInt8> {
+          UnsafeBufferPointer(rebasing: bytes[start..<end])
+        }
+        let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        let stored = StoredEventBytes(
+          position: raw.position, version: 0, time: 0, stream: empty,
+          type: span(raw.start, raw.typeEnd), actor: empty, data: span(raw.actorEnd, raw.dataEnd), hash: empty)
+        do throws(PartnerSyncError) {
+          let event = try log.decode(stored, ticket: names[local], actor: actors.name(span(raw.typeEnd, raw.actorEnd)))
+          if projections[local] == nil {
+            projections[local] = TicketProjection(ticket: names[local], rules: log.rules)
+          }
+          do throws(RefusedEvent) {
+            try projections[local]!.apply(event.event, position: raw.position)
+          } catch {
+            throw PartnerSyncLog.refusedOnReplay(error, position: raw.position)
+          }
+        } catch {
+          result.refused = (raw.position, error)
+          skipped = local
+          continue
+        }
+        if isLast {
+          result.finished.append((raw.position, projections[local].take()!))
+        }
       }
     }
-    finished.sort { $0.position < $1.position }
-    if let refused { finished.removeAll { $0.position > refused.position } }
-    return refused
+    result.finished.sort { $0.position < $1.position }
+    if let refused = result.refused { result.finished.removeAll { $0.position > refused.position } }
+    return result
   }
 }
 
-/// Decoded events on their way from the replay's reader to the thread that folds them.
-struct ReplayBatch: Sendable {
-  /// The tickets seen for the first time in this batch, in that order: they take the next slots.
-  var newTickets: [String] = []
-  /// Each event's ticket slot, or for the last event of its ticket `~slot` (negative).
-  var slots: [Int32] = []
-  /// The order to fold the events in: every event of one ticket, in position order, then those of
-  /// the next ticket (tickets in the order they first appear in the batch).
-  var order: [Int32] = []
-  /// The events, in position order.
-  var events: [RecordedEvent] = []
+/// A replay part that folds on a thread of its own, and whose state the calling thread reads once
+/// that thread has ended.
+final class PartBox: @unchecked Sendable {
+  // @unchecked Sendable: `part` is used by the part's thread while it runs (`run`), and by the
+  // calling thread only after joining it.
+  var part: ReplayPart
+
+  init(_ part: ReplayPart) {
+    self.part = part
+  }
+
+  /// Folds each batch of `input`, putting each result in `output`, until `input` ends.
+  func run(from input: Handoff<RawReplayBatch>, into output: Handoff<ReplayPart.Result>) {
+    while let batch = try? input.take() {
+      guard output.put(part.fold(batch)) else { return }
+      _ = output.takeBack()  // the projections handed over since: freed here, where they were made
+    }
+    output.finish()
+  }
 }
 
-/// Reads the log in position order, in chunks, and decodes each event for `replay`, marking the
-/// last event of each ticket (found first in the log's index, see
-/// `EventLogReader.streamSummaries(through:)`).
+/// Events read from the log as bytes, on their way from the replay's reader to the parts that
+/// decode and fold them: each part reads the same batch, and takes its own tickets' events.
+final class RawReplayBatch: Sendable {
+  /// Where one event's columns are in `bytes`, back to back: its type, actor and data.
+  struct Event: Sendable {
+    var position: Int64
+    /// The event's ticket slot, or for the last event of its ticket `~slot` (negative).
+    var slot: Int32
+    var start: Int
+    var typeEnd: Int
+    var actorEnd: Int
+    var dataEnd: Int
+  }
+
+  /// The tickets seen for the first time in this batch, in that order: they take the slots from
+  /// `firstNewSlot` on.
+  let newTickets: [String]
+  let firstNewSlot: Int
+  /// The events, in position order.
+  let events: [Event]
+  let bytes: [UInt8]
+
+  init(newTickets: [String], firstNewSlot: Int, events: [Event], bytes: [UInt8]) {
+    self.newTickets = newTickets
+    self.firstNewSlot = firstNewSlot
+    self.events = events
+    self.bytes = bytes
+  }
+}
+
+/// Reads the log in position order, in chunks, as bytes for `replay`, marking the last event of
+/// each ticket (found first in the log's index, see `EventLogReader.streamSummaries(through:)`).
 ///
 /// Each chunk is read in its own short call to the log (its lock is never held while waiting for
-/// the folding thread), so that the folding thread, and `replay`'s `body`, can use the log too.
+/// the folding threads), so that the folding threads, and `replay`'s `body`, can use the log too.
 /// Positions never change once written, so chunks up to the last position read at the start see
 /// exactly what one long read would.
 struct ReplayReader: @unchecked Sendable {
@@ -182,10 +287,9 @@ struct ReplayReader: @unchecked Sendable {
   let last: Int64
   let chunkSize: Int64
 
-  func run(into handoff: Handoff<ReplayBatch>) {
+  /// Puts every batch into each of `handoffs`.
+  func run(into handoffs: [Handoff<RawReplayBatch>]) {
     var tickets = NameTable()
-    var actors = ActorNames()
-    var grouping = TicketGrouping()
     var from: Int64 = 1
     do {
       // The tickets' last positions, in order: the scan meets them in that order too.
@@ -194,22 +298,33 @@ struct ReplayReader: @unchecked Sendable {
         ends = try log.store.streamSummaries(through: last).map(\.lastPosition).sorted()
       }
       var nextEnd = 0
+      var bytesPerEvent = 256
       while from <= last {
         let through = min(last, from + chunkSize - 1)
-        var batch = ReplayBatch()
-        batch.slots.reserveCapacity(Int(through - from + 1))
-        batch.events.reserveCapacity(Int(through - from + 1))
+        let firstNewSlot = tickets.names.count
+        var newTickets: [String] = []
+        var events: [RawReplayBatch.Event] = []
+        events.reserveCapacity(Int(through - from + 1))
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(through - from + 1) * bytesPerEvent)
         var failure: (any Error)?
         do {
           try PartnerSyncError.wrap {
             // Not the version, time or hash: folding needs none of them.
             try log.store.forEachEventBytes(from: from, through: through, columns: []) { stored in
-              let slot = Int32(tickets.slot(of: stored.stream) { batch.newTickets.append($0) })
+              let slot = Int32(tickets.slot(of: stored.stream) { newTickets.append($0) })
               while nextEnd < ends.count, ends[nextEnd] < stored.position { nextEnd += 1 }
               let isLast = nextEnd < ends.count && ends[nextEnd] == stored.position
-              let event = try log.decode(stored, ticket: tickets.names[Int(slot)], actor: actors.name(stored.actor))
-              batch.slots.append(isLast ? ~slot : slot)
-              batch.events.append(event)
+              let start = bytes.count
+              bytes.append(contentsOf: stored.type)
+              let typeEnd = bytes.count
+              bytes.append(contentsOf: stored.actor)
+              let actorEnd = bytes.count
+              bytes.append(contentsOf: stored.data)
+              events.append(
+                RawReplayBatch.Event(
+                  position: stored.position, slot: isLast ? ~slot : slot, start: start, typeEnd: typeEnd,
+                  actorEnd: actorEnd, dataEnd: bytes.count))
               return true
             }
           }
@@ -218,46 +333,51 @@ struct ReplayReader: @unchecked Sendable {
           // the rules refuse is reported instead, as a fold in position order would.
           failure = error
         }
-        grouping.order(&batch)
-        guard handoff.put(batch) else { return }
+        if !events.isEmpty { bytesPerEvent = max(bytesPerEvent, bytes.count / events.count + 16) }
+        let batch = RawReplayBatch(
+          newTickets: newTickets, firstNewSlot: firstNewSlot, events: events, bytes: bytes)
+        for handoff in handoffs {
+          guard handoff.put(batch) else { return }
+        }
         if let failure { throw failure }
-        _ = handoff.takeBack()  // the batches folded since: freed here, where they were made
         from = through + 1
       }
-      handoff.finish()
+      for handoff in handoffs { handoff.finish() }
     } catch {
-      handoff.finish(throwing: error)
+      for handoff in handoffs { handoff.finish(throwing: error) }
     }
   }
 }
 
-/// Orders a batch's events ticket by ticket (a counting sort by ticket slot, stable), reusing its
-/// working arrays from one batch to the next (the order itself goes with the batch).
+/// Orders the events of one part of a batch ticket by ticket (a counting sort by ticket slot,
+/// stable), reusing its working arrays from one batch to the next.
 struct TicketGrouping {
   /// For each ticket slot, its group in the batch being ordered + 1 (0: none yet).
   private var groupOf: [Int32] = []
   /// Each group's ticket slot, then where its events start in the order.
   private var groupSlots: [Int] = []
   private var starts: [Int32] = []
-  /// Each event's group.
-  private var groups: [Int32] = []
+  /// Each of the part's events: its index in the batch, and its group.
+  private var members: [(index: Int32, group: Int32)] = []
 
-  /// Sets `batch.order`.
-  mutating func order(_ batch: inout ReplayBatch) {
-    let count = batch.slots.count
-    groups.removeAll(keepingCapacity: true)
-    groups.append(contentsOf: repeatElement(0, count: count))
-    for index in 0..<count {
-      let raw = batch.slots[index]
+  /// The indices of the events of `events` whose slot, modulo `parts`, is `part`: every event of
+  /// one ticket, in position order, then those of the next ticket (tickets in the order they
+  /// first appear in the batch).
+  mutating func order(_ events: [RawReplayBatch.Event], part: Int, of parts: Int) -> [Int32] {
+    members.removeAll(keepingCapacity: true)
+    for index in events.indices {
+      let raw = events[index].slot
       let slot = raw < 0 ? Int(~raw) : Int(raw)
-      if slot >= groupOf.count { groupOf.append(contentsOf: repeatElement(0, count: slot + 1 - groupOf.count)) }
-      if groupOf[slot] == 0 {
-        groupSlots.append(slot)
+      guard slot % parts == part else { continue }
+      let local = slot / parts
+      if local >= groupOf.count { groupOf.append(contentsOf: repeatElement(0, count: local + 1 - groupOf.count)) }
+      if groupOf[local] == 0 {
+        groupSlots.append(local)
         starts.append(0)
-        groupOf[slot] = Int32(groupSlots.count)
+        groupOf[local] = Int32(groupSlots.count)
       }
-      let group = Int(groupOf[slot]) - 1
-      groups[index] = Int32(group)
+      let group = Int(groupOf[local]) - 1
+      members.append((Int32(index), Int32(group)))
       starts[group] += 1
     }
     // Counts to starting places.
@@ -267,16 +387,16 @@ struct TicketGrouping {
       starts[group] = next
       next += size
     }
-    var order = [Int32](repeating: 0, count: count)
-    for index in 0..<count {
-      let group = Int(groups[index])
-      order[Int(starts[group])] = Int32(index)
+    var order = [Int32](repeating: 0, count: members.count)
+    for member in members {
+      let group = Int(member.group)
+      order[Int(starts[group])] = member.index
       starts[group] += 1
     }
-    batch.order = order
-    for slot in groupSlots { groupOf[slot] = 0 }
+    for local in groupSlots { groupOf[local] = 0 }
     groupSlots.removeAll(keepingCapacity: true)
     starts.removeAll(keepingCapacity: true)
+    return order
   }
 }
 
