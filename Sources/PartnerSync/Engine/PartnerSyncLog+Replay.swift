@@ -194,12 +194,12 @@ struct ReplayPart {
           position: raw.position, version: 0, time: 0, stream: empty,
           type: span(raw.start, raw.typeEnd), actor: empty, data: span(raw.actorEnd, raw.dataEnd), hash: empty)
         do throws(PartnerSyncError) {
-          let event = try log.decode(stored, ticket: names[local], actor: actors.name(span(raw.typeEnd, raw.actorEnd)))
+          let event = try log.decodeEvent(stored, ticket: names[local], actor: actors.name(span(raw.typeEnd, raw.actorEnd)))
           if projections[local] == nil {
             projections[local] = TicketProjection(ticket: names[local], rules: log.rules)
           }
           do throws(RefusedEvent) {
-            try projections[local]!.apply(event.event, position: raw.position)
+            try projections[local]!.apply(event, position: raw.position)
           } catch {
             throw PartnerSyncLog.refusedOnReplay(error, position: raw.position)
           }

@@ -77,6 +77,17 @@ public final class PartnerSyncLog: @unchecked Sendable {
   func decode(
     _ stored: StoredEventBytes, ticket: String? = nil, actor: String? = nil
   ) throws(PartnerSyncError) -> RecordedEvent {
+    let at = Timestamp(microseconds: stored.time)
+    return RecordedEvent(
+      position: stored.position, version: stored.version, at: at,
+      event: try decodeEvent(stored, ticket: ticket, actor: actor))
+  }
+
+  /// ``decode(_:ticket:actor:)`` without what only the log knows of the event (its position and
+  /// version): the event as it was recorded.
+  func decodeEvent(
+    _ stored: StoredEventBytes, ticket: String? = nil, actor: String? = nil
+  ) throws(PartnerSyncError) -> TicketEvent {
     guard let type = EventType(utf8: stored.type) else {
       throw PartnerSyncError(
         .corruptLog,
@@ -90,12 +101,10 @@ public final class PartnerSyncLog: @unchecked Sendable {
       payload = try Self.decodePayload(
         type, data: String(decoding: stored.data, as: UTF8.self), position: stored.position)
     }
-    let at = Timestamp(microseconds: stored.time)
-    return RecordedEvent(
-      position: stored.position, version: stored.version, at: at,
-      event: TicketEvent(
-        ticket: ticket ?? String(decoding: stored.stream, as: UTF8.self),
-        by: actor ?? String(decoding: stored.actor, as: UTF8.self), at: at, payload))
+    return TicketEvent(
+      ticket: ticket ?? String(decoding: stored.stream, as: UTF8.self),
+      by: actor ?? String(decoding: stored.actor, as: UTF8.self), at: Timestamp(microseconds: stored.time),
+      payload)
   }
 
   private static func decodePayload(
