@@ -9,8 +9,8 @@ extension PartnerSyncLog {
   /// not a valid event is reported before any event that the rules refuse, and before an error
   /// of the log, wherever it is.
   ///
-  /// The document is validated and written as it is parsed, a chunk of lines at a time, and a
-  /// ticket's projection is let go once its last line is folded (the projections of the tickets
+  /// The document is validated as it is parsed, line by line, and written meanwhile on another
+  /// thread; a ticket's projection is let go once its last line is folded (the projections of the tickets
   /// finished last stay cached for the writes that follow).
   ///
   /// - Parameters:
@@ -103,9 +103,9 @@ extension PartnerSyncLog {
     }
   }
 
-  /// Parses, validates and appends the document in one transaction, the three overlapping: a
-  /// thread parses the lines, this thread folds them into their tickets' projections, and the
-  /// log hashes and writes them on a thread of its own.
+  /// Parses, validates and appends the document in one transaction, the two overlapping: this
+  /// thread parses each line and folds it into its ticket's projection, and the log hashes and
+  /// writes the records on a thread of its own.
   private func importOnce(
     _ document: DocumentLines, _ bytes: DocumentBytes, now: Timestamp, progress: ProgressHandler?, keeping: Bool
   ) throws(PartnerSyncError) -> RecordResult {
@@ -165,8 +165,12 @@ extension PartnerSyncLog {
   }
 }
 
-/// The fold of an import: the document's events, handed over a chunk at a time by a parsing
-/// thread, folded into their tickets' projections in document order.
+/// The fold of an import: the document's events, parsed and folded into their tickets'
+/// projections in document order.
+///
+/// Parsing and folding are one thread's work: the strings a line's event is made of are then
+/// made, kept in the projection and freed on that thread (made on one thread and freed on
+/// another, each string costs both of them more, see `Docs/performance.md`).
 ///
 /// A ticket's projection is let go once its last line is folded: the import counts its decisions
 /// and notifications (and keeps them, from the first position on, when asked to), and keeps only
@@ -192,11 +196,6 @@ struct ImportFold {
   private var oldest = 0
   private let keep: Int
 
-  /// How many lines the parsing thread hands over at once.
-  static let chunkLines = 512
-  /// How many parsed chunks may wait for the fold.
-  static let chunksAhead = 4
-
   /// Loads the projection of every ticket of `document` (see `TicketBatch.projection(of:log:empty:)`);
   /// with `keeping`, the fold keeps what it reports.
   init(_ document: DocumentLines, log: PartnerSyncLog, empty: Bool, keeping: Bool) throws(PartnerSyncError) {
@@ -216,8 +215,8 @@ struct ImportFold {
     Array(finished[..<oldest].reversed()) + Array(finished[oldest...].reversed())
   }
 
-  /// Parses the document's lines on another thread and folds them here, stamped with positions
-  /// from `first` on, handing each event's record to `emit`.
+  /// Parses the document's lines and folds them, stamped with positions from `first` on,
+  /// handing each event's record to `emit`.
   ///
   /// The first line that is not a valid event throws `invalidEvent` with its number, and so does
   /// an event the rules refuse when no line after it is invalid.
@@ -226,39 +225,29 @@ struct ImportFold {
     _ emit: (EventRecord) throws -> Void
   ) throws {
     let lines = document.lines
-    let handoff = Handoff<[PendingEvent]>(capacity: Self.chunksAhead)
-    let parser = Worker(name: "PartnerSync import parser") {
-      Self.parse(bytes, lines, into: handoff)
-    }
-    defer {
-      handoff.cancel()
-      parser.join()
-    }
     let total = Int64(lines.count)
-    var index = 0
-    while let events = try handoff.take() {
-      for pending in events {
-        let line = lines[index]
-        let slot = Int(line.ticket)
-        precondition(
-          slot >= 0 && pending.event.ticket == document.tickets[slot],
-          "line \(line.number) was parsed with another ticket than the document's lines found")
-        do {
-          try projections[slot]!.apply(pending.event, position: first + Int64(index))
-        } catch {
-          handoff.cancel()
-          try Self.firstInvalidLine(in: bytes, lines[(index + 1)...])
-          throw PartnerSyncError(.invalidEvent, error.reason, line: line.number)
-        }
-        try emit(pending.record(now: now))
-        if document.lastLine[slot] == index { finish(slot, from: first) }
-        if let progress, index & 0xFFF == 0 {
-          progress(ProgressReport(phase: .validating, done: Int64(index), total: total))
-        }
-        index += 1
+    for index in lines.indices {
+      let line = lines[index]
+      let pending: PendingEvent
+      switch PartnerSyncLog.parseLine(bytes, line, encode: true) {
+      case .success(let event): pending = event
+      case .failure(let failure): throw failure
       }
-      // The parsing thread frees the chunk it allocated.
-      handoff.giveBack(events)
+      let slot = Int(line.ticket)
+      precondition(
+        slot >= 0 && pending.event.ticket == document.tickets[slot],
+        "line \(line.number) was parsed with another ticket than the document's lines found")
+      do {
+        try projections[slot]!.apply(pending.event, position: first + Int64(index))
+      } catch {
+        try Self.firstInvalidLine(in: bytes, lines[(index + 1)...])
+        throw PartnerSyncError(.invalidEvent, error.reason, line: line.number)
+      }
+      try emit(pending.record(now: now))
+      if document.lastLine[slot] == index { finish(slot, from: first) }
+      if let progress, index & 0xFFF == 0 {
+        progress(ProgressReport(phase: .validating, done: Int64(index), total: total))
+      }
     }
   }
 
@@ -280,33 +269,6 @@ struct ImportFold {
       finished[oldest] = projection
       oldest = (oldest + 1) % keep
     }
-  }
-
-  /// Parses `lines` a chunk at a time into `handoff`, up to the first line that is not a valid
-  /// event, which ends the handoff with its error; stops early when the fold cancels.
-  private static func parse(
-    _ bytes: DocumentBytes, _ lines: [DocumentLines.Line], into handoff: Handoff<[PendingEvent]>
-  ) {
-    var start = 0
-    while start < lines.count {
-      let end = min(start + chunkLines, lines.count)
-      var events: [PendingEvent] = []
-      events.reserveCapacity(end - start)
-      for line in lines[start..<end] {
-        switch PartnerSyncLog.parseLine(bytes, line, encode: true) {
-        case .success(let event):
-          events.append(event)
-        case .failure(let failure):
-          if !events.isEmpty { _ = handoff.put(events) }
-          handoff.finish(throwing: failure)
-          return
-        }
-      }
-      guard handoff.put(events) else { return }
-      _ = handoff.takeBack()
-      start = end
-    }
-    handoff.finish()
   }
 
   /// Throws the error of the first of `lines` that is not a valid event, if any.
