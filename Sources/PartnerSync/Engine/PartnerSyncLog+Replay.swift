@@ -194,7 +194,8 @@ struct ReplayPart {
           position: raw.position, version: 0, time: 0, stream: empty,
           type: span(raw.start, raw.typeEnd), actor: empty, data: span(raw.actorEnd, raw.dataEnd), hash: empty)
         do throws(PartnerSyncError) {
-          let event = try log.decodeEvent(stored, ticket: names[local], actor: actors.name(span(raw.typeEnd, raw.actorEnd)))
+          let event = try log.decodeEvent(
+            stored, ticket: names[local], actor: actors.name(span(raw.typeEnd, raw.actorEnd)))
           if projections[local] == nil {
             projections[local] = TicketProjection(ticket: names[local], rules: log.rules)
           }
