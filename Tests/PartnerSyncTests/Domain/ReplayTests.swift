@@ -8,8 +8,11 @@ import Testing
 /// what folding each ticket on its own gives.
 @Suite("Replay")
 struct ReplayTests {
-  /// Random histories of `count` tickets, interleaved event by event.
-  static func interleavedLog(tickets count: Int, length: Int) throws -> (log: PartnerSyncLog, tickets: [String]) {
+  /// Random histories of `count` tickets, interleaved event by event, recorded into `store`; the
+  /// tickets in the order they first appear.
+  static func interleavedLog(
+    tickets count: Int, length: Int, store: any EventLogWriter = InMemoryEventLog()
+  ) throws -> (log: PartnerSyncLog, tickets: [String]) {
     var histories: [[TicketEvent]] = []
     for seed in 0..<count {
       let events = try RandomHistory(seed: UInt64(seed) &* 7919, length: length).ticket.recorded.map(\.event)
@@ -29,9 +32,10 @@ struct ReplayTests {
       merged.append(histories[pick][next[pick]])
       next[pick] += 1
     }
-    let log = try PartnerSyncLog.inMemory()
+    let log = PartnerSyncLog(store: store)
     try log.record(merged, now: Ticket.start)
-    return (log, (0..<count).map { "T-\($0)" })
+    var seen = Set<String>()
+    return (log, merged.map(\.ticket).filter { seen.insert($0).inserted })
   }
 
   @Test(arguments: [(false, 8192), (true, 8192), (true, 7), (true, 1)] as [(Bool, Int64)])
@@ -51,6 +55,32 @@ struct ReplayTests {
       #expect(replayed[ticket] == Snapshot(folded), "\(ticket)")
     }
     #expect(summary.decisions == replayed.values.reduce(0) { $0 + $1.decisions.count })
+  }
+
+  /// A log whose index names no ticket's last event (it disagrees with the events).
+  final class IndexWithoutStreams: ForwardingLog, @unchecked Sendable {
+    override func streamSummaries(through position: Int64?) throws -> [StreamSummary] { [] }
+  }
+
+  /// Each projection is handed over with the batch of its ticket's last event as the log's index
+  /// gives it; one the index misses is still handed over, complete, at the end, all of them in
+  /// the order their tickets first appeared, whichever thread folded them.
+  @Test(arguments: [(false, 8192), (true, 8192), (true, 7)] as [(Bool, Int64)])
+  func projectionsTheIndexMissesAreHandedOverAtTheEnd(threaded: Bool, chunkSize: Int64) throws {
+    let (log, tickets) = try Self.interleavedLog(tickets: 9, length: 30, store: IndexWithoutStreams())
+    var handed: [String] = []
+    var replayed: [String: Snapshot] = [:]
+    let summary = try log.replay(progress: nil, threaded: threaded, chunkSize: chunkSize) { projection in
+      handed.append(projection.ticket)
+      replayed[projection.ticket] = Snapshot(projection)
+    }
+    #expect(handed == tickets)
+    #expect(summary.tickets == tickets.count)
+    #expect(summary.events == (try log.lastPosition()))
+    for ticket in tickets {
+      let folded = try #require(try log.projection(ticket: ticket))
+      #expect(replayed[ticket] == Snapshot(folded), "\(ticket)")
+    }
   }
 
   @Test("a write of many tickets reports their decisions and notifications in log order, counted alike")

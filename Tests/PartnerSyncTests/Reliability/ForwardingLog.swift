@@ -1,6 +1,7 @@
 import EventLog
 
-/// An event log that hands every call to an in-memory log; subclasses change how it appends.
+/// An event log that hands every call to an in-memory log; subclasses change how it appends, or
+/// what it reports.
 class ForwardingLog: EventLogWriter, @unchecked Sendable {
   // @unchecked Sendable: used by one test at a time; the inner log serialises itself.
   let inner = InMemoryEventLog()
@@ -24,6 +25,9 @@ class ForwardingLog: EventLogWriter, @unchecked Sendable {
   func earliestTime() throws -> Int64? { try inner.earliestTime() }
   func streams() throws -> [String] { try inner.streams() }
   func verify() throws -> VerifyReport { try inner.verify() }
+  func streamSummaries(through position: Int64?) throws -> [StreamSummary] {
+    try inner.streamSummaries(through: position)
+  }
   func append(_ events: [EventRecord], expectedVersions: [String: Int64]) throws -> AppendResult {
     try inner.append(events, expectedVersions: expectedVersions)
   }
