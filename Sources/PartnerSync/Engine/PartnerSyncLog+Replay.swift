@@ -299,7 +299,9 @@ struct ReplayReader: @unchecked Sendable {
         ends = try log.store.streamSummaries(through: last).map(\.lastPosition).sorted()
       }
       var nextEnd = 0
-      var bytesPerEvent = 256
+      // Room for a batch as large as the one before and an eighth more (at most 8 MiB: a batch of
+      // large events grows past it as it must, and the next one does not reserve as much again).
+      var reserve = min(Int(chunkSize), 32_768) * 256
       while from <= last {
         let through = min(last, from + chunkSize - 1)
         let firstNewSlot = tickets.names.count
@@ -307,7 +309,7 @@ struct ReplayReader: @unchecked Sendable {
         var events: [RawReplayBatch.Event] = []
         events.reserveCapacity(Int(through - from + 1))
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(through - from + 1) * bytesPerEvent)
+        bytes.reserveCapacity(min(reserve, 8 << 20))
         var failure: (any Error)?
         do {
           try PartnerSyncError.wrap {
@@ -334,7 +336,7 @@ struct ReplayReader: @unchecked Sendable {
           // the rules refuse is reported instead, as a fold in position order would.
           failure = error
         }
-        if !events.isEmpty { bytesPerEvent = max(bytesPerEvent, bytes.count / events.count + 16) }
+        reserve = bytes.count + bytes.count / 8
         let batch = RawReplayBatch(
           newTickets: newTickets, firstNewSlot: firstNewSlot, events: events, bytes: bytes)
         for handoff in handoffs {

@@ -230,8 +230,8 @@ struct ReplayTests {
     }
   }
 
-  /// An event that cannot be read stops the reading thread; the events read before it are still
-  /// folded, so that an earlier event the rules refuse is reported first, and a later one is not.
+  /// An event that cannot be decoded ends the replay there, whichever thread decodes it: an
+  /// earlier event the rules refuse is reported first, and a later one is not.
   @Test(arguments: [(false, 8192), (true, 8192), (true, 2)] as [(Bool, Int64)])
   func anUnreadableEventIsReportedInLogOrder(threaded: Bool, chunkSize: Int64) throws {
     func log(unreadableAt unreadable: Int64) throws -> PartnerSyncLog {
@@ -287,5 +287,131 @@ struct ReplayTests {
       views += 1
     }
     #expect(views == 6)
+  }
+
+  /// What a fold of the whole log in position order hands over, and the message of the first event
+  /// it cannot read or the rules refuse (`nil` when there is none): what `replay` must give,
+  /// whatever its threads and chunks.
+  static func foldInPositionOrder(_ log: PartnerSyncLog) throws -> (handed: [String], failure: String?) {
+    var events: [StoredEvent] = []
+    try log.store.forEachEvent(from: 1, through: nil) { event in
+      events.append(event)
+      return true
+    }
+    var ends: [String: Int64] = [:]
+    for event in events { ends[event.stream] = event.position }
+    var projections: [String: TicketProjection] = [:]
+    var handed: [String] = []
+    for event in events {
+      do {
+        let recorded = try log.decode(event)
+        var projection = projections[event.stream] ?? TicketProjection(ticket: event.stream, rules: log.rules)
+        do throws(RefusedEvent) {
+          try projection.apply(recorded.event, position: event.position)
+        } catch {
+          return (handed, PartnerSyncLog.refusedOnReplay(error, position: event.position).message)
+        }
+        projections[event.stream] = projection
+        if ends[event.stream] == event.position { handed.append(event.stream) }
+      } catch {
+        return (handed, error.message)
+      }
+    }
+    return (handed, nil)
+  }
+
+  /// Logs damaged at random (data that is not JSON, an unknown type, an acceptance by a stranger)
+  /// replay as a fold in position order does: the same projections handed over, in the same
+  /// order, and the same first failure, on one thread or several, in chunks of any size.
+  @Test func damagedLogsReplayAsAFoldInPositionOrder() throws {
+    let (intact, _) = try Self.interleavedLog(tickets: 13, length: 30)
+    var stored: [StoredEvent] = []
+    try intact.store.forEachEvent(from: 1, through: nil) { event in
+      stored.append(event)
+      return true
+    }
+    var rng = SplitMix64(seed: 99)
+    var failures = 0
+    for trial in 0..<80 {
+      var records = stored.map {
+        EventRecord(stream: $0.stream, type: $0.type, actor: $0.actor, time: $0.time, data: $0.data)
+      }
+      for _ in 0..<Int.random(in: 0...3, using: &rng) {
+        let at = Int.random(in: 0..<records.count, using: &rng)
+        switch Int.random(in: 0..<3, using: &rng) {
+        case 0: records[at].data = "["
+        case 1: records[at].type = "bogus"
+        default: (records[at].type, records[at].actor, records[at].data) = ("accepted", "crane", "{}")
+        }
+      }
+      let store = InMemoryEventLog()
+      _ = try store.append(records)
+      let log = PartnerSyncLog(store: store)
+      let expected = try Self.foldInPositionOrder(log)
+      if expected.failure != nil { failures += 1 }
+      for (threaded, chunkSize) in [(false, 8192), (true, 1), (true, 5), (true, 64), (true, 8192)] as [(Bool, Int64)] {
+        var handed: [String] = []
+        var failure: String?
+        do {
+          try log.replay(progress: nil, threaded: threaded, chunkSize: chunkSize) { handed.append($0.ticket) }
+        } catch {
+          failure = error.message
+        }
+        #expect(
+          handed == expected.handed && failure == expected.failure,
+          "trial \(trial), threaded \(threaded), chunks of \(chunkSize): \(failure ?? "no failure")")
+      }
+    }
+    #expect(failures > 25, "too few damaged logs failed to test the failures")
+  }
+
+  /// A log whose reads fail at one position (once it is set).
+  final class FailingRead: ForwardingLog, @unchecked Sendable {
+    var failAt = Int64.max
+
+    override func forEachEvent(from: Int64, through: Int64?, _ body: (StoredEvent) throws -> Bool) throws {
+      try inner.forEachEvent(from: from, through: through) { event in
+        if event.position == failAt { throw EventLogError.sqlite(code: 10, message: "disk I/O error") }
+        return try body(event)
+      }
+    }
+  }
+
+  /// A read that fails ends the replay with its error, after exactly the projections finished
+  /// before it (the events read before it in its chunk are still folded).
+  @Test(arguments: [(false, 8192), (true, 8192), (true, 1), (true, 3), (true, 7)] as [(Bool, Int64)])
+  func aFailingReadEndsTheReplayAfterTheTicketsFinishedBeforeIt(threaded: Bool, chunkSize: Int64) throws {
+    let store = FailingRead()
+    let (log, _) = try Self.interleavedLog(tickets: 5, length: 20, store: store)
+    var lastPositions: [String: Int64] = [:]
+    try store.inner.forEachEvent(from: 1, through: nil) { event in
+      lastPositions[event.stream] = event.position
+      return true
+    }
+    // At the first event, and at and just after the last event of each ticket.
+    let failures = [1] + lastPositions.values.flatMap { [$0, $0 + 1] }.filter { $0 <= (try? log.lastPosition()) ?? 0 }
+    #expect(failures.count > 5)
+    for failAt in failures.sorted() {
+      store.failAt = failAt
+      var handed: [Int64] = []
+      do {
+        try log.replay(progress: nil, threaded: threaded, chunkSize: chunkSize) { handed.append($0.position) }
+        Issue.record("the replay of a log that cannot be read succeeded")
+      } catch {
+        #expect(error.message.contains("disk I/O error"), "\(error.message)")
+      }
+      #expect(handed == lastPositions.values.filter { $0 < failAt }.sorted(), "failing at \(failAt)")
+    }
+  }
+
+  @Test func anEmptyLogReplaysToNothing() throws {
+    for log in [PartnerSyncLog(store: InMemoryEventLog()), try PartnerSyncLog.inMemory()] {
+      for threaded in [false, true] {
+        let summary = try log.replay(progress: nil, threaded: threaded, chunkSize: 3) { _ in
+          Issue.record("a projection of an empty log")
+        }
+        #expect(summary == PartnerSyncLog.ReplaySummary())
+      }
+    }
   }
 }

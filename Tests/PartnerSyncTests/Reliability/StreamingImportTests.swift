@@ -52,7 +52,8 @@ import Testing
     }
   }
 
-  /// Lines far apart, in the log's first chunk and chunks after it (1,024 events each).
+  /// Lines far apart, in the first chunk that SQLite's log writes and chunks after it (it writes
+  /// 1,024 events at a time).
   static let damages = [
     Damage(refused: 10, broken: 5_000, reported: 5_000),
     Damage(refused: 5_000, broken: 10, reported: 10),
