@@ -22,7 +22,7 @@ extension PartnerSyncLog {
 
   /// Rebuilds every ticket's projection from the log, handing each finished projection to `body`.
   ///
-  /// The log is read once, in position order, a few thousand events at a time, with every
+  /// The log is read once, in position order, 16,384 events at a time, with every
   /// ticket's projection built side by side; a ticket's projection is handed over (in the order of
   /// the tickets' last events) and released once the batch holding its last event is folded, so
   /// memory stays bounded by the tickets under way at the same point of the log, not by the log.
@@ -282,7 +282,7 @@ struct ReplayReader: @unchecked Sendable {
   // @unchecked Sendable: the log serialises its own access (see `PartnerSyncLog`), and the
   // reader's own state lives in `run` on one thread.
 
-  static let chunkSize: Int64 = 4096
+  static let chunkSize: Int64 = 16_384
 
   let log: PartnerSyncLog
   let last: Int64
