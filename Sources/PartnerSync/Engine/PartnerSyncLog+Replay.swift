@@ -22,15 +22,17 @@ extension PartnerSyncLog {
 
   /// Rebuilds every ticket's projection from the log, handing each finished projection to `body`.
   ///
-  /// The log is read once, in position order, 16,384 events at a time, with every
-  /// ticket's projection built side by side; a ticket's projection is handed over (in the order of
-  /// the tickets' last events) and released once the batch holding its last event is folded, so
+  /// The log is read once, in position order, 16,384 events at a time, with every ticket's
+  /// projection built side by side; a ticket's projection is handed over (in the order of the
+  /// tickets' last events) and released once the batch holding its last event is folded, so
   /// memory stays bounded by the tickets under way at the same point of the log, not by the log.
-  /// In a log of more than a few thousand events, one thread reads the events as bytes while two
-  /// threads (the calling thread one of them) each decode and fold the events of half of the
-  /// tickets; `body` is called on the calling thread, and may read the log.
-  /// An event that cannot be read or that the rules refuse ends the replay with `corruptLog`: the
-  /// first such event in the log, after the projections of the tickets finished before it.
+  /// In a log of more than 16,384 events, one thread reads the events as bytes while two threads
+  /// (the calling thread one of them) each decode and fold the events of half of the tickets;
+  /// `body` is called on the calling thread, and may read the log.
+  /// An event that cannot be decoded or that the rules refuse ends the replay with `corruptLog`:
+  /// the first such event in the log, after the projections of the tickets finished before it.
+  /// A failure to read the log ends it with that failure, after the projections of the tickets
+  /// finished before the event it could not read.
   @discardableResult
   public func replay(
     progress: ProgressHandler? = nil, _ body: (TicketProjection) throws -> Void = { _ in }
