@@ -308,6 +308,8 @@ final class AppendPipeline: @unchecked Sendable {
   private var producerDone = false
   private var cancelled = false
   private var writerDone = false
+  /// Opened by the writer thread once it no longer holds the pipeline.
+  private let exited = Gate()
   private var failure: (any Error)?
 
   /// The position of the batch's first event.
@@ -354,8 +356,7 @@ final class AppendPipeline: @unchecked Sendable {
     }
     let failure = failure
     condition.unlock()
-    // The thread's closure holds this pipeline: drop the thread so that the cycle ends and the
-    // pipeline (and the connection it holds) can be released.
+    exited.wait()
     thread = nil
     if let failure { throw failure }
     return planner.result()
@@ -371,6 +372,7 @@ final class AppendPipeline: @unchecked Sendable {
       condition.wait()
     }
     condition.unlock()
+    exited.wait()
     thread = nil
   }
 
@@ -391,10 +393,23 @@ final class AppendPipeline: @unchecked Sendable {
 
   private func start() throws {
     try writer.prepareForLargeBatch()
-    let thread = Thread { [self] in run() }
+    // The thread holds the pipeline (and so the connection) only while it writes, and says when
+    // it has let go: once `finish()` or `cancel()` returns, dropping the pipeline closes nothing
+    // late on another thread.
+    let exited = exited
+    let thread = Thread { [weak self] in
+      Self.write(on: self)
+      exited.open()
+    }
     thread.name = "EventLog append writer"
     self.thread = thread
     thread.start()
+  }
+
+  /// Runs the writer loop of `pipeline`, if it still exists; the reference ends with the call.
+  @inline(never)
+  private static func write(on pipeline: AppendPipeline?) {
+    pipeline?.run()
   }
 
   /// The writer thread: takes chunks off the queue until the producer is
@@ -425,5 +440,29 @@ final class AppendPipeline: @unchecked Sendable {
         return
       }
     }
+  }
+}
+
+/// A one-way signal between threads: closed until ``open()``; ``wait()`` blocks until then.
+final class Gate: @unchecked Sendable {
+  // @unchecked Sendable: `isOpen` is read and written while holding `condition`.
+  private let condition = NSCondition()
+  private var isOpen = false
+
+  /// Opens the gate, releasing every thread waiting for it.
+  func open() {
+    condition.lock()
+    isOpen = true
+    condition.broadcast()
+    condition.unlock()
+  }
+
+  /// Waits until the gate is open.
+  func wait() {
+    condition.lock()
+    while !isOpen {
+      condition.wait()
+    }
+    condition.unlock()
   }
 }

@@ -7,6 +7,25 @@ import Testing
 /// several connections, and the file's readability by other tools.
 @Suite("SQLite event log")
 struct SQLiteEventLogTests {
+  /// A streaming append of more than one chunk writes on a thread of its own; once it returns,
+  /// that thread holds nothing of the log, so dropping the log closes its connection at once
+  /// (SQLite then checkpoints and removes the write-ahead log).
+  @Test func aLargeStreamingAppendLeavesNothingThatKeepsTheLogOpen() throws {
+    try withTemporaryDirectory { directory in
+      let path = directory.appendingPathComponent("events.sqlite").path
+      for round in 0..<25 {
+        do {
+          let log = try SQLiteEventLog(path: path, options: .init(create: true, synchronous: .off))
+          _ = try log.append(expectedVersions: [:]) { appender in
+            for index in 0..<2_500 { try appender.append(record("s\(round)-\(index % 7)")) }
+          }
+          #expect(FileManager.default.fileExists(atPath: path + "-wal"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"), "round \(round): the connection was not closed")
+      }
+    }
+  }
+
   @Test func newFileGetsTheSchema() throws {
     try withTemporaryLog { log throws in
       _ = try log.append([record("a")], expectedVersions: [:])

@@ -98,8 +98,9 @@ final class Worker: @unchecked Sendable {
   private var done = false
 
   init(name: String, _ body: @escaping @Sendable () -> Void) {
+    let held = HeldBody(body)
     let thread = Thread { [self] in
-      body()
+      held.run()
       condition.lock()
       done = true
       condition.broadcast()
@@ -109,12 +110,31 @@ final class Worker: @unchecked Sendable {
     thread.start()
   }
 
-  /// Waits until the thread's body has returned.
+  /// Waits until the thread's body has returned and released what it captured (a log, say), so
+  /// that nothing the body held outlives the wait on the thread.
   func join() {
     condition.lock()
     defer { condition.unlock() }
     while !done {
       condition.wait()
     }
+  }
+}
+
+/// A worker's body, which lets go of it (and of what it captured) as soon as it has run.
+private final class HeldBody: @unchecked Sendable {
+  // @unchecked Sendable: `body` is set before the thread starts, then used only by the thread.
+  private var body: (@Sendable () -> Void)?
+
+  init(_ body: @escaping @Sendable () -> Void) {
+    self.body = body
+  }
+
+  /// Runs the body once and releases it before returning.
+  @inline(never)
+  func run() {
+    guard let body else { return }
+    self.body = nil
+    body()
   }
 }

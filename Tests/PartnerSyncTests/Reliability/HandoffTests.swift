@@ -36,6 +36,23 @@ struct HandoffTests {
     #expect(put.value == false)
   }
 
+  /// What a worker's body captured (a log, with its connection, in a replay) is released by the
+  /// time `join()` returns, not later on the worker's thread.
+  @Test func aWorkerLetsGoOfWhatItsBodyCapturedBeforeJoinReturns() {
+    final class Captured: Sendable {}
+    var kept = 0
+    for _ in 0..<200 {
+      weak var watched: Captured?
+      do {
+        let captured = Captured()
+        watched = captured
+        Worker(name: "test") { _ = captured }.join()
+      }
+      if watched != nil { kept += 1 }
+    }
+    #expect(kept == 0, "\(kept) of 200 bodies were still held after join()")
+  }
+
   @Test func batchesComeInOrderThenTheProducersError() throws {
     struct Stop: Error {}
     let handoff = Handoff<Int>(capacity: 4)
