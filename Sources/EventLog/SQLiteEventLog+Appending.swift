@@ -444,13 +444,16 @@ final class AppendPipeline: @unchecked Sendable {
 }
 
 /// A one-way signal between threads: closed until ``open()``; ``wait()`` blocks until then.
-final class Gate: @unchecked Sendable {
+package final class Gate: @unchecked Sendable {
   // @unchecked Sendable: `isOpen` is read and written while holding `condition`.
   private let condition = NSCondition()
   private var isOpen = false
 
+  /// Creates a closed gate.
+  package init() {}
+
   /// Opens the gate, releasing every thread waiting for it.
-  func open() {
+  package func open() {
     condition.lock()
     isOpen = true
     condition.broadcast()
@@ -458,7 +461,7 @@ final class Gate: @unchecked Sendable {
   }
 
   /// Waits until the gate is open.
-  func wait() {
+  package func wait() {
     condition.lock()
     while !isOpen {
       condition.wait()

@@ -1,3 +1,4 @@
+import EventLog
 import Foundation
 
 /// A bounded queue that hands batches from one producing thread to one consuming thread.
@@ -91,20 +92,15 @@ final class Handoff<Batch: Sendable>: @unchecked Sendable {
 }
 
 /// Runs `body` on a new thread and lets the caller wait for it to end.
-final class Worker: @unchecked Sendable {
-  // @unchecked Sendable: `done` is read and written while holding `condition`.
-
-  private let condition = NSCondition()
-  private var done = false
+final class Worker: Sendable {
+  private let done = Gate()
 
   init(name: String, _ body: @escaping @Sendable () -> Void) {
     let held = HeldBody(body)
-    let thread = Thread { [self] in
+    let done = done
+    let thread = Thread {
       held.run()
-      condition.lock()
-      done = true
-      condition.broadcast()
-      condition.unlock()
+      done.open()
     }
     thread.name = name
     thread.start()
@@ -113,11 +109,7 @@ final class Worker: @unchecked Sendable {
   /// Waits until the thread's body has returned and released what it captured (a log, say), so
   /// that nothing the body held outlives the wait on the thread.
   func join() {
-    condition.lock()
-    defer { condition.unlock() }
-    while !done {
-      condition.wait()
-    }
+    done.wait()
   }
 }
 

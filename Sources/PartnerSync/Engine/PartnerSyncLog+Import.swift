@@ -9,9 +9,10 @@ extension PartnerSyncLog {
   /// not a valid event is reported before any event that the rules refuse, and before an error
   /// of the log, wherever it is.
   ///
-  /// The document is validated as it is parsed, line by line, and written as it goes (SQLite's log
-  /// writes on a thread of its own meanwhile); a ticket's projection is let go once its last line is folded (the projections of the tickets
-  /// finished last stay cached for the writes that follow).
+  /// The document is validated as it is parsed, line by line, and written as it goes (SQLite's
+  /// log writes on a thread of its own meanwhile); a ticket's projection is let go once its last
+  /// line is folded (the projections of the tickets finished last stay cached for the writes
+  /// that follow).
   ///
   /// - Parameters:
   ///   - bytes: The document, UTF-8 JSON Lines.

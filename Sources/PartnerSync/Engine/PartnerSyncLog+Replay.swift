@@ -180,8 +180,7 @@ struct ReplayPart {
     batch.bytes.withUnsafeBufferPointer { bytes in
       for index in grouping.order(batch.events, part: part, of: parts) {
         let raw = batch.events[Int(index)]
-        let isLast = raw.slot < 0
-        let local = Int(isLast ? ~raw.slot : raw.slot) / parts
+        let local = raw.ticketSlot / parts
         if local == skipped { continue }
         if let first = result.refused, first.position < raw.position {
           // A later event than one already refused: the replay stops before it.
@@ -211,7 +210,7 @@ struct ReplayPart {
           skipped = local
           continue
         }
-        if isLast {
+        if raw.isLast {
           result.finished.append((raw.position, projections[local].take()!))
         }
       }
@@ -255,6 +254,11 @@ final class RawReplayBatch: Sendable {
     var typeEnd: Int
     var actorEnd: Int
     var dataEnd: Int
+
+    /// Whether this is the last event of its ticket.
+    var isLast: Bool { slot < 0 }
+    /// The ticket's slot.
+    var ticketSlot: Int { Int(isLast ? ~slot : slot) }
   }
 
   /// The tickets seen for the first time in this batch, in that order: they take the slots from
@@ -371,8 +375,7 @@ struct TicketGrouping {
   mutating func order(_ events: [RawReplayBatch.Event], part: Int, of parts: Int) -> [Int32] {
     members.removeAll(keepingCapacity: true)
     for index in events.indices {
-      let raw = events[index].slot
-      let slot = raw < 0 ? Int(~raw) : Int(raw)
+      let slot = events[index].ticketSlot
       guard slot % parts == part else { continue }
       let local = slot / parts
       if local >= groupOf.count { groupOf.append(contentsOf: repeatElement(0, count: local + 1 - groupOf.count)) }
