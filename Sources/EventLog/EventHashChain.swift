@@ -25,13 +25,13 @@ public struct EventHashChain: Sendable {
   public static let genesis = [UInt8](repeating: 0, count: hashSize)
 
   /// The first `hashSize` bytes hold the last link; the bytes after them are
-  /// scratch space for the canonical bytes of the next event.
+  /// scratch space for the canonical bytes of the next event (the buffer only
+  /// grows, to the largest event seen).
   private var buffer: [UInt8]
 
   /// Starts a chain at the beginning of a log.
   public init() {
     buffer = EventHashChain.genesis
-    buffer.reserveCapacity(1024)
   }
 
   /// Continues a chain after an event whose hash is `lastHash`, or returns nil
@@ -39,7 +39,6 @@ public struct EventHashChain: Sendable {
   public init?(lastHash: [UInt8]) {
     guard lastHash.count == EventHashChain.hashSize else { return nil }
     buffer = lastHash
-    buffer.reserveCapacity(1024)
   }
 
   /// The hash of the last event appended to the chain (32 bytes).
@@ -83,25 +82,20 @@ public struct EventHashChain: Sendable {
     time: Int64,
     data: String
   ) {
-    buffer.removeLast(buffer.count - EventHashChain.hashSize)
-    appendInteger(position)
-    appendString(stream)
-    appendInteger(version)
-    appendString(type)
-    appendString(actor)
-    appendInteger(time)
-    appendString(data)
-    hashBuffer()
-  }
-
-  /// Replaces the buffer (last link and canonical bytes) by the next link.
-  private mutating func hashBuffer() {
-    var hasher = SHA256()
-    buffer.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-    let digest = hasher.finalize()
-    buffer.removeLast(buffer.count - EventHashChain.hashSize)
-    buffer.withUnsafeMutableBytes { link in
-      digest.withUnsafeBytes { link.copyMemory(from: $0) }
+    var stream = stream
+    var type = type
+    var actor = actor
+    var data = data
+    stream.withUTF8 { stream in
+      type.withUTF8 { type in
+        actor.withUTF8 { actor in
+          data.withUTF8 { data in
+            append(
+              position: position, stream: stream, version: version, type: type, actor: actor, time: time,
+              data: data)
+          }
+        }
+      }
     }
   }
 
@@ -122,15 +116,36 @@ public struct EventHashChain: Sendable {
   /// Extends the chain by a stored event lent as bytes, using its position,
   /// version and contents (not its stored hash).
   public mutating func append(_ event: StoredEventBytes) {
-    buffer.removeLast(buffer.count - EventHashChain.hashSize)
-    appendInteger(event.position)
-    appendBytes(event.stream)
-    appendInteger(event.version)
-    appendBytes(event.type)
-    appendBytes(event.actor)
-    appendInteger(event.time)
-    appendBytes(event.data)
-    hashBuffer()
+    append(
+      position: event.position, stream: event.stream, version: event.version, type: event.type,
+      actor: event.actor, time: event.time, data: event.data)
+  }
+
+  /// Extends the chain by one event whose texts are lent as UTF-8 bytes.
+  mutating func append(
+    position: Int64,
+    stream: UnsafeBufferPointer<UInt8>,
+    version: Int64,
+    type: UnsafeBufferPointer<UInt8>,
+    actor: UnsafeBufferPointer<UInt8>,
+    time: Int64,
+    data: UnsafeBufferPointer<UInt8>
+  ) {
+    let size =
+      EventHashChain.hashSize
+      + Self.canonicalSize(stream: stream.count, type: type.count, actor: actor.count, data: data.count)
+    if buffer.count < size {
+      buffer.append(contentsOf: repeatElement(0, count: size - buffer.count))
+    }
+    buffer.withUnsafeMutableBytes { buffer in
+      var writer = CanonicalWriter(buffer, at: EventHashChain.hashSize)
+      writer.put(position, stream, version, type, actor, time, data)
+      var hasher = SHA256()
+      hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<writer.offset]))
+      hasher.finalize().withUnsafeBytes { digest in
+        buffer.baseAddress!.copyMemory(from: digest.baseAddress!, byteCount: EventHashChain.hashSize)
+      }
+    }
   }
 
   /// Whether `hash` equals the last hash of the chain.
@@ -143,37 +158,62 @@ public struct EventHashChain: Sendable {
 
   /// The canonical bytes of one event, as hashed after the previous link.
   public static func canonicalBytes(of event: StoredEvent) -> [UInt8] {
-    var chain = EventHashChain()
-    chain.buffer.removeAll(keepingCapacity: true)
-    chain.appendInteger(event.position)
-    chain.appendString(event.stream)
-    chain.appendInteger(event.version)
-    chain.appendString(event.type)
-    chain.appendString(event.actor)
-    chain.appendInteger(event.time)
-    chain.appendString(event.data)
-    return chain.buffer
-  }
-
-  @inline(__always)
-  private mutating func appendInteger(_ value: Int64) {
-    withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
-  }
-
-  @inline(__always)
-  private mutating func appendBytes(_ bytes: UnsafeBufferPointer<UInt8>) {
-    appendInteger(Int64(bytes.count))
-    buffer.append(contentsOf: bytes)
-  }
-
-  @inline(__always)
-  private mutating func appendString(_ value: String) {
-    let utf8 = value.utf8
-    appendInteger(Int64(utf8.count))
-    // Native strings are contiguous UTF-8: copy them in one go.
-    let copied: Void? = utf8.withContiguousStorageIfAvailable { buffer.append(contentsOf: $0) }
-    if copied == nil {
-      buffer.append(contentsOf: utf8)
+    StoredEventBytes.withBytes(of: event) { event in
+      let size = canonicalSize(
+        stream: event.stream.count, type: event.type.count, actor: event.actor.count, data: event.data.count)
+      return [UInt8](unsafeUninitializedCapacity: size) { bytes, count in
+        var writer = CanonicalWriter(UnsafeMutableRawBufferPointer(bytes), at: 0)
+        writer.put(event.position, event.stream, event.version, event.type, event.actor, event.time, event.data)
+        count = writer.offset
+      }
     }
+  }
+
+  /// The size of an event's canonical bytes: four strings of the given
+  /// lengths, with seven 8-byte integers (three fields, four lengths).
+  private static func canonicalSize(stream: Int, type: Int, actor: Int, data: Int) -> Int {
+    7 * 8 + stream + type + actor + data
+  }
+}
+
+/// Writes an event's canonical bytes into a buffer large enough for them.
+private struct CanonicalWriter {
+  let buffer: UnsafeMutableRawBufferPointer
+  private(set) var offset: Int
+
+  init(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
+    self.buffer = buffer
+    self.offset = offset
+  }
+
+  /// Writes the fields in canonical order.
+  @inline(__always)
+  mutating func put(
+    _ position: Int64, _ stream: UnsafeBufferPointer<UInt8>, _ version: Int64,
+    _ type: UnsafeBufferPointer<UInt8>, _ actor: UnsafeBufferPointer<UInt8>, _ time: Int64,
+    _ data: UnsafeBufferPointer<UInt8>
+  ) {
+    put(position)
+    put(stream)
+    put(version)
+    put(type)
+    put(actor)
+    put(time)
+    put(data)
+  }
+
+  @inline(__always)
+  private mutating func put(_ value: Int64) {
+    buffer.storeBytes(of: value.littleEndian, toByteOffset: offset, as: Int64.self)
+    offset += 8
+  }
+
+  @inline(__always)
+  private mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+    put(Int64(bytes.count))
+    if let base = bytes.baseAddress {
+      (buffer.baseAddress! + offset).copyMemory(from: base, byteCount: bytes.count)
+    }
+    offset += bytes.count
   }
 }

@@ -119,14 +119,20 @@ public protocol EventLogWriter: EventLogReader {
 
 /// Receives the events of a streaming append; see
 /// ``EventLogWriter/append(expectedVersions:_:)``.
+///
+/// An event is handed over as an ``EventRecord`` or lent as bytes
+/// (``EventRecordBytes``); a log that copies events into its own buffers takes
+/// the bytes without any string being made for them.
 public struct EventAppender {
   /// The position the first event appended gets; the following events get
   /// the following positions.
   public let firstPosition: Int64
 
   private let sink: (EventRecord) throws -> Void
+  private let bytesSink: ((EventRecordBytes) throws -> Void)?
 
   /// Creates an appender that hands each event to `sink`; logs create it.
+  /// Events lent as bytes are copied into an ``EventRecord`` for `sink`.
   ///
   /// - Parameters:
   ///   - firstPosition: The position of the first event appended.
@@ -134,6 +140,25 @@ public struct EventAppender {
   public init(firstPosition: Int64, sink: @escaping (EventRecord) throws -> Void) {
     self.firstPosition = firstPosition
     self.sink = sink
+    bytesSink = nil
+  }
+
+  /// Creates an appender that hands each event to `sink`, and each event lent
+  /// as bytes to `bytesSink`; logs create it.
+  ///
+  /// - Parameters:
+  ///   - firstPosition: The position of the first event appended.
+  ///   - sink: Writes (or queues) one event.
+  ///   - bytesSink: Writes (or copies and queues) one event lent as bytes,
+  ///     which are valid only during the call; it refuses bytes that are not
+  ///     UTF-8.
+  public init(
+    firstPosition: Int64, sink: @escaping (EventRecord) throws -> Void,
+    bytesSink: @escaping (EventRecordBytes) throws -> Void
+  ) {
+    self.firstPosition = firstPosition
+    self.sink = sink
+    self.bytesSink = bytesSink
   }
 
   /// Appends `event` after the events already appended.
@@ -141,6 +166,20 @@ public struct EventAppender {
   /// - Throws: An error of the log, after which the append writes nothing.
   public func append(_ event: EventRecord) throws {
     try sink(event)
+  }
+
+  /// Appends the event lent as `event` after the events already appended;
+  /// the log copies the bytes, which need to stay valid only during the call.
+  ///
+  /// - Throws: ``EventLogError/sqlite(code:message:)`` with code 21 (misuse)
+  ///   when a column is not valid UTF-8, or another error of the log; the
+  ///   append then writes nothing.
+  public func append(_ event: EventRecordBytes) throws {
+    if let bytesSink {
+      try bytesSink(event)
+    } else {
+      try sink(try event.record())
+    }
   }
 }
 

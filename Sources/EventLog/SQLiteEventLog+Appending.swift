@@ -66,7 +66,10 @@ extension SQLiteEventLog {
         let pipeline = AppendPipeline(writer: writer, planner: planner)
         do {
           try producing {
-            try produce(EventAppender(firstPosition: pipeline.firstPosition) { try pipeline.add($0) })
+            try produce(
+              EventAppender(
+                firstPosition: pipeline.firstPosition, sink: { try pipeline.add($0) },
+                bytesSink: { try pipeline.add($0) }))
           }
           return try pipeline.finish()
         } catch {
@@ -142,28 +145,38 @@ struct BatchPlanner {
     firstPosition = lastPosition + 1
   }
 
-  /// Places `record` after the events planned so far; `load` reads the
+  /// Places `event` after the events planned so far; `load` reads the
   /// stored version of a stream the planner does not know yet.
-  ///
-  /// The record is read where it lies (`record`), not copied: copying would
-  /// count references to its strings, which another thread made.
-  mutating func plan(_ record: UnsafePointer<EventRecord>, load: (String) throws -> Int64) rethrows -> Placement {
+  mutating func plan(_ event: EventRecordBytes, load: (String) throws -> Int64) rethrows -> Placement {
     position += 1
-    let version = try versions.next(for: record.pointee.stream, load: load)
+    let version = try versions.next(for: event.stream, load: load)
     chain.append(
       position: position,
-      stream: record.pointee.stream,
+      stream: event.stream,
       version: version,
-      type: record.pointee.type,
-      actor: record.pointee.actor,
-      time: record.pointee.time,
-      data: record.pointee.data
+      type: event.type,
+      actor: event.actor,
+      time: event.time,
+      data: event.data
     )
     var hash = SIMD32<UInt8>()
     chain.withLastHash { bytes in
       withUnsafeMutableBytes(of: &hash) { $0.copyMemory(from: bytes) }
     }
     return Placement(position: position, version: version, hash: hash)
+  }
+
+  /// Places the events of `chunk` one after the other, passing each with its
+  /// placement to `place`.
+  mutating func plan(
+    _ chunk: RecordChunk, load: (String) throws -> Int64,
+    then place: (EventRecordBytes, Placement) throws -> Void
+  ) throws {
+    for index in 0..<chunk.count {
+      try chunk.withEvent(at: index) { event in
+        try place(event, plan(event, load: load))
+      }
+    }
   }
 
   /// What the batch wrote, once every planned event is inserted.
@@ -225,12 +238,12 @@ final class BatchWriter: @unchecked Sendable {
       "PRAGMA cache_size = -\(Self.largeBatchCacheKiB)", purpose: "raise the cache size for a large batch")
   }
 
-  /// Inserts the record at `record` where the planner placed it.
-  func insert(_ record: UnsafePointer<EventRecord>, at placement: Placement) throws {
+  /// Inserts `event` where the planner placed it.
+  func insert(_ event: EventRecordBytes, at placement: Placement) throws {
     do {
-      try insertRow(record, at: placement)
+      try insertRow(event, at: placement)
     } catch let error as EventLogError where error.isUniquenessViolation {
-      let stream = record.pointee.stream
+      let stream = String(decoding: event.stream, as: UTF8.self)
       let actual = try SQLiteEventLog.currentVersion(of: stream, on: connection)
       let expected = expectedVersions[stream] ?? placement.version - 1
       throw EventLogError.versionConflict(stream: stream, expected: expected, actual: actual)
@@ -238,62 +251,44 @@ final class BatchWriter: @unchecked Sendable {
   }
 
   /// Binds one row and steps the insert, without copying any text: the
-  /// record's strings (read where they lie: the closures hold only a pointer
-  /// to the record) and the hash stay alive until the step has finished.
+  /// event's bytes (in the pipeline's chunk) and the hash stay alive until the
+  /// step has finished.
   @inline(__always)
-  private func insertRow(_ record: UnsafePointer<EventRecord>, at placement: Placement) throws {
+  private func insertRow(_ event: EventRecordBytes, at placement: Placement) throws {
     let insert = insert
     var hash = placement.hash
-    try Self.withUTF8(record.pointee.stream) { stream in
-      try Self.withUTF8(record.pointee.type) { type in
-        try Self.withUTF8(record.pointee.actor) { actor in
-          try Self.withUTF8(record.pointee.data) { data in
-            try withUnsafeBytes(of: &hash) { hash in
-              try insert.bind(placement.position, at: 1)
-              try insert.bindUnretained(text: stream, at: 2)
-              try insert.bind(placement.version, at: 3)
-              try insert.bindUnretained(text: type, at: 4)
-              try insert.bindUnretained(text: actor, at: 5)
-              try insert.bind(record.pointee.time, at: 6)
-              try insert.bindUnretained(text: data, at: 7)
-              try insert.bindUnretained(blob: hash, at: 8)
-              _ = try insert.step()
-              insert.rewind()
-            }
-          }
-        }
-      }
+    try withUnsafeBytes(of: &hash) { hash in
+      try insert.bind(placement.position, at: 1)
+      try insert.bindUnretained(text: event.stream, at: 2)
+      try insert.bind(placement.version, at: 3)
+      try insert.bindUnretained(text: event.type, at: 4)
+      try insert.bindUnretained(text: event.actor, at: 5)
+      try insert.bind(event.time, at: 6)
+      try insert.bindUnretained(text: event.data, at: 7)
+      try insert.bindUnretained(blob: hash, at: 8)
+      _ = try insert.step()
+      insert.rewind()
     }
-  }
-
-  /// Calls `body` with the UTF-8 bytes of `text`, valid only during `body`:
-  /// in place for a native string (a small one is copied to the stack), else
-  /// through a contiguous copy.
-  @inline(__always)
-  private static func withUTF8<Result>(
-    _ text: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
-  ) throws -> Result {
-    if let result = try text.utf8.withContiguousStorageIfAvailable(body) { return result }
-    var copy = text
-    return try copy.withUTF8(body)
   }
 }
 
 /// Overlaps producing a large append with writing it.
 ///
-/// The first events are only collected. When a batch reaches `chunkSize`
-/// events, a writer thread starts and the appending thread hands over
-/// chunks of that size through a short queue; the thread plans them
-/// (positions, versions, the hash chain: `BatchPlanner`) and inserts them
-/// with the `BatchWriter`, so that the appending thread is left with
-/// producing the events. A small batch (a single event) is planned and
-/// written on the appending thread and never starts a thread.
+/// The events are copied into chunks (`RecordChunk`: one buffer of bytes
+/// each). The first events are only collected. When a chunk reaches
+/// `chunkSize` events, a writer thread starts and the appending thread hands
+/// over chunks of that size through a short queue; the thread plans them
+/// (positions, versions, the hash chain: `BatchPlanner`), inserts them with
+/// the `BatchWriter` and hands the emptied chunks back for reuse, so that the
+/// appending thread is left with producing the events. A small batch (a
+/// single event) is planned and written on the appending thread and never
+/// starts a thread.
 final class AppendPipeline: @unchecked Sendable {
-  // @unchecked Sendable: `condition` guards `queue`, `producerDone`,
-  // `cancelled`, `writerDone` and `failure`; `chunk` and `thread` belong to
-  // the appending thread; the planner and the writer are used by one thread
-  // at a time (the appending thread until the writer thread starts, then
-  // that thread until it has ended).
+  // @unchecked Sendable: `condition` guards `queue`, `spares`,
+  // `producerDone`, `cancelled`, `writerDone` and `failure`; `chunk` and
+  // `thread` belong to the appending thread; the planner and the writer are
+  // used by one thread at a time (the appending thread until the writer
+  // thread starts, then that thread until it has ended).
 
   private static let chunkSize = 1024
   /// Chunks the producer may get ahead of the writer.
@@ -302,8 +297,10 @@ final class AppendPipeline: @unchecked Sendable {
   private let writer: BatchWriter
   private var planner: BatchPlanner
   private let condition = NSCondition()
-  private var chunk: [EventRecord] = []
-  private var queue: [[EventRecord]] = []
+  private var chunk = RecordChunk()
+  private var queue: [RecordChunk] = []
+  /// Chunks the writer has written and emptied, for the producer to fill again.
+  private var spares: [RecordChunk] = []
   private var thread: Thread?
   private var producerDone = false
   private var cancelled = false
@@ -319,12 +316,24 @@ final class AppendPipeline: @unchecked Sendable {
     self.writer = writer
     self.planner = planner
     firstPosition = planner.firstPosition
-    chunk.reserveCapacity(Self.chunkSize)
   }
 
   /// Takes the next event from the producer.
   func add(_ record: EventRecord) throws {
-    chunk.append(record)
+    EventRecordBytes.withBytes(of: record) { chunk.add($0) }
+    try handOverIfFull()
+  }
+
+  /// Takes the next event, lent as bytes, from the producer.
+  func add(_ event: EventRecordBytes) throws {
+    try event.checkUTF8()
+    chunk.add(event)
+    try handOverIfFull()
+  }
+
+  /// Queues the chunk for the writer once it is full.
+  @inline(__always)
+  private func handOverIfFull() throws {
     guard chunk.count == Self.chunkSize else { return }
     if thread == nil { try start() }
     condition.lock()
@@ -334,8 +343,7 @@ final class AppendPipeline: @unchecked Sendable {
     }
     if let failure { throw failure }
     queue.append(chunk)
-    chunk = []
-    chunk.reserveCapacity(Self.chunkSize)
+    chunk = spares.popLast() ?? RecordChunk()
     condition.broadcast()
   }
 
@@ -343,12 +351,12 @@ final class AppendPipeline: @unchecked Sendable {
   func finish() throws -> AppendResult {
     guard thread != nil else {
       try write(chunk)
-      chunk = []
+      chunk.removeAll()
       return planner.result()
     }
     condition.lock()
     queue.append(chunk)
-    chunk = []
+    chunk = RecordChunk()
     producerDone = true
     condition.broadcast()
     while !writerDone {
@@ -376,18 +384,14 @@ final class AppendPipeline: @unchecked Sendable {
     thread = nil
   }
 
-  /// Plans and inserts `records` after the ones written so far.
-  private func write(_ records: [EventRecord]) throws {
+  /// Plans and inserts the events of `chunk` after the ones written so far.
+  private func write(_ chunk: RecordChunk) throws {
+    let writer = writer
     let connection = writer.connection
-    try records.withUnsafeBufferPointer { records in
-      guard let first = records.baseAddress else { return }
-      for index in records.indices {
-        let record = first + index
-        let placement = try planner.plan(record) { stream in
-          try SQLiteEventLog.currentVersion(of: stream, on: connection)
-        }
-        try writer.insert(record, at: placement)
-      }
+    try planner.plan(chunk) { stream in
+      try SQLiteEventLog.currentVersion(of: stream, on: connection)
+    } then: { event, placement in
+      try writer.insert(event, at: placement)
     }
   }
 
@@ -396,9 +400,12 @@ final class AppendPipeline: @unchecked Sendable {
     // The thread holds the pipeline (and so the connection) only while it writes, and says when
     // it has let go: once `finish()` or `cancel()` returns, dropping the pipeline closes nothing
     // late on another thread.
+    // (A weak reference would do too, but it makes every reference count of the pipeline, one
+    // per event added, take the runtime's slow path.)
     let exited = exited
-    let thread = Thread { [weak self] in
-      Self.write(on: self)
+    let handle = Handle(self)
+    let thread = Thread {
+      Self.write(on: handle.take())
       exited.open()
     }
     thread.name = "EventLog append writer"
@@ -406,17 +413,38 @@ final class AppendPipeline: @unchecked Sendable {
     thread.start()
   }
 
-  /// Runs the writer loop of `pipeline`, if it still exists; the reference ends with the call.
+  /// Runs the writer loop of `pipeline`; the reference ends with the call.
   @inline(never)
   private static func write(on pipeline: AppendPipeline?) {
     pipeline?.run()
   }
 
+  /// The pipeline, held for the writer thread until the thread takes it.
+  private final class Handle: @unchecked Sendable {
+    // @unchecked Sendable: `pipeline` is taken once, by the writer thread, which the appending
+    // thread starts after creating the handle.
+    private var pipeline: AppendPipeline?
+
+    init(_ pipeline: AppendPipeline) { self.pipeline = pipeline }
+
+    /// The pipeline, which the handle then no longer holds.
+    func take() -> AppendPipeline? {
+      defer { pipeline = nil }
+      return pipeline
+    }
+  }
+
   /// The writer thread: takes chunks off the queue until the producer is
-  /// done, the append is cancelled or a write fails.
+  /// done, the append is cancelled or a write fails, and gives each written
+  /// chunk back emptied.
   private func run() {
+    var written: RecordChunk?
     while true {
       condition.lock()
+      if let emptied = written {
+        spares.append(emptied)
+        written = nil
+      }
       while queue.isEmpty, !producerDone, !cancelled {
         condition.wait()
       }
@@ -431,6 +459,8 @@ final class AppendPipeline: @unchecked Sendable {
       condition.unlock()
       do {
         try write(next)
+        next.removeAll()
+        written = next
       } catch {
         condition.lock()
         failure = error
@@ -440,6 +470,98 @@ final class AppendPipeline: @unchecked Sendable {
         return
       }
     }
+  }
+}
+
+/// The events of one chunk of an append, their bytes copied one after the
+/// other into one buffer.
+///
+/// Handing a chunk from the appending thread to the writer thread moves one
+/// object: no string per event whose references the writer counts, or which
+/// it frees into the other thread's memory (both cost more than copying the
+/// bytes, see `Docs/performance.md`). A written chunk is emptied and filled
+/// again, so its buffer is allocated once per append.
+final class RecordChunk: @unchecked Sendable {
+  // @unchecked Sendable: used by one thread at a time; `AppendPipeline`
+  // orders every handoff with its lock.
+
+  /// Where one event's columns are: its bytes start at `start`, the stream's
+  /// first, then the type's, the actor's and the data's.
+  private struct Extent {
+    var start: Int
+    var stream: Int
+    var type: Int
+    var actor: Int
+    var data: Int
+    var time: Int64
+  }
+
+  private var extents: [Extent] = []
+  private var storage: UnsafeMutablePointer<UInt8>
+  private var capacity: Int
+  private var used = 0
+
+  /// An empty chunk, with room for a few events before its buffer grows.
+  init() {
+    capacity = 4096
+    storage = .allocate(capacity: capacity)
+  }
+
+  deinit {
+    storage.deallocate()
+  }
+
+  /// How many events the chunk holds.
+  var count: Int { extents.count }
+
+  /// Copies `event` after the events the chunk holds.
+  @inline(__always)
+  func add(_ event: EventRecordBytes) {
+    let size = event.stream.count + event.type.count + event.actor.count + event.data.count
+    if capacity - used < size { grow(to: used + size) }
+    let start = used
+    copy(event.stream)
+    copy(event.type)
+    copy(event.actor)
+    copy(event.data)
+    extents.append(
+      Extent(
+        start: start, stream: event.stream.count, type: event.type.count, actor: event.actor.count,
+        data: event.data.count, time: event.time))
+  }
+
+  /// Lends the event at `index` for the duration of `body`.
+  @inline(__always)
+  func withEvent<Result>(at index: Int, _ body: (EventRecordBytes) throws -> Result) rethrows -> Result {
+    let extent = extents[index]
+    let stream = UnsafeBufferPointer(start: storage + extent.start, count: extent.stream)
+    let type = UnsafeBufferPointer(start: stream.baseAddress! + extent.stream, count: extent.type)
+    let actor = UnsafeBufferPointer(start: type.baseAddress! + extent.type, count: extent.actor)
+    let data = UnsafeBufferPointer(start: actor.baseAddress! + extent.actor, count: extent.data)
+    return try body(EventRecordBytes(stream: stream, type: type, actor: actor, time: extent.time, data: data))
+  }
+
+  /// Forgets the events, keeping the buffer.
+  func removeAll() {
+    extents.removeAll(keepingCapacity: true)
+    used = 0
+  }
+
+  @inline(__always)
+  private func copy(_ bytes: UnsafeBufferPointer<UInt8>) {
+    guard let base = bytes.baseAddress else { return }
+    (storage + used).update(from: base, count: bytes.count)
+    used += bytes.count
+  }
+
+  private func grow(to size: Int) {
+    var newCapacity = capacity * 2
+    while newCapacity < size { newCapacity *= 2 }
+    let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+    grown.update(from: storage, count: used)
+    storage.deallocate()
+    storage = grown
+    capacity = newCapacity
   }
 }
 

@@ -71,10 +71,22 @@ struct StreamVersions {
   /// stored version the first time the stream appears.
   @inline(__always)
   mutating func next(for stream: String, load: (String) throws -> Int64) rethrows -> Int64 {
-    let slot = streams.slot(of: stream)
+    try next(at: streams.slot(of: stream), load: load)
+  }
+
+  /// The version the next event of the stream named by the UTF-8 bytes
+  /// `stream` gets, like ``next(for:load:)``.
+  @inline(__always)
+  mutating func next(for stream: UnsafeBufferPointer<UInt8>, load: (String) throws -> Int64) rethrows -> Int64 {
+    try next(at: streams.slot(of: stream), load: load)
+  }
+
+  @inline(__always)
+  private mutating func next(at slot: Int, load: (String) throws -> Int64) rethrows -> Int64 {
     if slot < versions.count {
       versions[slot] += 1
     } else {
+      let stream = streams.names[slot]
       versions.append(try (known[StreamKey(stream)] ?? load(stream)) + 1)
     }
     return versions[slot]

@@ -239,4 +239,71 @@ extension EventLogContractTests {
       #expect(try log.lastPosition() == 1)
     }
   }
+
+  @Test(arguments: Backend.allCases)
+  func eventsLentAsBytesAreAppendedAsTheirRecords(_ backend: Backend) throws {
+    // Sizes from empty to far beyond a chunk's first buffer, texts beyond ASCII, and enough events
+    // for SQLite's log to hand several chunks to its writer thread and fill them again.
+    let batch = (0..<4_500).map { n -> EventRecord in
+      let size = n.isMultiple(of: 1_000) ? 70_000 : (n * 7_919) % 300
+      let text = String(repeating: n.isMultiple(of: 7) ? "é日" : "x", count: size / 3)
+      return EventRecord(
+        stream: n.isMultiple(of: 11) ? "ß/\(n % 13)" : "s\(n % 29)", type: n.isMultiple(of: 5) ? "" : "t\(n % 3)",
+        actor: "a\(n % 4)", time: Int64(n) - 2_000, data: #"{"t":"\#(text)"}"#)
+    }
+    let lent = try backend.withLog { log throws in
+      _ = try log.append(expectedVersions: [:]) { appender in
+        for (n, record) in batch.enumerated() {
+          if n.isMultiple(of: 3) {
+            try appender.append(record)
+          } else {
+            try EventRecordBytes.withBytes(of: record) { try appender.append($0) }
+          }
+        }
+      }
+      return try log.events()
+    }
+    let appended = try backend.withLog { log throws in
+      _ = try log.append(batch, expectedVersions: [:])
+      return try log.events()
+    }
+    #expect(lent.count == batch.count)
+    #expect(lent == appended)
+  }
+
+  @Test(arguments: Backend.allCases)
+  func bytesThatAreNotUTF8AreRefusedAndNothingIsWritten(_ backend: Backend) throws {
+    try backend.withLog { log throws in
+      _ = try log.append([record("a")], expectedVersions: [:])
+      let invalid: [UInt8] = [0x61, 0xC3, 0x28]  // a lead byte followed by one that cannot follow it
+      // Refused as the first event, and after enough events for SQLite's log to write on its
+      // writer thread meanwhile; in each column.
+      for (count, column) in [(0, 0), (2_500, 1), (3, 2), (1_100, 3)] {
+        var refusal: EventLogError?
+        do {
+          _ = try log.append(expectedVersions: ["a": 1]) { appender in
+            for n in 0..<count { try appender.append(record("s\(n % 7)", n)) }
+            let good = Array("ok".utf8)
+            try invalid.withUnsafeBufferPointer { invalid in
+              try good.withUnsafeBufferPointer { good in
+                let columns = (0..<4).map { $0 == column ? invalid : good }
+                try appender.append(
+                  EventRecordBytes(stream: columns[0], type: columns[1], actor: columns[2], time: 0, data: columns[3]))
+              }
+            }
+          }
+        } catch let error as EventLogError {
+          refusal = error
+        }
+        guard case .sqlite(let code, let message) = try #require(refusal) else {
+          Issue.record("expected a misuse error, got \(String(describing: refusal))")
+          return
+        }
+        #expect(code == 21)
+        #expect(message.contains(["stream", "type", "actor", "data"][column]))
+        #expect(try log.lastPosition() == 1)
+      }
+      #expect(try log.verify() == VerifyReport(events: 1))
+    }
+  }
 }

@@ -117,8 +117,8 @@ extension PartnerSyncLog {
     let appended = try PartnerSyncError.wrap {
       try store.append(expectedVersions: fold.expected) { appender in
         foldedFrom = appender.firstPosition
-        try fold.run(bytes, from: appender.firstPosition, now: now, progress: progress) { record in
-          try appender.append(record)
+        try fold.run(bytes, from: appender.firstPosition, now: now, progress: progress) { event in
+          try appender.append(event)
         }
         progress?(ProgressReport(phase: .writing, done: 0, total: Int64(document.lines.count)))
       }
@@ -217,20 +217,20 @@ struct ImportFold {
   }
 
   /// Parses the document's lines and folds them, stamped with positions from `first` on,
-  /// handing each event's record to `emit`.
+  /// lending each event, as the log stores it, to `emit`.
   ///
   /// The first line that is not a valid event throws `invalidEvent` with its number, and so does
   /// an event the rules refuse when no line after it is invalid.
   mutating func run(
     _ bytes: DocumentBytes, from first: Int64, now: Timestamp, progress: ProgressHandler?,
-    _ emit: (EventRecord) throws -> Void
+    _ emit: (EventRecordBytes) throws -> Void
   ) throws {
     let lines = document.lines
     let total = Int64(lines.count)
     for index in lines.indices {
       let line = lines[index]
       let pending: PendingEvent
-      switch PartnerSyncLog.parseLine(bytes, line, encode: true) {
+      switch PartnerSyncLog.parseLine(bytes, line, encode: false) {
       case .success(let event): pending = event
       case .failure(let failure): throw failure
       }
@@ -244,7 +244,7 @@ struct ImportFold {
         try Self.firstInvalidLine(in: bytes, lines[(index + 1)...])
         throw PartnerSyncError(.invalidEvent, error.reason, line: line.number)
       }
-      try emit(pending.record(now: now))
+      try pending.event.withRecordBytes(now: now, emit)
       if document.lastLine[slot] == index { finish(slot, from: first) }
       if let progress, index & 0xFFF == 0 {
         progress(ProgressReport(phase: .validating, done: Int64(index), total: total))

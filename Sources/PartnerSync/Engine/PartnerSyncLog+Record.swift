@@ -372,6 +372,28 @@ struct PendingEvent: Sendable {
   }
 }
 
+extension TicketEvent {
+  /// Lends the event as the log stores it (without a time, at `now`) to `body`, as bytes valid
+  /// only during `body`: its data is encoded on the stack and no string is made.
+  func withRecordBytes<Result>(
+    now: Timestamp, _ body: (EventRecordBytes) throws -> Result
+  ) rethrows -> Result {
+    var stream = ticket
+    var type = type.rawValue
+    var actor = by
+    let time = (at ?? now).microseconds
+    return try EventCodec.withData(of: payload) { data in
+      try stream.withUTF8 { stream in
+        try type.withUTF8 { type in
+          try actor.withUTF8 { actor in
+            try body(EventRecordBytes(stream: stream, type: type, actor: actor, time: time, data: data))
+          }
+        }
+      }
+    }
+  }
+}
+
 /// The tickets a batch touches: their projections before it (from the cache, else folded from
 /// the log), the version each is expected to have, and each event's ticket.
 struct TicketBatch {

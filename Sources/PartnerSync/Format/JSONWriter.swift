@@ -48,7 +48,15 @@ struct JSONWriter {
   /// ASCII; the caller orders them), with values written as `write` writes them. This is how
   /// the event codec writes canonical data without building a `JSONValue` first.
   static func object(_ build: (inout ObjectMembers) -> Void) -> String {
-    Emitter.with { emitter in
+    object(build) { String(decoding: $0, as: UTF8.self) }
+  }
+
+  /// The object `build` writes, as ``object(_:)`` writes it, lent to `body` as UTF-8 bytes that
+  /// are valid only during `body`: no string is made.
+  static func object<Result>(
+    _ build: (inout ObjectMembers) -> Void, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
+  ) rethrows -> Result {
+    try Emitter.with { emitter in
       var members = ObjectMembers(emitter: emitter)
       members.emitter.reserve(1)
       members.emitter.put(UInt8(ascii: "{"))
@@ -56,7 +64,7 @@ struct JSONWriter {
       members.emitter.reserve(1)
       members.emitter.put(UInt8(ascii: "}"))
       emitter = members.emitter
-      return String(decoding: emitter.buffer, as: UTF8.self)
+      return try body(emitter.buffer)
     }
   }
 
@@ -121,11 +129,11 @@ private struct Emitter {
   var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
 
   /// Runs `body` with an emitter whose memory is released afterwards.
-  static func with<R>(_ body: (inout Emitter) -> R) -> R {
-    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { stack in
+  static func with<R>(_ body: (inout Emitter) throws -> R) rethrows -> R {
+    try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { stack in
       var emitter = Emitter(base: stack.baseAddress!, capacity: stack.count)
       defer { if emitter.onHeap { emitter.base.deallocate() } }
-      return body(&emitter)
+      return try body(&emitter)
     }
   }
 

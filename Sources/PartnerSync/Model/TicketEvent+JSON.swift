@@ -254,26 +254,35 @@ enum EventCodec {
   /// `attachmentType`, `billable`, `entry`, `hours`, `kind`, `name`, `partner`, `rate`,
   /// `reason`, `resource`, `text`, `title`, `uri`, `visibility`.
   static func data(of payload: EventPayload) -> String {
-    JSONWriter.object { members in
-      switch payload {
-      case .outsourced(let o):
-        members.string("partner", o.partner)
-        if let rate = o.rate { members.number("rate", rate) }
-        if let resource = o.resource { members.string("resource", resource) }
-      case .declined(let reason):
-        if let reason { members.string("reason", reason) }
-      case .completionRejected(let reason):
-        members.string("reason", reason)
-      case .cancelled, .accepted, .completionRequested, .completionApproved, .completed:
-        break
-      case .entryAdded(let id, let content):
-        writeFields(of: content, entry: id, kind: true, into: &members)
-      case .entryEdited(let id, let changes):
-        writeFields(of: changes, entry: id, kind: false, into: &members)
-      case .entryDeleted(let id):
-        members.string("entry", id)
-      }
-    }
+    withData(of: payload) { String(decoding: $0, as: UTF8.self) }
+  }
+
+  /// The stored `data` of `payload`, as ``data(of:)`` writes it, lent to `body` as UTF-8 bytes
+  /// that are valid only during `body`.
+  static func withData<Result>(
+    of payload: EventPayload, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
+  ) rethrows -> Result {
+    try JSONWriter.object(
+      { members in
+        switch payload {
+        case .outsourced(let o):
+          members.string("partner", o.partner)
+          if let rate = o.rate { members.number("rate", rate) }
+          if let resource = o.resource { members.string("resource", resource) }
+        case .declined(let reason):
+          if let reason { members.string("reason", reason) }
+        case .completionRejected(let reason):
+          members.string("reason", reason)
+        case .cancelled, .accepted, .completionRequested, .completionApproved, .completed:
+          break
+        case .entryAdded(let id, let content):
+          writeFields(of: content, entry: id, kind: true, into: &members)
+        case .entryEdited(let id, let changes):
+          writeFields(of: changes, entry: id, kind: false, into: &members)
+        case .entryDeleted(let id):
+          members.string("entry", id)
+        }
+      }, body)
   }
 
   /// `entry` and the present fields of `content` (with its kind when `kind`), in key order.

@@ -1,0 +1,116 @@
+/// An event to append, lent as UTF-8 bytes: the form of ``EventRecord`` that
+/// a producer of many events hands to ``EventAppender/append(_:)-(EventRecordBytes)``
+/// without making a string for each of its columns.
+///
+/// The buffers belong to the caller and need to stay valid only during the
+/// call that receives them: a log copies what it keeps. Each must hold valid
+/// UTF-8, as the strings of an ``EventRecord`` do; a log refuses bytes that
+/// are not.
+public struct EventRecordBytes {
+  /// The UTF-8 bytes of the stream's name.
+  public var stream: UnsafeBufferPointer<UInt8>
+
+  /// The UTF-8 bytes of the event's kind.
+  public var type: UnsafeBufferPointer<UInt8>
+
+  /// The UTF-8 bytes of who or what caused the event.
+  public var actor: UnsafeBufferPointer<UInt8>
+
+  /// When the event happened, in microseconds since the Unix epoch (UTC).
+  public var time: Int64
+
+  /// The UTF-8 bytes of the event's payload (JSON text).
+  public var data: UnsafeBufferPointer<UInt8>
+
+  /// Lends the columns of one event to append.
+  ///
+  /// - Parameters:
+  ///   - stream: The UTF-8 bytes of the stream's name.
+  ///   - type: The UTF-8 bytes of the event's kind.
+  ///   - actor: The UTF-8 bytes of the actor.
+  ///   - time: When the event happened, in microseconds since the Unix epoch (UTC).
+  ///   - data: The UTF-8 bytes of the payload.
+  public init(
+    stream: UnsafeBufferPointer<UInt8>,
+    type: UnsafeBufferPointer<UInt8>,
+    actor: UnsafeBufferPointer<UInt8>,
+    time: Int64,
+    data: UnsafeBufferPointer<UInt8>
+  ) {
+    self.stream = stream
+    self.type = type
+    self.actor = actor
+    self.time = time
+    self.data = data
+  }
+
+  /// A copy of the event that owns its contents.
+  ///
+  /// - Throws: ``EventLogError/sqlite(code:message:)`` with code 21 (misuse)
+  ///   naming the first column that is not valid UTF-8.
+  public func record() throws -> EventRecord {
+    EventRecord(
+      stream: try Self.string(stream, column: "stream"),
+      type: try Self.string(type, column: "type"),
+      actor: try Self.string(actor, column: "actor"),
+      time: time,
+      data: try Self.string(data, column: "data"))
+  }
+
+  /// Lends the contents of `record` as bytes for the duration of `body`.
+  public static func withBytes<Result>(
+    of record: EventRecord, _ body: (EventRecordBytes) throws -> Result
+  ) rethrows -> Result {
+    var stream = record.stream
+    var type = record.type
+    var actor = record.actor
+    var data = record.data
+    return try stream.withUTF8 { stream in
+      try type.withUTF8 { type in
+        try actor.withUTF8 { actor in
+          try data.withUTF8 { data in
+            try body(EventRecordBytes(stream: stream, type: type, actor: actor, time: record.time, data: data))
+          }
+        }
+      }
+    }
+  }
+
+  /// Throws unless every column is valid UTF-8.
+  @inline(__always)
+  func checkUTF8() throws {
+    guard Self.isUTF8(stream) else { throw Self.notUTF8("stream") }
+    guard Self.isUTF8(type) else { throw Self.notUTF8("type") }
+    guard Self.isUTF8(actor) else { throw Self.notUTF8("actor") }
+    guard Self.isUTF8(data) else { throw Self.notUTF8("data") }
+  }
+
+  /// Whether `bytes` are valid UTF-8; plain ASCII, the usual case, is
+  /// recognised eight bytes at a time.
+  @inline(__always)
+  static func isUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let base = bytes.baseAddress else { return true }
+    let raw = UnsafeRawPointer(base)
+    var index = 0
+    var high: UInt64 = 0
+    while index + 8 <= bytes.count {
+      high |= raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+      index += 8
+    }
+    while index < bytes.count {
+      high |= UInt64(base[index])
+      index += 1
+    }
+    if high & 0x8080_8080_8080_8080 == 0 { return true }
+    return String(validating: bytes, as: UTF8.self) != nil
+  }
+
+  private static func string(_ bytes: UnsafeBufferPointer<UInt8>, column: String) throws -> String {
+    guard let string = String(validating: bytes, as: UTF8.self) else { throw notUTF8(column) }
+    return string
+  }
+
+  private static func notUTF8(_ column: String) -> EventLogError {
+    EventLogError.misuse("the \(column) of an event to append is not valid UTF-8; pass its UTF-8 bytes")
+  }
+}
