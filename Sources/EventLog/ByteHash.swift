@@ -20,7 +20,6 @@ package enum ByteHash {
   /// The hash of the UTF-8 bytes of `text`.
   @inlinable
   package static func of(_ text: String) -> UInt64 {
-    var text = text
-    return text.withUTF8 { of($0) }
+    text.withUTF8Bytes { of($0) }
   }
 }

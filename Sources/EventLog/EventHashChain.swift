@@ -82,14 +82,10 @@ public struct EventHashChain: Sendable {
     time: Int64,
     data: String
   ) {
-    var stream = stream
-    var type = type
-    var actor = actor
-    var data = data
-    stream.withUTF8 { stream in
-      type.withUTF8 { type in
-        actor.withUTF8 { actor in
-          data.withUTF8 { data in
+    stream.withUTF8Bytes { stream in
+      type.withUTF8Bytes { type in
+        actor.withUTF8Bytes { actor in
+          data.withUTF8Bytes { data in
             append(
               position: position, stream: stream, version: version, type: type, actor: actor, time: time,
               data: data)

@@ -61,14 +61,10 @@ public struct EventRecordBytes {
   public static func withBytes<Result>(
     of record: EventRecord, _ body: (EventRecordBytes) throws -> Result
   ) rethrows -> Result {
-    var stream = record.stream
-    var type = record.type
-    var actor = record.actor
-    var data = record.data
-    return try stream.withUTF8 { stream in
-      try type.withUTF8 { type in
-        try actor.withUTF8 { actor in
-          try data.withUTF8 { data in
+    try record.stream.withUTF8Bytes { stream in
+      try record.type.withUTF8Bytes { type in
+        try record.actor.withUTF8Bytes { actor in
+          try record.data.withUTF8Bytes { data in
             try body(EventRecordBytes(stream: stream, type: type, actor: actor, time: record.time, data: data))
           }
         }
@@ -112,5 +108,18 @@ public struct EventRecordBytes {
 
   private static func notUTF8(_ column: String) -> EventLogError {
     EventLogError.misuse("the \(column) of an event to append is not valid UTF-8; pass its UTF-8 bytes")
+  }
+}
+
+extension String {
+  /// Lends the string's UTF-8 bytes to `body`, valid only during `body`, without copying the
+  /// string: in place, or from the stack for a small string (a string bridged from elsewhere is
+  /// copied first). Unlike `withUTF8`, which needs a `var`, copying the string into one first
+  /// costs reference counts.
+  @inlinable
+  package func withUTF8Bytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+    if let result = try utf8.withContiguousStorageIfAvailable(body) { return result }
+    var copy = self
+    return try copy.withUTF8(body)
   }
 }

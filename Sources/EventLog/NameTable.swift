@@ -59,8 +59,7 @@ package struct NameTable {
   /// The slot of `name`; a new name gets the next slot and is passed to `added`.
   @inlinable
   package mutating func slot(of name: String, added: (String) -> Void = { _ in }) -> Int {
-    var utf8 = name
-    return utf8.withUTF8 { bytes in
+    name.withUTF8Bytes { bytes in
       let hash = ByteHash.of(bytes)
       let found = find(bytes, hash: hash)
       return found.slot ?? insert(bytes, name: name, hash: hash, at: found.place, added: added)

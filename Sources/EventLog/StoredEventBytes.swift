@@ -80,14 +80,10 @@ public struct StoredEventBytes {
   public static func withBytes<Result>(
     of event: StoredEvent, _ body: (StoredEventBytes) throws -> Result
   ) rethrows -> Result {
-    var stream = event.stream
-    var type = event.type
-    var actor = event.actor
-    var data = event.data
-    return try stream.withUTF8 { stream in
-      try type.withUTF8 { type in
-        try actor.withUTF8 { actor in
-          try data.withUTF8 { data in
+    try event.stream.withUTF8Bytes { stream in
+      try event.type.withUTF8Bytes { type in
+        try event.actor.withUTF8Bytes { actor in
+          try event.data.withUTF8Bytes { data in
             try event.hash.withUnsafeBufferPointer { hash in
               try body(
                 StoredEventBytes(

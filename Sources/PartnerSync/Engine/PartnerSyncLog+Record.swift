@@ -378,14 +378,11 @@ extension TicketEvent {
   func withRecordBytes<Result>(
     now: Timestamp, _ body: (EventRecordBytes) throws -> Result
   ) rethrows -> Result {
-    var stream = ticket
-    var type = type.rawValue
-    var actor = by
     let time = (at ?? now).microseconds
     return try EventCodec.withData(of: payload) { data in
-      try stream.withUTF8 { stream in
-        try type.withUTF8 { type in
-          try actor.withUTF8 { actor in
+      try ticket.withUTF8Bytes { stream in
+        try type.rawValue.withUTF8Bytes { type in
+          try by.withUTF8Bytes { actor in
             try body(EventRecordBytes(stream: stream, type: type, actor: actor, time: time, data: data))
           }
         }
@@ -431,9 +428,9 @@ struct TicketBatch {
     let empty = events.count > 1 ? try log.lastPosition() == 0 : false
     slots.reserveCapacity(events.count)
     for index in events.indices {
-      var ticket = events[index].event.ticket
+      let ticket = events[index].event.ticket
       let known = projections.count
-      let slot = ticket.withUTF8 { tickets.slot(of: $0) { _ in } }
+      let slot = ticket.withUTF8Bytes { tickets.slot(of: $0) { _ in } }
       slots.append(slot)
       guard slot == known else { continue }
       let projection = try Self.projection(of: ticket, log: log, empty: empty)

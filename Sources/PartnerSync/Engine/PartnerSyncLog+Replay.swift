@@ -449,7 +449,6 @@ struct TicketKey: Hashable {
   }
 
   func hash(into hasher: inout Hasher) {
-    var name = name
-    name.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    name.withUTF8Bytes { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
   }
 }

@@ -47,8 +47,7 @@ struct JSONObjectSpans {
   func key(at index: Int, is name: String) -> Bool {
     let member = members[index]
     guard name.utf8.count == Int(member.keyCount) else { return false }
-    var name = name
-    return name.withUTF8 { bytes in
+    return name.withUTF8Bytes { bytes in
       bytes.count == 0 || memoryEqual(bytes.baseAddress!, base + Int(member.keyStart), count: bytes.count)
     }
   }

@@ -9,8 +9,7 @@ public enum Identifier {
 
   /// Why `value` is not a valid identifier, or `nil` when it is.
   public static func problem(with value: String) -> String? {
-    var value = value
-    return value.withUTF8 { problem(withBytes: $0) }
+    value.withUTF8Bytes { problem(withBytes: $0) }
   }
 
   /// Why the UTF-8 text `bytes` is not a valid identifier, or `nil` when it is.

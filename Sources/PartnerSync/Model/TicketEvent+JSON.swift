@@ -497,8 +497,7 @@ protocol EventFields {
 
 extension Array: EventFields where Element == (key: String, value: JSONValue) {
   func fieldKey(at index: Int) -> FieldKey? {
-    var key = self[index].key
-    return key.withUTF8 { FieldKey(utf8: $0) }
+    self[index].key.withUTF8Bytes { FieldKey(utf8: $0) }
   }
   func keyText(at index: Int) -> String { self[index].key }
   func value(at index: Int) -> JSONValue? { self[index].value }
@@ -529,8 +528,7 @@ func containsNUL(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
 /// Whether `text` is empty or only white space (`Character.isWhitespace`), looking at bytes when
 /// it is ASCII.
 func isBlank(_ text: String) -> Bool {
-  var text = text
-  let ascii: Bool? = text.withUTF8 { bytes in
+  let ascii: Bool? = text.withUTF8Bytes { bytes in
     for byte in bytes {
       if byte >= 0x80 { return nil }
       if !(byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)) { return false }
