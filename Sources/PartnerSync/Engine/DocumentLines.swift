@@ -118,7 +118,7 @@ struct DocumentLines: Sendable {
     if slice.count <= EventCodec.maximumLineLength, let ticket = EventCodec.plainTicket(in: slice) {
       return Int32(names.slot(of: ticket))
     }
-    guard case .success(let event) = PartnerSyncLog.parseLine(slice, number: 0, encode: false) else { return -1 }
+    guard case .success(let event) = PartnerSyncLog.parseLine(slice, number: 0) else { return -1 }
     return Int32(names.slot(of: event.event.ticket))
   }
 }

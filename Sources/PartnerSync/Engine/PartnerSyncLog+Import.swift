@@ -230,7 +230,7 @@ struct ImportFold {
     for index in lines.indices {
       let line = lines[index]
       let pending: PendingEvent
-      switch PartnerSyncLog.parseLine(bytes, line, encode: false) {
+      switch PartnerSyncLog.parseLine(bytes, line) {
       case .success(let event): pending = event
       case .failure(let failure): throw failure
       }
@@ -277,7 +277,7 @@ struct ImportFold {
     in bytes: DocumentBytes, _ lines: ArraySlice<DocumentLines.Line>
   ) throws(PartnerSyncError) {
     for line in lines {
-      if case .failure(let failure) = PartnerSyncLog.parseLine(bytes, line, encode: false) { throw failure }
+      if case .failure(let failure) = PartnerSyncLog.parseLine(bytes, line) { throw failure }
     }
   }
 }

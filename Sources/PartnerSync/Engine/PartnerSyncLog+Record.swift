@@ -156,7 +156,7 @@ extension PartnerSyncLog {
     var events: [(event: TicketEvent, line: Int)] = []
     events.reserveCapacity(lines.count)
     for line in lines {
-      switch parseLine(bytes, line, encode: false) {
+      switch parseLine(bytes, line) {
       case .success(let pending): events.append((pending.event, pending.line))
       case .failure(let failure): return (events, failure)
       }
@@ -166,16 +166,16 @@ extension PartnerSyncLog {
 
   /// Parses `line` of the document `bytes`.
   static func parseLine(
-    _ bytes: DocumentBytes, _ line: DocumentLines.Line, encode: Bool
+    _ bytes: DocumentBytes, _ line: DocumentLines.Line
   ) -> Result<PendingEvent, PartnerSyncError> {
-    parseLine(bytes[line.start..<line.end], number: line.number, encode: encode)
+    parseLine(bytes[line.start..<line.end], number: line.number)
   }
 
-  /// Parses the line `slice`, number `number` of its document, into an event ready to append:
-  /// with `encode`, its stored data is encoded here (where lines are parsed on their own thread)
-  /// rather than while the events are validated one after the other.
+  /// Parses the line `slice`, number `number` of its document, into an event with its line
+  /// number (its stored data is encoded when it is handed to the log, see
+  /// `TicketEvent.withRecordBytes(now:_:)`).
   static func parseLine(
-    _ slice: UnsafeBufferPointer<UInt8>, number: Int, encode: Bool
+    _ slice: UnsafeBufferPointer<UInt8>, number: Int
   ) -> Result<PendingEvent, PartnerSyncError> {
     if slice.count > EventCodec.maximumLineLength {
       return .failure(
@@ -185,11 +185,11 @@ extension PartnerSyncLog {
           line: number))
     }
     if let event = EventCodec.decode(line: slice) {
-      return .success(PendingEvent(event, line: number, encode: encode))
+      return .success(PendingEvent(event, line: number, encode: false))
     }
     do {
       let value = try JSONParser.parse(slice)
-      return .success(PendingEvent(try EventCodec.decode(line: value), line: number, encode: encode))
+      return .success(PendingEvent(try EventCodec.decode(line: value), line: number, encode: false))
     } catch let error as JSONParseError {
       return .failure(
         PartnerSyncError(.invalidEvent, "invalid JSON at column \(error.offset + 1): \(error.message)", line: number))
