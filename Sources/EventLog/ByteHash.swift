@@ -23,3 +23,16 @@ package enum ByteHash {
     text.withUTF8Bytes { of($0) }
   }
 }
+
+extension String {
+  /// Lends the string's UTF-8 bytes to `body`, valid only during `body`, without copying the
+  /// string: in place, or from the stack for a small string (a string bridged from elsewhere is
+  /// copied first). Unlike `withUTF8`, which needs a `var`, copying the string into one first
+  /// costs reference counts.
+  @inlinable
+  package func withUTF8Bytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+    if let result = try utf8.withContiguousStorageIfAvailable(body) { return result }
+    var copy = self
+    return try copy.withUTF8(body)
+  }
+}

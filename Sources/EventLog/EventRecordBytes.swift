@@ -110,16 +110,3 @@ public struct EventRecordBytes {
     EventLogError.misuse("the \(column) of an event to append is not valid UTF-8; pass its UTF-8 bytes")
   }
 }
-
-extension String {
-  /// Lends the string's UTF-8 bytes to `body`, valid only during `body`, without copying the
-  /// string: in place, or from the stack for a small string (a string bridged from elsewhere is
-  /// copied first). Unlike `withUTF8`, which needs a `var`, copying the string into one first
-  /// costs reference counts.
-  @inlinable
-  package func withUTF8Bytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
-    if let result = try utf8.withContiguousStorageIfAvailable(body) { return result }
-    var copy = self
-    return try copy.withUTF8(body)
-  }
-}
