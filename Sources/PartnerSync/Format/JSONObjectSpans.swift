@@ -29,7 +29,12 @@ struct JSONObjectSpans {
     var valueStart: Int32
     var valueCount: Int32
     var kind: Kind
+    /// The raw value of the event key (``FieldKey``) that the key is, or ``unknownKey``.
+    var field: UInt8
   }
+
+  /// ``Member/field`` of a key that is no event key.
+  static let unknownKey: UInt8 = 255
 
   /// The most members the fast path takes; wider objects go to the parser.
   static let maximumMembers = 32
@@ -97,38 +102,53 @@ struct JSONObjectSpans {
   }
 
   /// Fills `storage` with the members and returns how many, or `nil`.
+  ///
+  /// Each key is recognised as it is found (``Member/field``): a repeated event key is then one
+  /// bit test, and only keys that are no event key (refused later anyway) are compared byte for
+  /// byte with each other.
   private static func findMembers(
     _ base: UnsafePointer<UInt8>, _ count: Int, into storage: UnsafeMutableBufferPointer<Member>
   ) -> Int? {
     var pos = 0
     func skipWhitespace() {
-      while pos < count, isWhitespace(base[pos]) { pos += 1 }
+      while pos < count, base[pos] <= 0x20, isWhitespace(base[pos]) { pos += 1 }
     }
     skipWhitespace()
     guard pos < count, base[pos] == UInt8(ascii: "{") else { return nil }
     pos += 1
     skipWhitespace()
     var found = 0
+    var seenFields: UInt32 = 0
+    var unknownKeys = false
     if pos < count, base[pos] == UInt8(ascii: "}") {
       pos += 1
     } else {
       while true {
         // The key: printable ASCII without escapes.
         guard found < storage.count, pos < count, base[pos] == UInt8(ascii: "\"") else { return nil }
-        pos += 1
-        let keyStart = pos
-        while pos < count, base[pos] != UInt8(ascii: "\"") {
-          let byte = base[pos]
-          guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\\") else { return nil }
-          pos += 1
-        }
-        guard pos < count else { return nil }
-        let keyCount = pos - keyStart
-        pos += 1
-        for other in 0..<found where Int(storage[other].keyCount) == keyCount {
-          if keyCount == 0 || memoryEqual(base + keyStart, base + Int(storage[other].keyStart), count: keyCount) {
-            return nil  // a duplicate key: the parser says so
+        let keyStart = pos + 1
+        guard let keyEnd = keyEnd(base, count, from: keyStart) else { return nil }
+        let keyCount = keyEnd - keyStart
+        pos = keyEnd + 1
+        let field: UInt8
+        if let key = FieldKey(utf8: UnsafeBufferPointer(start: base + keyStart, count: keyCount)) {
+          let bit: UInt32 = 1 << UInt32(key.rawValue)
+          guard seenFields & bit == 0 else { return nil }  // a duplicate key: the parser says so
+          seenFields |= bit
+          field = key.rawValue
+        } else {
+          if unknownKeys {
+            for other in 0..<found
+            where storage[other].field == unknownKey && Int(storage[other].keyCount) == keyCount {
+              if keyCount == 0
+                || memoryEqual(base + keyStart, base + Int(storage[other].keyStart), count: keyCount)
+              {
+                return nil
+              }
+            }
           }
+          unknownKeys = true
+          field = unknownKey
         }
         skipWhitespace()
         guard pos < count, base[pos] == UInt8(ascii: ":") else { return nil }
@@ -172,7 +192,7 @@ struct JSONObjectSpans {
         }
         storage[found] = Member(
           keyStart: Int32(keyStart), keyCount: Int32(keyCount), valueStart: Int32(valueStart),
-          valueCount: Int32(pos - valueStart), kind: kind)
+          valueCount: Int32(pos - valueStart), kind: kind, field: field)
         found += 1
         skipWhitespace()
         guard pos < count else { return nil }
@@ -187,6 +207,38 @@ struct JSONObjectSpans {
     }
     skipWhitespace()
     return pos == count ? found : nil
+  }
+
+  /// The position of the closing quote of the key whose text starts at `start`, or `nil` when
+  /// the key is unterminated or holds anything but printable ASCII other than a backslash.
+  @inline(__always)
+  private static func keyEnd(_ base: UnsafePointer<UInt8>, _ count: Int, from start: Int) -> Int? {
+    var pos = start
+    let ones: UInt64 = 0x0101_0101_0101_0101
+    // Eight bytes at a time: the first byte that is a quote, a backslash, DEL, a control
+    // character or not ASCII ends the scan; only a quote ends the key.
+    while pos &+ 8 <= count {
+      let word = UInt64(littleEndian: UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self))
+      let quotes = word ^ (ones &* 0x22)
+      let backslashes = word ^ (ones &* 0x5C)
+      let deletes = word ^ (ones &* 0x7F)
+      let hits =
+        ((quotes &- ones) & ~quotes) | ((backslashes &- ones) & ~backslashes) | ((deletes &- ones) & ~deletes)
+        | (word &- ones &* 0x20) | word
+      let attention = hits & 0x8080_8080_8080_8080
+      if attention != 0 {
+        let end = pos &+ (attention.trailingZeroBitCount &>> 3)
+        return base[end] == UInt8(ascii: "\"") ? end : nil
+      }
+      pos &+= 8
+    }
+    while pos < count {
+      let byte = base[pos]
+      if byte == UInt8(ascii: "\"") { return pos }
+      guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\\") else { return nil }
+      pos += 1
+    }
+    return nil
   }
 
   /// The position after the closing quote of the string whose content starts at `start`, and

@@ -58,6 +58,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     return parser.parse()
   }
 
+  /// ``parse(utf8:)`` without its shortcut for the two common forms: every text step by step
+  /// (what the shortcut is tested against).
+  static func parseStepByStep(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Result<Timestamp, TimestampError> {
+    var parser = TimestampParser(bytes: bytes)
+    return parser.parseStepByStep()
+  }
+
   /// The canonical form: UTC with "Z", fraction only when non-zero and without trailing zeros
   /// ("2026-03-02T09:00:00Z", "2026-03-02T07:00:00.123Z").
   ///
@@ -241,6 +248,11 @@ private struct TimestampParser {
   var isAtEnd: Bool { pos >= bytes.count }
 
   mutating func parse() -> Result<Timestamp, TimestampError> {
+    if let timestamp = commonForm() { return .success(timestamp) }
+    return parseStepByStep()
+  }
+
+  mutating func parseStepByStep() -> Result<Timestamp, TimestampError> {
     if bytes.isEmpty { return fail("empty string") }
 
     // Date.
@@ -345,6 +357,37 @@ private struct TimestampParser {
       return fail("time is outside years 0000–9999 in UTC", at: 0)
     }
     return .success(timestamp)
+  }
+
+  /// The time when the text has one of the two forms that logs are made of,
+  /// `YYYY-MM-DDTHH:MM:SSZ` and `YYYY-MM-DDTHH:MM:SS.fffZ`, and is valid; `nil` for any other
+  /// text, which the parser then reads step by step (with the same outcome for these forms).
+  private func commonForm() -> Timestamp? {
+    let count = bytes.count
+    guard count == 20 || count == 24, let p = bytes.baseAddress else { return nil }
+    guard p[4] == UInt8(ascii: "-"), p[7] == UInt8(ascii: "-"), p[10] == UInt8(ascii: "T"),
+      p[13] == UInt8(ascii: ":"), p[16] == UInt8(ascii: ":"), p[count - 1] == UInt8(ascii: "Z"),
+      count == 20 || p[19] == UInt8(ascii: ".")
+    else { return nil }
+    var invalid: UInt8 = 0
+    @inline(__always) func digit(_ i: Int) -> Int64 {
+      let d = p[i] &- UInt8(ascii: "0")
+      invalid |= d > 9 ? 1 : 0
+      return Int64(d)
+    }
+    let year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3)
+    let month = digit(5) * 10 + digit(6)
+    let day = digit(8) * 10 + digit(9)
+    let hour = digit(11) * 10 + digit(12)
+    let minute = digit(14) * 10 + digit(15)
+    let second = digit(17) * 10 + digit(18)
+    let fraction = count == 24 ? (digit(20) * 100 + digit(21) * 10 + digit(22)) * 1000 : 0
+    guard invalid == 0, month >= 1, month <= 12, day >= 1, hour < 24, minute < 60, second < 60,
+      day <= Timestamp.daysInMonth(year: year, month: month)
+    else { return nil }
+    let days = Timestamp.daysFromCivil(year: year, month: month, day: day)
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second
+    return Timestamp(microseconds: seconds * 1_000_000 + fraction)
   }
 
   func pad(_ value: Int64, _ width: Int) -> String {

@@ -55,6 +55,23 @@ public enum EntryKind: String, Sendable, Hashable, CaseIterable {
 
   /// ``editableFields`` as a bit set.
   var editableFieldBits: UInt16 { fieldBits & ~EntryField.attachmentType.bit }
+
+  /// Every field (``EntryField/allCases``) as a bit set.
+  static let anyFieldBits: UInt16 = 0x1FF
+
+  /// The kind whose name is the UTF-8 text `bytes`, or `nil` when there is none.
+  init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+    let candidate: (EntryKind, StaticString)
+    switch (bytes.count, bytes.first) {
+    case (4, UInt8(ascii: "t")): candidate = (.time, "time")
+    case (4, UInt8(ascii: "n")): candidate = (.note, "note")
+    case (10, _): candidate = (.attachment, "attachment")
+    case (6, _): candidate = (.charge, "charge")
+    default: return nil
+    }
+    guard bytesEqual(bytes, candidate.1) else { return nil }
+    self = candidate.0
+  }
 }
 
 /// A field of an entry, named as in the event format.
@@ -77,6 +94,9 @@ public enum EntryField: String, Sendable, Hashable, CaseIterable {
   case amount
   /// Whether the charge is billed to the customer.
   case billable
+
+  /// ``allCases``, made once (`allCases` makes a new array at each use).
+  static let every = allCases
 
   /// The field's place in `allCases` (0…8).
   var ordinal: Int { bit.trailingZeroBitCount }
@@ -124,6 +144,19 @@ public enum Visibility: String, Sendable, Hashable, CaseIterable {
   case `internal`
   /// A service partner's item as the lead sees it: internal users only, never on invoices or portals.
   case internalUsersOnly = "internal-users-only"
+
+  /// The visibility whose name is the UTF-8 text `bytes`, or `nil` when there is none.
+  init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+    let candidate: (Visibility, StaticString)
+    switch bytes.count {
+    case 6: candidate = (.public, "public")
+    case 8: candidate = (.internal, "internal")
+    case 19: candidate = (.internalUsersOnly, "internal-users-only")
+    default: return nil
+    }
+    guard bytesEqual(bytes, candidate.1) else { return nil }
+    self = candidate.0
+  }
 }
 
 /// The types of attachment.
@@ -136,6 +169,20 @@ public enum AttachmentType: String, Sendable, Hashable, CaseIterable {
   case fileLink = "file-link"
   /// A link to a folder elsewhere.
   case folderLink = "folder-link"
+
+  /// The type whose name is the UTF-8 text `bytes`, or `nil` when there is none.
+  init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+    let candidate: (AttachmentType, StaticString)
+    switch bytes.count {
+    case 4: candidate = (.file, "file")
+    case 3: candidate = (.url, "url")
+    case 9: candidate = (.fileLink, "file-link")
+    case 11: candidate = (.folderLink, "folder-link")
+    default: return nil
+    }
+    guard bytesEqual(bytes, candidate.1) else { return nil }
+    self = candidate.0
+  }
 }
 
 /// The content of an entry: its kind and the fields that apply to it.
@@ -348,7 +395,10 @@ public struct EntryContent: Sendable, Hashable {
 
 /// Kinds of names read from bytes: the value whose raw value `text` is, compared byte for byte
 /// (all raw values are ASCII, which is only ever equal to itself).
-protocol NamedByRawValue: RawRepresentable, CaseIterable where RawValue == String {}
+protocol NamedByRawValue: RawRepresentable, CaseIterable where RawValue == String {
+  /// The value whose raw value is the UTF-8 text `bytes`, or `nil`.
+  init?(utf8 bytes: UnsafeBufferPointer<UInt8>)
+}
 
 extension NamedByRawValue {
   /// The case whose raw value is `text`, or `nil`.

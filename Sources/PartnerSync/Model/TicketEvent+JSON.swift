@@ -162,10 +162,9 @@ enum EventCodec {
     // `type` and `at` are read from their bytes (a plain string, so no NUL to refuse): the same
     // outcome as `string` and `timestamp` on their values, without making strings.
     guard let typeName = reader.takePlainString(.type), let type = EventType(utf8: typeName),
-      let ticketValue = try reader.take(.ticket), let byValue = try reader.take(.by)
+      let ticket = try reader.identifier(.ticket, required: false),
+      let by = try reader.identifier(.by, required: false)
     else { return nil }
-    let ticket = try identifier(ticketValue, field: "ticket")
-    let by = try identifier(byValue, field: "by")
     var at: Timestamp?
     if reader.has(.at) {
       guard let text = reader.takePlainString(.at), case .success(let time) = Timestamp.parse(utf8: text) else {
@@ -214,17 +213,20 @@ enum EventCodec {
       if Identifier.bundleNumber(id) != nil {
         throw EventFormatError("entry id '\(id)' is reserved for completion bundles (bundle-<n>)")
       }
-      guard let kindName = try reader.text(.kind) else {
+      let kind: EntryKind
+      switch try reader.named(.kind, as: EntryKind.self) {
+      case nil:
         throw EventFormatError("an entry-added event needs a 'kind' (time, note, attachment or charge)")
+      case .unknown(let name):
+        throw EventFormatError("unknown entry kind '\(clip(name))' (expected time, note, attachment or charge)")
+      case .known(let known): kind = known
       }
-      guard let kind = EntryKind.named(kindName) else {
-        throw EventFormatError(
-          "unknown entry kind '\(clip(kindName))' (expected time, note, attachment or charge)")
-      }
-      var content = try reader.entryContent(allowed: kind.fields, kind: kind)
+      var content = try reader.entryContent(kind: kind)
       content.kind = kind
-      for field in kind.requiredFields where !content.has(field) {
-        throw EventFormatError("a \(kind.rawValue) entry needs '\(field.rawValue)'")
+      if kind.requiredFieldBits & ~content.presentFieldBits != 0 {
+        for field in kind.requiredFields where !content.has(field) {
+          throw EventFormatError("a \(kind.rawValue) entry needs '\(field.rawValue)'")
+        }
       }
       payload = .entryAdded(entry: id, content: content)
     case .entryEdited:
@@ -233,7 +235,7 @@ enum EventCodec {
       if reader.has(.attachmentType) {
         throw EventFormatError("an attachment's 'attachmentType' cannot be edited")
       }
-      let changes = try reader.entryContent(allowed: EntryField.allCases, kind: nil)
+      let changes = try reader.entryContent(kind: nil)
       if changes.isEmpty {
         throw EventFormatError("an entry-edited event needs at least one field to change")
       }
@@ -448,6 +450,21 @@ enum FieldKey: UInt8 {
     }
   }
 
+  /// The key that names entry field `field`.
+  static func of(_ field: EntryField) -> FieldKey {
+    switch field {
+    case .hours: .hours
+    case .title: .title
+    case .text: .text
+    case .visibility: .visibility
+    case .attachmentType: .attachmentType
+    case .name: .name
+    case .uri: .uri
+    case .amount: .amount
+    case .billable: .billable
+    }
+  }
+
   /// The key whose text is the UTF-8 `bytes`, or `nil` for any other key.
   init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
     guard let first = bytes.first else { return nil }
@@ -505,7 +522,7 @@ extension Array: EventFields where Element == (key: String, value: JSONValue) {
 }
 
 extension JSONObjectSpans: EventFields {
-  func fieldKey(at index: Int) -> FieldKey? { FieldKey(utf8: key(at: index)) }
+  func fieldKey(at index: Int) -> FieldKey? { FieldKey(rawValue: members[index].field) }
   func keyText(at index: Int) -> String { String(decoding: key(at: index), as: UTF8.self) }
 }
 
@@ -538,18 +555,35 @@ func isBlank(_ text: String) -> Bool {
   return ascii ?? text.allSatisfy(\.isWhitespace)
 }
 
+/// A field's value read as one of the names of `Name`.
+enum NameRead<Name: NamedByRawValue> {
+  /// It is this name.
+  case known(Name)
+  /// It is no name of `Name`: this text.
+  case unknown(String)
+
+  /// The text read.
+  var text: String {
+    switch self {
+    case .known(let name): name.rawValue
+    case .unknown(let text): text
+    }
+  }
+}
+
 /// Reads the own fields of one event, remembering which were used so that unknown ones are refused.
 ///
-/// An event has a handful of fields: each member's key is recognised once, and fields are then
-/// found by a linear scan of those (no dictionary to build per event); the fields taken are
-/// marked in a bit set.
+/// An event has a handful of fields: each member's key is recognised once (by the scan that
+/// found it, for members found in place), into a small table from key to member (no dictionary
+/// to build per event); the fields taken are marked in a bit set.
 private struct FieldReader<Fields: EventFields> {
   var type: EventType
   let fields: Fields
-  /// The known key of each of the first 32 members (`unknown` for others).
-  private var keys = SIMD32<UInt8>(repeating: FieldReader.unknown)
-  /// The known keys of members 32 and after (only for unusually wide objects).
-  private var moreKeys: [UInt8] = []
+  /// By known key: the member that has it, or -1; used when `hasPlaces` (each known key on one
+  /// member at most, among the first 32), so that finding a field is one load, not a scan.
+  /// Otherwise (a wide parsed object, or one with a repeated key) fields are found by a scan.
+  private var places = SIMD32<Int8>(repeating: -1)
+  private var hasPlaces = true
   /// Bit `i` is set when field `i` (of the first 64) was taken.
   private var taken: UInt64 = 0
   /// Whether fields 64 and after were taken.
@@ -561,9 +595,15 @@ private struct FieldReader<Fields: EventFields> {
     self.type = type
     self.fields = fields
     takenBeyond = fields.count > 64 ? Array(repeating: false, count: fields.count - 64) : []
+    hasPlaces = fields.count <= 32
+    guard hasPlaces else { return }
     for index in 0..<fields.count {
-      let key = fields.fieldKey(at: index)?.rawValue ?? Self.unknown
-      if index < 32 { keys[index] = key } else { moreKeys.append(key) }
+      guard let key = fields.fieldKey(at: index)?.rawValue else { continue }
+      if places[Int(key)] >= 0 {
+        hasPlaces = false
+        return
+      }
+      places[Int(key)] = Int8(index)
     }
   }
 
@@ -572,10 +612,14 @@ private struct FieldReader<Fields: EventFields> {
   }
 
   private func key(at index: Int) -> UInt8 {
-    index < 32 ? keys[index] : moreKeys[index - 32]
+    fields.fieldKey(at: index)?.rawValue ?? Self.unknown
   }
 
   private func index(of key: FieldKey) -> Int? {
+    if hasPlaces {
+      let index = Int(places[Int(key.rawValue)])
+      return index >= 0 && taken & (1 << UInt64(index)) == 0 ? index : nil
+    }
     for index in 0..<fields.count where self.key(at: index) == key.rawValue && !isTaken(index) {
       return index
     }
@@ -628,6 +672,27 @@ private struct FieldReader<Fields: EventFields> {
     try EventCodec.string(value, field: key)
   }
 
+  /// The value of field `key` read as a name of `Name`: `nil` when there is no such field.
+  mutating func named<Name: NamedByRawValue>(
+    _ key: FieldKey, as type: Name.Type
+  ) throws(EventFormatError) -> NameRead<Name>? {
+    guard let index = index(of: key) else { return nil }
+    return try named(at: index, key: key.name, as: type)
+  }
+
+  /// Member `index`'s value read as a name of `Name`, marking it read; a plain string is
+  /// recognised from its bytes, without making a string unless it is no such name.
+  private mutating func named<Name: NamedByRawValue>(
+    at index: Int, key: String, as type: Name.Type
+  ) throws(EventFormatError) -> NameRead<Name> {
+    if let bytes = fields.plainString(at: index), let name = Name(utf8: bytes) {
+      markTaken(index)
+      return .known(name)
+    }
+    let text = try text(at: index, key: key)
+    return Name.named(text).map { .known($0) } ?? .unknown(text)
+  }
+
   mutating func identifier(_ key: FieldKey, required: Bool) throws(EventFormatError) -> String? {
     guard let index = index(of: key) else {
       if required { throw EventFormatError("a \(type.rawValue) event needs '\(key.name)'") }
@@ -665,18 +730,26 @@ private struct FieldReader<Fields: EventFields> {
 
   /// Reads the entry fields in `allowed`; a known entry field outside `allowed` is named as
   /// not belonging to `kind`.
-  mutating func entryContent(
-    allowed: [EntryField], kind: EntryKind?
-  ) throws(EventFormatError) -> EntryContent {
+  mutating func entryContent(kind: EntryKind?) throws(EventFormatError) -> EntryContent {
+    // A new entry may have the fields of its kind; an edit (no kind) any field.
+    let allowedBits = kind?.fieldBits ?? EntryKind.anyFieldBits
     var content = EntryContent()
     // One pass over the members finds the entry fields; they are then read in the order of
     // `EntryField`, so that the first problem reported is always the same.
     var indices = SIMD16<Int32>(repeating: -1)
-    for index in 0..<fields.count where !isTaken(index) {
-      if let field = FieldKey(rawValue: key(at: index))?.entryField { indices[field.ordinal] = Int32(index) }
+    if hasPlaces {
+      for field in EntryField.every {
+        let index = Int(places[Int(FieldKey.of(field).rawValue)])
+        if index >= 0 && !isTaken(index) { indices[field.ordinal] = Int32(index) }
+      }
+    } else {
+      for index in 0..<fields.count where !isTaken(index) {
+        if let field = FieldKey(rawValue: key(at: index))?.entryField { indices[field.ordinal] = Int32(index) }
+      }
     }
-    for field in EntryField.allCases where indices[field.ordinal] >= 0 {
-      guard allowed.contains(field) else {
+    for field in EntryField.every where indices[field.ordinal] >= 0 {
+      guard allowedBits & field.bit != 0 else {
+        let allowed = kind?.fields ?? EntryField.allCases
         let kindName = kind.map { "a \($0.rawValue) entry" } ?? "this entry"
         throw EventFormatError(
           "field '\(field.rawValue)' does not belong to \(kindName) (its fields: "
@@ -699,17 +772,17 @@ private struct FieldReader<Fields: EventFields> {
       case .amount: content.amount = try number(take(at: index, key: key), key: key)
       case .billable: content.billable = try bool(take(at: index, key: key), key: key)
       case .visibility:
-        let raw = try text(at: index, key: key)
-        guard let v = Visibility.named(raw), v != .internalUsersOnly else {
+        let read = try named(at: index, key: key, as: Visibility.self)
+        guard case .known(let v) = read, v != .internalUsersOnly else {
           throw EventFormatError(
-            "field 'visibility' must be 'public' or 'internal', found '\(EventCodec.clip(raw))'")
+            "field 'visibility' must be 'public' or 'internal', found '\(EventCodec.clip(read.text))'")
         }
         content.visibility = v
       case .attachmentType:
-        let raw = try text(at: index, key: key)
-        guard let t = AttachmentType.named(raw) else {
+        let read = try named(at: index, key: key, as: AttachmentType.self)
+        guard case .known(let t) = read else {
           throw EventFormatError(
-            "field 'attachmentType' must be file, url, file-link or folder-link, found '\(EventCodec.clip(raw))'"
+            "field 'attachmentType' must be file, url, file-link or folder-link, found '\(EventCodec.clip(read.text))'"
           )
         }
         content.attachmentType = t
@@ -727,6 +800,7 @@ private struct FieldReader<Fields: EventFields> {
 
   /// Refuses any field left unread.
   func finish() throws(EventFormatError) {
+    if fields.count < 64 && taken == (1 << UInt64(fields.count)) &- 1 { return }
     var unread: String?
     for index in 0..<fields.count where !isTaken(index) {
       let key = fields.keyText(at: index)

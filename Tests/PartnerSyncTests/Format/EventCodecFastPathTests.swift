@@ -105,6 +105,36 @@ struct EventCodecFastPathTests {
     #expect(fast > 300, "the fast path took too few lines to be tested")
   }
 
+  /// Names read from bytes: each raw value names its case, and no other text names anything
+  /// (each raw value with one byte changed, cut or added, and the other types' names).
+  @Test func namesAreReadFromTheirBytesExactly() {
+    func check<Name: NamedByRawValue & Equatable>(_ type: Name.Type, among others: [String]) {
+      var texts = others
+      for name in Name.allCases {
+        let bytes = Array(name.rawValue.utf8)
+        #expect(bytes.withUnsafeBufferPointer { Name(utf8: $0) } == name)
+        texts.append(String(name.rawValue.dropLast()))
+        texts.append(name.rawValue + "s")
+        for index in bytes.indices {
+          var changed = bytes
+          changed[index] ^= 0x20
+          texts.append(String(decoding: changed, as: UTF8.self))
+        }
+      }
+      for text in texts {
+        let read = Array(text.utf8).withUnsafeBufferPointer { Name(utf8: $0) }
+        #expect(read == Name.named(text), "\(Name.self): '\(text)'")
+      }
+    }
+    let every =
+      EntryKind.allCases.map(\.rawValue) + Visibility.allCases.map(\.rawValue)
+      + AttachmentType.allCases.map(\.rawValue) + EventType.allCases.map(\.rawValue) + ["", "x"]
+    check(EntryKind.self, among: every)
+    check(Visibility.self, among: every)
+    check(AttachmentType.self, among: every)
+    check(EventType.self, among: every)
+  }
+
   @Test func storedDataIsWrittenAsTheCanonicalWriterWritesIt() throws {
     for seed in 0..<10 as Range<UInt64> {
       for event in try RandomHistory(seed: seed, length: 80).ticket.recorded.map(\.event) {
