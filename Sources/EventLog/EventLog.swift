@@ -76,6 +76,13 @@ public protocol EventLogReader {
   /// with its version and last position there, sorted by the bytes of the
   /// names like ``streams()``.
   func streamSummaries(through position: Int64?) throws -> [StreamSummary]
+
+  /// The position of the last event of each of `streams` at or before
+  /// `position`, in the order of `streams`: `nil` for a stream without events
+  /// there. One call answers many streams, so that a reader that meets streams
+  /// as it goes (replay, batch by batch) asks for each once, when it first
+  /// meets it, instead of summarising the whole log before it starts.
+  func lastPositions(ofStreams streams: [String], through position: Int64) throws -> [Int64?]
 }
 
 /// Writing capability of an event log.
@@ -243,6 +250,24 @@ extension EventLogReader {
   ) throws {
     try forEachEvent(inStream: stream, throughPosition: throughPosition) { event in
       try StoredEventBytes.withBytes(of: event, body)
+    }
+  }
+
+  /// Reads each stream's events up to `position`, keeping the last position.
+  public func lastPositions(ofStreams streams: [String], through position: Int64) throws -> [Int64?] {
+    try lastPositionsByReading(streams, through: position)
+  }
+
+  /// The default ``lastPositions(ofStreams:through:)``: each stream's events read up to
+  /// `position`.
+  package func lastPositionsByReading(_ streams: [String], through position: Int64) throws -> [Int64?] {
+    try streams.map { stream in
+      var last: Int64?
+      try forEachEventBytes(inStream: stream, throughPosition: position) { event in
+        last = event.position
+        return true
+      }
+      return last
     }
   }
 

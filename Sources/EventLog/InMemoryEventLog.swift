@@ -170,6 +170,17 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
     }
   }
 
+  /// The last position of each of `streams` at or before `position`, from the streams' indices.
+  public func lastPositions(ofStreams streams: [String], through position: Int64) throws -> [Int64?] {
+    try read {
+      streams.map { stream in
+        guard let indices = streamIndices[StreamKey(stream)] else { return nil }
+        // A stream's positions grow with its versions: the last one at or before `position`.
+        return indices.last { Int64($0) + 1 <= position }.map { Int64($0) + 1 }
+      }
+    }
+  }
+
   // MARK: Writing
 
   /// Appends the batch atomically.

@@ -223,6 +223,24 @@ extension SQLiteEventLog {
     }
   }
 
+  /// The last position of each of `streams` at or before `position`: one seek
+  /// into the `(stream, version)` index per stream, in one read.
+  public func lastPositions(ofStreams streams: [String], through position: Int64) throws -> [Int64?] {
+    try read { connection in
+      try connection.withStatement(
+        "SELECT position FROM events WHERE stream = ?1 AND position <= ?2 ORDER BY version DESC LIMIT 1",
+        purpose: "read a stream's last event"
+      ) { statement in
+        try streams.map { stream in
+          try statement.bind(stream, at: 1)
+          try statement.bind(position, at: 2)
+          defer { statement.reset() }
+          return try statement.step() ? statement.int64(at: 0) : nil
+        }
+      }
+    }
+  }
+
   /// The highest position of `stream` whose time is at or before `time`, or nil.
   public func lastPosition(inStream stream: String, atOrBefore time: Int64) throws -> Int64? {
     try query { connection in

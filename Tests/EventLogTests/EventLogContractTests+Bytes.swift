@@ -134,6 +134,33 @@ extension EventLogContractTests {
     }
   }
 
+  /// Each stream's last position at every point, asked many streams at a time, as the
+  /// summaries give it, by the log's own answer and by the default one (reading the streams).
+  @Test(arguments: Backend.allCases)
+  func lastPositionsOfStreamsAtEveryPoint(_ backend: Backend) throws {
+    let names = ["a", "a-1", "A", "é", "e\u{301}", "zz"] + (0..<40).map { "T-\($0 * 7 % 40)" }
+    var events: [EventRecord] = []
+    for n in 0..<500 {
+      events.append(record(names[(n * 31 + n / 7) % names.count], n))
+    }
+    try backend.withLog { log throws in
+      #expect(try log.lastPositions(ofStreams: ["a", "b"], through: 10) == [nil, nil])
+      _ = try log.append(events, expectedVersions: [:])
+      let asked = names.reversed() + ["missing", "a", "e"]
+      for through in [1, 2, 77, 499, 500, 1_000] as [Int64] {
+        var last: [[UInt8]: Int64] = [:]
+        for summary in try log.streamSummaries(through: through) {
+          last[Array(summary.name.utf8)] = summary.lastPosition
+        }
+        let expected = asked.map { last[Array($0.utf8)] }
+        #expect(expected.contains { $0 != nil })
+        #expect(try log.lastPositions(ofStreams: asked, through: through) == expected, "through \(through)")
+        #expect(try log.lastPositionsByReading(asked, through: through) == expected, "through \(through)")
+      }
+      #expect(try log.lastPositions(ofStreams: [], through: 500).isEmpty)
+    }
+  }
+
   @Test(arguments: Backend.allCases)
   func streamingAppendWritesWhatItIsHandedInOneTransaction(_ backend: Backend) throws {
     try backend.withLog { log throws in

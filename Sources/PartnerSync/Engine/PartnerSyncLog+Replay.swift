@@ -278,7 +278,9 @@ final class RawReplayBatch: Sendable {
 }
 
 /// Reads the log in position order, in chunks, as bytes for `replay`, marking the last event of
-/// each ticket (found first in the log's index, see `EventLogReader.streamSummaries(through:)`).
+/// each ticket (found in the log's index when a chunk first meets the ticket, see
+/// `EventLogReader.lastPositions(ofStreams:through:)`: the folding threads start on the first
+/// chunk instead of waiting for every ticket's end to be known).
 ///
 /// Each chunk is read in its own short call to the log (its lock is never held while waiting for
 /// the folding threads), so that the folding threads, and `replay`'s `body`, can use the log too.
@@ -299,12 +301,9 @@ struct ReplayReader: @unchecked Sendable {
     var tickets = NameTable()
     var from: Int64 = 1
     do {
-      // The tickets' last positions, in order: the scan meets them in that order too.
+      // By ticket slot: the position of the ticket's last event (0 when the log has none there),
+      // asked of the log's index for the tickets each batch meets first, once it is read.
       var ends: [Int64] = []
-      try PartnerSyncError.wrap {
-        ends = try log.store.streamSummaries(through: last).map(\.lastPosition).sorted()
-      }
-      var nextEnd = 0
       // Room for a batch as large as the one before and an eighth more (at most 8 MiB: a batch of
       // large events grows past it as it must, and the next one does not reserve as much again).
       var reserve = min(Int(chunkSize), 32_768) * 256
@@ -322,8 +321,6 @@ struct ReplayReader: @unchecked Sendable {
             // Not the version, time or hash: folding needs none of them.
             try log.store.forEachEventBytes(from: from, through: through, columns: []) { stored in
               let slot = Int32(tickets.slot(of: stored.stream) { newTickets.append($0) })
-              while nextEnd < ends.count, ends[nextEnd] < stored.position { nextEnd += 1 }
-              let isLast = nextEnd < ends.count && ends[nextEnd] == stored.position
               let start = bytes.count
               bytes.append(contentsOf: stored.type)
               let typeEnd = bytes.count
@@ -332,7 +329,7 @@ struct ReplayReader: @unchecked Sendable {
               bytes.append(contentsOf: stored.data)
               events.append(
                 RawReplayBatch.Event(
-                  position: stored.position, slot: isLast ? ~slot : slot, start: start, typeEnd: typeEnd,
+                  position: stored.position, slot: slot, start: start, typeEnd: typeEnd,
                   actorEnd: actorEnd, dataEnd: bytes.count))
               return true
             }
@@ -341,6 +338,14 @@ struct ReplayReader: @unchecked Sendable {
           // The events read before the one that failed are still folded first: one of them that
           // the rules refuse is reported instead, as a fold in position order would.
           failure = error
+        }
+        // The new tickets' last positions (a log that cannot tell them fails the replay here,
+        // before this batch is folded), then each ticket's last event marked.
+        try PartnerSyncError.wrap {
+          ends += try log.store.lastPositions(ofStreams: newTickets, through: last).map { $0 ?? 0 }
+        }
+        for index in events.indices where ends[Int(events[index].slot)] == events[index].position {
+          events[index].slot = ~events[index].slot
         }
         reserve = bytes.count + bytes.count / 8
         let batch = RawReplayBatch(

@@ -190,9 +190,11 @@ struct JSONObjectSpans {
         default:
           return nil  // nested values and every error: the parser's business
         }
+        // Every offset is below `count`, which `scan` keeps below `Int32.max`.
         storage[found] = Member(
-          keyStart: Int32(keyStart), keyCount: Int32(keyCount), valueStart: Int32(valueStart),
-          valueCount: Int32(pos - valueStart), kind: kind, field: field)
+          keyStart: Int32(truncatingIfNeeded: keyStart), keyCount: Int32(truncatingIfNeeded: keyCount),
+          valueStart: Int32(truncatingIfNeeded: valueStart), valueCount: Int32(truncatingIfNeeded: pos - valueStart),
+          kind: kind, field: field)
         found += 1
         skipWhitespace()
         guard pos < count else { return nil }
@@ -244,6 +246,7 @@ struct JSONObjectSpans {
   /// The position after the closing quote of the string whose content starts at `start`, and
   /// whether it has escapes; `nil` for an unterminated string, a control character or invalid
   /// UTF-8.
+  @inline(__always)
   private static func stringEnd(
     _ base: UnsafePointer<UInt8>, _ count: Int, from start: Int
   ) -> (position: Int, escaped: Bool)? {

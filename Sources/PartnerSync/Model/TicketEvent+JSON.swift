@@ -737,17 +737,27 @@ private struct FieldReader<Fields: EventFields> {
     // One pass over the members finds the entry fields; they are then read in the order of
     // `EntryField`, so that the first problem reported is always the same.
     var indices = SIMD16<Int32>(repeating: -1)
+    // The entry fields present, by ordinal.
+    var present: UInt16 = 0
     if hasPlaces {
       for field in EntryField.every {
         let index = Int(places[Int(FieldKey.of(field).rawValue)])
-        if index >= 0 && !isTaken(index) { indices[field.ordinal] = Int32(index) }
+        if index >= 0 && !isTaken(index) {
+          indices[field.ordinal] = Int32(index)
+          present |= field.bit
+        }
       }
     } else {
       for index in 0..<fields.count where !isTaken(index) {
-        if let field = FieldKey(rawValue: key(at: index))?.entryField { indices[field.ordinal] = Int32(index) }
+        if let field = FieldKey(rawValue: key(at: index))?.entryField {
+          indices[field.ordinal] = Int32(index)
+          present |= field.bit
+        }
       }
     }
-    for field in EntryField.every where indices[field.ordinal] >= 0 {
+    while present != 0 {
+      let field = EntryField.every[present.trailingZeroBitCount]
+      present &= present &- 1
       guard allowedBits & field.bit != 0 else {
         let allowed = kind?.fields ?? EntryField.allCases
         let kindName = kind.map { "a \($0.rawValue) entry" } ?? "this entry"

@@ -59,7 +59,9 @@ struct ReplayTests {
 
   /// A log whose index names no ticket's last event (it disagrees with the events).
   final class IndexWithoutStreams: ForwardingLog, @unchecked Sendable {
-    override func streamSummaries(through position: Int64?) throws -> [StreamSummary] { [] }
+    override func lastPositions(ofStreams streams: [String], through position: Int64) throws -> [Int64?] {
+      streams.map { _ in nil }
+    }
   }
 
   /// Each projection is handed over with the batch of its ticket's last event as the log's index
@@ -266,6 +268,23 @@ struct ReplayTests {
         #expect(error.message.contains(reported), "unreadable at \(unreadable): \(error.message)")
       }
       #expect(tickets == handed, "unreadable at \(unreadable)")
+    }
+  }
+
+  /// Replay's table of recent actors gives each name's own string, for short names, long ones
+  /// sharing their first 16 bytes, more names than it holds, and bytes that are not UTF-8.
+  @Test func recentActorsAreNamedByTheirBytes() {
+    var names = ActorNames()
+    var texts = ["acme", "bolt", "", "a-partner-with-a-long-name-1", "a-partner-with-a-long-name-2"]
+    texts += (0..<20).map { "p\($0)" } + ["acme", "a-partner-with-a-long-name-2", "bolt"]
+    var inputs = texts.map { Array($0.utf8) }
+    let long = Array("0123456789abcdef\u{FF}".utf8)
+    inputs += [[0x61, 0xFF, 0x62], long, long + [0xFF], [0x61, 0xFF, 0x62], long + [0xFF]]
+    for _ in 0..<2 {
+      for bytes in inputs {
+        let name = bytes.withUnsafeBufferPointer { names.name($0) }
+        #expect(name == String(decoding: bytes, as: UTF8.self))
+      }
     }
   }
 

@@ -28,6 +28,9 @@ class ForwardingLog: EventLogWriter, @unchecked Sendable {
   func streamSummaries(through position: Int64?) throws -> [StreamSummary] {
     try inner.streamSummaries(through: position)
   }
+  func lastPositions(ofStreams streams: [String], through position: Int64) throws -> [Int64?] {
+    try inner.lastPositions(ofStreams: streams, through: position)
+  }
   func append(_ events: [EventRecord], expectedVersions: [String: Int64]) throws -> AppendResult {
     try inner.append(events, expectedVersions: expectedVersions)
   }
