@@ -204,9 +204,17 @@ struct ImportFold {
     self.keeping = keeping
     keep = log.projectionCache.capacity
     projections.reserveCapacity(document.tickets.count)
-    for ticket in document.tickets {
-      let projection = try TicketBatch.projection(of: ticket, log: log, empty: empty)
+    // Unless the result lists them, only the tickets finished last (those the cache will keep)
+    // keep their decisions and notifications; the others only count theirs.
+    var counted = Array(repeating: false, count: document.tickets.count)
+    if !keeping && document.tickets.count > keep {
+      let byLastLine = document.lastLine.indices.sorted { document.lastLine[$0] < document.lastLine[$1] }
+      for slot in byLastLine.dropLast(keep) { counted[slot] = true }
+    }
+    for (slot, ticket) in document.tickets.enumerated() {
+      var projection = try TicketBatch.projection(of: ticket, log: log, empty: empty)
       expected[ticket] = projection.version
+      if counted[slot] { projection.keepsDecisions = false }
       projections.append(projection)
     }
   }
@@ -257,13 +265,14 @@ struct ImportFold {
     let projection = projections[slot].take()!
     let decisions = PartnerSyncLog.suffix(projection.decisions, from: first, position: \.position)
     let notifications = PartnerSyncLog.suffix(projection.notifications, from: first, position: \.position)
-    decisionCount += decisions.count
-    notificationCount += notifications.count
+    decisionCount += decisions.count + projection.discardedDecisions
+    notificationCount += notifications.count + projection.discardedNotifications
     if keeping {
       decisionLists.append(decisions)
       notificationLists.append(notifications)
     }
-    guard keep > 0 else { return }
+    // A projection that only counted is never kept: it lacks its decisions.
+    guard keep > 0, projection.keepsDecisions else { return }
     if finished.count < keep {
       finished.append(projection)
     } else {

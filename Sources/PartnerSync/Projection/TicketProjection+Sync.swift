@@ -311,13 +311,15 @@ extension TicketProjection {
   private mutating func note(_ decision: consuming SyncDecision, firstTimeCopy: Bool = false) {
     // The notifications first: the decision is then moved into the list, not copied.
     if decision.rule == .ownChangeSyncs || decision.outcome == .released {
-      notify(
-        PartnerNotification(
-          position: decision.position, ticket: ticket, rule: .syncedChangeNotifiesPartner,
-          partner: decision.to, to: "ticket", entry: decision.entry,
-          message: .syncedChange(
-            by: decision.by, kind: decision.kind, event: decision.event, released: decision.outcome == .released)))
-      if firstTimeCopy {
+      if keepsNotification() {
+        notify(
+          PartnerNotification(
+            position: decision.position, ticket: ticket, rule: .syncedChangeNotifiesPartner,
+            partner: decision.to, to: "ticket", entry: decision.entry,
+            message: .syncedChange(
+              by: decision.by, kind: decision.kind, event: decision.event, released: decision.outcome == .released)))
+      }
+      if firstTimeCopy, keepsNotification() {
         let resource = engagements[decision.engagement - 1].resource ?? "assigned-resource"
         notify(
           PartnerNotification(
@@ -326,11 +328,23 @@ extension TicketProjection {
         )
       }
     }
+    guard keepsDecisions else {
+      discardedDecisions += 1
+      return
+    }
     if decisions.isEmpty { decisions.reserveCapacity(Self.initialCapacity) }
     decisions.append(decision)
   }
 
-  /// Sends a notification.
+  /// Whether a notification about to be sent is kept (and so must be made): when the projection
+  /// only counts (see `keepsDecisions`), it is counted here instead.
+  private mutating func keepsNotification() -> Bool {
+    if keepsDecisions { return true }
+    discardedNotifications += 1
+    return false
+  }
+
+  /// Sends a notification; see `keepsNotification()`.
   private mutating func notify(_ notification: consuming PartnerNotification) {
     if notifications.isEmpty { notifications.reserveCapacity(Self.initialCapacity) }
     notifications.append(notification)
@@ -365,6 +379,7 @@ extension TicketProjection {
     guard let lead else { return }
     let partner = engagements[number - 1].partner
     func notifyContact(of organisation: String) {
+      guard keepsNotification() else { return }
       notify(
         PartnerNotification(
           position: position, ticket: ticket, rule: .outsourcingNotifiesPrimaryContact,

@@ -34,6 +34,14 @@ public struct TicketProjection: Sendable {
   public internal(set) var decisions: [SyncDecision] = []
   /// Every notification so far, in order.
   public internal(set) var notifications: [PartnerNotification] = []
+  /// Whether the decisions and notifications of the events applied from now on are kept in
+  /// ``decisions`` and ``notifications`` (the default), or only counted in `discardedDecisions`
+  /// and `discardedNotifications`: an import that reports only how many it took folds most
+  /// tickets so, and never keeps or hands out such a projection.
+  var keepsDecisions = true
+  /// The decisions and notifications taken while `keepsDecisions` was off.
+  var discardedDecisions = 0
+  var discardedNotifications = 0
   /// The position of the last event applied (0 before any).
   public internal(set) var position: Int64 = 0
   /// How many events were applied: the ticket's version.

@@ -171,6 +171,57 @@ import Testing
     }
   }
 
+  /// An import that only counts folds the tickets the cache will not keep without keeping their
+  /// decisions: it counts what an import that lists them counts, notifications of every rule
+  /// included, also for tickets with a history before it, and keeps complete projections.
+  @Test("an import of more tickets than the cache counts as one that lists, and caches complete projections")
+  func countingImportOfManyTickets() throws {
+    let tickets = 1_100
+    func steps(_ ticket: Int) -> [String] {
+      let t = "\"ticket\":\"T-\(ticket)\""
+      return [
+        #"{"type":"outsourced",\#(t),"by":"acme","partner":"bolt","resource":"dana"}"#,
+        #"{"type":"accepted",\#(t),"by":"bolt"}"#,
+        #"{"type":"entry-added",\#(t),"by":"bolt","entry":"n1","kind":"note","text":"seen"}"#,
+        #"{"type":"entry-added",\#(t),"by":"bolt","entry":"t1","kind":"time","hours":1}"#,
+        #"{"type":"entry-added",\#(t),"by":"acme","entry":"t2","kind":"time","hours":2}"#,
+        #"{"type":"completion-requested",\#(t),"by":"bolt"}"#,
+        #"{"type":"entry-added",\#(t),"by":"bolt","entry":"n2","kind":"note","text":"late"}"#,
+        #"{"type":"completion-rejected",\#(t),"by":"acme","reason":"more"}"#,
+        #"{"type":"completed",\#(t),"by":"acme"}"#,
+        #"{"type":"entry-added",\#(t),"by":"acme","entry":"n3","kind":"note","text":"after"}"#,
+      ]
+    }
+    // Round robin, so that the tickets finish in ticket order; the second import adds to every
+    // ticket of the first.
+    let all = (0..<tickets).map(steps)
+    var first: [String] = []
+    var second: [String] = []
+    for step in 0..<10 {
+      for ticket in 0..<tickets { (step < 7 ? { first.append($0) } : { second.append($0) })(all[ticket][step]) }
+    }
+    let listing = try PartnerSyncLog.inMemory()
+    let counting = try PartnerSyncLog.inMemory()
+    var rules: Set<RuleID> = []
+    for document in [first, second] {
+      let bytes = Array(document.joined(separator: "\n").utf8)
+      let listed = try listing.importJSONLines(bytes, now: Ticket.start, keepingDecisions: true)
+      let counted = try counting.importJSONLines(bytes, now: Ticket.start, keepingDecisions: false)
+      #expect(listed.decisions.count == listed.decisionCount && listed.decisionCount > document.count / 2)
+      rules.formUnion(listed.notifications.map(\.rule))
+      #expect(counted.decisionCount == listed.decisionCount)
+      #expect(counted.notificationCount == listed.notificationCount)
+    }
+    #expect(rules.count == 3, "every rule that notifies, notified")
+    // The cache holds the tickets finished last, complete, as the log folds them.
+    for ticket in [tickets - 1, tickets - 1_024] {
+      let cached = try #require(counting.projectionCache.take("T-\(ticket)"))
+      #expect(!cached.decisions.isEmpty)
+      #expect(Snapshot(cached) == Snapshot(try #require(try counting.projection(ticket: "T-\(ticket)"))))
+    }
+    #expect(counting.projectionCache.take("T-\(tickets - 1_025)") == nil)
+  }
+
   /// A log whose appends fail: the log's error, not the input's.
   final class FailingLog: ForwardingLog, @unchecked Sendable {
     override func append(_ events: [EventRecord], expectedVersions: [String: Int64]) throws -> AppendResult {
