@@ -406,6 +406,7 @@ enum EventCodec {
 enum FieldKey: UInt8 {
   case type, ticket, by, at, position
   case partner, resource, rate, reason, entry, kind
+  // The entry fields' keys: last, in the order of `EntryField` (see `entryField`).
   case hours, title, text, visibility, attachmentType, name, uri, amount, billable
 
   /// The key as written.
@@ -434,35 +435,15 @@ enum FieldKey: UInt8 {
     }
   }
 
-  /// The entry field this key names, if it names one.
+  /// The entry field this key names, if it names one. (The keys of the entry fields are
+  /// declared last, in the order of ``EntryField``: `hours` … `billable`.)
   var entryField: EntryField? {
-    switch self {
-    case .hours: .hours
-    case .title: .title
-    case .text: .text
-    case .visibility: .visibility
-    case .attachmentType: .attachmentType
-    case .name: .name
-    case .uri: .uri
-    case .amount: .amount
-    case .billable: .billable
-    default: nil
-    }
+    rawValue >= FieldKey.hours.rawValue ? EntryField.every[Int(rawValue - FieldKey.hours.rawValue)] : nil
   }
 
   /// The key that names entry field `field`.
   static func of(_ field: EntryField) -> FieldKey {
-    switch field {
-    case .hours: .hours
-    case .title: .title
-    case .text: .text
-    case .visibility: .visibility
-    case .attachmentType: .attachmentType
-    case .name: .name
-    case .uri: .uri
-    case .amount: .amount
-    case .billable: .billable
-    }
+    FieldKey(rawValue: FieldKey.hours.rawValue + UInt8(field.ordinal))!
   }
 
   /// The key whose text is the UTF-8 `bytes`, or `nil` for any other key.

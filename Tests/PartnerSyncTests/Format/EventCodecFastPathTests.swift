@@ -105,6 +105,19 @@ struct EventCodecFastPathTests {
     #expect(fast > 300, "the fast path took too few lines to be tested")
   }
 
+  /// Each entry field's key is the key of that name, both ways, and the other keys name no field.
+  @Test func entryFieldsAndTheirKeysCorrespond() {
+    for field in EntryField.allCases {
+      #expect(FieldKey.of(field).name == field.rawValue)
+      #expect(FieldKey.of(field).entryField == field)
+    }
+    let keys = (0...255).compactMap { FieldKey(rawValue: UInt8($0)) }
+    #expect(keys.count == 20)
+    for key in keys where !EntryField.allCases.map(\.rawValue).contains(key.name) {
+      #expect(key.entryField == nil, "\(key.name)")
+    }
+  }
+
   /// Names read from bytes: each raw value names its case, and no other text names anything
   /// (each raw value with one byte changed, cut or added, and the other types' names).
   @Test func namesAreReadFromTheirBytesExactly() {
