@@ -441,9 +441,9 @@ enum FieldKey: UInt8 {
     rawValue >= FieldKey.hours.rawValue ? EntryField.every[Int(rawValue - FieldKey.hours.rawValue)] : nil
   }
 
-  /// The key that names entry field `field`.
-  static func of(_ field: EntryField) -> FieldKey {
-    FieldKey(rawValue: FieldKey.hours.rawValue + UInt8(field.ordinal))!
+  /// The raw value of the key that names entry field `field`.
+  static func rawValue(of field: EntryField) -> UInt8 {
+    FieldKey.hours.rawValue &+ UInt8(truncatingIfNeeded: field.ordinal)
   }
 
   /// The key whose text is the UTF-8 `bytes`, or `nil` for any other key.
@@ -722,7 +722,7 @@ private struct FieldReader<Fields: EventFields> {
     var present: UInt16 = 0
     if hasPlaces {
       for field in EntryField.every {
-        let index = Int(places[Int(FieldKey.of(field).rawValue)])
+        let index = Int(places[Int(FieldKey.rawValue(of: field))])
         if index >= 0 && !isTaken(index) {
           indices[field.ordinal] = Int32(index)
           present |= field.bit

@@ -108,8 +108,9 @@ struct EventCodecFastPathTests {
   /// Each entry field's key is the key of that name, both ways, and the other keys name no field.
   @Test func entryFieldsAndTheirKeysCorrespond() {
     for field in EntryField.allCases {
-      #expect(FieldKey.of(field).name == field.rawValue)
-      #expect(FieldKey.of(field).entryField == field)
+      let key = FieldKey(rawValue: FieldKey.rawValue(of: field))
+      #expect(key?.name == field.rawValue)
+      #expect(key?.entryField == field)
     }
     let keys = (0...255).compactMap { FieldKey(rawValue: UInt8($0)) }
     #expect(keys.count == 20)
