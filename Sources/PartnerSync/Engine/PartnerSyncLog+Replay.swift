@@ -340,9 +340,11 @@ struct ReplayReader: @unchecked Sendable {
           failure = error
         }
         // The new tickets' last positions (a log that cannot tell them fails the replay here,
-        // before this batch is folded), then each ticket's last event marked.
+        // before this batch is folded), then each ticket's last event marked. A ticket whose end
+        // the log does not name is handed over, complete, when the replay ends.
         try PartnerSyncError.wrap {
-          ends += try log.store.lastPositions(ofStreams: newTickets, through: last).map { $0 ?? 0 }
+          let found = try log.store.lastPositions(ofStreams: newTickets, through: last)
+          ends += newTickets.indices.map { $0 < found.count ? found[$0] ?? 0 : 0 }
         }
         for index in events.indices where ends[Int(events[index].slot)] == events[index].position {
           events[index].slot = ~events[index].slot
