@@ -57,7 +57,7 @@ public enum EntryKind: String, Sendable, Hashable, CaseIterable {
   var editableFieldBits: UInt16 { fieldBits & ~EntryField.attachmentType.bit }
 
   /// Every field (``EntryField/allCases``) as a bit set.
-  static let anyFieldBits: UInt16 = 0x1FF
+  static let anyFieldBits: UInt16 = EntryField.allCases.reduce(0) { $0 | $1.bit }
 
   /// The kind whose name is the UTF-8 text `bytes`, or `nil` when there is none.
   init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {

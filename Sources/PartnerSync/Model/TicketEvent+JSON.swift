@@ -570,8 +570,6 @@ private struct FieldReader<Fields: EventFields> {
   /// Whether fields 64 and after were taken.
   private var takenBeyond: [Bool]
 
-  private static var unknown: UInt8 { 255 }
-
   init(type: EventType, fields: Fields) {
     self.type = type
     self.fields = fields
@@ -593,7 +591,7 @@ private struct FieldReader<Fields: EventFields> {
   }
 
   private func key(at index: Int) -> UInt8 {
-    fields.fieldKey(at: index)?.rawValue ?? Self.unknown
+    fields.fieldKey(at: index)?.rawValue ?? JSONObjectSpans.unknownKey
   }
 
   private func index(of key: FieldKey) -> Int? {
@@ -709,8 +707,8 @@ private struct FieldReader<Fields: EventFields> {
     return b
   }
 
-  /// Reads the entry fields in `allowed`; a known entry field outside `allowed` is named as
-  /// not belonging to `kind`.
+  /// Reads the entry fields: those of `kind` for a new entry, any for an edit (`kind` nil); a
+  /// known entry field outside them is named as not belonging to `kind`.
   mutating func entryContent(kind: EntryKind?) throws(EventFormatError) -> EntryContent {
     // A new entry may have the fields of its kind; an edit (no kind) any field.
     let allowedBits = kind?.fieldBits ?? EntryKind.anyFieldBits
