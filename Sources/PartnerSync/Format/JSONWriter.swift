@@ -103,6 +103,12 @@ struct ObjectMembers {
     emitter.writeString(value)
   }
 
+  /// A string member whose value is the UTF-8 text `utf8`.
+  mutating func string(_ key: StaticString, utf8 value: UnsafeBufferPointer<UInt8>) {
+    self.key(key)
+    emitter.writeString(utf8: value)
+  }
+
   /// A number member.
   mutating func number(_ key: StaticString, _ value: Double) {
     self.key(key)

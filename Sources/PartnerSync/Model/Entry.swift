@@ -189,100 +189,204 @@ public enum AttachmentType: String, Sendable, Hashable, CaseIterable {
 ///
 /// Used for an entry's state, and, with `kind` absent, for the changes an edit makes.
 public struct EntryContent: Sendable, Hashable {
-  /// The fields, kept in one shared box: an entry's content is copied often while a history is
-  /// folded (into the owner's record, its version, the copies on the other side), and copying
-  /// the box is one reference count instead of ten fields and four strings. A change copies the
-  /// box first unless this content is its only holder.
-  private final class Fields: @unchecked Sendable {
-    // @unchecked Sendable: a box is changed only through its only holder (`unique()`), so a
-    // box that two values (or threads) share is never written.
+  /// The fields that are not text, and how long each text field is.
+  struct Header {
     var kind: EntryKind?
-    var hours: Double?
-    var title: String?
-    var text: String?
     var visibility: Visibility?
     var attachmentType: AttachmentType?
-    var name: String?
-    var uri: String?
-    var amount: Double?
     var billable: Bool?
+    var hours: Double?
+    var amount: Double?
+    /// The UTF-8 length of each text field, or -1 when it is absent.
+    var counts = TextCounts()
+  }
 
-    init() {}
+  /// The UTF-8 length of each text field (by ``Text``), or -1 when it is absent.
+  struct TextCounts: Equatable {
+    var title: Int32 = -1
+    var text: Int32 = -1
+    var name: Int32 = -1
+    var uri: Int32 = -1
 
-    func copy() -> Fields {
-      let copy = Fields()
-      copy.kind = kind
-      copy.hours = hours
-      copy.title = title
-      copy.text = text
-      copy.visibility = visibility
-      copy.attachmentType = attachmentType
-      copy.name = name
-      copy.uri = uri
-      copy.amount = amount
-      copy.billable = billable
-      return copy
+    subscript(index: Int) -> Int32 {
+      switch index {
+      case 0: title
+      case 1: text
+      case 2: name
+      default: uri
+      }
+    }
+
+    /// Where text `index`'s bytes start: after those of the texts before it.
+    func start(of index: Int) -> Int {
+      var start = 0
+      for other in 0..<index { start += Int(max(self[other], 0)) }
+      return start
+    }
+
+    /// Whether no text is present.
+    var isEmpty: Bool { self == TextCounts() }
+  }
+
+  /// The text fields, in the order their bytes are kept.
+  enum Text: Int, CaseIterable {
+    case title, text, name, uri
+  }
+
+  /// A text field's value while content is made: bytes to copy, or a string.
+  enum TextSource {
+    case bytes(UnsafeBufferPointer<UInt8>)
+    case string(String)
+  }
+
+  /// The fields, kept in one shared box with the bytes of every text field back to back: an
+  /// entry's content is copied often while a history is folded (into the owner's record, its
+  /// version, the copies on the other side), and copying the box is one reference count; making
+  /// or freeing it is one allocation, whatever texts it holds. A text is made into a `String`
+  /// only when it is read. A change copies the box first unless this content is its only holder.
+  private final class Storage: ManagedBuffer<Header, UInt8> {
+
+    /// A box of `header`, whose texts are written by `write` (given where their bytes go).
+    static func make(
+      _ header: Header, write: (UnsafeMutablePointer<UInt8>) -> Void
+    ) -> Storage {
+      let total = header.counts.start(of: 4)
+      let box = unsafeDowncast(create(minimumCapacity: total) { _ in header }, to: Storage.self)
+      box.withUnsafeMutablePointerToElements(write)
+      return box
+    }
+
+    /// The header, read and written in place (the `header` property of a class is checked for
+    /// exclusive access at every use).
+    var fields: Header {
+      @inline(__always) get { withUnsafeMutablePointerToHeader { $0.pointee } }
+      @inline(__always) set { withUnsafeMutablePointerToHeader { $0.pointee = newValue } }
+    }
+
+    /// Runs `body` with text `index`'s bytes, or `nil` when it is absent.
+    @inline(__always)
+    func withBytes<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+      let counts = fields.counts
+      let count = Int(counts[index])
+      guard count >= 0 else { return body(nil) }
+      let start = counts.start(of: index)
+      return withUnsafeMutablePointerToElements { body(UnsafeBufferPointer(start: $0 + start, count: count)) }
+    }
+
+    func copy() -> Storage {
+      let header = fields
+      let total = header.counts.start(of: 4)
+      return Storage.make(header) { target in
+        withUnsafeMutablePointerToElements { target.update(from: $0, count: total) }
+      }
     }
   }
 
-  private var fields: Fields
+  /// The box, held so that content can cross threads.
+  private struct Box: @unchecked Sendable {
+    // @unchecked Sendable: a box is changed only through its only holder (`unique()`), so a
+    // box that two values (or threads) share is never written.
+    var storage: Storage
+  }
+
+  private var box: Box
+
+  private var storage: Storage {
+    @inline(__always) get { box.storage }
+  }
 
   /// The box, copied first when another value shares it.
   @inline(__always)
-  private mutating func unique() -> Fields {
-    if !isKnownUniquelyReferenced(&fields) { fields = fields.copy() }
-    return fields
+  private mutating func unique() -> Storage {
+    if !isKnownUniquelyReferenced(&box.storage) { box.storage = box.storage.copy() }
+    return box.storage
+  }
+
+  /// Content of `header` whose texts are `title`, `text`, `name` and `uri` (the counts in
+  /// `header` are set from them).
+  init(_ header: Header, title: TextSource?, text: TextSource?, name: TextSource?, uri: TextSource?) {
+    var header = header
+    header.counts = TextCounts(title: title.count, text: text.count, name: name.count, uri: uri.count)
+    box = Box(
+      storage: Storage.make(header) { target in
+        var at = 0
+        title.write(to: target, at: &at)
+        text.write(to: target, at: &at)
+        name.write(to: target, at: &at)
+        uri.write(to: target, at: &at)
+      })
+  }
+
+  /// The fields that are not text, and the texts' lengths.
+  var header: Header { storage.fields }
+
+  /// Runs `body` with the UTF-8 bytes of `text`, or `nil` when it is absent.
+  func withBytes<R>(of text: Text, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+    storage.withBytes(text.rawValue, body)
+  }
+
+  private func string(_ text: Text) -> String? {
+    storage.withBytes(text.rawValue) { bytes in bytes.map { String(decoding: $0, as: UTF8.self) } }
+  }
+
+  /// Replaces (or removes) `text`, in a new box.
+  private mutating func set(_ text: Text, to value: String?) {
+    func source(_ current: Text) -> TextSource? {
+      (current == text ? value : string(current)).map(TextSource.string)
+    }
+    self = EntryContent(
+      storage.fields, title: source(.title), text: source(.text), name: source(.name), uri: source(.uri))
   }
 
   /// The kind; `nil` only in the changes of an edit.
   public var kind: EntryKind? {
-    get { fields.kind }
-    set { unique().kind = newValue }
+    get { storage.fields.kind }
+    set { unique().fields.kind = newValue }
   }
   /// Hours worked (time entries; kept on a time entry converted to a note, and on the completion bundle).
   public var hours: Double? {
-    get { fields.hours }
-    set { unique().hours = newValue }
+    get { storage.fields.hours }
+    set { unique().fields.hours = newValue }
   }
   /// A short title.
   public var title: String? {
-    get { fields.title }
-    set { unique().title = newValue }
+    get { string(.title) }
+    set { set(.title, to: newValue) }
   }
   /// The body text.
   public var text: String? {
-    get { fields.text }
-    set { unique().text = newValue }
+    get { string(.text) }
+    set { set(.text, to: newValue) }
   }
   /// Visibility of notes and attachments.
   public var visibility: Visibility? {
-    get { fields.visibility }
-    set { unique().visibility = newValue }
+    get { storage.fields.visibility }
+    set { unique().fields.visibility = newValue }
   }
   /// The attachment's type.
   public var attachmentType: AttachmentType? {
-    get { fields.attachmentType }
-    set { unique().attachmentType = newValue }
+    get { storage.fields.attachmentType }
+    set { unique().fields.attachmentType = newValue }
   }
   /// The attachment's name.
   public var name: String? {
-    get { fields.name }
-    set { unique().name = newValue }
+    get { string(.name) }
+    set { set(.name, to: newValue) }
   }
   /// The attachment's address.
   public var uri: String? {
-    get { fields.uri }
-    set { unique().uri = newValue }
+    get { string(.uri) }
+    set { set(.uri, to: newValue) }
   }
   /// The charge's amount.
   public var amount: Double? {
-    get { fields.amount }
-    set { unique().amount = newValue }
+    get { storage.fields.amount }
+    set { unique().fields.amount = newValue }
   }
   /// Whether the charge is billable.
   public var billable: Bool? {
-    get { fields.billable }
-    set { unique().billable = newValue }
+    get { storage.fields.billable }
+    set { unique().fields.billable = newValue }
   }
 
   /// Creates content; every field defaults to absent.
@@ -291,26 +395,33 @@ public struct EntryContent: Sendable, Hashable {
     visibility: Visibility? = nil, attachmentType: AttachmentType? = nil, name: String? = nil,
     uri: String? = nil, amount: Double? = nil, billable: Bool? = nil
   ) {
-    let fields = Fields()
-    fields.kind = kind
-    fields.hours = hours
-    fields.title = title
-    fields.text = text
-    fields.visibility = visibility
-    fields.attachmentType = attachmentType
-    fields.name = name
-    fields.uri = uri
-    fields.amount = amount
-    fields.billable = billable
-    self.fields = fields
+    self.init(
+      Header(
+        kind: kind, visibility: visibility, attachmentType: attachmentType, billable: billable, hours: hours,
+        amount: amount),
+      title: title.map(TextSource.string), text: text.map(TextSource.string),
+      name: name.map(TextSource.string), uri: uri.map(TextSource.string))
   }
 
-  /// Whether two contents have the same fields.
+  /// Whether two contents have the same fields (texts compared as strings are).
   public static func == (lhs: EntryContent, rhs: EntryContent) -> Bool {
-    if lhs.fields === rhs.fields { return true }
-    return lhs.kind == rhs.kind && lhs.hours == rhs.hours && lhs.title == rhs.title && lhs.text == rhs.text
-      && lhs.visibility == rhs.visibility && lhs.attachmentType == rhs.attachmentType && lhs.name == rhs.name
-      && lhs.uri == rhs.uri && lhs.amount == rhs.amount && lhs.billable == rhs.billable
+    if lhs.storage === rhs.storage { return true }
+    let l = lhs.storage.fields, r = rhs.storage.fields
+    guard
+      l.kind == r.kind && l.hours == r.hours && l.visibility == r.visibility
+        && l.attachmentType == r.attachmentType && l.amount == r.amount && l.billable == r.billable
+    else { return false }
+    for text in Text.allCases {
+      let sameBytes = lhs.withBytes(of: text) { a in
+        rhs.withBytes(of: text) { b in
+          guard let a, let b else { return a == nil && b == nil }
+          return a.count == b.count && (a.count == 0 || memoryEqual(a.baseAddress!, b.baseAddress!, count: a.count))
+        }
+      }
+      // Texts with different bytes may still be equal strings (canonically equivalent).
+      if !sameBytes && lhs.string(text) != rhs.string(text) { return false }
+    }
+    return true
   }
 
   /// Hashes every field.
@@ -337,47 +448,66 @@ public struct EntryContent: Sendable, Hashable {
 
   /// The fields that are present, as a bit set (see ``EntryField/bit``).
   var presentFieldBits: UInt16 {
+    let header = storage.fields
     var bits: UInt16 = 0
-    if hours != nil { bits |= EntryField.hours.bit }
-    if title != nil { bits |= EntryField.title.bit }
-    if text != nil { bits |= EntryField.text.bit }
-    if visibility != nil { bits |= EntryField.visibility.bit }
-    if attachmentType != nil { bits |= EntryField.attachmentType.bit }
-    if name != nil { bits |= EntryField.name.bit }
-    if uri != nil { bits |= EntryField.uri.bit }
-    if amount != nil { bits |= EntryField.amount.bit }
-    if billable != nil { bits |= EntryField.billable.bit }
+    if header.hours != nil { bits |= EntryField.hours.bit }
+    if header.counts.title >= 0 { bits |= EntryField.title.bit }
+    if header.counts.text >= 0 { bits |= EntryField.text.bit }
+    if header.visibility != nil { bits |= EntryField.visibility.bit }
+    if header.attachmentType != nil { bits |= EntryField.attachmentType.bit }
+    if header.counts.name >= 0 { bits |= EntryField.name.bit }
+    if header.counts.uri >= 0 { bits |= EntryField.uri.bit }
+    if header.amount != nil { bits |= EntryField.amount.bit }
+    if header.billable != nil { bits |= EntryField.billable.bit }
     return bits
   }
 
   /// Whether `field` is present.
   public func has(_ field: EntryField) -> Bool {
-    switch field {
-    case .hours: hours != nil
-    case .title: title != nil
-    case .text: text != nil
-    case .visibility: visibility != nil
-    case .attachmentType: attachmentType != nil
-    case .name: name != nil
-    case .uri: uri != nil
-    case .amount: amount != nil
-    case .billable: billable != nil
-    }
+    presentFieldBits & field.bit != 0
   }
 
   /// This content with every field present in `changes` replaced.
   public func applying(_ changes: EntryContent) -> EntryContent {
-    var result = self
-    if let v = changes.hours { result.hours = v }
-    if let v = changes.title { result.title = v }
-    if let v = changes.text { result.text = v }
-    if let v = changes.visibility { result.visibility = v }
-    if let v = changes.attachmentType { result.attachmentType = v }
-    if let v = changes.name { result.name = v }
-    if let v = changes.uri { result.uri = v }
-    if let v = changes.amount { result.amount = v }
-    if let v = changes.billable { result.billable = v }
-    return result
+    let old = storage.fields, new = changes.storage.fields
+    var header = old
+    if let v = new.hours { header.hours = v }
+    if let v = new.visibility { header.visibility = v }
+    if let v = new.attachmentType { header.attachmentType = v }
+    if let v = new.amount { header.amount = v }
+    if let v = new.billable { header.billable = v }
+    guard !new.counts.isEmpty else {
+      // No text changes: the box is shared if nothing else does either.
+      if header.hours == old.hours && header.visibility == old.visibility
+        && header.attachmentType == old.attachmentType && header.amount == old.amount
+        && header.billable == old.billable
+      {
+        return self
+      }
+      var result = self
+      result.unique().fields = header
+      return result
+    }
+    return withBytes(of: .title) { oldTitle in
+      withBytes(of: .text) { oldText in
+        withBytes(of: .name) { oldName in
+          withBytes(of: .uri) { oldURI in
+            changes.withBytes(of: .title) { title in
+              changes.withBytes(of: .text) { text in
+                changes.withBytes(of: .name) { name in
+                  changes.withBytes(of: .uri) { uri in
+                    EntryContent(
+                      header, title: (title ?? oldTitle).map(TextSource.bytes),
+                      text: (text ?? oldText).map(TextSource.bytes), name: (name ?? oldName).map(TextSource.bytes),
+                      uri: (uri ?? oldURI).map(TextSource.bytes))
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
   }
 
   /// The content as it is kept when an entry is added: defaults filled in
@@ -390,6 +520,33 @@ public struct EntryContent: Sendable, Hashable {
     case .time, nil: break
     }
     return result
+  }
+}
+
+extension EntryContent.TextSource? {
+  /// The UTF-8 length of the text, or -1 when there is none.
+  @inline(__always)
+  fileprivate var count: Int32 {
+    switch self {
+    case .bytes(let bytes): Int32(bytes.count)
+    case .string(let string): Int32(string.utf8.count)
+    case nil: -1
+    }
+  }
+
+  /// Copies the text's bytes to `target + at`, and moves `at` past them.
+  @inline(__always)
+  fileprivate func write(to target: UnsafeMutablePointer<UInt8>, at: inout Int) {
+    func copy(_ bytes: UnsafeBufferPointer<UInt8>) {
+      if let base = bytes.baseAddress { (target + at).initialize(from: base, count: bytes.count) }
+      at += bytes.count
+    }
+    switch self {
+    case .bytes(let bytes): copy(bytes)
+    case .string(let string):
+      if string.utf8.withContiguousStorageIfAvailable(copy) == nil { Array(string.utf8).withUnsafeBufferPointer(copy) }
+    case nil: break
+    }
   }
 }
 

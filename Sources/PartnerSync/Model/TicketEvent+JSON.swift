@@ -221,8 +221,7 @@ enum EventCodec {
         throw EventFormatError("unknown entry kind '\(clip(name))' (expected time, note, attachment or charge)")
       case .known(let known): kind = known
       }
-      var content = try reader.entryContent(kind: kind)
-      content.kind = kind
+      let content = try reader.entryContent(kind: kind)
       if kind.requiredFieldBits & ~content.presentFieldBits != 0 {
         for field in kind.requiredFields where !content.has(field) {
           throw EventFormatError("a \(kind.rawValue) entry needs '\(field.rawValue)'")
@@ -297,10 +296,10 @@ enum EventCodec {
     members.string("entry", entry)
     if let v = c.hours { members.number("hours", v) }
     if kind, let v = c.kind { members.string("kind", v.rawValue) }
-    if let v = c.name { members.string("name", v) }
-    if let v = c.text { members.string("text", v) }
-    if let v = c.title { members.string("title", v) }
-    if let v = c.uri { members.string("uri", v) }
+    c.withBytes(of: .name) { if let v = $0 { members.string("name", utf8: v) } }
+    c.withBytes(of: .text) { if let v = $0 { members.string("text", utf8: v) } }
+    c.withBytes(of: .title) { if let v = $0 { members.string("title", utf8: v) } }
+    c.withBytes(of: .uri) { if let v = $0 { members.string("uri", utf8: v) } }
     if let v = c.visibility { members.string("visibility", v.rawValue) }
   }
 
@@ -526,14 +525,26 @@ func containsNUL(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
 /// Whether `text` is empty or only white space (`Character.isWhitespace`), looking at bytes when
 /// it is ASCII.
 func isBlank(_ text: String) -> Bool {
-  let ascii: Bool? = text.withUTF8Bytes { bytes in
-    for byte in bytes {
-      if byte >= 0x80 { return nil }
-      if !(byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)) { return false }
-    }
-    return true
+  text.withUTF8Bytes { isBlank(utf8: $0) }
+}
+
+/// `isBlank` of the UTF-8 text `bytes`.
+func isBlank(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+  for byte in bytes {
+    if byte >= 0x80 { return String(decoding: bytes, as: UTF8.self).allSatisfy(\.isWhitespace) }
+    if !(byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)) { return false }
   }
-  return ascii ?? text.allSatisfy(\.isWhitespace)
+  return true
+}
+
+extension EntryContent.TextSource {
+  /// Whether the text is empty or only white space.
+  var isBlank: Bool {
+    switch self {
+    case .bytes(let bytes): PartnerSync.isBlank(utf8: bytes)
+    case .string(let string): PartnerSync.isBlank(string)
+    }
+  }
 }
 
 /// A field's value read as one of the names of `Name`.
@@ -712,7 +723,8 @@ private struct FieldReader<Fields: EventFields> {
   mutating func entryContent(kind: EntryKind?) throws(EventFormatError) -> EntryContent {
     // A new entry may have the fields of its kind; an edit (no kind) any field.
     let allowedBits = kind?.fieldBits ?? EntryKind.anyFieldBits
-    var content = EntryContent()
+    var header = EntryContent.Header()
+    var title, text, name, uri: EntryContent.TextSource?
     // One pass over the members finds the entry fields; they are then read in the order of
     // `EntryField`, so that the first problem reported is always the same.
     var indices = SIMD16<Int32>(repeating: -1)
@@ -750,23 +762,23 @@ private struct FieldReader<Fields: EventFields> {
       case .hours:
         let hours = try number(take(at: index, key: key), key: key)
         guard hours > 0 else { throw EventFormatError("field 'hours' must be greater than 0") }
-        content.hours = hours
-      case .title: content.title = try text(at: index, key: key)
-      case .text: content.text = try text(at: index, key: key)
+        header.hours = hours
+      case .title: title = try textSource(at: index, key: key)
+      case .text: text = try textSource(at: index, key: key)
       case .name:
-        let name = try text(at: index, key: key)
-        if isBlank(name) { throw EventFormatError("field 'name' must not be blank") }
-        content.name = name
-      case .uri: content.uri = try text(at: index, key: key)
-      case .amount: content.amount = try number(take(at: index, key: key), key: key)
-      case .billable: content.billable = try bool(take(at: index, key: key), key: key)
+        let source = try textSource(at: index, key: key)
+        if source.isBlank { throw EventFormatError("field 'name' must not be blank") }
+        name = source
+      case .uri: uri = try textSource(at: index, key: key)
+      case .amount: header.amount = try number(take(at: index, key: key), key: key)
+      case .billable: header.billable = try bool(take(at: index, key: key), key: key)
       case .visibility:
         let read = try named(at: index, key: key, as: Visibility.self)
         guard case .known(let v) = read, v != .internalUsersOnly else {
           throw EventFormatError(
             "field 'visibility' must be 'public' or 'internal', found '\(EventCodec.clip(read.text))'")
         }
-        content.visibility = v
+        header.visibility = v
       case .attachmentType:
         let read = try named(at: index, key: key, as: AttachmentType.self)
         guard case .known(let t) = read else {
@@ -774,10 +786,21 @@ private struct FieldReader<Fields: EventFields> {
             "field 'attachmentType' must be file, url, file-link or folder-link, found '\(EventCodec.clip(read.text))'"
           )
         }
-        content.attachmentType = t
+        header.attachmentType = t
       }
     }
-    return content
+    header.kind = kind
+    return EntryContent(header, title: title, text: text, name: name, uri: uri)
+  }
+
+  /// The string value of member `index`, marking it read: a plain string's bytes (copied into
+  /// the content as they are), anything else checked as `EventCodec.string` does.
+  private mutating func textSource(at index: Int, key: String) throws(EventFormatError) -> EntryContent.TextSource {
+    if let bytes = fields.plainString(at: index) {
+      markTaken(index)
+      return .bytes(bytes)
+    }
+    return .string(try text(take(at: index, key: key), key: key))
   }
 
   /// Marks member `index` as read and returns its value.

@@ -224,7 +224,7 @@ extension TicketProjection {
     if let amount = content.amount, !amount.isFinite {
       throw RefusedEvent("entry '\(id)': 'amount' must be a finite number")
     }
-    if let name = content.name, isBlank(name) {
+    if content.withBytes(of: .name, { $0.map(isBlank(utf8:)) ?? false }) {
       throw RefusedEvent("entry '\(id)': 'name' must not be blank")
     }
     if content.visibility == .internalUsersOnly {
