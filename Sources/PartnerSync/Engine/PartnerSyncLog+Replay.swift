@@ -177,7 +177,8 @@ struct ReplayPart {
     }
     var result = Result()
     var skipped = -1
-    batch.bytes.withUnsafeBufferPointer { bytes in
+    do {
+      let bytes = batch.bytes.buffer
       for index in grouping.order(batch.events, part: part, of: parts) {
         let raw = batch.events[Int(index)]
         let local = raw.ticketSlot / parts
@@ -267,9 +268,9 @@ final class RawReplayBatch: Sendable {
   let firstNewSlot: Int
   /// The events, in position order.
   let events: [Event]
-  let bytes: [UInt8]
+  let bytes: ReadBytes
 
-  init(newTickets: [String], firstNewSlot: Int, events: [Event], bytes: [UInt8]) {
+  init(newTickets: [String], firstNewSlot: Int, events: [Event], bytes: ReadBytes) {
     self.newTickets = newTickets
     self.firstNewSlot = firstNewSlot
     self.events = events
@@ -313,8 +314,7 @@ struct ReplayReader: @unchecked Sendable {
         var newTickets: [String] = []
         var events: [RawReplayBatch.Event] = []
         events.reserveCapacity(Int(through - from + 1))
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(min(reserve, 8 << 20))
+        var bytes = ByteGathering(capacity: min(reserve, 8 << 20))
         var failure: (any Error)?
         do {
           try PartnerSyncError.wrap {
@@ -322,11 +322,11 @@ struct ReplayReader: @unchecked Sendable {
             try log.store.forEachEventBytes(from: from, through: through, columns: []) { stored in
               let slot = Int32(tickets.slot(of: stored.stream) { newTickets.append($0) })
               let start = bytes.count
-              bytes.append(contentsOf: stored.type)
+              bytes.append(stored.type)
               let typeEnd = bytes.count
-              bytes.append(contentsOf: stored.actor)
+              bytes.append(stored.actor)
               let actorEnd = bytes.count
-              bytes.append(contentsOf: stored.data)
+              bytes.append(stored.data)
               events.append(
                 RawReplayBatch.Event(
                   position: stored.position, slot: slot, start: start, typeEnd: typeEnd,
@@ -339,6 +339,7 @@ struct ReplayReader: @unchecked Sendable {
           // the rules refuse is reported instead, as a fold in position order would.
           failure = error
         }
+        let read = ReadBytes(bytes)
         // The new tickets' last positions (a log that cannot tell them fails the replay here,
         // before this batch is folded), then each ticket's last event marked. A ticket whose end
         // the log does not name is handed over, complete, when the replay ends.
@@ -351,7 +352,7 @@ struct ReplayReader: @unchecked Sendable {
         }
         reserve = bytes.count + bytes.count / 8
         let batch = RawReplayBatch(
-          newTickets: newTickets, firstNewSlot: firstNewSlot, events: events, bytes: bytes)
+          newTickets: newTickets, firstNewSlot: firstNewSlot, events: events, bytes: read)
         for handoff in handoffs {
           guard handoff.put(batch) else { return }
         }
@@ -363,6 +364,54 @@ struct ReplayReader: @unchecked Sendable {
       for handoff in handoffs { handoff.finish(throwing: error) }
     }
   }
+}
+
+/// Bytes appended one after the other into memory of their own, which a ``ReadBytes`` then owns.
+struct ByteGathering {
+  fileprivate var base: UnsafeMutablePointer<UInt8>
+  private(set) var count = 0
+  private var capacity: Int
+
+  init(capacity: Int) {
+    self.capacity = max(capacity, 64)
+    base = .allocate(capacity: self.capacity)
+  }
+
+  /// Appends `bytes`, moving to memory twice as large when they do not fit.
+  @inline(__always)
+  mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+    let n = bytes.count
+    if n > capacity &- count { grow(toHold: count + n) }
+    if let source = bytes.baseAddress { (base + count).initialize(from: source, count: n) }
+    count &+= n
+  }
+
+  private mutating func grow(toHold needed: Int) {
+    let larger = max(needed, capacity * 2)
+    let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
+    moved.moveInitialize(from: base, count: count)
+    base.deallocate()
+    base = moved
+    capacity = larger
+  }
+}
+
+/// The bytes a ``ByteGathering`` gathered, read-only from then on, and freed with this value.
+final class ReadBytes: @unchecked Sendable {
+  // @unchecked Sendable: the memory is never written once this value owns it.
+  private let base: UnsafeMutablePointer<UInt8>
+  let count: Int
+
+  /// Takes over the memory of `gathered`, which must not be used again.
+  init(_ gathered: consuming ByteGathering) {
+    base = gathered.base
+    count = gathered.count
+  }
+
+  deinit { base.deallocate() }
+
+  /// The bytes.
+  var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
 }
 
 /// Orders the events of one part of a batch ticket by ticket (a counting sort by ticket slot,
