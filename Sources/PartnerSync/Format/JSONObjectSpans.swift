@@ -338,13 +338,31 @@ func bytesEqual(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bo
     && (bytes.count == 0 || memoryEqual(bytes.baseAddress!, text.utf8Start, count: bytes.count))
 }
 
-/// Whether `count` bytes at `a` and `b` are equal.
+/// Whether `count` bytes at `a` and `b` are equal: eight bytes at a time, the last eight (or
+/// four) read again from the end rather than byte by byte.
 @inline(__always)
 func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int) -> Bool {
+  @inline(__always) func word(_ p: UnsafePointer<UInt8>, _ at: Int) -> UInt64 {
+    UnsafeRawPointer(p + at).loadUnaligned(as: UInt64.self)
+  }
+  @inline(__always) func half(_ p: UnsafePointer<UInt8>, _ at: Int) -> UInt32 {
+    UnsafeRawPointer(p + at).loadUnaligned(as: UInt32.self)
+  }
+  if count >= 8 {
+    var i = 0
+    while i &+ 8 <= count {
+      if word(a, i) != word(b, i) { return false }
+      i &+= 8
+    }
+    return i == count || word(a, count &- 8) == word(b, count &- 8)
+  }
+  if count >= 4 {
+    return half(a, 0) == half(b, 0) && half(a, count &- 4) == half(b, count &- 4)
+  }
   var i = 0
   while i < count {
     if a[i] != b[i] { return false }
-    i += 1
+    i &+= 1
   }
   return true
 }

@@ -168,6 +168,24 @@ struct EventCodecFastPathTests {
         == JSONWriter.string(.object(EventCodec.ownFields(of: odd)), sortedKeys: true))
   }
 
+  @Test func bytesCompareEqualExactlyWhenEveryByteIs() {
+    for count in 0...40 {
+      // One byte more than compared, so that no buffer is empty; it always differs.
+      let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+      func equal(_ other: [UInt8]) -> Bool {
+        (bytes + [1]).withUnsafeBufferPointer { a in
+          (other + [2]).withUnsafeBufferPointer { b in memoryEqual(a.baseAddress!, b.baseAddress!, count: count) }
+        }
+      }
+      #expect(equal(bytes), "\(count) equal bytes")
+      for place in 0..<count {
+        var other = bytes
+        other[place] ^= 0x40
+        #expect(!equal(other), "\(count) bytes, differing at \(place)")
+      }
+    }
+  }
+
   @Test func storedDataReadFromItsBytesAsTheParserReadsIt() throws {
     let samples = [
       #"{"entry":"n1","kind":"note","text":"x"}"#, #"{"kind":"note","entry":"n1"}"#,
