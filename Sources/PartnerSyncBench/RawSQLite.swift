@@ -73,7 +73,7 @@ struct RawRows {
 enum RawSQLite {
   static func open(_ path: String) throws -> OpaquePointer {
     var database: OpaquePointer?
-    guard sqlite3_open_v2(path, &database, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK, let database
+    guard sqlite3_open_v2(path, &database, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK, let database
     else {
       sqlite3_close_v2(database)
       throw RawSQLiteError(description: "cannot open \(path)")
