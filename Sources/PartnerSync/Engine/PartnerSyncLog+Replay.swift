@@ -466,29 +466,45 @@ struct TicketGrouping {
 
 /// The actors seen lately, so that the few partners acting throughout a log are each made into a
 /// string once rather than once per event.
+///
+/// Each name is found by its length and its first eight bytes, held in one word beside the others
+/// (no pointer to follow until a name matches); only the bytes after the eighth are compared in
+/// memory.
 struct ActorNames {
-  private var names: [String] = []
-  private var stored: [[UInt8]] = []
+  private struct Known {
+    var count: Int
+    var head: UInt64
+    var name: String
+    var bytes: [UInt8]
+  }
+
+  private var known: [Known] = []
   private var next = 0
+  /// How many names are kept.
+  static let capacity = 16
 
   /// The actor named `bytes`.
   mutating func name(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-    for index in stored.indices where stored[index].count == bytes.count {
-      let same = stored[index].withUnsafeBufferPointer {
-        $0.count == 0 || memoryEqual($0.baseAddress!, bytes.baseAddress!, count: $0.count)
+    var head: UInt64 = 0
+    if let base = bytes.baseAddress {
+      withUnsafeMutableBytes(of: &head) { $0.copyMemory(from: UnsafeRawBufferPointer(start: base, count: min(bytes.count, 8))) }
+    }
+    let count = bytes.count
+    for index in known.indices where known[index].head == head && known[index].count == count {
+      if count <= 8 { return known[index].name }
+      let same = known[index].bytes.withUnsafeBufferPointer {
+        memoryEqual($0.baseAddress! + 8, bytes.baseAddress! + 8, count: count - 8)
       }
-      if same { return names[index] }
+      if same { return known[index].name }
     }
-    let name = String(decoding: bytes, as: UTF8.self)
-    if names.count < 16 {
-      names.append(name)
-      stored.append(Array(bytes))
+    let entry = Known(count: count, head: head, name: String(decoding: bytes, as: UTF8.self), bytes: Array(bytes))
+    if known.count < Self.capacity {
+      known.append(entry)
     } else {
-      names[next] = name
-      stored[next] = Array(bytes)
-      next = (next + 1) % 16
+      known[next] = entry
+      next = (next + 1) % Self.capacity
     }
-    return name
+    return entry.name
   }
 }
 

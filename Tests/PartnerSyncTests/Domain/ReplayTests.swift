@@ -273,7 +273,8 @@ struct ReplayTests {
   }
 
   /// Replay's table of recent actors gives each name's own string, for short names, long ones
-  /// sharing their first 16 bytes, more names than it holds, and bytes that are not UTF-8.
+  /// sharing their first eight bytes and more, more names than it holds, and bytes that are not
+  /// UTF-8.
   @Test func recentActorsAreNamedByTheirBytes() {
     var names = ActorNames()
     var texts = ["acme", "bolt", "", "a-partner-with-a-long-name-1", "a-partner-with-a-long-name-2"]
