@@ -487,7 +487,9 @@ struct ActorNames {
   mutating func name(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
     var head: UInt64 = 0
     if let base = bytes.baseAddress {
-      withUnsafeMutableBytes(of: &head) { $0.copyMemory(from: UnsafeRawBufferPointer(start: base, count: min(bytes.count, 8))) }
+      withUnsafeMutableBytes(of: &head) {
+        $0.copyMemory(from: UnsafeRawBufferPointer(start: base, count: min(bytes.count, 8)))
+      }
     }
     let count = bytes.count
     for index in known.indices where known[index].head == head && known[index].count == count {
