@@ -351,8 +351,9 @@ extension TicketProjection {
   }
 
   /// The room a projection's lists (decisions, notifications, lead entries, each version's
-  /// entries) start with: a ticket's history takes dozens of each.
-  static let initialCapacity = 16
+  /// entries) start with: a ticket's history takes dozens of each, and a list that starts with
+  /// room for most tickets' whole history is never copied to grow.
+  static let initialCapacity = 48
 
   /// The text of a `synced-change-notifies-partner` notification to `to`.
   static func syncedChangeText(
