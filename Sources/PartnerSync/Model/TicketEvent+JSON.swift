@@ -539,10 +539,10 @@ func isBlank(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Bool {
 
 extension EntryContent.TextSource {
   /// Whether the text is empty or only white space.
-  var isBlank: Bool {
+  var isEmptyOrWhiteSpace: Bool {
     switch self {
-    case .bytes(let bytes): PartnerSync.isBlank(utf8: bytes)
-    case .string(let string): PartnerSync.isBlank(string)
+    case .bytes(let bytes): isBlank(utf8: bytes)
+    case .string(let string): isBlank(string)
     }
   }
 }
@@ -767,7 +767,7 @@ private struct FieldReader<Fields: EventFields> {
       case .text: text = try textSource(at: index, key: key)
       case .name:
         let source = try textSource(at: index, key: key)
-        if source.isBlank { throw EventFormatError("field 'name' must not be blank") }
+        if source.isEmptyOrWhiteSpace { throw EventFormatError("field 'name' must not be blank") }
         name = source
       case .uri: uri = try textSource(at: index, key: key)
       case .amount: header.amount = try number(take(at: index, key: key), key: key)
