@@ -70,4 +70,14 @@ struct EntryContentTests {
     #expect(
       EventCodec.data(of: payload) == JSONWriter.string(.object(EventCodec.ownFields(of: payload)), sortedKeys: true))
   }
+
+  @Test func aBlankNameIsRefusedWhetherItsBytesAreReadOrParsed() {
+    for name in [#""#, #"  "#, #"\t\n"#, #"\u00a0"#, "\u{A0} \u{2003}"] {
+      let data = #"{"attachmentType":"file","entry":"a1","kind":"attachment","name":"\#(name)"}"#
+      let payload = Array(data.utf8).withUnsafeBufferPointer { EventCodec.decodePayload(.entryAdded, data: $0) }
+      #expect(payload == nil, "name \(name)")
+    }
+    let kept = #"{"attachmentType":"file","entry":"a1","kind":"attachment","name":"\u00a0x"}"#
+    #expect(Array(kept.utf8).withUnsafeBufferPointer { EventCodec.decodePayload(.entryAdded, data: $0) } != nil)
+  }
 }
