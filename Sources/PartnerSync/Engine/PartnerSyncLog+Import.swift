@@ -263,8 +263,8 @@ struct ImportFold {
   /// Lets the projection of the ticket at `slot` go, counting what the import reports.
   private mutating func finish(_ slot: Int, from first: Int64) {
     let projection = projections[slot].take()!
-    let decisions = PartnerSyncLog.suffix(projection.decisions, from: first, position: \.position)
-    let notifications = PartnerSyncLog.suffix(projection.notifications, from: first, position: \.position)
+    let decisions = projection.decisions(from: first)
+    let notifications = projection.notifications(from: first)
     decisionCount += decisions.count + projection.discardedDecisions
     notificationCount += notifications.count + projection.discardedNotifications
     if keeping {

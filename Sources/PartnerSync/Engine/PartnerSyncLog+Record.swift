@@ -277,10 +277,10 @@ extension PartnerSyncLog {
     }
     projectionCache.store(batch.projections)
     let decisionLists =
-      batch.lists?.decisions ?? batch.projections.map { Self.suffix($0.decisions, from: first, position: \.position) }
+      batch.lists?.decisions ?? batch.projections.map { $0.decisions(from: first) }
     let notificationLists =
       batch.lists?.notifications
-      ?? batch.projections.map { Self.suffix($0.notifications, from: first, position: \.position) }
+      ?? batch.projections.map { $0.notifications(from: first) }
     Self.logger.debug(
       "appended events",
       metadata: [
@@ -407,8 +407,8 @@ struct TicketBatch {
   /// `lists`), keeps the projections at `kept` (indices) and returns the others, to be freed.
   mutating func detach(from first: Int64, keeping kept: [Int]) -> [TicketProjection] {
     lists = (
-      projections.map { PartnerSyncLog.suffix($0.decisions, from: first, position: \.position) },
-      projections.map { PartnerSyncLog.suffix($0.notifications, from: first, position: \.position) }
+      projections.map { $0.decisions(from: first) },
+      projections.map { $0.notifications(from: first) }
     )
     var keep = [Bool](repeating: false, count: projections.count)
     for index in kept { keep[index] = true }

@@ -182,17 +182,19 @@ struct SlotSet: Sendable, Hashable {
 /// A change held while an engagement waits for approval.
 struct HeldChange: Sendable, Hashable {
   var position: Int64
-  var entry: String
   var slot: Int
   var kind: EntryKind
-  var by: String
-  var to: String
+  /// The partners, by their numbers in the projection (`TicketProjection.partnerNumber(_:)`).
+  var by: Int32
+  var to: Int32
 }
 
 /// One engagement's state.
 struct EngagementState: Sendable {
   var number: Int
   var partner: String
+  /// The partner's number in the projection (`TicketProjection.partnerNumber(_:)`).
+  var partnerNumber: Int32 = 0
   var resource: String?
   var rate: Double?
   var status: OutsourceStatus = .assigned

@@ -7,14 +7,19 @@ extension TicketProjection {
     switch plan {
     case .outsource(let o, let lead):
       self.lead = lead
+      leadNumber = partnerNumber(lead)
       let number = engagements.count + 1
-      engagements.append(
-        EngagementState(number: number, partner: o.partner, resource: o.resource, rate: o.rate))
+      var engagement = EngagementState(number: number, partner: o.partner, resource: o.resource, rate: o.rate)
+      engagement.partnerNumber = partnerNumber(o.partner)
+      engagements.append(engagement)
       notifyStatus(.outsourced, engagement: number, at: position)
     case .status(let type, let number):
       performStatus(type, engagement: number, at: position)
     case .entry(let side, let change):
-      if lead == nil { lead = event.by }
+      if lead == nil {
+        lead = event.by
+        leadNumber = partnerNumber(event.by)
+      }
       applyEntryChange(change, side: side, by: event.by, event: event.type, at: position)
     }
   }
@@ -91,14 +96,14 @@ extension TicketProjection {
     if case .engagement(let n) = side, n == engagements.count, engagements[n - 1].status == .accepted {
       engagements[n - 1].status = .inProgress
     }
-    decide(change, slot: slot, side: side, by: by, event: event, at: position)
+    decide(change, slot: slot, side: side, event: event, at: position)
   }
 
-  /// Decides one change by `by` on its version `side`: the steps of "How one change is decided".
+  /// Decides one change, by the partner whose version `side` is: the steps of "How one change is
+  /// decided".
   private mutating func decide(
-    _ change: EntryChange, slot: Int, side: Side, by: String, event: EventType, at position: Int64
+    _ change: EntryChange, slot: Int, side: Side, event: EventType, at position: Int64
   ) {
-    let id = change.id
     // The record's fields are read in place: a copy of the record would retain and release each
     // of its strings.
     let home = records[slot: slot].home
@@ -106,27 +111,29 @@ extension TicketProjection {
     // for the filter below would keep a read accessor open across that call, which allocates.
     let content = records[slot: slot].content
     guard hasLead, let kind = content.kind else { return }
-    let lead = leadName
     let foreign = home != side
+    // The partners by number: an entry's owner is the partner of its home version.
     let number: Int
-    let to: String
+    let to: Int32
     switch (foreign, side, home) {
     case (true, .lead, .engagement(let k)):
       number = k
-      to = records[slot: slot].owner
+      to = partnerNumber(of: home)
     case (_, .engagement(let k), _):
       number = k
-      to = foreign ? records[slot: slot].owner : lead
+      to = foreign ? partnerNumber(of: home) : leadNumber
     default:
       // The lead's own entry: the counterpart is the current engagement's partner, once accepted.
       guard let current = engagements.last, current.status.hasVersion else { return }
       number = current.number
-      to = current.partner
+      to = current.partnerNumber
     }
-    func decided(_ outcome: SyncOutcome, _ rule: RuleID, transforms: [RuleID] = []) -> SyncDecision {
-      SyncDecision(
-        position: position, event: event, entry: id, kind: kind, by: by, to: to, outcome: outcome,
-        rule: rule, transforms: transforms, engagement: number)
+    let from = partnerNumber(of: side)
+    func decided(_ outcome: SyncOutcome, _ rule: RuleID, transforms: [RuleID] = []) -> DecisionRecord {
+      DecisionRecord(
+        position: position, heldAt: .min, engagement: Int32(number), entry: Int32(slot), by: from, to: to,
+        event: event, kind: kind, outcome: outcome, rule: rule,
+        transforms: DecisionRecord.transformBits(transforms), withdrewCopy: false)
     }
     // The engagement's fields are read one by one: a copy of it held across the changes below
     // would make every one of them copy the engagement's collections.
@@ -164,7 +171,7 @@ extension TicketProjection {
     // 5. suspended-waiting-approval
     if status == .waitingApproval {
       engagements[number - 1].held.append(
-        HeldChange(position: position, entry: id, slot: slot, kind: kind, by: by, to: to))
+        HeldChange(position: position, slot: slot, kind: kind, by: from, to: to))
       note(decided(.held, .suspendedWaitingApproval))
       return
     }
@@ -178,9 +185,7 @@ extension TicketProjection {
     }
     // 7. own-change-syncs
     let copy = bringCopyUpToDate(slot, engagement: number, in: target)
-    note(
-      decided(.synced, .ownChangeSyncs, transforms: copy.transforms ?? []),
-      firstTimeCopy: copy.firstTimeCopy)
+    note(decided(.synced, .ownChangeSyncs, transforms: copy.transforms ?? []), firstTimeCopy: copy.firstTimeCopy)
   }
 
   /// Makes `target`'s copy of the entry in `slot` match the entry's latest state, filters applied.
@@ -223,23 +228,21 @@ extension TicketProjection {
 
   /// `copied-at-acceptance`: the lead's entries that exist, in creation order.
   private mutating func copyLeadEntriesAtAcceptance(engagement number: Int, at position: Int64) {
-    guard rules.copyAtAcceptance, let lead else { return }
-    let partner = engagements[number - 1].partner
+    guard rules.copyAtAcceptance, hasLead else { return }
+    let partner = engagements[number - 1].partnerNumber
     for slot in leadEntryOrder {
       let record = records[slot: slot]
-      let id = record.id
       guard !record.deleted, let kind = record.content.kind else { continue }
-      let decision: SyncDecision
+      var decision = DecisionRecord(
+        position: position, heldAt: .min, engagement: Int32(number), entry: Int32(slot), by: leadNumber,
+        to: partner, event: .accepted, kind: kind, outcome: .notSynced, rule: .copiedAtAcceptance, transforms: 0,
+        withdrewCopy: false)
       if let filter = rules.failingFilter(record.content, ownedByLead: true) {
-        decision = SyncDecision(
-          position: position, event: .accepted, entry: id, kind: kind, by: lead, to: partner,
-          outcome: .notSynced, rule: filter, engagement: number)
+        decision.rule = filter
       } else {
         let copy = bringCopyUpToDate(slot, engagement: number, in: .engagement(number))
-        decision = SyncDecision(
-          position: position, event: .accepted, entry: id, kind: kind, by: lead, to: partner,
-          outcome: .synced, rule: .copiedAtAcceptance, transforms: copy.transforms ?? [],
-          engagement: number)
+        decision.outcome = .synced
+        decision.transforms = DecisionRecord.transformBits(copy.transforms ?? [])
       }
       note(decision)
     }
@@ -250,19 +253,19 @@ extension TicketProjection {
     let held = engagements[number - 1].held
     engagements[number - 1].held = []
     for change in held {
-      var decision = SyncDecision(
-        position: position, event: .completionRejected, entry: change.entry, kind: change.kind,
-        by: change.by, to: change.to, outcome: .released, rule: .releasedOnRejection,
-        heldAt: change.position, engagement: number)
+      var decision = DecisionRecord(
+        position: position, heldAt: change.position, engagement: Int32(number), entry: Int32(change.slot),
+        by: change.by, to: change.to, event: .completionRejected, kind: change.kind, outcome: .released,
+        rule: .releasedOnRejection, transforms: 0, withdrewCopy: false)
       if engagements[number - 1].severed.contains(change.slot) {
         decision.outcome = .notSynced
         decision.rule = .severedLink
         note(decision)
         continue
       }
-      let target: Side = change.to == lead ? .lead : .engagement(number)
+      let target: Side = change.to == leadNumber ? .lead : .engagement(number)
       let copy = bringCopyUpToDate(change.slot, engagement: number, in: target)
-      decision.transforms = copy.transforms ?? []
+      decision.transforms = DecisionRecord.transformBits(copy.transforms ?? [])
       note(decision, firstTimeCopy: copy.firstTimeCopy)
     }
   }
@@ -273,10 +276,10 @@ extension TicketProjection {
     engagements[number - 1].held = []
     for change in held {
       note(
-        SyncDecision(
-          position: position, event: event, entry: change.entry, kind: change.kind, by: change.by,
-          to: change.to, outcome: .dropped, rule: .droppedAtCompletion, heldAt: change.position,
-          engagement: number))
+        DecisionRecord(
+          position: position, heldAt: change.position, engagement: Int32(number), entry: Int32(change.slot),
+          by: change.by, to: change.to, event: event, kind: change.kind, outcome: .dropped,
+          rule: .droppedAtCompletion, transforms: 0, withdrewCopy: false))
     }
   }
 
@@ -299,41 +302,40 @@ extension TicketProjection {
         slot: Int32(slot), isCopy: false, severed: false, content: content, convertedFrom: nil, system: true,
         sourceEngagement: nil))
     note(
-      SyncDecision(
-        position: position, event: event, entry: id, kind: .charge, by: engagement.partner, to: lead,
-        outcome: .synced, rule: .timeBundledAtCompletion, engagement: number))
+      DecisionRecord(
+        position: position, heldAt: .min, engagement: Int32(number), entry: Int32(slot),
+        by: engagement.partnerNumber, to: leadNumber, event: event, kind: .charge, outcome: .synced,
+        rule: .timeBundledAtCompletion, transforms: 0, withdrewCopy: false))
   }
 
   // MARK: Decisions and notifications
 
   /// Records a decision and the notifications it sends (`synced-change-notifies-partner`,
   /// `subcontractor-time-notifies-resource`).
-  private mutating func note(_ decision: consuming SyncDecision, firstTimeCopy: Bool = false) {
-    // The notifications first: the decision is then moved into the list, not copied.
+  private mutating func note(_ decision: DecisionRecord, firstTimeCopy: Bool = false) {
     if decision.rule == .ownChangeSyncs || decision.outcome == .released {
       if keepsNotification() {
         notify(
-          PartnerNotification(
-            position: decision.position, ticket: ticket, rule: .syncedChangeNotifiesPartner,
-            partner: decision.to, to: "ticket", entry: decision.entry,
+          NotificationRecord(
+            position: decision.position, rule: .syncedChangeNotifiesPartner, partner: decision.to,
+            recipient: .ticket, entry: decision.entry,
             message: .syncedChange(
               by: decision.by, kind: decision.kind, event: decision.event, released: decision.outcome == .released)))
       }
       if firstTimeCopy, keepsNotification() {
-        let resource = engagements[decision.engagement - 1].resource ?? "assigned-resource"
         notify(
-          PartnerNotification(
-            position: decision.position, ticket: ticket, rule: .subcontractorTimeNotifiesResource,
-            partner: decision.to, to: resource, entry: decision.entry, message: .timeLogged(by: decision.by))
-        )
+          NotificationRecord(
+            position: decision.position, rule: .subcontractorTimeNotifiesResource, partner: decision.to,
+            recipient: .resource(engagement: decision.engagement), entry: decision.entry,
+            message: .timeLogged(by: decision.by)))
       }
     }
     guard keepsDecisions else {
       discardedDecisions += 1
       return
     }
-    if decisions.isEmpty { decisions.reserveCapacity(Self.initialCapacity) }
-    decisions.append(decision)
+    if decisionRecords.isEmpty { decisionRecords.reserveCapacity(Self.initialCapacity) }
+    decisionRecords.append(decision)
   }
 
   /// Whether a notification about to be sent is kept (and so must be made): when the projection
@@ -345,9 +347,9 @@ extension TicketProjection {
   }
 
   /// Sends a notification; see `keepsNotification()`.
-  private mutating func notify(_ notification: consuming PartnerNotification) {
-    if notifications.isEmpty { notifications.reserveCapacity(Self.initialCapacity) }
-    notifications.append(notification)
+  private mutating func notify(_ notification: NotificationRecord) {
+    if notificationRecords.isEmpty { notificationRecords.reserveCapacity(Self.initialCapacity) }
+    notificationRecords.append(notification)
   }
 
   /// The room a projection's lists (decisions, notifications, lead entries, each version's
@@ -377,15 +379,16 @@ extension TicketProjection {
 
   /// `outsourcing-notifies-primary-contact`: the other partner, or both (lead first) at the end.
   private mutating func notifyStatus(_ type: EventType, engagement number: Int, at position: Int64) {
-    guard let lead else { return }
-    let partner = engagements[number - 1].partner
-    func notifyContact(of organisation: String) {
+    guard hasLead else { return }
+    let lead = leadNumber
+    let partner = engagements[number - 1].partnerNumber
+    func notifyContact(of organisation: Int32) {
       guard keepsNotification() else { return }
       notify(
-        PartnerNotification(
-          position: position, ticket: ticket, rule: .outsourcingNotifiesPrimaryContact,
-          partner: organisation, to: "primary-contact", entry: nil,
-          message: .status(type, lead: lead, partner: partner, engagement: number)))
+        NotificationRecord(
+          position: position, rule: .outsourcingNotifiesPrimaryContact, partner: organisation,
+          recipient: .primaryContact, entry: -1,
+          message: .status(type, lead: lead, partner: partner, engagement: Int32(number))))
     }
     switch type {
     case .outsourced, .cancelled, .completionRejected: notifyContact(of: partner)

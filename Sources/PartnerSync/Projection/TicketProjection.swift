@@ -30,10 +30,13 @@ public struct TicketProjection: Sendable {
   // of an optional string goes through generic code, about ten times the cost of the string's.
   var hasLead = false
   var leadName = ""
-  /// Every decision so far, in order.
-  public internal(set) var decisions: [SyncDecision] = []
-  /// Every notification so far, in order.
-  public internal(set) var notifications: [PartnerNotification] = []
+  /// The decisions and notifications so far, as records (``decisions`` and ``notifications``
+  /// make them into values), and the partners they name, by number.
+  var decisionRecords: [DecisionRecord] = []
+  var notificationRecords: [NotificationRecord] = []
+  var partnerNames: [String] = []
+  /// The lead's number among `partnerNames`, once there is a lead.
+  var leadNumber: Int32 = 0
   /// Whether the decisions and notifications of the events applied from now on are kept in
   /// ``decisions`` and ``notifications`` (the default), or only counted in `discardedDecisions`
   /// and `discardedNotifications`: an import that reports only how many it took folds most
