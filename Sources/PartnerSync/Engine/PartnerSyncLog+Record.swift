@@ -304,9 +304,7 @@ extension PartnerSyncLog {
   static func suffix<Item>(
     _ items: [Item], from first: Int64, position: (Item) -> Int64
   ) -> ArraySlice<Item> {
-    var start = items.endIndex
-    while start > items.startIndex, position(items[start - 1]) >= first { start -= 1 }
-    return items[start...]
+    items[startOfSuffix(items, from: first, position: position)...]
   }
 
   /// The items of several tickets, each list in its ticket's order, merged by position: all the

@@ -77,13 +77,13 @@ extension TicketProjection {
 
   /// The decisions from position `first` on (those at the end of ``decisions``).
   func decisions(from first: Int64) -> ArraySlice<SyncDecision> {
-    let start = PartnerSyncLog.suffix(decisionRecords, from: first, position: \.position).startIndex
+    let start = startOfSuffix(decisionRecords, from: first) { $0.position }
     return ArraySlice(decisionRecords[start...].map(decision(from:)))
   }
 
   /// The notifications from position `first` on (those at the end of ``notifications``).
   func notifications(from first: Int64) -> ArraySlice<PartnerNotification> {
-    let start = PartnerSyncLog.suffix(notificationRecords, from: first, position: \.position).startIndex
+    let start = startOfSuffix(notificationRecords, from: first) { $0.position }
     return ArraySlice(notificationRecords[start...].map(notification(from:)))
   }
 
@@ -141,4 +141,12 @@ extension TicketProjection {
       position: record.position, ticket: ticket, rule: record.rule, partner: partnerNames[Int(record.partner)],
       to: to, entry: record.entry < 0 ? nil : records[slot: Int(record.entry)].id, message: message)
   }
+}
+
+/// Where the items from position `first` on start in `items` (in the order of their positions),
+/// found from the end: a write asks for its last few.
+func startOfSuffix<Item>(_ items: [Item], from first: Int64, position: (Item) -> Int64) -> Int {
+  var start = items.endIndex
+  while start > items.startIndex, position(items[start - 1]) >= first { start -= 1 }
+  return start
 }
