@@ -226,6 +226,13 @@ public struct EntryContent: Sendable, Hashable {
 
     /// Whether no text is present.
     var isEmpty: Bool { self == TextCounts() }
+
+    /// Text `index`'s bytes in the texts stored from `base`, or `nil` when it is absent.
+    func bytes(_ index: Int, in base: UnsafeMutablePointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+      let count = Int(self[index])
+      guard count >= 0 else { return nil }
+      return UnsafeBufferPointer(start: base + start(of: index), count: count)
+    }
   }
 
   /// The text fields, in the order their bytes are kept.
@@ -267,10 +274,7 @@ public struct EntryContent: Sendable, Hashable {
     @inline(__always)
     func withBytes<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
       let counts = fields.counts
-      let count = Int(counts[index])
-      guard count >= 0 else { return body(nil) }
-      let start = counts.start(of: index)
-      return withUnsafeMutablePointerToElements { body(UnsafeBufferPointer(start: $0 + start, count: count)) }
+      return withUnsafeMutablePointerToElements { body(counts.bytes(index, in: $0)) }
     }
 
     func copy() -> Storage {
@@ -488,24 +492,16 @@ public struct EntryContent: Sendable, Hashable {
       result.unique().fields = header
       return result
     }
-    return withBytes(of: .title) { oldTitle in
-      withBytes(of: .text) { oldText in
-        withBytes(of: .name) { oldName in
-          withBytes(of: .uri) { oldURI in
-            changes.withBytes(of: .title) { title in
-              changes.withBytes(of: .text) { text in
-                changes.withBytes(of: .name) { name in
-                  changes.withBytes(of: .uri) { uri in
-                    EntryContent(
-                      header, title: (title ?? oldTitle).map(TextSource.bytes),
-                      text: (text ?? oldText).map(TextSource.bytes), name: (name ?? oldName).map(TextSource.bytes),
-                      uri: (uri ?? oldURI).map(TextSource.bytes))
-                  }
-                }
-              }
-            }
-          }
+    // Each text from the changes when they have it, else from this content: bytes copied once,
+    // into the new box.
+    return storage.withUnsafeMutablePointerToElements { oldBytes in
+      changes.storage.withUnsafeMutablePointerToElements { newBytes in
+        func text(_ text: Text) -> TextSource? {
+          let index = text.rawValue
+          if let bytes = new.counts.bytes(index, in: newBytes) { return .bytes(bytes) }
+          return old.counts.bytes(index, in: oldBytes).map(TextSource.bytes)
         }
+        return EntryContent(header, title: text(.title), text: text(.text), name: text(.name), uri: text(.uri))
       }
     }
   }
