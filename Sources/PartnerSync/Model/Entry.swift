@@ -321,9 +321,6 @@ public struct EntryContent: Sendable, Hashable {
       })
   }
 
-  /// The fields that are not text, and the texts' lengths.
-  var header: Header { storage.fields }
-
   /// Runs `body` with the UTF-8 bytes of `text`, or `nil` when it is absent.
   func withBytes<R>(of text: Text, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
     storage.withBytes(text.rawValue, body)
