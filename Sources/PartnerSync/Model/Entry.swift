@@ -294,9 +294,32 @@ public struct EntryContent: Sendable, Hashable {
   }
 
   private var box: Box
+  /// The kind, visibility and billability set on this value over the box's (`nil`: the box's
+  /// stands): the changes that copying an entry makes (defaults filled in, a time entry shown as
+  /// a note, a partner's item made internal-users-only) need no box of their own.
+  private var kindOver: EntryKind?
+  private var visibilityOver: Visibility?
+  private var billableOver: Bool?
 
   private var storage: Storage {
     @inline(__always) get { box.storage }
+  }
+
+  /// The fields that are not text, the values set over the box's applied, and the texts' lengths.
+  private var fields: Header {
+    var header = storage.fields
+    if let kind = kindOver { header.kind = kind }
+    if let visibility = visibilityOver { header.visibility = visibility }
+    if let billable = billableOver { header.billable = billable }
+    return header
+  }
+
+  /// Writes `header` into this value's own box, with nothing set over it any more.
+  private mutating func setFields(_ header: Header) {
+    unique().fields = header
+    kindOver = nil
+    visibilityOver = nil
+    billableOver = nil
   }
 
   /// The box, copied first when another value shares it.
@@ -336,13 +359,16 @@ public struct EntryContent: Sendable, Hashable {
       (current == text ? value : string(current)).map(TextSource.string)
     }
     self = EntryContent(
-      storage.fields, title: source(.title), text: source(.text), name: source(.name), uri: source(.uri))
+      fields, title: source(.title), text: source(.text), name: source(.name), uri: source(.uri))
   }
 
   /// The kind; `nil` only in the changes of an edit.
   public var kind: EntryKind? {
-    get { storage.fields.kind }
-    set { unique().fields.kind = newValue }
+    get { kindOver ?? storage.fields.kind }
+    set {
+      kindOver = newValue
+      if newValue == nil { unique().fields.kind = nil }
+    }
   }
   /// Hours worked (time entries; kept on a time entry converted to a note, and on the completion bundle).
   public var hours: Double? {
@@ -361,8 +387,11 @@ public struct EntryContent: Sendable, Hashable {
   }
   /// Visibility of notes and attachments.
   public var visibility: Visibility? {
-    get { storage.fields.visibility }
-    set { unique().fields.visibility = newValue }
+    get { visibilityOver ?? storage.fields.visibility }
+    set {
+      visibilityOver = newValue
+      if newValue == nil { unique().fields.visibility = nil }
+    }
   }
   /// The attachment's type.
   public var attachmentType: AttachmentType? {
@@ -386,8 +415,11 @@ public struct EntryContent: Sendable, Hashable {
   }
   /// Whether the charge is billable.
   public var billable: Bool? {
-    get { storage.fields.billable }
-    set { unique().fields.billable = newValue }
+    get { billableOver ?? storage.fields.billable }
+    set {
+      billableOver = newValue
+      if newValue == nil { unique().fields.billable = nil }
+    }
   }
 
   /// Creates content; every field defaults to absent.
@@ -406,8 +438,12 @@ public struct EntryContent: Sendable, Hashable {
 
   /// Whether two contents have the same fields (texts compared as strings are).
   public static func == (lhs: EntryContent, rhs: EntryContent) -> Bool {
-    if lhs.storage === rhs.storage { return true }
-    let l = lhs.storage.fields, r = rhs.storage.fields
+    if lhs.storage === rhs.storage && lhs.kindOver == rhs.kindOver && lhs.visibilityOver == rhs.visibilityOver
+      && lhs.billableOver == rhs.billableOver
+    {
+      return true
+    }
+    let l = lhs.fields, r = rhs.fields
     guard
       l.kind == r.kind && l.hours == r.hours && l.visibility == r.visibility
         && l.attachmentType == r.attachmentType && l.amount == r.amount && l.billable == r.billable
@@ -449,7 +485,7 @@ public struct EntryContent: Sendable, Hashable {
 
   /// The fields that are present, as a bit set (see ``EntryField/bit``).
   var presentFieldBits: UInt16 {
-    let header = storage.fields
+    let header = fields
     var bits: UInt16 = 0
     if header.hours != nil { bits |= EntryField.hours.bit }
     if header.counts.title >= 0 { bits |= EntryField.title.bit }
@@ -470,7 +506,7 @@ public struct EntryContent: Sendable, Hashable {
 
   /// This content with every field present in `changes` replaced.
   public func applying(_ changes: EntryContent) -> EntryContent {
-    let old = storage.fields, new = changes.storage.fields
+    let old = fields, new = changes.fields
     var header = old
     if let v = new.hours { header.hours = v }
     if let v = new.visibility { header.visibility = v }
@@ -478,15 +514,15 @@ public struct EntryContent: Sendable, Hashable {
     if let v = new.amount { header.amount = v }
     if let v = new.billable { header.billable = v }
     guard !new.counts.isEmpty else {
-      // No text changes: the box is shared if nothing else does either.
-      if header.hours == old.hours && header.visibility == old.visibility
-        && header.attachmentType == old.attachmentType && header.amount == old.amount
-        && header.billable == old.billable
-      {
-        return self
-      }
+      // No text changes: a new visibility or billability is set over the shared box, any other
+      // change written into a box of its own.
       var result = self
-      result.unique().fields = header
+      if new.hours != nil || new.attachmentType != nil || new.amount != nil {
+        result.setFields(header)
+      } else {
+        if let v = new.visibility { result.visibility = v }
+        if let v = new.billable { result.billable = v }
+      }
       return result
     }
     // Each text from the changes when they have it, else from this content: bytes copied once,

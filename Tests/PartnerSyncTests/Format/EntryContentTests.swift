@@ -80,4 +80,47 @@ struct EntryContentTests {
     let kept = #"{"attachmentType":"file","entry":"a1","kind":"attachment","name":"\u00a0x"}"#
     #expect(Array(kept.utf8).withUnsafeBufferPointer { EventCodec.decodePayload(.entryAdded, data: $0) } != nil)
   }
+
+  @Test func kindVisibilityAndBillabilitySetOverASharedValueBehaveAsFields() {
+    let base = EntryContent(kind: .time, hours: 2, text: "a text longer than fifteen bytes", billable: true)
+    var copy = base
+    copy.kind = .note
+    copy.visibility = .public
+    copy.billable = false
+    #expect(base.kind == .time && base.visibility == nil && base.billable == true)
+    #expect(copy.kind == .note && copy.visibility == .public && copy.billable == false)
+    #expect(
+      copy
+        == EntryContent(
+          kind: .note, hours: 2, text: "a text longer than fifteen bytes", visibility: .public, billable: false))
+    #expect(
+      copy.hashValue
+        == EntryContent(
+          kind: .note, hours: 2, text: "a text longer than fifteen bytes", visibility: .public, billable: false
+        ).hashValue)
+    #expect(copy.presentFields == [.hours, .text, .visibility, .billable])
+    // Set back, and to nothing.
+    copy.billable = true
+    copy.visibility = nil
+    copy.kind = .time
+    #expect(copy == base && copy.visibility == nil)
+    copy.kind = nil
+    #expect(copy.kind == nil && base.kind == .time && copy != base)
+    // A change of another field or a text keeps what was set over the box.
+    var edited = base
+    edited.visibility = .internal
+    edited.hours = 3
+    edited.title = "t"
+    #expect(edited.visibility == .internal && edited.hours == 3 && edited.title == "t" && edited.kind == .time)
+    #expect(
+      edited.applying(EntryContent(amount: 1))
+        == EntryContent(
+          kind: .time, hours: 3, title: "t", text: "a text longer than fifteen bytes", visibility: .internal, amount: 1,
+          billable: true))
+    #expect(base.applying(EntryContent(visibility: .internal)).visibility == .internal)
+    #expect(base.withDefaults() == base)
+    #expect(EntryContent(kind: .note).withDefaults() == EntryContent(kind: .note, visibility: .public))
+    #expect(
+      EntryContent(kind: .charge, amount: 1).withDefaults() == EntryContent(kind: .charge, amount: 1, billable: true))
+  }
 }
