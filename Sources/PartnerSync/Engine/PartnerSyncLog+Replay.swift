@@ -350,7 +350,7 @@ struct ReplayReader: @unchecked Sendable {
         for index in events.indices where ends[Int(events[index].slot)] == events[index].position {
           events[index].slot = ~events[index].slot
         }
-        reserve = bytes.count + bytes.count / 8
+        reserve = read.count + read.count / 8
         let batch = RawReplayBatch(
           newTickets: newTickets, firstNewSlot: firstNewSlot, events: events, bytes: read)
         for handoff in handoffs {
