@@ -497,18 +497,10 @@ final class RecordChunk: @unchecked Sendable {
   }
 
   private var extents: [Extent] = []
-  private var storage: UnsafeMutablePointer<UInt8>
-  private var capacity: Int
-  private var used = 0
-
-  /// An empty chunk, with room for a few events before its buffer grows.
-  init() {
-    capacity = 4096
-    storage = .allocate(capacity: capacity)
-  }
+  private var bytes = GrowingBytes(capacity: 4096)
 
   deinit {
-    storage.deallocate()
+    bytes.deallocate()
   }
 
   /// How many events the chunk holds.
@@ -517,13 +509,12 @@ final class RecordChunk: @unchecked Sendable {
   /// Copies `event` after the events the chunk holds.
   @inline(__always)
   func add(_ event: EventRecordBytes) {
-    let size = event.stream.count + event.type.count + event.actor.count + event.data.count
-    if capacity - used < size { grow(to: used + size) }
-    let start = used
-    copy(event.stream)
-    copy(event.type)
-    copy(event.actor)
-    copy(event.data)
+    let start = bytes.count
+    bytes.reserve(event.stream.count + event.type.count + event.actor.count + event.data.count)
+    bytes.append(event.stream)
+    bytes.append(event.type)
+    bytes.append(event.actor)
+    bytes.append(event.data)
     extents.append(
       Extent(
         start: start, stream: event.stream.count, type: event.type.count, actor: event.actor.count,
@@ -534,7 +525,7 @@ final class RecordChunk: @unchecked Sendable {
   @inline(__always)
   func withEvent<Result>(at index: Int, _ body: (EventRecordBytes) throws -> Result) rethrows -> Result {
     let extent = extents[index]
-    let stream = UnsafeBufferPointer(start: storage + extent.start, count: extent.stream)
+    let stream = UnsafeBufferPointer(start: bytes.base + extent.start, count: extent.stream)
     let type = UnsafeBufferPointer(start: stream.baseAddress! + extent.stream, count: extent.type)
     let actor = UnsafeBufferPointer(start: type.baseAddress! + extent.type, count: extent.actor)
     let data = UnsafeBufferPointer(start: actor.baseAddress! + extent.actor, count: extent.data)
@@ -544,24 +535,7 @@ final class RecordChunk: @unchecked Sendable {
   /// Forgets the events, keeping the buffer.
   func removeAll() {
     extents.removeAll(keepingCapacity: true)
-    used = 0
-  }
-
-  @inline(__always)
-  private func copy(_ bytes: UnsafeBufferPointer<UInt8>) {
-    guard let base = bytes.baseAddress else { return }
-    (storage + used).update(from: base, count: bytes.count)
-    used += bytes.count
-  }
-
-  private func grow(to size: Int) {
-    var newCapacity = capacity * 2
-    while newCapacity < size { newCapacity *= 2 }
-    let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-    grown.update(from: storage, count: used)
-    storage.deallocate()
-    storage = grown
-    capacity = newCapacity
+    bytes.removeAll()
   }
 }
 

@@ -263,13 +263,13 @@ struct ImportFold {
   /// Lets the projection of the ticket at `slot` go, counting what the import reports.
   private mutating func finish(_ slot: Int, from first: Int64) {
     let projection = projections[slot].take()!
-    let decisions = projection.decisions(from: first)
-    let notifications = projection.notifications(from: first)
-    decisionCount += decisions.count + projection.discardedDecisions
-    notificationCount += notifications.count + projection.discardedNotifications
+    // Counted from the records; made into values only when the import keeps them.
+    let counts = projection.counts(from: first)
+    decisionCount += counts.decisions + projection.discardedDecisions
+    notificationCount += counts.notifications + projection.discardedNotifications
     if keeping {
-      decisionLists.append(decisions)
-      notificationLists.append(notifications)
+      decisionLists.append(projection.decisions(from: first))
+      notificationLists.append(projection.notifications(from: first))
     }
     // A projection that only counted is never kept: it lacks its decisions.
     guard keep > 0, projection.keepsDecisions else { return }

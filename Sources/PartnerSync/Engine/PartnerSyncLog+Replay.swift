@@ -314,7 +314,7 @@ struct ReplayReader: @unchecked Sendable {
         var newTickets: [String] = []
         var events: [RawReplayBatch.Event] = []
         events.reserveCapacity(Int(through - from + 1))
-        var bytes = ByteGathering(capacity: min(reserve, 8 << 20))
+        var bytes = GrowingBytes(capacity: min(reserve, 8 << 20))
         var failure: (any Error)?
         do {
           try PartnerSyncError.wrap {
@@ -366,52 +366,24 @@ struct ReplayReader: @unchecked Sendable {
   }
 }
 
-/// Bytes appended one after the other into memory of their own, which a ``ReadBytes`` then owns.
-struct ByteGathering {
-  fileprivate var base: UnsafeMutablePointer<UInt8>
-  private(set) var count = 0
-  private var capacity: Int
-
-  init(capacity: Int) {
-    self.capacity = max(capacity, 64)
-    base = .allocate(capacity: self.capacity)
-  }
-
-  /// Appends `bytes`, moving to memory twice as large when they do not fit.
-  @inline(__always)
-  mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
-    let n = bytes.count
-    if n > capacity &- count { grow(toHold: count + n) }
-    if let source = bytes.baseAddress { (base + count).initialize(from: source, count: n) }
-    count &+= n
-  }
-
-  private mutating func grow(toHold needed: Int) {
-    let larger = max(needed, capacity * 2)
-    let moved = UnsafeMutablePointer<UInt8>.allocate(capacity: larger)
-    moved.moveInitialize(from: base, count: count)
-    base.deallocate()
-    base = moved
-    capacity = larger
-  }
-}
-
-/// The bytes a ``ByteGathering`` gathered, read-only from then on, and freed with this value.
+/// The bytes a batch's events were gathered into, read-only from then on, and freed with this
+/// value.
 final class ReadBytes: @unchecked Sendable {
   // @unchecked Sendable: the memory is never written once this value owns it.
-  private let base: UnsafeMutablePointer<UInt8>
-  let count: Int
+  private let bytes: GrowingBytes
 
   /// Takes over the memory of `gathered`, which must not be used again.
-  init(_ gathered: consuming ByteGathering) {
-    base = gathered.base
-    count = gathered.count
+  init(_ gathered: GrowingBytes) {
+    bytes = gathered
   }
 
-  deinit { base.deallocate() }
+  deinit { bytes.deallocate() }
+
+  /// How many bytes there are.
+  var count: Int { bytes.count }
 
   /// The bytes.
-  var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
+  var buffer: UnsafeBufferPointer<UInt8> { bytes.buffer }
 }
 
 /// Orders the events of one part of a batch ticket by ticket (a counting sort by ticket slot,

@@ -87,6 +87,15 @@ extension TicketProjection {
     return ArraySlice(notificationRecords[start...].map(notification(from:)))
   }
 
+  /// How many decisions and notifications there are from position `first` on, without making
+  /// them.
+  func counts(from first: Int64) -> (decisions: Int, notifications: Int) {
+    (
+      decisionRecords.count - startOfSuffix(decisionRecords, from: first) { $0.position },
+      notificationRecords.count - startOfSuffix(notificationRecords, from: first) { $0.position }
+    )
+  }
+
   /// The number of `name` among the partners that decisions and notifications name, numbered
   /// as they first appear (a ticket has few). Names are told apart by their bytes, so that each
   /// decision gives back exactly the name it was given.

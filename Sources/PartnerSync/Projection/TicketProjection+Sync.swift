@@ -7,7 +7,6 @@ extension TicketProjection {
     switch plan {
     case .outsource(let o, let lead):
       self.lead = lead
-      leadNumber = partnerNumber(lead)
       let number = engagements.count + 1
       var engagement = EngagementState(number: number, partner: o.partner, resource: o.resource, rate: o.rate)
       engagement.partnerNumber = partnerNumber(o.partner)
@@ -16,10 +15,7 @@ extension TicketProjection {
     case .status(let type, let number):
       performStatus(type, engagement: number, at: position)
     case .entry(let side, let change):
-      if lead == nil {
-        lead = event.by
-        leadNumber = partnerNumber(event.by)
-      }
+      if lead == nil { lead = event.by }
       applyEntryChange(change, side: side, by: event.by, event: event.type, at: position)
     }
   }

@@ -24,6 +24,7 @@ public struct TicketProjection: Sendable {
     set {
       hasLead = newValue != nil
       leadName = newValue ?? ""
+      if let newValue { leadNumber = partnerNumber(newValue) }
     }
   }
   // The lead is kept as a plain string and a flag: the fold reads it at every event, and a copy
@@ -35,7 +36,7 @@ public struct TicketProjection: Sendable {
   var decisionRecords: [DecisionRecord] = []
   var notificationRecords: [NotificationRecord] = []
   var partnerNames: [String] = []
-  /// The lead's number among `partnerNames`, once there is a lead.
+  /// The lead's number among `partnerNames`, set with ``lead``.
   var leadNumber: Int32 = 0
   /// Whether the decisions and notifications of the events applied from now on are kept in
   /// ``decisions`` and ``notifications`` (the default), or only counted in `discardedDecisions`
