@@ -108,7 +108,7 @@ extension PartnerSyncLog {
         if let refused { throw refused.error }
         // Each part frees the projections it built, on its own thread.
         for (index, result) in theirs.enumerated() { results[index].giveBack(result) }
-        summary.events += Int64(batch.events.count)
+        summary.events += Int64(batch.eventCount)
         if let progress {
           progress(ProgressReport(phase: .replaying, done: summary.events, total: last))
         }
@@ -133,7 +133,7 @@ extension PartnerSyncLog {
 /// decoded and folded one batch at a time on one thread: the strings and projections a part makes
 /// are also freed on its thread.
 ///
-/// A batch is folded ticket by ticket (see `TicketGrouping`): each projection is then folded
+/// A batch's events come ticket by ticket (see `TicketGrouping`): each projection is then folded
 /// several events in a row while it is in the processor's cache, where position order would move
 /// to another ticket at nearly every event. Tickets are independent, so the result is the same;
 /// the projections finished in a batch are handed over in the order of their last events, and an
@@ -157,7 +157,6 @@ struct ReplayPart {
   var names: [String] = []
   var projections: [TicketProjection?] = []
   private var actors = ActorNames()
-  private var grouping = TicketGrouping()
 
   init(log: PartnerSyncLog, part: Int, of parts: Int) {
     self.log = log
@@ -178,9 +177,9 @@ struct ReplayPart {
     var result = Result()
     var skipped = -1
     do {
-      let bytes = batch.bytes.buffer
-      for index in grouping.order(batch.events, part: part, of: parts) {
-        let raw = batch.events[Int(index)]
+      let mine = batch.parts[part]
+      let bytes = mine.bytes.buffer
+      for raw in mine.events {
         let local = raw.ticketSlot / parts
         if local == skipped { continue }
         if let first = result.refused, first.position < raw.position {
@@ -244,9 +243,9 @@ final class PartBox: @unchecked Sendable {
 }
 
 /// Events read from the log as bytes, on their way from the replay's reader to the parts that
-/// decode and fold them: each part reads the same batch, and takes its own tickets' events.
+/// decode and fold them: each part reads the same batch, and takes its own share of it.
 final class RawReplayBatch: Sendable {
-  /// Where one event's columns are in `bytes`, back to back: its type, actor and data.
+  /// Where one event's columns are in its part's bytes, back to back: its type, actor and data.
   struct Event: Sendable {
     var position: Int64
     /// The event's ticket slot, or for the last event of its ticket `~slot` (negative).
@@ -262,19 +261,28 @@ final class RawReplayBatch: Sendable {
     var ticketSlot: Int { Int(isLast ? ~slot : slot) }
   }
 
+  /// The events of one part's tickets, ticket by ticket (see `TicketGrouping`), and their bytes
+  /// in that order: a part reads both straight through, which the processor reads ahead of it,
+  /// where jumping about a whole batch's bytes missed its caches at every event.
+  struct Part: Sendable {
+    let events: [Event]
+    let bytes: ReadBytes
+  }
+
   /// The tickets seen for the first time in this batch, in that order: they take the slots from
   /// `firstNewSlot` on.
   let newTickets: [String]
   let firstNewSlot: Int
-  /// The events, in position order.
-  let events: [Event]
-  let bytes: ReadBytes
+  /// By part, its events.
+  let parts: [Part]
+  /// How many events the batch holds.
+  let eventCount: Int
 
-  init(newTickets: [String], firstNewSlot: Int, events: [Event], bytes: ReadBytes) {
+  init(newTickets: [String], firstNewSlot: Int, parts: [Part], eventCount: Int) {
     self.newTickets = newTickets
     self.firstNewSlot = firstNewSlot
-    self.events = events
-    self.bytes = bytes
+    self.parts = parts
+    self.eventCount = eventCount
   }
 }
 
@@ -300,6 +308,10 @@ struct ReplayReader: @unchecked Sendable {
   /// Puts every batch into each of `handoffs`.
   func run(into handoffs: [Handoff<RawReplayBatch>]) {
     var tickets = NameTable()
+    var grouping = TicketGrouping()
+    // The events' bytes as read, in position order, before `grouping` copies them to the parts.
+    var bytes = GrowingBytes(capacity: 0)
+    defer { bytes.deallocate() }
     var from: Int64 = 1
     do {
       // By ticket slot: the position of the ticket's last event (0 when the log has none there),
@@ -314,7 +326,7 @@ struct ReplayReader: @unchecked Sendable {
         var newTickets: [String] = []
         var events: [RawReplayBatch.Event] = []
         events.reserveCapacity(Int(through - from + 1))
-        var bytes = GrowingBytes(capacity: min(reserve, 8 << 20))
+        bytes.reserve(min(reserve, 8 << 20))
         var failure: (any Error)?
         do {
           try PartnerSyncError.wrap {
@@ -339,7 +351,6 @@ struct ReplayReader: @unchecked Sendable {
           // the rules refuse is reported instead, as a fold in position order would.
           failure = error
         }
-        let read = ReadBytes(bytes)
         // The new tickets' last positions (a log that cannot tell them fails the replay here,
         // before this batch is folded), then each ticket's last event marked. A ticket whose end
         // the log does not name is handed over, complete, when the replay ends.
@@ -350,9 +361,12 @@ struct ReplayReader: @unchecked Sendable {
         for index in events.indices where ends[Int(events[index].slot)] == events[index].position {
           events[index].slot = ~events[index].slot
         }
-        reserve = read.count + read.count / 8
+        reserve = bytes.count + bytes.count / 8
         let batch = RawReplayBatch(
-          newTickets: newTickets, firstNewSlot: firstNewSlot, events: events, bytes: read)
+          newTickets: newTickets, firstNewSlot: firstNewSlot,
+          parts: handoffs.indices.map { grouping.part($0, of: handoffs.count, events: events, bytes: bytes) },
+          eventCount: events.count)
+        bytes.removeAll()
         for handoff in handoffs {
           guard handoff.put(batch) else { return }
         }
@@ -389,6 +403,30 @@ final class ReadBytes: @unchecked Sendable {
 /// Orders the events of one part of a batch ticket by ticket (a counting sort by ticket slot,
 /// stable), reusing its working arrays from one batch to the next.
 struct TicketGrouping {
+  /// The events of `events` (their bytes in `bytes`) whose slot, modulo `parts`, is `part`, in
+  /// the order of `order`, with their bytes copied in that order.
+  mutating func part(
+    _ part: Int, of parts: Int, events: [RawReplayBatch.Event], bytes: GrowingBytes
+  ) -> RawReplayBatch.Part {
+    let order = order(events, part: part, of: parts)
+    var size = 0
+    for index in order { size += events[Int(index)].dataEnd - events[Int(index)].start }
+    var copied = GrowingBytes(capacity: size)
+    var grouped: [RawReplayBatch.Event] = []
+    grouped.reserveCapacity(order.count)
+    for index in order {
+      var event = events[Int(index)]
+      let shift = copied.count - event.start
+      copied.append(UnsafeBufferPointer(start: bytes.base + event.start, count: event.dataEnd - event.start))
+      event.start += shift
+      event.typeEnd += shift
+      event.actorEnd += shift
+      event.dataEnd += shift
+      grouped.append(event)
+    }
+    return RawReplayBatch.Part(events: grouped, bytes: ReadBytes(copied))
+  }
+
   /// For each ticket slot, its group in the batch being ordered + 1 (0: none yet).
   private var groupOf: [Int32] = []
   /// Each group's ticket slot, then where its events start in the order.
