@@ -7,17 +7,22 @@
 /// thousands of small tables, each comparing against the records it already holds, where this
 /// one keeps a copy of every name's bytes.)
 package struct NameTable {
-  /// A place of the table: the hash of a name and its slot + 1 (0 when free), side by side so
-  /// that a probe reads one cache line.
+  /// A place of the table: the hash of a name, its slot + 1 (0 when free), its length and its
+  /// first eight bytes, side by side so that a probe reads one cache line, and a name of up to
+  /// eight bytes is recognised without reading the names' bytes elsewhere.
   @usableFromInline
   struct Place {
     @usableFromInline var hash: UInt64 = 0
     @usableFromInline var slot: Int32 = 0
+    @usableFromInline var count: Int32 = 0
+    @usableFromInline var head: UInt64 = 0
 
     @usableFromInline
-    init(hash: UInt64 = 0, slot: Int32 = 0) {
+    init(hash: UInt64 = 0, slot: Int32 = 0, count: Int32 = 0, head: UInt64 = 0) {
       self.hash = hash
       self.slot = slot
+      self.count = count
+      self.head = head
     }
   }
 
@@ -48,12 +53,28 @@ package struct NameTable {
   func find(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> (slot: Int?, place: Int) {
     let mask = places.count - 1
     var place = Int(truncatingIfNeeded: hash) & mask
+    let count = Int32(clamping: bytes.count)
+    let head = Self.head(of: bytes)
     while places[place].slot != 0 {
       let slot = Int(places[place].slot) - 1
-      if places[place].hash == hash, stored(slot, equals: bytes) { return (slot, place) }
+      if places[place].hash == hash, places[place].count == count, places[place].head == head,
+        bytes.count <= 8 || stored(slot, equals: bytes)
+      {
+        return (slot, place)
+      }
       place = (place + 1) & mask
     }
     return (nil, place)
+  }
+
+  /// The first eight bytes of `bytes` (fewer, then zeros, for a shorter name) in one word.
+  @inlinable
+  static func head(of bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    guard let base = bytes.baseAddress else { return 0 }
+    if bytes.count >= 8 { return UInt64(littleEndian: UnsafeRawPointer(base).loadUnaligned(as: UInt64.self)) }
+    var head: UInt64 = 0
+    for index in 0..<bytes.count { head |= UInt64(base[index]) << (8 * UInt64(index)) }
+    return head
   }
 
   /// The slot of `name`; a new name gets the next slot and is passed to `added`.
@@ -86,7 +107,8 @@ package struct NameTable {
     names.append(name)
     extents.append((nameBytes.count, bytes.count))
     nameBytes.append(contentsOf: bytes)
-    places[place] = Place(hash: hash, slot: Int32(slot + 1))
+    places[place] = Place(
+      hash: hash, slot: Int32(slot + 1), count: Int32(clamping: bytes.count), head: Self.head(of: bytes))
     added(name)
     if names.count * 2 > places.count { grow() }
     return slot

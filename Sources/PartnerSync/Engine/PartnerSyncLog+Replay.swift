@@ -22,7 +22,7 @@ extension PartnerSyncLog {
 
   /// Rebuilds every ticket's projection from the log, handing each finished projection to `body`.
   ///
-  /// The log is read once, in position order, 16,384 events at a time, with every ticket's
+  /// The log is read once, in position order, 32,768 events at a time, with every ticket's
   /// projection built side by side; a ticket's projection is handed over (in the order of the
   /// tickets' last events) and released once the batch holding its last event is folded, so
   /// memory stays bounded by the tickets under way at the same point of the log, not by the log.
@@ -299,7 +299,7 @@ struct ReplayReader: @unchecked Sendable {
   // @unchecked Sendable: the log serialises its own access (see `PartnerSyncLog`), and the
   // reader's own state lives in `run` on one thread.
 
-  static let chunkSize: Int64 = 16_384
+  static let chunkSize: Int64 = 32_768
 
   let log: PartnerSyncLog
   let last: Int64
@@ -309,8 +309,9 @@ struct ReplayReader: @unchecked Sendable {
   func run(into handoffs: [Handoff<RawReplayBatch>]) {
     var tickets = NameTable()
     var grouping = TicketGrouping()
-    // The events' bytes as read, in position order, before `grouping` copies them to the parts.
+    // The events as read, in position order, before `grouping` copies them to the parts.
     var bytes = GrowingBytes(capacity: 0)
+    var events: [RawReplayBatch.Event] = []
     defer { bytes.deallocate() }
     var from: Int64 = 1
     do {
@@ -324,7 +325,7 @@ struct ReplayReader: @unchecked Sendable {
         let through = min(last, from + chunkSize - 1)
         let firstNewSlot = tickets.names.count
         var newTickets: [String] = []
-        var events: [RawReplayBatch.Event] = []
+        events.removeAll(keepingCapacity: true)
         events.reserveCapacity(Int(through - from + 1))
         bytes.reserve(min(reserve, 8 << 20))
         var failure: (any Error)?
