@@ -1,4 +1,5 @@
 import EventLog
+import Foundation
 
 extension PartnerSyncLog {
   /// What a replay found.
@@ -178,7 +179,7 @@ struct ReplayPart {
     var skipped = -1
     do {
       let mine = batch.parts[part]
-      let bytes = mine.bytes.buffer
+      let bytes = mine.bytes
       for raw in mine.events {
         let local = raw.ticketSlot / parts
         if local == skipped { continue }
@@ -264,9 +265,27 @@ final class RawReplayBatch: Sendable {
   /// The events of one part's tickets, ticket by ticket (see `TicketGrouping`), and their bytes
   /// in that order: a part reads both straight through, which the processor reads ahead of it,
   /// where jumping about a whole batch's bytes missed its caches at every event.
-  struct Part: Sendable {
+  ///
+  /// Their memory goes back to the replay's `ReplayBuffers` when the part is freed, for a later
+  /// batch to fill.
+  final class Part: @unchecked Sendable {
+    // @unchecked Sendable: the memory is never written once this value owns it, and is handed
+    // back only once no one reads it any more (in `deinit`).
     let events: [Event]
-    let bytes: ReadBytes
+    private let gathered: GrowingBytes
+    private let buffers: ReplayBuffers
+
+    /// Takes over `events` and the memory of `bytes`, which must not be used again.
+    init(events: [Event], bytes: GrowingBytes, buffers: ReplayBuffers) {
+      self.events = events
+      gathered = bytes
+      self.buffers = buffers
+    }
+
+    deinit { buffers.give(events: events, bytes: gathered) }
+
+    /// The events' bytes.
+    var bytes: UnsafeBufferPointer<UInt8> { gathered.buffer }
   }
 
   /// The tickets seen for the first time in this batch, in that order: they take the slots from
@@ -309,6 +328,8 @@ struct ReplayReader: @unchecked Sendable {
   func run(into handoffs: [Handoff<RawReplayBatch>]) {
     var tickets = NameTable()
     var grouping = TicketGrouping()
+    // Each part's queued batches and the one it folds, and the one being read, with room to spare.
+    let buffers = ReplayBuffers(limit: handoffs.count * 6 + 2)
     // The events as read, in position order, before `grouping` copies them to the parts.
     var bytes = GrowingBytes(capacity: 0)
     var events: [RawReplayBatch.Event] = []
@@ -365,7 +386,9 @@ struct ReplayReader: @unchecked Sendable {
         reserve = bytes.count + bytes.count / 8
         let batch = RawReplayBatch(
           newTickets: newTickets, firstNewSlot: firstNewSlot,
-          parts: handoffs.indices.map { grouping.part($0, of: handoffs.count, events: events, bytes: bytes) },
+          parts: handoffs.indices.map {
+            grouping.part($0, of: handoffs.count, events: events, bytes: bytes, buffers: buffers)
+          },
           eventCount: events.count)
         bytes.removeAll()
         for handoff in handoffs {
@@ -381,39 +404,60 @@ struct ReplayReader: @unchecked Sendable {
   }
 }
 
-/// The bytes a batch's events were gathered into, read-only from then on, and freed with this
-/// value.
-final class ReadBytes: @unchecked Sendable {
-  // @unchecked Sendable: the memory is never written once this value owns it.
-  private let bytes: GrowingBytes
+/// The memory of a replay's batches: each part's events and bytes go back here when the batch is
+/// freed (on whichever thread frees it), and the reader fills them again for a later batch, so
+/// that a replay asks the system for memory only for the first few batches (memory handed back
+/// and asked for again would have its pages zeroed again, each time).
+final class ReplayBuffers: @unchecked Sendable {
+  // @unchecked Sendable: `kept` is read and written while holding `lock`.
+  private let lock = NSLock()
+  private var kept: [(events: [RawReplayBatch.Event], bytes: GrowingBytes)] = []
+  /// How many sets of memory are kept: as many as can be under way at once (each part's queued
+  /// and folding batches, and the one being read) and a few more.
+  private let limit: Int
 
-  /// Takes over the memory of `gathered`, which must not be used again.
-  init(_ gathered: GrowingBytes) {
-    bytes = gathered
+  init(limit: Int) {
+    self.limit = limit
   }
 
-  deinit { bytes.deallocate() }
+  deinit {
+    for set in kept { set.bytes.deallocate() }
+  }
 
-  /// How many bytes there are.
-  var count: Int { bytes.count }
+  /// A list of events and bytes to fill, both empty: memory handed back if there is some.
+  func take() -> (events: [RawReplayBatch.Event], bytes: GrowingBytes) {
+    lock.lock()
+    let set = kept.popLast()
+    lock.unlock()
+    guard var set else { return ([], GrowingBytes(capacity: 0)) }
+    set.events.removeAll(keepingCapacity: true)
+    set.bytes.removeAll()
+    return set
+  }
 
-  /// The bytes.
-  var buffer: UnsafeBufferPointer<UInt8> { bytes.buffer }
+  /// Keeps `events` and the memory of `bytes` for later, or frees them when enough is kept.
+  func give(events: [RawReplayBatch.Event], bytes: GrowingBytes) {
+    lock.lock()
+    let keeps = kept.count < limit
+    if keeps { kept.append((events, bytes)) }
+    lock.unlock()
+    if !keeps { bytes.deallocate() }
+  }
 }
 
 /// Orders the events of one part of a batch ticket by ticket (a counting sort by ticket slot,
 /// stable), reusing its working arrays from one batch to the next.
 struct TicketGrouping {
   /// The events of `events` (their bytes in `bytes`) whose slot, modulo `parts`, is `part`, in
-  /// the order of `order`, with their bytes copied in that order.
+  /// the order of `order`, with their bytes copied in that order, into memory from `buffers`.
   mutating func part(
-    _ part: Int, of parts: Int, events: [RawReplayBatch.Event], bytes: GrowingBytes
+    _ part: Int, of parts: Int, events: [RawReplayBatch.Event], bytes: GrowingBytes, buffers: ReplayBuffers
   ) -> RawReplayBatch.Part {
     let order = order(events, part: part, of: parts)
     var size = 0
     for index in order { size += events[Int(index)].dataEnd - events[Int(index)].start }
-    var copied = GrowingBytes(capacity: size)
-    var grouped: [RawReplayBatch.Event] = []
+    var (grouped, copied) = buffers.take()
+    copied.reserve(size)
     grouped.reserveCapacity(order.count)
     for index in order {
       var event = events[Int(index)]
@@ -425,7 +469,7 @@ struct TicketGrouping {
       event.dataEnd += shift
       grouped.append(event)
     }
-    return RawReplayBatch.Part(events: grouped, bytes: ReadBytes(copied))
+    return RawReplayBatch.Part(events: grouped, bytes: copied, buffers: buffers)
   }
 
   /// For each ticket slot, its group in the batch being ordered + 1 (0: none yet).

@@ -290,6 +290,34 @@ struct ReplayTests {
     }
   }
 
+  /// A batch's memory goes back to the replay's buffers when the batch is freed, and the next
+  /// batch is filled in it, emptied; memory handed back beyond the limit is not kept.
+  @Test func batchMemoryIsReusedEmptied() {
+    let buffers = ReplayBuffers(limit: 1)
+    var first = buffers.take()
+    #expect(first.events.isEmpty && first.bytes.count == 0)
+    first.events.append(RawReplayBatch.Event(position: 1, slot: 0, start: 0, typeEnd: 1, actorEnd: 2, dataEnd: 3))
+    let written: [UInt8] = [1, 2, 3]
+    written.withUnsafeBufferPointer { first.bytes.append($0) }
+    let base = first.bytes.base
+    var part: RawReplayBatch.Part? = RawReplayBatch.Part(events: first.events, bytes: first.bytes, buffers: buffers)
+    #expect(part?.events.count == 1 && Array(part!.bytes) == written)
+    part = nil
+    let second = buffers.take()
+    #expect(second.bytes.base == base)
+    #expect(second.events.isEmpty && second.events.capacity >= 1 && second.bytes.count == 0)
+    // Two handed back with room for one: the second is freed, and the next take makes new memory.
+    let third = buffers.take()
+    buffers.give(events: second.events, bytes: second.bytes)
+    buffers.give(events: third.events, bytes: third.bytes)
+    let kept = buffers.take()
+    #expect(kept.bytes.base == base)
+    let fresh = buffers.take()
+    #expect(fresh.events.capacity == 0)
+    kept.bytes.deallocate()
+    fresh.bytes.deallocate()
+  }
+
   @Test func aFailingBodyStopsTheReplayAndItsReader() throws {
     struct Stop: Error {}
     let (log, _) = try Self.interleavedLog(tickets: 6, length: 30)
