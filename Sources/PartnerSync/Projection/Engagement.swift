@@ -64,7 +64,7 @@ struct TicketVersion: Sendable {
   var entries = VersionEntries()
 
   /// Adds `entry` at the end of the version.
-  mutating func append(_ entry: VersionEntry) {
+  mutating func append(_ entry: consuming VersionEntry) {
     entries.append(entry)
   }
 
@@ -75,13 +75,12 @@ struct TicketVersion: Sendable {
 /// The entries of one version, kept in the order they appeared, each found by its slot through
 /// an index: a lookup is an array access, not a hash.
 ///
-/// An entry removed from the version stays in `appeared` marked as removed, and one added again
+/// An entry removed from the version stays in `appeared`, no longer indexed, and one added again
 /// is appended anew, so that it appears at the end.
 struct VersionEntries: Sendable {
-  /// Every entry that appeared, in that order.
+  /// Every entry that appeared, in that order: the one at a place is still held when its slot's
+  /// place is that place (an entry removed, or added again later, has left it).
   private var appeared: [VersionEntry] = []
-  /// Whether the entry at the same place in `appeared` was removed since.
-  private var removed: [Bool] = []
   /// For each slot, the place in `appeared` of its entry, or -1 when the version does not hold it.
   private var places: [Int32] = []
   /// How many entries the version holds.
@@ -117,26 +116,23 @@ struct VersionEntries: Sendable {
 
   /// Removes the entry in `slot`, if the version holds it.
   mutating func removeValue(forSlot slot: Int) {
-    guard let place = place(of: slot) else { return }
-    removed[place] = true
+    guard place(of: slot) != nil else { return }
     places[slot] = -1
     count -= 1
   }
 
   /// Adds `entry` at the end, replacing the one in its slot if there is one.
-  mutating func append(_ entry: VersionEntry) {
+  mutating func append(_ entry: consuming VersionEntry) {
     let slot = Int(entry.slot)
     removeValue(forSlot: slot)
     if appeared.isEmpty {
       // A version holds a few dozen entries: start there rather than growing from one.
       appeared.reserveCapacity(TicketProjection.initialCapacity)
-      removed.reserveCapacity(TicketProjection.initialCapacity)
       places.reserveCapacity(TicketProjection.initialCapacity)
     }
     while places.count <= slot { places.append(-1) }
     places[slot] = Int32(appeared.count)
     appeared.append(entry)
-    removed.append(false)
     count += 1
   }
 
@@ -147,7 +143,9 @@ struct VersionEntries: Sendable {
   var ordered: [VersionEntry] {
     var result: [VersionEntry] = []
     result.reserveCapacity(count)
-    for place in appeared.indices where !removed[place] { result.append(appeared[place]) }
+    for place in appeared.indices where places[Int(appeared[place].slot)] == place {
+      result.append(appeared[place])
+    }
     return result
   }
 }
@@ -287,7 +285,7 @@ struct EntryRecords: Sendable {
   }
 
   /// Adds the record of a new entry (or replaces the one with its id) and returns its slot.
-  mutating func add(_ record: EntryRecord) -> Int {
+  mutating func add(_ record: consuming EntryRecord) -> Int {
     if (records.count + 1) * 2 > places.count { grow() }
     let hash = ByteHash.of(record.id)
     let found = find(record.id, hash: hash)
