@@ -386,9 +386,7 @@ struct ReplayReader: @unchecked Sendable {
         reserve = bytes.count + bytes.count / 8
         let batch = RawReplayBatch(
           newTickets: newTickets, firstNewSlot: firstNewSlot,
-          parts: handoffs.indices.map {
-            grouping.part($0, of: handoffs.count, events: events, bytes: bytes, buffers: buffers)
-          },
+          parts: grouping.parts(handoffs.count, events: events, bytes: bytes, buffers: buffers),
           eventCount: events.count)
         bytes.removeAll()
         for handoff in handoffs {
@@ -445,77 +443,90 @@ final class ReplayBuffers: @unchecked Sendable {
   }
 }
 
-/// Orders the events of one part of a batch ticket by ticket (a counting sort by ticket slot,
-/// stable), reusing its working arrays from one batch to the next.
+/// Orders the events of a batch ticket by ticket (a counting sort by ticket slot, stable), and
+/// deals them out to the parts, reusing its working arrays from one batch to the next.
 struct TicketGrouping {
-  /// The events of `events` (their bytes in `bytes`) whose slot, modulo `parts`, is `part`, in
-  /// the order of `order`, with their bytes copied in that order, into memory from `buffers`.
-  mutating func part(
-    _ part: Int, of parts: Int, events: [RawReplayBatch.Event], bytes: GrowingBytes, buffers: ReplayBuffers
-  ) -> RawReplayBatch.Part {
-    let order = order(events, part: part, of: parts)
-    var size = 0
-    for index in order { size += events[Int(index)].dataEnd - events[Int(index)].start }
-    var (grouped, copied) = buffers.take()
-    copied.reserve(size)
-    grouped.reserveCapacity(order.count)
-    for index in order {
-      var event = events[Int(index)]
-      let shift = copied.count - event.start
-      copied.append(UnsafeBufferPointer(start: bytes.base + event.start, count: event.dataEnd - event.start))
-      event.start += shift
-      event.typeEnd += shift
-      event.actorEnd += shift
-      event.dataEnd += shift
-      grouped.append(event)
+  /// The events of `events` (their bytes in `bytes`) dealt out to `parts` parts by ticket slot
+  /// (modulo `parts`): each part's events ticket by ticket (see `order(_:parts:)`), with their
+  /// bytes copied in that order, into memory from `buffers`.
+  mutating func parts(
+    _ parts: Int, events: [RawReplayBatch.Event], bytes: GrowingBytes, buffers: ReplayBuffers
+  ) -> [RawReplayBatch.Part] {
+    let (order, shares) = order(events, parts: parts)
+    var start = 0
+    return shares.map { share in
+      var (grouped, copied) = buffers.take()
+      copied.reserve(share.bytes)
+      grouped.reserveCapacity(share.events)
+      for index in order[start..<start + share.events] {
+        var event = events[Int(index)]
+        let shift = copied.count - event.start
+        copied.append(UnsafeBufferPointer(start: bytes.base + event.start, count: event.dataEnd - event.start))
+        event.start += shift
+        event.typeEnd += shift
+        event.actorEnd += shift
+        event.dataEnd += shift
+        grouped.append(event)
+      }
+      start += share.events
+      return RawReplayBatch.Part(events: grouped, bytes: copied, buffers: buffers)
     }
-    return RawReplayBatch.Part(events: grouped, bytes: copied, buffers: buffers)
   }
 
   /// For each ticket slot, its group in the batch being ordered + 1 (0: none yet).
   private var groupOf: [Int32] = []
-  /// Each group's ticket slot, then where its events start in the order.
+  /// Each group's ticket slot, its events' bytes, and then where its events start in the order.
   private var groupSlots: [Int] = []
+  private var groupBytes: [Int] = []
   private var starts: [Int32] = []
-  /// Each of the part's events: its index in the batch, and its group.
-  private var members: [(index: Int32, group: Int32)] = []
+  /// Each event's group.
+  private var groups: [Int32] = []
 
-  /// The indices of the events of `events` whose slot, modulo `parts`, is `part`: every event of
-  /// one ticket, in position order, then those of the next ticket (tickets in the order they
-  /// first appear in the batch).
-  mutating func order(_ events: [RawReplayBatch.Event], part: Int, of parts: Int) -> [Int32] {
-    members.removeAll(keepingCapacity: true)
-    for index in events.indices {
-      let slot = events[index].ticketSlot
-      guard slot % parts == part else { continue }
-      let local = slot / parts
-      if local >= groupOf.count { groupOf.append(contentsOf: repeatElement(0, count: local + 1 - groupOf.count)) }
-      if groupOf[local] == 0 {
-        groupSlots.append(local)
+  /// The indices of `events`, part by part (the events of the tickets whose slot, modulo `parts`,
+  /// is 0, then 1…): every event of one ticket, in position order, then those of the next ticket
+  /// of the part (in the order they first appear in the batch). With each part's share: how many
+  /// events, and how many bytes they hold.
+  mutating func order(
+    _ events: [RawReplayBatch.Event], parts: Int
+  ) -> (order: [Int32], shares: [(events: Int, bytes: Int)]) {
+    groups.removeAll(keepingCapacity: true)
+    for event in events {
+      let slot = event.ticketSlot
+      if slot >= groupOf.count { groupOf.append(contentsOf: repeatElement(0, count: slot + 1 - groupOf.count)) }
+      if groupOf[slot] == 0 {
+        groupSlots.append(slot)
+        groupBytes.append(0)
         starts.append(0)
-        groupOf[local] = Int32(groupSlots.count)
+        groupOf[slot] = Int32(groupSlots.count)
       }
-      let group = Int(groupOf[local]) - 1
-      members.append((Int32(index), Int32(group)))
+      let group = Int(groupOf[slot]) - 1
+      groups.append(Int32(group))
       starts[group] += 1
+      groupBytes[group] += event.dataEnd - event.start
     }
-    // Counts to starting places.
+    // Counts to starting places, part by part.
+    var shares = [(events: Int, bytes: Int)](repeating: (0, 0), count: parts)
     var next: Int32 = 0
-    for group in starts.indices {
-      let size = starts[group]
-      starts[group] = next
-      next += size
+    for part in 0..<parts {
+      let first = next
+      for group in starts.indices where groupSlots[group] % parts == part {
+        let size = starts[group]
+        starts[group] = next
+        next += size
+        shares[part].bytes += groupBytes[group]
+      }
+      shares[part].events = Int(next - first)
     }
-    var order = [Int32](repeating: 0, count: members.count)
-    for member in members {
-      let group = Int(member.group)
-      order[Int(starts[group])] = member.index
-      starts[group] += 1
+    var order = [Int32](repeating: 0, count: events.count)
+    for (index, group) in groups.enumerated() {
+      order[Int(starts[Int(group)])] = Int32(index)
+      starts[Int(group)] += 1
     }
-    for local in groupSlots { groupOf[local] = 0 }
+    for slot in groupSlots { groupOf[slot] = 0 }
     groupSlots.removeAll(keepingCapacity: true)
+    groupBytes.removeAll(keepingCapacity: true)
     starts.removeAll(keepingCapacity: true)
-    return order
+    return (order, shares)
   }
 }
 
