@@ -1,11 +1,14 @@
 // The sync rules of DOMAIN.md, each decided in one place. A change is decided by
-// `decide(_:side:by:event:position:)` following "How one change is decided" step by step; the
+// `decide(slot:side:event:at:)` following "How one change is decided" step by step; the
 // status events release, drop and bundle in `perform(_:event:at:)`.
 
 extension TicketProjection {
   mutating func perform(_ plan: Plan, event: TicketEvent, at position: Int64) {
     switch plan {
-    case .outsource(let o, let lead):
+    case .outsource(let lead):
+      guard case .outsourced(let o) = event.payload else {
+        preconditionFailure("an outsourcing plan for \(event.type)")
+      }
       self.lead = lead
       let number = engagements.count + 1
       var engagement = EngagementState(number: number, partner: o.partner, resource: o.resource, rate: o.rate)
@@ -14,9 +17,9 @@ extension TicketProjection {
       notifyStatus(.outsourced, engagement: number, at: position)
     case .status(let type, let number):
       performStatus(type, engagement: number, at: position)
-    case .entry(let side, let change):
+    case .entry(let side, let slot):
       if lead == nil { lead = event.by }
-      applyEntryChange(change, side: side, by: event.by, event: event.type, at: position)
+      applyEntryChange(event.payload, slot: slot, side: side, by: event.by, at: position)
     }
   }
 
@@ -56,13 +59,14 @@ extension TicketProjection {
 
   // MARK: Entry changes
 
+  /// Applies the entry event whose payload is `payload` to `side`'s version: a new entry, or the
+  /// one in `existing` (see ``Plan/entry(side:slot:)``).
   private mutating func applyEntryChange(
-    _ change: EntryChange, side: Side, by: String, event: EventType, at position: Int64
+    _ payload: EventPayload, slot existing: Int?, side: Side, by: String, at position: Int64
   ) {
-    let id = change.id
     let slot: Int
-    switch change {
-    case .add(_, let content):
+    switch payload {
+    case .entryAdded(let id, let content):
       let content = content.withDefaults()
       slot = records.add(EntryRecord(id: id, owner: by, home: side, content: content))
       if side == .lead {
@@ -75,8 +79,8 @@ extension TicketProjection {
             slot: Int32(slot), isCopy: false, severed: false, content: content, convertedFrom: nil, system: false,
             sourceEngagement: nil))
       }
-    case .edit(_, let edited, let changes):
-      slot = edited
+    case .entryEdited(_, let changes):
+      slot = existing!
       if records[slot: slot].home == side {
         records[slot: slot].content = records[slot: slot].content.applying(changes)
         let content = records[slot: slot].content
@@ -84,22 +88,22 @@ extension TicketProjection {
       } else {
         updateVersion(side) { $0.entries.update(slot) { $0.content = $0.content.applying(changes) } }
       }
-    case .delete(_, let deleted):
-      slot = deleted
+    case .entryDeleted:
+      slot = existing!
       if records[slot: slot].home == side { records[slot: slot].deleted = true }
       updateVersion(side) { $0.entries.removeValue(forSlot: slot) }
+    default:
+      preconditionFailure("an entry plan for \(payload.type)")
     }
     if case .engagement(let n) = side, n == engagements.count, engagements[n - 1].status == .accepted {
       engagements[n - 1].status = .inProgress
     }
-    decide(change, slot: slot, side: side, event: event, at: position)
+    decide(slot: slot, side: side, event: payload.type, at: position)
   }
 
   /// Decides one change, by the partner whose version `side` is: the steps of "How one change is
   /// decided".
-  private mutating func decide(
-    _ change: EntryChange, slot: Int, side: Side, event: EventType, at position: Int64
-  ) {
+  private mutating func decide(slot: Int, side: Side, event: EventType, at position: Int64) {
     // The record's fields are read in place: a copy of the record would retain and release each
     // of its strings.
     let home = records[slot: slot].home
@@ -142,7 +146,7 @@ extension TicketProjection {
     // 2. foreign-edit-severs / foreign-delete-severs
     if foreign {
       engagements[number - 1].severed.insert(slot)
-      if case .delete = change {
+      if event == .entryDeleted {
         note(decided(.notSynced, .foreignDeleteSevers))
       } else {
         updateVersion(side) { $0.entries.update(slot) { $0.severed = true } }

@@ -93,25 +93,16 @@ public struct TicketProjection: Sendable {
 
 // MARK: - Checking
 
-/// What an accepted event will do, worked out before anything changes.
+/// What an accepted event will do, worked out before anything changes. What the event itself
+/// says (the outsourcing, the entry's id and content) is read from the event when it is
+/// performed, not copied into the plan.
 enum Plan {
-  case outsource(Outsourcing, lead: String)
+  /// An `outsourced` event, by `lead` (the event's actor when it is the ticket's first).
+  case outsource(lead: String)
   case status(EventType, engagement: Int)
-  case entry(side: Side, change: EntryChange)
-}
-
-/// An entry change and the entry it concerns.
-/// An existing entry (edited or deleted) is named by its id and its slot in ``EntryRecords``.
-enum EntryChange {
-  case add(id: String, content: EntryContent)
-  case edit(id: String, slot: Int, changes: EntryContent)
-  case delete(id: String, slot: Int)
-
-  var id: String {
-    switch self {
-    case .add(let id, _), .edit(let id, _, _), .delete(let id, _): id
-    }
-  }
+  /// An entry event on `side`'s version: a new entry (`slot` nil), or the entry in `slot` of
+  /// ``EntryRecords``, edited or deleted.
+  case entry(side: Side, slot: Int?)
 }
 
 extension TicketProjection {
@@ -123,10 +114,10 @@ extension TicketProjection {
         if o.partner == by {
           throw RefusedEvent("\(by) cannot outsource ticket \(ticket) to itself")
         }
-        return .outsource(o, lead: by)
+        return .outsource(lead: by)
       case .entryAdded(let id, let content):
         try checkNewEntry(id, content)
-        return .entry(side: .lead, change: .add(id: id, content: content))
+        return .entry(side: .lead, slot: nil)
       default:
         throw RefusedEvent(
           "ticket \(ticket) has no history yet: its first event must be outsourced or entry-added, not \(event.type.rawValue)"
@@ -145,7 +136,7 @@ extension TicketProjection {
           "ticket \(ticket) already has an open engagement (\(current.number), with \(current.partner), \(current.status.rawValue)); it must be declined, cancelled or complete first"
         )
       }
-      return .outsource(o, lead: lead)
+      return .outsource(lead: lead)
     case .cancelled, .completionRejected, .completionApproved, .completed:
       try requireLead(by, lead: lead, for: event.type)
       let current = try currentEngagementState(for: event.type)
@@ -170,7 +161,7 @@ extension TicketProjection {
           "entry id '\(id)' is already used on ticket \(ticket) (ids are unique for ever, even after deletion)")
       }
       try checkNewEntry(id, content)
-      return .entry(side: side, change: .add(id: id, content: content))
+      return .entry(side: side, slot: nil)
     case .entryEdited(let id, let changes):
       let side = try side(of: by, lead: lead)
       let (seenKind, slot) = try visibleEntry(id, side: side, by: by, action: "edit")
@@ -186,11 +177,11 @@ extension TicketProjection {
         throw RefusedEvent("\(by)'s edit of entry '\(id)' must change at least one field, and never the kind")
       }
       try checkValues(changes, entry: id)
-      return .entry(side: side, change: .edit(id: id, slot: slot, changes: changes))
+      return .entry(side: side, slot: slot)
     case .entryDeleted(let id):
       let side = try side(of: by, lead: lead)
       let (_, slot) = try visibleEntry(id, side: side, by: by, action: "delete")
-      return .entry(side: side, change: .delete(id: id, slot: slot))
+      return .entry(side: side, slot: slot)
     }
   }
 
