@@ -248,6 +248,30 @@ enum JSONParser {
     }
   }
 
+  /// The number that `bytes` holds, read exactly as ``parse(_:)`` reads it, or `nil` when `bytes`
+  /// is anything but one valid number (surrounding whitespace included): the parser's own
+  /// conversion, without the work stacks that values other than numbers need.
+  static func number(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
+    guard let base = bytes.baseAddress, let first = bytes.first,
+      first == ASCII.minus || first &- ASCII.zero < 10
+    else { return nil }
+    return withUnsafeTemporaryAllocation(of: JSONValue.self, capacity: 1) { elements in
+      withUnsafeTemporaryAllocation(of: (key: String, value: JSONValue).self, capacity: 1) { members in
+        withUnsafeTemporaryAllocation(of: (start: Int, count: Int).self, capacity: 1) { spans in
+          withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { scratch in
+            // A number pushes nothing on the stacks: the parser needs them only to exist.
+            var parser = Parser(
+              base: base, count: bytes.count, elements: elements, members: members, spans: spans,
+              scratch: scratch)
+            defer { parser.releaseStacks() }
+            guard let value = try? parser.parseNumber(), parser.pos == parser.count else { return nil }
+            return value
+          }
+        }
+      }
+    }
+  }
+
   /// Parses exactly one JSON value spanning the whole string (surrounding whitespace allowed).
   static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
     let result = text.utf8.withContiguousStorageIfAvailable { buffer in

@@ -74,7 +74,9 @@ struct JSONObjectSpans {
     case .plainString:
       return .string(
         String(decoding: UnsafeBufferPointer(rebasing: token[1..<token.count - 1]), as: UTF8.self))
-    case .escapedString, .number:
+    case .number:
+      return JSONParser.number(token).map { .number($0) }
+    case .escapedString:
       return try? JSONParser.parse(token)
     case .true: return .bool(true)
     case .false: return .bool(false)

@@ -731,11 +731,16 @@ private struct FieldReader<Fields: EventFields> {
     // The entry fields present, by ordinal.
     var present: UInt16 = 0
     if hasPlaces {
-      for field in EntryField.every {
-        let index = Int(places[Int(FieldKey.rawValue(of: field))])
-        if index >= 0 && !isTaken(index) {
-          indices[field.ordinal] = Int32(index)
-          present |= field.bit
+      // Each key at most once: the members' keys say which entry fields there are (a handful of
+      // members, where there are nine entry fields to look for).
+      let first = FieldKey.hours.rawValue
+      for index in 0..<fields.count where !isTaken(index) {
+        let key = self.key(at: index)
+        if key >= first && key != JSONObjectSpans.unknownKey {
+          // The entry fields' keys are in the order of `EntryField`, whose bits are 1 << ordinal.
+          let ordinal = Int(key &- first)
+          indices[ordinal] = Int32(index)
+          present |= 1 << UInt16(ordinal)
         }
       }
     } else {
