@@ -297,7 +297,9 @@ final class AppendPipeline: @unchecked Sendable {
   private let writer: BatchWriter
   private var planner: BatchPlanner
   private let condition = NSCondition()
-  private var chunk = RecordChunk()
+  // Only the appending thread uses `chunk`: no other access can overlap one of its, so Swift's
+  // run-time check of each access (four calls an event, about 300 instructions) is left out.
+  @exclusivity(unchecked) private var chunk = RecordChunk()
   private var queue: [RecordChunk] = []
   /// Chunks the writer has written and emptied, for the producer to fill again.
   private var spares: [RecordChunk] = []
@@ -496,8 +498,9 @@ final class RecordChunk: @unchecked Sendable {
     var time: Int64
   }
 
-  private var extents: [Extent] = []
-  private var bytes = GrowingBytes(capacity: 4096)
+  // One thread at a time (see above): Swift's run-time check of each access is left out.
+  @exclusivity(unchecked) private var extents: [Extent] = []
+  @exclusivity(unchecked) private var bytes = GrowingBytes(capacity: 4096)
 
   deinit {
     bytes.deallocate()

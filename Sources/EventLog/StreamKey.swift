@@ -45,8 +45,22 @@ struct StreamKey: Hashable, Comparable, Sendable {
 extension Array where Element == String {
   /// The strings sorted by their UTF-8 bytes, the order SQLite's BINARY
   /// collation uses.
-  func sortedByUTF8() -> [String] {
-    sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+  package func sortedByUTF8() -> [String] {
+    sorted { first, second in
+      // Compared where the bytes lie (a comparison through `utf8`'s iterators costs about 500
+      // instructions for two short names: an import into a new log sorts thousands).
+      first.withUTF8Bytes { a in
+        second.withUTF8Bytes { b in
+          let common = Swift.min(a.count, b.count)
+          var index = 0
+          while index < common {
+            if a[index] != b[index] { return a[index] < b[index] }
+            index += 1
+          }
+          return a.count < b.count
+        }
+      }
+    }
   }
 }
 

@@ -33,3 +33,20 @@ struct NameTableTests {
     #expect(table.slot(of: "T-1999") == names.count + 1_999)
   }
 }
+
+@Suite("Stream order")
+struct StreamOrderTests {
+  /// Streams sort by their UTF-8 bytes, as SQLite's BINARY collation does: prefixes first,
+  /// canonically equivalent spellings apart, bytes above 0x7F after ASCII.
+  @Test
+  func streamsSortByTheirBytes() {
+    let streams = [
+      "T-2", "T-10", "T-1", "", "T-1", "t-1", "T-1\u{0}", "caf\u{E9}", "cafe\u{301}", "caf", "\u{1F600}", "Z", "é",
+      "T-100246-long-name", "T-100246-long-namf", "T-100246",
+    ]
+    let expected = streams.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    #expect(streams.sortedByUTF8().map { Array($0.utf8) } == expected.map { Array($0.utf8) })
+    #expect(streams.sortedByUTF8().first == "")
+    #expect(streams.sortedByUTF8().last == "\u{1F600}")
+  }
+}

@@ -182,3 +182,26 @@ struct ValidationTests {
     t.refuse(EventBuilder(ticket: "T-2").accepted())
   }
 }
+
+@Suite("Identifiers")
+struct IdentifierTests {
+  /// Every byte value, after a first letter: accepted exactly when it is an ASCII letter or digit,
+  /// `-`, `_`, `.` or `:`; and first only when it is a letter or digit.
+  @Test("an identifier holds letters, digits, '-', '_', '.' and ':' only, and starts with a letter or digit")
+  func everyByteIsJudgedByTheSyntax() {
+    for value in 0...255 {
+      let byte = UInt8(value)
+      let scalar = Unicode.Scalar(byte)
+      let alphanumeric =
+        scalar.isASCII && (("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar))
+      let allowed = alphanumeric || "-_.:".unicodeScalars.contains(scalar)
+      let after = [UInt8(ascii: "a"), byte].withUnsafeBufferPointer { Identifier.problem(withBytes: $0) }
+      #expect((after == nil) == allowed, "byte \(value) after a letter")
+      let first = [byte, UInt8(ascii: "a")].withUnsafeBufferPointer { Identifier.problem(withBytes: $0) }
+      #expect((first == nil) == alphanumeric, "byte \(value) first")
+    }
+    #expect(Identifier.problem(with: "T-100246.a:b_c") == nil)
+    #expect(Identifier.problem(with: "") == "is empty")
+    #expect(Identifier.problem(with: String(repeating: "a", count: 65)) != nil)
+  }
+}
