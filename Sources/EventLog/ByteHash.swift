@@ -22,6 +22,18 @@ package enum ByteHash {
   package static func of(_ text: String) -> UInt64 {
     text.withUTF8Bytes { of($0) }
   }
+
+  /// The first eight bytes of `bytes` (fewer, then zeros, for a shorter string) in one word, as
+  /// memory holds them: with the length, it tells most short names apart without reading them
+  /// again (`NameTable`, replay's recent actors).
+  @inlinable
+  package static func head(of bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+    guard let base = bytes.baseAddress else { return 0 }
+    if bytes.count >= 8 { return UnsafeRawPointer(base).loadUnaligned(as: UInt64.self) }
+    var head: UInt64 = 0
+    withUnsafeMutableBytes(of: &head) { $0.copyMemory(from: UnsafeRawBufferPointer(bytes)) }
+    return head
+  }
 }
 
 extension String {

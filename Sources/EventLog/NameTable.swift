@@ -54,7 +54,7 @@ package struct NameTable {
     let mask = places.count - 1
     var place = Int(truncatingIfNeeded: hash) & mask
     let count = Int32(clamping: bytes.count)
-    let head = Self.head(of: bytes)
+    let head = ByteHash.head(of: bytes)
     while places[place].slot != 0 {
       let slot = Int(places[place].slot) - 1
       if places[place].hash == hash, places[place].count == count, places[place].head == head,
@@ -65,16 +65,6 @@ package struct NameTable {
       place = (place + 1) & mask
     }
     return (nil, place)
-  }
-
-  /// The first eight bytes of `bytes` (fewer, then zeros, for a shorter name) in one word.
-  @inlinable
-  static func head(of bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-    guard let base = bytes.baseAddress else { return 0 }
-    if bytes.count >= 8 { return UInt64(littleEndian: UnsafeRawPointer(base).loadUnaligned(as: UInt64.self)) }
-    var head: UInt64 = 0
-    for index in 0..<bytes.count { head |= UInt64(base[index]) << (8 * UInt64(index)) }
-    return head
   }
 
   /// The slot of `name`; a new name gets the next slot and is passed to `added`.
@@ -108,7 +98,7 @@ package struct NameTable {
     extents.append((nameBytes.count, bytes.count))
     nameBytes.append(contentsOf: bytes)
     places[place] = Place(
-      hash: hash, slot: Int32(slot + 1), count: Int32(clamping: bytes.count), head: Self.head(of: bytes))
+      hash: hash, slot: Int32(slot + 1), count: Int32(clamping: bytes.count), head: ByteHash.head(of: bytes))
     added(name)
     if names.count * 2 > places.count { grow() }
     return slot

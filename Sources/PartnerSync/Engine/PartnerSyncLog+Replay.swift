@@ -294,15 +294,15 @@ final class RawReplayBatch: Sendable {
   let firstNewSlot: Int
   /// By part, its events.
   let parts: [Part]
-  /// How many events the batch holds.
-  let eventCount: Int
 
-  init(newTickets: [String], firstNewSlot: Int, parts: [Part], eventCount: Int) {
+  init(newTickets: [String], firstNewSlot: Int, parts: [Part]) {
     self.newTickets = newTickets
     self.firstNewSlot = firstNewSlot
     self.parts = parts
-    self.eventCount = eventCount
   }
+
+  /// How many events the batch holds.
+  var eventCount: Int { parts.reduce(0) { $0 + $1.events.count } }
 }
 
 /// Reads the log in position order, in chunks, as bytes for `replay`, marking the last event of
@@ -386,8 +386,7 @@ struct ReplayReader: @unchecked Sendable {
         reserve = bytes.count + bytes.count / 8
         let batch = RawReplayBatch(
           newTickets: newTickets, firstNewSlot: firstNewSlot,
-          parts: grouping.parts(handoffs.count, events: events, bytes: bytes, buffers: buffers),
-          eventCount: events.count)
+          parts: grouping.parts(handoffs.count, events: events, bytes: bytes, buffers: buffers))
         bytes.removeAll()
         for handoff in handoffs {
           guard handoff.put(batch) else { return }
@@ -551,12 +550,7 @@ struct ActorNames {
 
   /// The actor named `bytes`.
   mutating func name(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-    var head: UInt64 = 0
-    if let base = bytes.baseAddress {
-      withUnsafeMutableBytes(of: &head) {
-        $0.copyMemory(from: UnsafeRawBufferPointer(start: base, count: min(bytes.count, 8)))
-      }
-    }
+    let head = ByteHash.head(of: bytes)
     let count = bytes.count
     for index in known.indices where known[index].head == head && known[index].count == count {
       if count <= 8 { return known[index].name }
