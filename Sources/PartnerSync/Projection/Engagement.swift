@@ -204,8 +204,6 @@ struct EngagementState: Sendable {
   var frozen = SlotSet()
   /// Entries whose link (between the owner's entry and its copy) is severed in this engagement.
   var severed = SlotSet()
-  /// The partner's time entries that have reached the lead (notified once).
-  var timeNotified = SlotSet()
 
   // The partner's version is looked into here, where it is read in place: through an optional
   // chain from outside, the version (its three arrays) would be copied and released each time.

@@ -20,7 +20,15 @@ struct DecisionRecord: Sendable {
   var rule: RuleID
   /// ``SyncDecision/transforms`` as bits (see `DecisionRecord.transformBits`).
   var transforms: UInt8
-  var withdrewCopy: Bool
+  /// The number of ``SyncDecision/owner``.
+  var owner: Int32
+  /// ``SyncDecision/copyBefore``, ``SyncDecision/copyAfter``, ``SyncDecision/severedEarlier``
+  /// and ``SyncDecision/entryExists``; `copyAfter` and `entryExists` are set when the decision
+  /// is noted.
+  var copyBefore: Bool
+  var copyAfter = false
+  var severedEarlier = false
+  var entryExists = true
 
   /// The transforms a copy can be shaped by, in the order a decision lists them.
   static let transformOrder: [RuleID] = [.leadTimeAsNote, .partnerItemsInternalUsersOnly]
@@ -42,7 +50,7 @@ struct DecisionRecord: Sendable {
 struct NotificationRecord: Sendable {
   /// What the message says, its names by number (see ``NotificationMessage``).
   enum Message: Sendable {
-    case syncedChange(by: Int32, kind: EntryKind, event: EventType, released: Bool)
+    case syncedChange(by: Int32, kind: EntryKind, event: EventType, released: Bool, copy: CopyChange)
     case timeLogged(by: Int32)
     case status(EventType, lead: Int32, partner: Int32, engagement: Int32)
   }
@@ -125,7 +133,11 @@ extension TicketProjection {
       kind: record.kind, by: partnerNames[Int(record.by)], to: partnerNames[Int(record.to)],
       outcome: record.outcome, rule: record.rule, transforms: transforms,
       heldAt: record.heldAt == .min ? nil : record.heldAt, engagement: Int(record.engagement))
-    decision.withdrewCopy = record.withdrewCopy
+    decision.owner = partnerNames[Int(record.owner)]
+    decision.copyBefore = record.copyBefore
+    decision.copyAfter = record.copyAfter
+    decision.severedEarlier = record.severedEarlier
+    decision.entryExists = record.entryExists
     return decision
   }
 
@@ -138,8 +150,9 @@ extension TicketProjection {
     }
     let message: NotificationMessage
     switch record.message {
-    case .syncedChange(let by, let kind, let event, let released):
-      message = .syncedChange(by: partnerNames[Int(by)], kind: kind, event: event, released: released)
+    case .syncedChange(let by, let kind, let event, let released, let copy):
+      message = .syncedChange(
+        by: partnerNames[Int(by)], kind: kind, event: event, released: released, copy: copy)
     case .timeLogged(let by):
       message = .timeLogged(by: partnerNames[Int(by)])
     case .status(let type, let lead, let partner, let engagement):

@@ -98,19 +98,41 @@ extension TicketProjection {
     if case .engagement(let n) = side, n == engagements.count, engagements[n - 1].status == .accepted {
       engagements[n - 1].status = .inProgress
     }
-    decide(slot: slot, side: side, event: payload.type, at: position)
+    if let decision = decide(slot: slot, side: side, event: payload.type, at: position) {
+      note(decision)
+    }
+    notifyTimeLogged(slot: slot, side: side, event: payload.type, at: position)
+  }
+
+  /// `subcontractor-time-notifies-resource`: a service partner adds a time entry while its
+  /// engagement is the current one and linked, whatever the change's decision; after that
+  /// decision's own notification.
+  private mutating func notifyTimeLogged(slot: Int, side: Side, event: EventType, at position: Int64) {
+    guard event == .entryAdded, case .engagement(let n) = side, n == engagements.count,
+      records[slot: slot].content.kind == .time
+    else { return }
+    switch engagements[n - 1].status {
+    case .accepted, .inProgress, .waitingApproval: break
+    default: return
+    }
+    guard keepsNotification() else { return }
+    let partner = engagements[n - 1].partnerNumber
+    notify(
+      NotificationRecord(
+        position: position, rule: .subcontractorTimeNotifiesResource, partner: leadNumber,
+        recipient: .resource(engagement: Int32(n)), entry: Int32(slot), message: .timeLogged(by: partner)))
   }
 
   /// Decides one change, by the partner whose version `side` is: the steps of "How one change is
-  /// decided".
-  private mutating func decide(slot: Int, side: Side, event: EventType, at position: Int64) {
+  /// decided". Returns the decision to note, or `nil` when none is due.
+  private mutating func decide(slot: Int, side: Side, event: EventType, at position: Int64) -> DecisionRecord? {
     // The record's fields are read in place: a copy of the record would retain and release each
     // of its strings.
     let home = records[slot: slot].home
     // The content is taken once (one reference to its box): reading it through the record again
     // for the filter below would keep a read accessor open across that call, which allocates.
     let content = records[slot: slot].content
-    guard hasLead, let kind = content.kind else { return }
+    guard hasLead, let kind = content.kind else { return nil }
     let foreign = home != side
     // The partners by number: an entry's owner is the partner of its home version.
     let number: Int
@@ -124,82 +146,73 @@ extension TicketProjection {
       to = foreign ? partnerNumber(of: home) : leadNumber
     default:
       // The lead's own entry: the counterpart is the current engagement's partner, once accepted.
-      guard let current = engagements.last, current.status.hasVersion else { return }
+      guard let current = engagements.last, current.status.hasVersion else { return nil }
       number = current.number
       to = current.partnerNumber
     }
     let from = partnerNumber(of: side)
+    // The counterpart's version: the owner's for a foreign change, else the other side.
+    let target: Side = foreign ? home : (side == .lead ? .engagement(number) : .lead)
+    let copyBefore = hasEntry(slot, in: target)
+    let owner = partnerNumber(of: home)
     func decided(_ outcome: SyncOutcome, _ rule: RuleID, transforms: [RuleID] = []) -> DecisionRecord {
       DecisionRecord(
         position: position, heldAt: .min, engagement: Int32(number), entry: Int32(slot), by: from, to: to,
         event: event, kind: kind, outcome: outcome, rule: rule,
-        transforms: DecisionRecord.transformBits(transforms), withdrewCopy: false)
+        transforms: DecisionRecord.transformBits(transforms), owner: owner, copyBefore: copyBefore)
     }
     // The engagement's fields are read one by one: a copy of it held across the changes below
     // would make every one of them copy the engagement's collections.
     let status = engagements[number - 1].status
     // 1. sync-ended
     if status == .complete || number != engagements.count {
-      note(decided(.notSynced, .syncEnded))
-      return
+      return decided(.notSynced, .syncEnded)
     }
     // 2. foreign-edit-severs / foreign-delete-severs
     if foreign {
-      engagements[number - 1].severed.insert(slot)
-      if event == .entryDeleted {
-        note(decided(.notSynced, .foreignDeleteSevers))
-      } else {
+      var decision = decided(.notSynced, event == .entryDeleted ? .foreignDeleteSevers : .foreignEditSevers)
+      decision.severedEarlier = !engagements[number - 1].severed.insert(slot)
+      if event != .entryDeleted {
         updateVersion(side) { $0.entries.update(slot) { $0.severed = true } }
-        note(decided(.notSynced, .foreignEditSevers))
       }
-      return
+      return decision
     }
     // 3. severed-link
     if engagements[number - 1].severed.contains(slot) {
-      note(decided(.notSynced, .severedLink))
-      return
+      var decision = decided(.notSynced, .severedLink)
+      decision.severedEarlier = true
+      return decision
     }
-    let target: Side = side == .lead ? .engagement(number) : .lead
     let filter = rules.failingFilter(content, ownedByLead: home == .lead)
-    let hasCopy = hasEntry(slot, in: target)
     let hasHeld = engagements[number - 1].held.contains { $0.slot == slot && $0.to == to }
     // 4. a filter keeps it home, and nothing of it is over there
-    if let filter, !hasCopy, !hasHeld {
-      note(decided(.notSynced, filter))
-      return
+    if let filter, !copyBefore, !hasHeld {
+      return decided(.notSynced, filter)
     }
     // 5. suspended-waiting-approval
     if status == .waitingApproval {
       engagements[number - 1].held.append(
         HeldChange(position: position, slot: slot, kind: kind, by: from, to: to))
-      note(decided(.held, .suspendedWaitingApproval))
-      return
+      return decided(.held, .suspendedWaitingApproval)
     }
     // 6. a filter now fails but a copy exists: withdraw it
     if let filter {
       updateVersion(target) { $0.entries.removeValue(forSlot: slot) }
-      var decision = decided(.notSynced, filter)
-      decision.withdrewCopy = true
-      note(decision)
-      return
+      return decided(.notSynced, filter)
     }
     // 7. own-change-syncs
-    let copy = bringCopyUpToDate(slot, engagement: number, in: target)
-    note(decided(.synced, .ownChangeSyncs, transforms: copy.transforms ?? []), firstTimeCopy: copy.firstTimeCopy)
+    return decided(.synced, .ownChangeSyncs, transforms: bringCopyUpToDate(slot, engagement: number, in: target) ?? [])
   }
 
   /// Makes `target`'s copy of the entry in `slot` match the entry's latest state, filters applied.
   ///
-  /// Returns the transforms that shaped the copy (`nil` when no copy is left), and whether a
-  /// service partner's time entry reached the lead for the first time.
-  private mutating func bringCopyUpToDate(
-    _ slot: Int, engagement number: Int, in target: Side
-  ) -> (transforms: [RuleID]?, firstTimeCopy: Bool) {
+  /// Returns the transforms that shaped the copy (`nil` when no copy is left).
+  private mutating func bringCopyUpToDate(_ slot: Int, engagement number: Int, in target: Side) -> [RuleID]? {
     let ownedByLead = records[slot: slot].home == .lead
     if records[slot: slot].deleted || rules.failingFilter(records[slot: slot].content, ownedByLead: ownedByLead) != nil
     {
       updateVersion(target) { $0.entries.removeValue(forSlot: slot) }
-      return (nil, false)
+      return nil
     }
     let copy = rules.copy(of: records[slot: slot].content, ownedByLead: ownedByLead)
     if hasEntry(slot, in: target) {
@@ -217,11 +230,7 @@ extension TicketProjection {
             convertedFrom: copy.convertedFrom, system: false, sourceEngagement: target == .lead ? number : nil))
       }
     }
-    var firstTime = false
-    if target == .lead, copy.content.kind == .time, engagements[number - 1].timeNotified.insert(slot) {
-      firstTime = true
-    }
-    return (copy.transforms, firstTime)
+    return copy.transforms
   }
 
   // MARK: Status-driven rules
@@ -236,37 +245,48 @@ extension TicketProjection {
       var decision = DecisionRecord(
         position: position, heldAt: .min, engagement: Int32(number), entry: Int32(slot), by: leadNumber,
         to: partner, event: .accepted, kind: kind, outcome: .notSynced, rule: .copiedAtAcceptance, transforms: 0,
-        withdrewCopy: false)
+        owner: leadNumber, copyBefore: false)
       if let filter = rules.failingFilter(record.content, ownedByLead: true) {
         decision.rule = filter
       } else {
-        let copy = bringCopyUpToDate(slot, engagement: number, in: .engagement(number))
+        let transforms = bringCopyUpToDate(slot, engagement: number, in: .engagement(number))
         decision.outcome = .synced
-        decision.transforms = DecisionRecord.transformBits(copy.transforms ?? [])
+        decision.transforms = DecisionRecord.transformBits(transforms ?? [])
       }
       note(decision)
     }
   }
 
-  /// `released-on-rejection`: each held change, in the order it was held.
+  /// `released-on-rejection`: each held change, in the order it was held: `severed-link` when
+  /// its link was severed meanwhile, the filter's rule when the entry's latest state fails one
+  /// (a copy the counterpart held is withdrawn), else released with the entry's latest state.
   private mutating func releaseHeldChanges(engagement number: Int, at position: Int64) {
     let held = engagements[number - 1].held
     engagements[number - 1].held = []
-    for change in held {
+    func target(of change: HeldChange) -> Side { change.to == leadNumber ? .lead : .engagement(number) }
+    // What the counterparts held before the position: the first of an entry's held changes may
+    // already bring its copy to the latest state.
+    let copiesBefore = held.map { hasEntry($0.slot, in: target(of: $0)) }
+    for (change, copyBefore) in zip(held, copiesBefore) {
+      let target = target(of: change)
+      let home = records[slot: change.slot].home
       var decision = DecisionRecord(
         position: position, heldAt: change.position, engagement: Int32(number), entry: Int32(change.slot),
         by: change.by, to: change.to, event: .completionRejected, kind: change.kind, outcome: .released,
-        rule: .releasedOnRejection, transforms: 0, withdrewCopy: false)
+        rule: .releasedOnRejection, transforms: 0, owner: partnerNumber(of: home), copyBefore: copyBefore)
       if engagements[number - 1].severed.contains(change.slot) {
         decision.outcome = .notSynced
         decision.rule = .severedLink
-        note(decision)
-        continue
+        decision.severedEarlier = true
+      } else if let filter = rules.failingFilter(records[slot: change.slot].content, ownedByLead: home == .lead) {
+        decision.outcome = .notSynced
+        decision.rule = filter
+        updateVersion(target) { $0.entries.removeValue(forSlot: change.slot) }
+      } else {
+        let transforms = bringCopyUpToDate(change.slot, engagement: number, in: target)
+        decision.transforms = DecisionRecord.transformBits(transforms ?? [])
       }
-      let target: Side = change.to == leadNumber ? .lead : .engagement(number)
-      let copy = bringCopyUpToDate(change.slot, engagement: number, in: target)
-      decision.transforms = DecisionRecord.transformBits(copy.transforms ?? [])
-      note(decision, firstTimeCopy: copy.firstTimeCopy)
+      note(decision)
     }
   }
 
@@ -275,11 +295,13 @@ extension TicketProjection {
     let held = engagements[number - 1].held
     engagements[number - 1].held = []
     for change in held {
+      let target: Side = change.to == leadNumber ? .lead : .engagement(number)
       note(
         DecisionRecord(
           position: position, heldAt: change.position, engagement: Int32(number), entry: Int32(change.slot),
           by: change.by, to: change.to, event: event, kind: change.kind, outcome: .dropped,
-          rule: .droppedAtCompletion, transforms: 0, withdrewCopy: false))
+          rule: .droppedAtCompletion, transforms: 0, owner: partnerNumber(of: records[slot: change.slot].home),
+          copyBefore: hasEntry(change.slot, in: target)))
     }
   }
 
@@ -305,30 +327,28 @@ extension TicketProjection {
       DecisionRecord(
         position: position, heldAt: .min, engagement: Int32(number), entry: Int32(slot),
         by: engagement.partnerNumber, to: leadNumber, event: event, kind: .charge, outcome: .synced,
-        rule: .timeBundledAtCompletion, transforms: 0, withdrewCopy: false))
+        rule: .timeBundledAtCompletion, transforms: 0, owner: leadNumber, copyBefore: false))
   }
 
   // MARK: Decisions and notifications
 
-  /// Records a decision and the notifications it sends (`synced-change-notifies-partner`,
-  /// `subcontractor-time-notifies-resource`).
-  private mutating func note(_ decision: DecisionRecord, firstTimeCopy: Bool = false) {
-    if decision.rule == .ownChangeSyncs || decision.outcome == .released {
-      if keepsNotification() {
-        notify(
-          NotificationRecord(
-            position: decision.position, rule: .syncedChangeNotifiesPartner, partner: decision.to,
-            recipient: .ticket, entry: decision.entry,
-            message: .syncedChange(
-              by: decision.by, kind: decision.kind, event: decision.event, released: decision.outcome == .released)))
-      }
-      if firstTimeCopy, keepsNotification() {
-        notify(
-          NotificationRecord(
-            position: decision.position, rule: .subcontractorTimeNotifiesResource, partner: decision.to,
-            recipient: .resource(engagement: decision.engagement), entry: decision.entry,
-            message: .timeLogged(by: decision.by)))
-      }
+  /// Records a decision, with what it left in the counterpart's version, and the
+  /// `synced-change-notifies-partner` it sends: only a decision that changed the counterpart's
+  /// version notifies it.
+  private mutating func note(_ decision: consuming DecisionRecord) {
+    let target: Side = decision.to == leadNumber ? .lead : .engagement(Int(decision.engagement))
+    decision.copyAfter = hasEntry(Int(decision.entry), in: target)
+    decision.entryExists = !records[slot: Int(decision.entry)].deleted
+    if decision.rule == .ownChangeSyncs || decision.outcome == .released,
+      decision.copyBefore || decision.copyAfter, keepsNotification()
+    {
+      notify(
+        NotificationRecord(
+          position: decision.position, rule: .syncedChangeNotifiesPartner, partner: decision.to,
+          recipient: .ticket, entry: decision.entry,
+          message: .syncedChange(
+            by: decision.by, kind: decision.kind, event: decision.event, released: decision.outcome == .released,
+            copy: CopyChange(before: decision.copyBefore, after: decision.copyAfter))))
     }
     guard keepsDecisions else {
       discardedDecisions += 1
@@ -357,26 +377,6 @@ extension TicketProjection {
   /// room for most tickets' whole history is never copied to grow.
   static let initialCapacity = 48
 
-  /// The text of a `synced-change-notifies-partner` notification to `to`.
-  static func syncedChangeText(
-    by: String, kind: EntryKind, entry: String, event: EventType, released: Bool, to: String, ticket: String
-  ) -> String {
-    let item = "\(kind.rawValue) \(entry) on ticket \(ticket)"
-    if released {
-      return "\(by)'s change to \(item), held while the completion was pending, now reached \(to)'s version."
-    }
-    switch event {
-    case .entryAdded: return "\(by) added \(item); it is now in \(to)'s version."
-    case .entryDeleted: return "\(by) deleted \(item); it is gone from \(to)'s version too."
-    default: return "\(by) edited \(item); \(to)'s copy is up to date."
-    }
-  }
-
-  /// The text of a `subcontractor-time-notifies-resource` notification.
-  static func timeLoggedText(by: String, entry: String, ticket: String) -> String {
-    "\(by) logged time entry \(entry) on ticket \(ticket)."
-  }
-
   /// `outsourcing-notifies-primary-contact`: the other partner, or both (lead first) at the end.
   private mutating func notifyStatus(_ type: EventType, engagement number: Int, at position: Int64) {
     guard hasLead else { return }
@@ -397,23 +397,6 @@ extension TicketProjection {
       notifyContact(of: lead)
       notifyContact(of: partner)
     case .entryAdded, .entryEdited, .entryDeleted: return
-    }
-  }
-
-  /// The text of an `outsourcing-notifies-primary-contact` notification.
-  static func statusText(
-    _ type: EventType, lead: String, partner: String, engagement number: Int, ticket: String
-  ) -> String {
-    switch type {
-    case .outsourced: "\(lead) outsourced ticket \(ticket) to \(partner) (engagement \(number))."
-    case .cancelled: "\(lead) withdrew its offer of ticket \(ticket) (engagement \(number))."
-    case .declined: "\(partner) declined ticket \(ticket) (engagement \(number))."
-    case .accepted: "\(partner) accepted ticket \(ticket) (engagement \(number))."
-    case .completionRequested: "\(partner) asks for approval of its work on ticket \(ticket) (engagement \(number))."
-    case .completionRejected: "\(lead) rejected the completion of ticket \(ticket) (engagement \(number))."
-    case .completionApproved: "\(lead) approved the completion of ticket \(ticket) (engagement \(number))."
-    case .completed: "\(lead) completed engagement \(number) of ticket \(ticket)."
-    case .entryAdded, .entryEdited, .entryDeleted: ""
     }
   }
 

@@ -36,9 +36,21 @@ public struct SyncDecision: Sendable, Hashable {
   public var heldAt: Int64?
   /// The engagement concerned.
   public var engagement: Int
-  /// `true` when the decision withdrew a copy that the other side held (a shared entry made
-  /// internal).
-  public var withdrewCopy = false
+  /// The partner that owns the entry (for a foreign change, `to`).
+  public var owner: String
+  /// Whether `to`'s version held the entry just before the decision.
+  public var copyBefore = false
+  /// Whether `to`'s version holds the entry just after the decision.
+  public var copyAfter = false
+  /// For a foreign change or a severed link: whether the entry's link in this engagement was
+  /// severed before this decision.
+  public var severedEarlier = false
+  /// Whether the owner's entry still exists after the decision (it was not deleted).
+  public var entryExists = true
+
+  /// `true` when the decision withdrew a copy that the other side held (a shared entry that
+  /// now fails a filter).
+  public var withdrewCopy: Bool { outcome == .notSynced && copyBefore && !copyAfter }
 
   /// Creates a decision.
   public init(
@@ -57,68 +69,7 @@ public struct SyncDecision: Sendable, Hashable {
     self.transforms = transforms
     self.heldAt = heldAt
     self.engagement = engagement
-  }
-
-  /// One sentence that a support engineer can read.
-  public var because: String {
-    let item = "\(by)'s \(kind.rawValue) \(entry)"
-    switch rule {
-    case .ownChangeSyncs:
-      switch event {
-      case .entryAdded:
-        return "\(item) was added while sync was active, so it was copied to \(to)'s version"
-          + transformClause + "."
-      case .entryDeleted:
-        return "\(item) was deleted while sync was active, so \(to)'s copy was removed too."
-      default:
-        return "\(item) was edited while sync was active, so \(to)'s copy was brought up to date"
-          + transformClause + "."
-      }
-    case .copiedAtAcceptance:
-      return "\(item) existed when \(to) accepted engagement \(engagement), so it was copied to \(to)'s version"
-        + transformClause + "."
-    case .internalNeverSyncs:
-      return "\(item) is internal, and internal entries never leave their partner"
-        + (withdrewCopy ? ", so the copy in \(to)'s version was withdrawn." : ".")
-    case .linksNeverSync:
-      return "\(item) is a link attachment, and only file attachments are copied."
-    case .leadChargesStayLocal:
-      return "\(item) is a charge of the lead, and the lead's charges are never copied to a service partner."
-    case .foreignEditSevers:
-      return
-        "\(by) edited \(to)'s \(kind.rawValue) \(entry): only \(by)'s version changed and its link to \(to) is now severed."
-    case .foreignDeleteSevers:
-      return
-        "\(by) deleted \(to)'s \(kind.rawValue) \(entry): it left \(by)'s version only and its link to \(to) is now severed."
-    case .severedLink:
-      return "The link between \(item) and \(to)'s copy was severed earlier, so this change stays with \(by)."
-    case .suspendedWaitingApproval:
-      return "Engagement \(engagement) was waiting for approval of completion, so this change to \(item) was held."
-    case .releasedOnRejection:
-      return
-        "The lead rejected the completion, so the change to \(item) held at position \(heldAt ?? 0) was applied to \(to)'s version"
-        + transformClause + "."
-    case .droppedAtCompletion:
-      return
-        "Engagement \(engagement) completed while the change to \(item) held at position \(heldAt ?? 0) was waiting, so \(to) will never see it."
-    case .syncEnded:
-      return "Engagement \(engagement) is over (complete or superseded), so this change to \(item) stays local."
-    case .timeBundledAtCompletion:
-      return
-        "At the completion of engagement \(engagement), \(by)'s time entries in \(to)'s version were bundled into the non-billable charge \(entry)."
-    case .leadTimeAsNote, .partnerItemsInternalUsersOnly, .outsourcingNotifiesPrimaryContact,
-      .syncedChangeNotifiesPartner, .subcontractorTimeNotifiesResource:
-      return rule.summary
-    }
-  }
-
-  private var transformClause: String {
-    var parts: [String] = []
-    if transforms.contains(.leadTimeAsNote) { parts.append("as a note (lead-time-as-note)") }
-    if transforms.contains(.partnerItemsInternalUsersOnly) {
-      parts.append("as internal-users-only (partner-items-internal-users-only)")
-    }
-    return parts.isEmpty ? "" : " " + parts.joined(separator: " and ")
+    self.owner = by
   }
 }
 
@@ -193,25 +144,9 @@ enum NotificationMessage: Sendable {
   /// A text given as such.
   case written(String)
   /// `synced-change-notifies-partner`: `by`'s change reached the partner notified.
-  case syncedChange(by: String, kind: EntryKind, event: EventType, released: Bool)
+  case syncedChange(by: String, kind: EntryKind, event: EventType, released: Bool, copy: CopyChange)
   /// `subcontractor-time-notifies-resource`: `by` logged the time entry.
   case timeLogged(by: String)
   /// `outsourcing-notifies-primary-contact`: a status event of an engagement.
   case status(EventType, lead: String, partner: String, engagement: Int)
-
-  /// The text of a notification of `ticket` to `partner` about `entry`.
-  func text(ticket: String, partner notified: String, entry: String?) -> String {
-    switch self {
-    case .written(let text):
-      return text
-    case .syncedChange(let by, let kind, let event, let released):
-      return TicketProjection.syncedChangeText(
-        by: by, kind: kind, entry: entry ?? "", event: event, released: released, to: notified,
-        ticket: ticket)
-    case .timeLogged(let by):
-      return TicketProjection.timeLoggedText(by: by, entry: entry ?? "", ticket: ticket)
-    case .status(let type, let lead, let partner, let number):
-      return TicketProjection.statusText(type, lead: lead, partner: partner, engagement: number, ticket: ticket)
-    }
-  }
 }

@@ -36,7 +36,11 @@ struct ApprovalTests {
     #expect(try t.ids("acme") == ["n1", "n3", "n4"])
     #expect(try t.ids("bolt") == ["n1", "n3", "n2", "t2"])
     #expect(try t.entry("n3", of: "bolt")?.content.text == "Details")
-    #expect(t.projection.notifications.filter { $0.position > 5 }.isEmpty)
+    // Nothing is announced while held, but for the time notice where bolt added t2.
+    #expect(
+      t.projection.notifications.filter { $0.position > 5 }.map(\.brief) == [
+        "7 subcontractor-time-notifies-resource acme/dana t2"
+      ])
   }
 
   @Test("suspended-waiting-approval: a change that would withdraw a copy is held too")
@@ -49,12 +53,36 @@ struct ApprovalTests {
     #expect(t.audit(at: 7) == ["7 n3 acme>bolt held suspended-waiting-approval"])
     #expect(try t.ids("bolt") == ["n1", "n3"])
     try t.run(ev.rejected())
+    // n3 is internal (and deleted) at the rejection: each held change is decided by the filter,
+    // the copy is withdrawn, and bolt is not told.
     #expect(
       t.audit(at: 8) == [
-        "8 n3 acme>bolt released released-on-rejection heldAt:6",
-        "8 n3 acme>bolt released released-on-rejection heldAt:7",
+        "8 n3 acme>bolt not-synced internal-never-syncs heldAt:6",
+        "8 n3 acme>bolt not-synced internal-never-syncs heldAt:7",
       ])
     #expect(try t.ids("bolt") == ["n1"])
+    #expect(!t.projection.notifications.contains { $0.entry == "n3" && $0.position == 8 })
+  }
+
+  @Test("released-on-rejection: a partner's note made internal while held is not released, and its copy withdrawn")
+  func heldThenInternalOnRejection() throws {
+    var t = try Self.waiting()
+    try t.run(
+      ev.added("n5", by: "bolt", .note, text: "draft"), ev.edited("n5", by: "bolt", visibility: .internal),
+      ev.rejected())
+    #expect(
+      t.audit("n5") == [
+        "6 n5 bolt>acme held suspended-waiting-approval", "7 n5 bolt>acme held suspended-waiting-approval",
+        "8 n5 bolt>acme not-synced internal-never-syncs heldAt:6",
+        "8 n5 bolt>acme not-synced internal-never-syncs heldAt:7",
+      ])
+    #expect(try t.ids("acme").contains("n5") == false)
+    #expect(!t.projection.notifications.contains { $0.entry == "n5" })
+    let last = try #require(t.projection.decisions.last)
+    #expect(
+      last.because
+        == "The completion of engagement 1 was rejected, but the change to bolt's note n5 held at position 7 was not released: it is internal, and internal entries never leave their partner, so acme's version holds no copy of it."
+    )
   }
 
   @Test("suspended-waiting-approval: what fails a filter and has no copy is decided by the filter")

@@ -79,8 +79,9 @@ struct NotificationTests {
         "7 \(Self.synced) acme/ticket n2",
         "7 \(Self.synced) bolt/ticket n3",
         "7 \(Self.synced) acme/ticket t4",
-        "7 \(Self.time) acme/dana t4",
       ])
+    // The time notice went out where bolt added t4, while sync was suspended.
+    #expect(Self.notes(t, at: 6) == ["6 \(Self.time) acme/dana t4"])
   }
 
   @Test("order at acceptance: the status notification; copied-at-acceptance sends none")
@@ -119,7 +120,7 @@ struct NotificationTests {
     #expect(Self.notes(t, at: 4) == ["4 \(Self.synced) bolt/ticket t0"])
   }
 
-  @Test("subcontractor-time-notifies-resource: once per entry, edits and releases included")
+  @Test("subcontractor-time-notifies-resource: once per entry, where it is added; edits and releases send none")
   func timeNotifiedOnce() throws {
     var t = try Ticket([
       ev.outsourced("bolt", resource: "dana"), ev.accepted(),
@@ -130,20 +131,40 @@ struct NotificationTests {
     ])
     try t.run(ev.completed())
     let timeNotes = t.projection.notifications.filter { $0.rule == .subcontractorTimeNotifiesResource }
-    #expect(timeNotes.map(\.brief) == ["3 \(Self.time) acme/dana t1", "8 \(Self.time) acme/dana t2"])
+    #expect(timeNotes.map(\.brief) == ["3 \(Self.time) acme/dana t1", "6 \(Self.time) acme/dana t2"])
     #expect(try t.entry("bundle-1", of: "acme")?.content.hours == 9)
   }
 
-  @Test("subcontractor-time-notifies-resource: a time entry held then dropped never notifies")
-  func heldThenDroppedNeverNotifies() throws {
+  @Test("subcontractor-time-notifies-resource: a time entry held then dropped notifies where it was added")
+  func heldThenDroppedStillNotifies() throws {
     let t = try Ticket([
       ev.outsourced("bolt", resource: "dana"), ev.accepted(), ev.requested(),
       ev.added("t1", by: "bolt", .time, hours: 1), ev.approved(),
-      ev.edited("t1", by: "bolt", hours: 2),
+      ev.edited("t1", by: "bolt", hours: 2), ev.added("t2", by: "bolt", .time, hours: 1),
+    ])
+    // Once at the add position, nothing at the drop; nothing after completion (sync-ended).
+    #expect(
+      t.projection.notifications.filter { $0.rule != .outsourcingNotifiesPrimaryContact }.map(\.brief) == [
+        "4 \(Self.time) acme/dana t1"
+      ])
+    #expect(
+      t.audit("t1") == [
+        "4 t1 bolt>acme held suspended-waiting-approval", "5 t1 bolt>acme dropped dropped-at-completion heldAt:4",
+        "6 t1 bolt>acme not-synced sync-ended",
+      ])
+    #expect(try t.ids("acme") == [])
+  }
+
+  @Test(
+    "subcontractor-time-notifies-resource: the lead's time, a foreign edit and a time entry of a former partner send none"
+  )
+  func onlyTheCurrentPartnersNewTime() throws {
+    let t = try Ticket([
+      ev.outsourced("bolt", resource: "dana"), ev.accepted(), ev.added("t1", by: "acme", .time, hours: 1),
+      ev.edited("t1", by: "bolt", text: "x"), ev.completed(), ev.added("t2", by: "bolt", .time, hours: 1),
+      ev.outsourced("crane", resource: "eve"), ev.accepted(by: "crane"), ev.added("t3", by: "bolt", .time, hours: 1),
     ])
     #expect(!t.projection.notifications.contains { $0.rule == .subcontractorTimeNotifiesResource })
-    #expect(t.projection.notifications.allSatisfy { $0.rule == .outsourcingNotifiesPrimaryContact })
-    #expect(try t.ids("acme") == [])
   }
 
   @Test("subcontractor-time-notifies-resource: a later engagement notifies its own resource")

@@ -83,7 +83,8 @@ struct PropertyTests {
   }
 
   /// Property (b): one decision per counterpart for every entry change, none when nobody is due;
-  /// every held change settled once (released, severed-link or dropped) or still waiting.
+  /// every held change settled once (released, severed-link, a filter's rule, or dropped) or
+  /// still waiting.
   static func decisionProblems(_ history: RandomHistory) -> [String] {
     let projection = history.ticket.projection
     var problems: [String] = []
@@ -111,7 +112,8 @@ struct PropertyTests {
       let ok = settled.allSatisfy {
         $0.position > held.position
           && ($0.outcome == .released || $0.outcome == .dropped
-            || ($0.outcome == .notSynced && $0.rule == .severedLink))
+            || ($0.outcome == .notSynced
+              && [.severedLink, .internalNeverSyncs, .linksNeverSync, .leadChargesStayLocal].contains($0.rule)))
       }
       let waiting = projection.engagements[held.engagement - 1].status == .waitingApproval
       if !ok || settled.count > 1 || (settled.isEmpty && !waiting) {
