@@ -34,7 +34,7 @@ public enum RuleID: String, Sendable, Hashable, CaseIterable {
   case outsourcingNotifiesPrimaryContact = "outsourcing-notifies-primary-contact"
   /// Each synced or released change notifies the partner that received it.
   case syncedChangeNotifiesPartner = "synced-change-notifies-partner"
-  /// A service partner's time entry reaching the lead notifies the lead's assigned resource.
+  /// A service partner adding a time entry notifies the lead's assigned resource.
   case subcontractorTimeNotifiesResource = "subcontractor-time-notifies-resource"
 
   /// The rule's summary, one sentence for people.
@@ -63,7 +63,7 @@ public enum RuleID: String, Sendable, Hashable, CaseIterable {
     case .suspendedWaitingApproval:
       "While the engagement waits for approval, every change that could reach the other side is held."
     case .releasedOnRejection:
-      "When the lead rejects the completion, sync resumes and each held change is applied with the entry's latest state."
+      "When the lead rejects the completion, sync resumes and each held change is applied with the entry's latest state, unless that state fails a filter."
     case .droppedAtCompletion:
       "When the engagement becomes complete, every held change is discarded."
     case .syncEnded:
@@ -75,7 +75,7 @@ public enum RuleID: String, Sendable, Hashable, CaseIterable {
     case .syncedChangeNotifiesPartner:
       "Each synced or released change notifies the partner whose version received it."
     case .subcontractorTimeNotifiesResource:
-      "A service partner's time entry that first reaches the lead notifies the lead's assigned resource."
+      "A service partner that adds a time entry notifies the lead's assigned resource, whatever the entry's sync decision."
     }
   }
 }
