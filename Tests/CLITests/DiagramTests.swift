@@ -19,7 +19,7 @@ import Testing
       #expect(lines.first == "sequenceDiagram")
       let participants = lines.filter { $0.contains("participant ") }
       #expect(participants.count >= 3)
-      #expect(participants.dropFirst().first == "  participant S as sync line")
+      #expect(participants.dropFirst().first == "    participant S as sync line")
       // Every decision is one arrow: a crossing one from `by` to `to`, a released one from the sync
       // line to `to`, and the others from `by` to the sync line.
       let arrow = /^    (P\d+|S)(->>|-x|-->>|--x)(P\d+|S): (\d+) (.+)$/
@@ -43,7 +43,7 @@ import Testing
       // Nothing but the header, the title, the sides, participants, notes, coloured blocks and
       // arrows.
       let shapes: [Regex<Substring>] = [
-        /^sequenceDiagram$/, /^  title .+$/, /^  box rgb\([0-9, ]+\)(?: lead| service)$/, /^ +participant \w+ as .+$/,
+        /^sequenceDiagram$/, /^  title .+$/, /^  box rgb\([0-9, ]+\)(?: lead| service)?$/, /^ +participant \w+ as .+$/,
         /^  Note over \w+,\w+: .+$/, /^  rect rgb\([0-9, ]+\)$/, /^  end$/, /^    \w+-.+$/,
       ]
       for line in lines where !line.isEmpty {

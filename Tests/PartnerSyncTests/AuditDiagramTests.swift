@@ -65,9 +65,12 @@ import Testing
     #expect(lines[0] == "sequenceDiagram")
     let participants = lines.filter { $0.contains("participant ") }.map { $0.trimmingCharacters(in: .whitespaces) }
     #expect(participants == ["participant P0 as acme", "participant S as sync line", "participant P1 as bolt"])
+    // Each side, and the sync line between them, in a box of its own.
     let lead = try #require(lines.firstIndex(of: "  box rgb(236, 241, 250) lead"))
+    let line = try #require(lines.firstIndex(of: "  box rgb(234, 234, 234)"))
     let service = try #require(lines.firstIndex(of: "  box rgb(244, 238, 250) service"))
-    #expect(lead < service)
+    #expect(lead < line && line < service)
+    #expect(lines[line + 1] == "    participant S as sync line" && lines[line + 2] == "  end")
   }
 
   @Test func arrowsCrossOrEndOnTheSyncLine() {

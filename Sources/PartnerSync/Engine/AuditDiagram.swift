@@ -69,7 +69,7 @@ public enum AuditDiagram {
     if let lead {
       lines += ["  box rgb(236, 241, 250) lead", "    participant \(alias(lead)) as \(escape(lead))", "  end"]
     }
-    lines.append("  participant \(syncLine) as sync line")
+    lines += ["  box rgb(234, 234, 234)", "    participant \(syncLine) as sync line", "  end"]
     if !service.isEmpty {
       lines.append("  box rgb(244, 238, 250) service")
       for p in service { lines.append("    participant \(alias(p)) as \(escape(p))") }
