@@ -158,4 +158,29 @@ import Testing
     // Outside the arrows' own `: ` separators, no colon from the history is left.
     #expect(!text.contains("wrap:"))
   }
+
+  @Test func theProjectionTellsEngagementsAndTitles() throws {
+    let e = EventBuilder()
+    let ticket = try Ticket([
+      e.outsourced("bolt"), e.added("n1", by: "acme", .note, text: "Server room B, rack 4"), e.declined(),
+      e.outsourced("cato"), e.accepted(by: "cato"), e.added("t1", by: "cato", .time, title: "Diagnosis"),
+      e.added("a1", by: "cato", .attachment, name: "photo.jpg"), e.added("c1", by: "cato", .charge),
+      e.deleted("t1", by: "cato"),
+    ])
+    let projection = ticket.projection
+    #expect(
+      projection.engagementSummaries == [
+        EngagementSummary(number: 1, partner: "bolt", status: .declined),
+        EngagementSummary(number: 2, partner: "cato", status: .inProgress),
+      ])
+    // A deleted entry keeps its title; an entry without title, name or text has none.
+    #expect(projection.entryTitles == ["n1": "Server room B, rack 4", "t1": "Diagnosis", "a1": "photo.jpg"])
+    let lines = AuditDiagram.mermaid(
+      ticket: "T-1", lead: projection.lead, partners: Array(projection.partners.dropFirst()),
+      decisions: projection.decisions, titles: projection.entryTitles, engagements: projection.engagementSummaries
+    ).split(separator: "\n").map(String.init)
+    #expect(lines.contains { $0.hasSuffix("n1 “Server room B, rack…”: synced [copied-at-acceptance]") })
+    #expect(lines.contains { $0.contains(" c1 (charge) added: synced") })
+    #expect(lines.contains("  Note over P0,P2: handover from bolt · engagement 2 → cato · in progress"))
+  }
 }
