@@ -17,23 +17,38 @@ import Testing
       #expect(diagram.code == 0)
       let lines = diagram.out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
       #expect(lines.first == "sequenceDiagram")
-      let participants = lines.filter { $0.hasPrefix("  participant ") }
-      #expect(participants.count >= 2)
-      #expect(participants.first?.hasSuffix("(lead)") == true)
-      #expect(participants.dropFirst().allSatisfy { $0.hasSuffix("(service)") })
-      let arrow = /^  (P\d+)(->>|-x|--x)(P\d+): (.+)$/
+      let participants = lines.filter { $0.contains("participant ") }
+      #expect(participants.count >= 3)
+      #expect(participants.dropFirst().first == "    participant S as sync line")
+      // Every decision is one arrow: a crossing one from `by` to `to`, a released one from the sync
+      // line to `to`, and the others from `by` to the sync line.
+      let arrow = /^    (P\d+|S)(->>|-x|-->>|--x)(P\d+|S): (\d+) (.+)$/
       let arrows = lines.compactMap { try? arrow.wholeMatch(in: $0) }
       #expect(arrows.count == decisions.count)
       for (match, decision) in zip(arrows, decisions) {
         let outcome = try #require(decision["outcome"] as? String)
         let rule = try #require(decision["rule"] as? String)
-        let crosses = outcome == "synced" || outcome == "released"
-        #expect((match.output.2 == "->>") == crosses, "\(match.output.4)")
-        #expect(match.output.4.contains("[\(rule)]"))
-        #expect(match.output.1 != match.output.3)
+        let (from, head, to) = (match.output.1, match.output.2, match.output.3)
+        switch outcome {
+        case "synced": #expect(head == "->>" && from != "S" && to != "S" && from != to)
+        case "released": #expect(head == "->>" && from == "S" && to != "S")
+        case "not-synced": #expect(head == "-x" && from != "S" && to == "S")
+        case "held": #expect(head == "-->>" && from != "S" && to == "S")
+        default: #expect(outcome == "dropped" && head == "--x" && from != "S" && to == "S")
+        }
+        let position = try #require(decision["position"] as? Int)
+        #expect(match.output.4 == "\(position)")
+        #expect(match.output.5.contains("[\(rule)]"))
       }
-      // Nothing but the header, the title, participants and arrows.
-      #expect(lines.filter { !$0.isEmpty }.count == 2 + participants.count + arrows.count)
+      // Nothing but the header, the title, the sides, participants, notes, coloured blocks and
+      // arrows.
+      let shapes: [Regex<Substring>] = [
+        /^sequenceDiagram$/, /^  title .+$/, /^  box rgb\([0-9, ]+\)(?: lead| service)?$/, /^ +participant \w+ as .+$/,
+        /^  Note over \w+,\w+: .+$/, /^  rect rgb\([0-9, ]+\)$/, /^  end$/, /^    \w+-.+$/,
+      ]
+      for line in lines where !line.isEmpty {
+        #expect(shapes.contains { (try? $0.wholeMatch(in: line)) != nil }, "\(line)")
+      }
     }
   }
 
@@ -48,7 +63,9 @@ import Testing
       #expect(try CLI.run(["--db", db.path, "import", "-"], stdin: Data(history.utf8)).code == 0)
       let diagram = try CLI.run(["--db", db.path, "audit", "T-1", "--format", "mermaid"])
       let body = diagram.out.split(separator: "\n").dropFirst()
-      #expect(!body.contains { $0.contains("sequenceDiagram") })
+      // The title's line break stays inside its label: no line of the history's text of its own.
+      #expect(!body.contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("sequenceDiagram") })
+      #expect(body.contains { $0.contains("“end sequenceDiagram”") })
       #expect(!body.contains { $0.contains(";") && !$0.contains("#59;") })
     }
   }

@@ -1,11 +1,40 @@
 /// Draws a ticket's sync decisions as a Mermaid sequence diagram between the partners.
 ///
-/// Each decision is one arrow from the partner whose change it was (`by`) to the partner whose
-/// version it is about (`to`): a solid arrow (`->>`) when the change crossed (`synced`,
-/// `released`), a cross (`-x`) when it stopped at the line (`not-synced`, `dropped`), and a dashed
-/// cross (`--x`) while it is `held`. Labels carry the position, the entry, the outcome and the
-/// rule id; anything that comes from the history is escaped so that it cannot break the diagram.
+/// The lead stands on the left, the service partners (one lifeline each, in order of their first
+/// engagement) on the right, and between them a lifeline of its own, the **sync line**, that every
+/// change meets:
+///
+/// - a change that crossed (`synced`) is a solid arrow from the partner whose change it was (`by`)
+///   through the sync line to the partner whose version it is about (`to`); a `released` change
+///   leaves the sync line, where it was held, for `to`;
+/// - a change that stopped (`not-synced`) is a solid arrow that ends on the sync line with a cross;
+/// - a `held` change is a dotted arrow that ends on the sync line, and a `dropped` one a dotted
+///   arrow that ends there with a cross.
+///
+/// Each decision sits in a coloured block: green when the change crossed, red when it stopped,
+/// amber while it is held. Its label is short: the position, the entry and a few words of its
+/// title, what the event did to it, the outcome, the rule id, and a mark for each transform
+/// (`⇄note`, `⇄internal`). A note opens each engagement (its partner and status now) and marks
+/// the handover from one engagement to the next; a ticket without decisions says so. Everything
+/// that comes from the history is escaped so that it cannot break the diagram.
 public enum AuditDiagram {
+  /// The alias of the sync line's lifeline.
+  static let syncLine = "S"
+
+  /// The fill of a decision's block, by the colour of its outcome.
+  static func fill(_ outcome: SyncOutcome) -> String {
+    switch outcome {
+    case .synced, .released: "rgb(221, 244, 221)"
+    case .notSynced, .dropped: "rgb(251, 224, 224)"
+    case .held: "rgb(255, 236, 196)"
+    }
+  }
+
+  /// The longest caption shown for an entry's title, in characters, the ellipsis included.
+  static let captionLength = 24
+  /// The most words of a title shown.
+  static let captionWords = 4
+
   /// The Mermaid source of the diagram.
   ///
   /// - Parameters:
@@ -13,45 +42,155 @@ public enum AuditDiagram {
   ///   - lead: The lead partner, drawn first.
   ///   - partners: The service partners, in order of their first engagement.
   ///   - decisions: The decisions to draw, in order.
+  ///   - titles: A caption for each entry, by id (see ``TicketProjection/entryTitles``); a few of
+  ///     its words are shown beside the entry's id. An entry without one shows its kind.
+  ///   - engagements: The ticket's engagements (see ``TicketProjection/engagementSummaries``): each
+  ///     gets a note where its first decision is drawn, or where the next engagement starts.
   public static func mermaid(
-    ticket: String, lead: String?, partners: [String], decisions: [SyncDecision]
+    ticket: String, lead: String?, partners: [String], decisions: [SyncDecision],
+    titles: [String: String] = [:], engagements: [EngagementSummary] = []
   ) -> String {
-    var participants: [String] = []
-    if let lead { participants.append(lead) }
-    for p in partners where !participants.contains(p) { participants.append(p) }
-    for d in decisions {
-      for p in [d.by, d.to] where !participants.contains(p) { participants.append(p) }
+    var service: [String] = []
+    func addService(_ partner: String) {
+      if partner != lead, !service.contains(partner) { service.append(partner) }
     }
+    for p in partners { addService(p) }
+    for e in engagements { addService(e.partner) }
+    for d in decisions {
+      addService(d.by)
+      addService(d.to)
+    }
+    let participants = (lead.map { [$0] } ?? []) + service
     func alias(_ partner: String) -> String { "P\(participants.firstIndex(of: partner) ?? 0)" }
+    let first = participants.first.map(alias) ?? syncLine
+    let last = participants.last.map(alias) ?? syncLine
 
     var lines = ["sequenceDiagram", "  title \(escape("Sync decisions of ticket \(ticket)"))"]
-    for p in participants {
-      let role = p == lead ? "lead" : "service"
-      lines.append("  participant \(alias(p)) as \(escape("\(p) (\(role))"))")
+    if let lead {
+      lines += ["  box rgb(236, 241, 250) lead", "    participant \(alias(lead)) as \(escape(lead))", "  end"]
     }
+    lines += ["  box rgb(234, 234, 234)", "    participant \(syncLine) as sync line", "  end"]
+    if !service.isEmpty {
+      lines.append("  box rgb(244, 238, 250) service")
+      for p in service { lines.append("    participant \(alias(p)) as \(escape(p))") }
+      lines.append("  end")
+    }
+
+    guard !decisions.isEmpty else {
+      for e in engagements { lines.append(note(e, previous: nil, over: first, alias(e.partner))) }
+      lines.append("  Note over \(first),\(syncLine): no sync decisions yet")
+      return lines.joined(separator: "\n") + "\n"
+    }
+    lines.append(
+      "  Note over \(first),\(last): green → crossed · red × stopped at the sync line · amber ⇢ held · ⇄ copy transformed"
+    )
+
+    var announced = 0
+    func announce(through number: Int) {
+      while announced < number, announced < engagements.count {
+        let previous = announced > 0 ? engagements[announced - 1] : nil
+        let e = engagements[announced]
+        lines.append(note(e, previous: previous, over: first, alias(e.partner)))
+        announced += 1
+      }
+    }
+    var open: String?
     for d in decisions {
+      announce(through: d.engagement)
+      let colour = fill(d.outcome)
+      if open != colour {
+        if open != nil { lines.append("  end") }
+        lines.append("  rect \(colour)")
+        open = colour
+      }
       let arrow: String
       switch d.outcome {
-      case .synced, .released: arrow = "->>"
-      case .notSynced, .dropped: arrow = "-x"
-      case .held: arrow = "--x"
+      case .synced: arrow = "\(alias(d.by))->>\(alias(d.to))"
+      case .released: arrow = "\(syncLine)->>\(alias(d.to))"
+      case .notSynced: arrow = "\(alias(d.by))-x\(syncLine)"
+      case .held: arrow = "\(alias(d.by))-->>\(syncLine)"
+      case .dropped: arrow = "\(alias(d.by))--x\(syncLine)"
       }
-      var label = "\(d.position) \(d.event.rawValue) \(d.entry): \(d.outcome.rawValue) [\(d.rule.rawValue)]"
-      if !d.transforms.isEmpty { label += " +" + d.transforms.map(\.rawValue).joined(separator: " +") }
-      if let heldAt = d.heldAt { label += " (held at \(heldAt))" }
-      lines.append("  \(alias(d.by))\(arrow)\(alias(d.to)): \(escape(label))")
+      lines.append("    \(arrow): \(label(d, title: titles[d.entry]))")
     }
+    if open != nil { lines.append("  end") }
+    announce(through: engagements.count)
     return lines.joined(separator: "\n") + "\n"
   }
 
+  /// The label of one decision's arrow, escaped.
+  static func label(_ d: SyncDecision, title: String?) -> String {
+    var label = "\(d.position) \(escape(d.entry)) "
+    label += title.map { "“\(escape(caption($0)))”" } ?? "(\(d.kind.rawValue))"
+    switch d.event {
+    case .entryAdded: label += " added"
+    case .entryEdited: label += " edited"
+    case .entryDeleted: label += " deleted"
+    default: break
+    }
+    label += ": \(d.outcome.rawValue) [\(d.rule.rawValue)]"
+    for t in d.transforms { label += " " + mark(t) }
+    if let heldAt = d.heldAt { label += " (held at \(heldAt))" }
+    return label
+  }
+
+  /// The short mark of a transform in a label.
+  static func mark(_ transform: RuleID) -> String {
+    switch transform {
+    case .leadTimeAsNote: "⇄note"
+    case .partnerItemsInternalUsersOnly: "⇄internal"
+    default: "⇄\(transform.rawValue)"
+    }
+  }
+
+  /// The note that opens engagement `e`: its partner and status now, and for a later engagement
+  /// the handover from the one before.
+  static func note(_ e: EngagementSummary, previous: EngagementSummary?, over first: String, _ partner: String)
+    -> String
+  {
+    let status: String
+    switch e.status {
+    case .assigned: status = "offered, no answer yet"
+    case .declined: status = "declined"
+    case .cancelled: status = "withdrawn by the lead"
+    case .accepted: status = "accepted"
+    case .inProgress: status = "in progress"
+    case .waitingApproval: status = "waiting for approval"
+    case .complete: status = "complete"
+    }
+    var text = "engagement \(e.number) → \(e.partner) · \(status)"
+    if let previous { text = "handover from \(previous.partner) · " + text }
+    return "  Note over \(first),\(partner): \(escape(text))"
+  }
+
+  /// The first words of `title` on one line: at most ``captionWords`` whole words and
+  /// ``captionLength`` characters, with an ellipsis when something was cut (a first word too long
+  /// for the caption is cut itself).
+  public static func caption(_ title: String) -> String {
+    let words = title.split(whereSeparator: \.isWhitespace)
+    let whole = words.joined(separator: " ")
+    if words.count <= captionWords, whole.count <= captionLength { return whole }
+    var text = ""
+    for word in words.prefix(captionWords) {
+      let longer = text.isEmpty ? String(word) : text + " " + word
+      guard longer.count < captionLength else { break }
+      text = longer
+    }
+    if text.isEmpty, let word = words.first { text = String(word.prefix(captionLength - 1)) }
+    while let last = text.last, ",;:.".contains(last) { text.removeLast() }
+    return text + "…"
+  }
+
   /// Makes `text` safe inside a Mermaid label: characters with a meaning in Mermaid's syntax
-  /// (`#`, `;`, `<`, `>`, `"`, `{`, `}`, `%`, `\\`, backquote) become entity codes; line breaks become spaces.
+  /// (`#`, `;`, `:`, `<`, `>`, `"`, `{`, `}`, `%`, `\\`, backquote) become entity codes; line
+  /// breaks become spaces. (A label that begins with `wrap:` or `nowrap:` would otherwise lose
+  /// that prefix: Mermaid reads it as a directive.)
   public static func escape(_ text: String) -> String {
     var out = ""
     out.reserveCapacity(text.utf8.count)
     for scalar in text.unicodeScalars {
       switch scalar {
-      case "#", ";", "<", ">", "\"", "{", "}", "%", "\\", "`":
+      case "#", ";", ":", "<", ">", "\"", "{", "}", "%", "\\", "`":
         out += "#\(scalar.value);"
       case "\n", "\r", "\t":
         out += " "

@@ -34,6 +34,25 @@ public enum OutsourceStatus: String, Sendable, Hashable, CaseIterable {
   }
 }
 
+/// One engagement of a ticket as its history has left it so far: its number, its service partner
+/// and its status. A read-only summary for reports (the audit diagram draws one note per
+/// engagement).
+public struct EngagementSummary: Sendable, Hashable {
+  /// The engagement's number on the ticket: 1, 2, 3…
+  public var number: Int
+  /// The service partner the ticket was outsourced to.
+  public var partner: String
+  /// The engagement's status now.
+  public var status: OutsourceStatus
+
+  /// Creates a summary.
+  public init(number: Int, partner: String, status: OutsourceStatus) {
+    self.number = number
+    self.partner = partner
+    self.status = status
+  }
+}
+
 /// Whose version of the ticket: the lead's, or the service partner's of one engagement.
 enum Side: Hashable, Sendable {
   case lead

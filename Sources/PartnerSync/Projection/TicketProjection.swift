@@ -67,6 +67,23 @@ public struct TicketProjection: Sendable {
   /// The ticket's current (latest) engagement number, or `nil` when it was never outsourced.
   public var currentEngagement: Int? { engagements.last?.number }
 
+  /// Every engagement of the ticket, in order (number 1 first), with its partner and status now.
+  public var engagementSummaries: [EngagementSummary] {
+    engagements.map { EngagementSummary(number: $0.number, partner: $0.partner, status: $0.status) }
+  }
+
+  /// A caption for every entry the ticket has had, deleted ones and system entries included, by
+  /// id: its title as its owner keeps it now, else its attachment name, else its text. An entry
+  /// with none of them is absent.
+  public var entryTitles: [String: String] {
+    var titles: [String: String] = [:]
+    for id in records.keys {
+      guard let content = records[id]?.content else { continue }
+      if let caption = content.title ?? content.name ?? content.text { titles[id] = caption }
+    }
+    return titles
+  }
+
   /// Checks `event` against the rules and, if they allow it, folds it into the projection.
   ///
   /// - Throws: ``RefusedEvent`` when the rules refuse the event; the projection is then unchanged.

@@ -42,7 +42,8 @@ struct Audit: ParsableCommand {
       let partners = projection?.partners ?? []
       out.line(
         AuditDiagram.mermaid(
-          ticket: ticket, lead: projection?.lead, partners: Array(partners.dropFirst()), decisions: decisions),
+          ticket: ticket, lead: projection?.lead, partners: Array(partners.dropFirst()), decisions: decisions,
+          titles: projection?.entryTitles ?? [:], engagements: projection?.engagementSummaries ?? []),
         terminator: false)
     case .json:
       out.line(
