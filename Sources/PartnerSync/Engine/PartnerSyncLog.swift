@@ -187,7 +187,11 @@ public final class PartnerSyncLog: @unchecked Sendable {
     case latest
     /// After the event at this position.
     case position(Int64)
-    /// After the last of the ticket's events at or before this time.
+    /// As of this time: after the ticket's events before its first event stamped after it.
+    ///
+    /// Times come from the sources' clocks, which disagree, so they need not grow along a
+    /// ticket's history; a view as of a time never shows an event stamped after it, nor any
+    /// event that came after such an event (even one stamped earlier).
     case time(Timestamp)
   }
 
@@ -213,8 +217,12 @@ public final class PartnerSyncLog: @unchecked Sendable {
             .outOfRange,
             "\(t.rfc3339) is before the log's first event (\(Timestamp(microseconds: earliest).rfc3339))")
         }
-        guard let p = try store.lastPosition(inStream: ticket, atOrBefore: t.microseconds) else {
-          throw PartnerSyncError(.unknownTicket, "ticket \(ticket) has no event at or before \(t.rfc3339)")
+        guard let p = try store.lastPosition(inStream: ticket, beforeFirstAfter: t.microseconds) else {
+          guard try store.version(of: ticket) > 0 else {
+            throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
+          }
+          throw PartnerSyncError(
+            .unknownTicket, "ticket \(ticket) did not exist yet at \(t.rfc3339): its first event is stamped after it")
         }
         return p
       }
