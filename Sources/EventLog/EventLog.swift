@@ -37,6 +37,15 @@ public protocol EventLogReader {
   /// nil when there is none.
   func lastPosition(inStream stream: String, atOrBefore time: Int64) throws -> Int64?
 
+  /// The highest position of `stream` before its first event (in position
+  /// order) whose time is after `time`: the stream's last position when none
+  /// of its events is after `time`, and nil when its first event already is
+  /// (or it has no events). Times need not grow along a stream (they come
+  /// from clocks that disagree), so this is not
+  /// ``lastPosition(inStream:atOrBefore:)``: that may pass over an event
+  /// stamped after `time` to reach a later one stamped before it.
+  func lastPosition(inStream stream: String, beforeFirstAfter time: Int64) throws -> Int64?
+
   /// The smallest time in the log, or nil when the log is empty.
   func earliestTime() throws -> Int64?
 
@@ -194,6 +203,18 @@ public struct EventAppender {
 public typealias EventLog = EventLogWriter
 
 extension EventLogReader {
+  /// ``lastPosition(inStream:beforeFirstAfter:)`` by streaming the stream's
+  /// events up to the first one stamped after `time`.
+  public func lastPosition(inStream stream: String, beforeFirstAfter time: Int64) throws -> Int64? {
+    var last: Int64?
+    try forEachEvent(inStream: stream, throughPosition: nil) { event in
+      guard event.time <= time else { return false }
+      last = event.position
+      return true
+    }
+    return last
+  }
+
   /// Streams every event in position order; return false from body to stop early.
   public func forEachEvent(_ body: (StoredEvent) throws -> Bool) throws {
     try forEachEvent(from: 1, through: nil, body)

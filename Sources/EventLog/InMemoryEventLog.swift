@@ -132,6 +132,19 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
     }
   }
 
+  /// The highest position of `stream` before its first event stamped after
+  /// `time`, or nil (see the protocol).
+  public func lastPosition(inStream stream: String, beforeFirstAfter time: Int64) throws -> Int64? {
+    try read {
+      var last: Int64?
+      for index in streamIndices[StreamKey(stream)] ?? [] {
+        guard events[index].time <= time else { break }
+        last = events[index].position
+      }
+      return last
+    }
+  }
+
   /// The smallest time in the log, or nil when the log is empty.
   public func earliestTime() throws -> Int64? {
     try read { minimumTime }

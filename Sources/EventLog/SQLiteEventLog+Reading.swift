@@ -254,6 +254,23 @@ extension SQLiteEventLog {
     }
   }
 
+  /// The highest position of `stream` before its first event stamped after
+  /// `time`, or nil (see the protocol).
+  public func lastPosition(inStream stream: String, beforeFirstAfter time: Int64) throws -> Int64? {
+    try query { connection in
+      try connection.optionalInteger(
+        """
+        SELECT max(position) FROM events WHERE stream = ?1 AND position < coalesce(
+          (SELECT min(position) FROM events WHERE stream = ?1 AND time_us > ?2), 9223372036854775807)
+        """,
+        purpose: "find a stream's last position before a time"
+      ) { statement in
+        try statement.bind(stream, at: 1)
+        try statement.bind(time, at: 2)
+      }
+    }
+  }
+
   /// The smallest time in the log, or nil when the log is empty.
   public func earliestTime() throws -> Int64? {
     try query { connection in

@@ -96,6 +96,28 @@ import Testing
     Case(
       "negative rate", [event("outsourced", by: "acme", #""partner":"crane","rate":-5"#, ticket: "T-2")], line: 1,
       says: "negative"),
+    // Numbers out of bounds (the error says the bound).
+    Case(
+      "hours above 10000", [ok, add(#""entry":"t9","kind":"time","hours":10000.0001"#)], line: 2,
+      says: "greater than 0 and at most 10000, found 10000.0001"),
+    Case(
+      "hours beyond a double", [add(#""entry":"t9","kind":"time","hours":1e400"#)], line: 1,
+      says: "greater than 0 and at most 10000, found 1e400"),
+    Case(
+      "huge hours in an edit", [event("entry-edited", by: "acme", #""entry":"t1","hours":1e12"#)], line: 1,
+      says: "at most 10000"),
+    Case(
+      "rate beyond a double", [event("outsourced", by: "acme", #""partner":"crane","rate":1e400"#, ticket: "T-2")],
+      line: 1, says: "'rate' must be a number from 0 to 1000000000"),
+    Case(
+      "rate above 10^9", [event("outsourced", by: "acme", #""partner":"crane","rate":1000000001"#, ticket: "T-2")],
+      line: 1, says: "'rate' must be a number from 0 to 1000000000"),
+    Case(
+      "amount below -10^9", [add(#""entry":"c9","kind":"charge","amount":-1e10"#)], line: 1,
+      says: "'amount' must be a number from -1000000000 to 1000000000"),
+    Case(
+      "amount beyond a double", [add(#""entry":"c9","kind":"charge","amount":-1e400"#)], line: 1,
+      says: "'amount' must be a number from -1000000000 to 1000000000, found -1e400"),
     Case("unknown kind", [add(#""entry":"v1","kind":"video""#)], line: 1, says: "unknown entry kind"),
     Case("time without hours", [add(#""entry":"t9","kind":"time""#)], line: 1, says: "needs 'hours'"),
     Case(

@@ -211,6 +211,17 @@ struct EventLogContractTests {
       #expect(try log.lastPosition(inStream: "a", atOrBefore: 300) == 5)
       #expect(try log.lastPosition(inStream: "b", atOrBefore: Int64.max) == 2)
       #expect(try log.lastPosition(inStream: "none", atOrBefore: Int64.max) == nil)
+      // Before the stream's first event stamped after the time: position 3 (stamped 200) stops
+      // the stream at 1 for any time before 200, although position 4 is stamped 150.
+      #expect(try log.lastPosition(inStream: "a", beforeFirstAfter: 99) == nil)
+      #expect(try log.lastPosition(inStream: "a", beforeFirstAfter: 100) == 1)
+      #expect(try log.lastPosition(inStream: "a", beforeFirstAfter: 199) == 1)
+      #expect(try log.lastPosition(inStream: "a", beforeFirstAfter: 200) == 4)
+      #expect(try log.lastPosition(inStream: "a", beforeFirstAfter: 299) == 4)
+      #expect(try log.lastPosition(inStream: "a", beforeFirstAfter: 300) == 5)
+      #expect(try log.lastPosition(inStream: "b", beforeFirstAfter: 149) == nil)
+      #expect(try log.lastPosition(inStream: "b", beforeFirstAfter: Int64.max) == 2)
+      #expect(try log.lastPosition(inStream: "none", beforeFirstAfter: Int64.max) == nil)
     }
   }
 

@@ -21,6 +21,8 @@ public struct PartnerSyncError: Error, Sendable, Hashable, CustomStringConvertib
     case unknownTicket = "unknown-ticket"
     /// The partner has no engagement on the ticket (at that point), or no such engagement exists.
     case unknownPartner = "unknown-partner"
+    /// The ticket never had an entry of that id (at that point).
+    case unknownEntry = "unknown-entry"
     /// A position or time lies outside the log.
     case outOfRange = "out-of-range"
     /// The log contradicts itself (a stored event cannot be read or replayed).

@@ -113,7 +113,9 @@ extension PartnerSyncLog {
           throw PartnerSyncError(.invalidEvent, "field '\(field)' \(problem)", line: index + 1)
         }
       }
-      pending.append(PendingEvent(event, line: index + 1))
+      // Encoded once the rules accepted it (`PendingEvent.record(now:)`): a number out of its
+      // bounds (an infinity) has no stored form, and is refused by the rules like any other.
+      pending.append(PendingEvent(event, line: index + 1, encode: false))
     }
     return try append(pending, now: now)
   }
@@ -191,6 +193,10 @@ extension PartnerSyncLog {
       let value = try JSONParser.parse(slice)
       return .success(PendingEvent(try EventCodec.decode(line: value), line: number, encode: false))
     } catch let error as JSONParseError {
+      // A number beyond any `Double` is valid JSON that no field allows: said as its field's bounds.
+      if error.isNumberTooLarge, let problem = NumberField.problem(numberAt: error.offset, in: slice) {
+        return .failure(PartnerSyncError(.invalidEvent, problem, line: number))
+      }
       return .failure(
         PartnerSyncError(.invalidEvent, "invalid JSON at column \(error.offset + 1): \(error.message)", line: number))
     } catch let error as EventFormatError {
@@ -349,11 +355,11 @@ private final class ParsedLines: @unchecked Sendable {
 }
 
 /// An event on its way into the log: its line (or 1-based index) in the input, and its data as
-/// stored, encoded once it is read (it depends on nothing but the event).
+/// stored, encoded once it is read (it depends on nothing but the event), or when it is recorded.
 struct PendingEvent: Sendable {
   var event: TicketEvent
   var line: Int
-  /// The stored data; empty when the event is only parsed, not appended.
+  /// The stored data; empty when it is not encoded yet (``record(now:)`` then encodes it).
   var data: String
 
   init(_ event: TicketEvent, line: Int, encode: Bool = true) {
@@ -362,11 +368,12 @@ struct PendingEvent: Sendable {
     data = encode ? EventCodec.data(of: event.payload) : ""
   }
 
-  /// The event as the log stores it; without a time, at `now`.
+  /// The event as the log stores it; without a time, at `now`. Call it only for an event the
+  /// rules accepted (its numbers are then finite).
   func record(now: Timestamp) -> EventRecord {
     EventRecord(
       stream: event.ticket, type: event.type.rawValue, actor: event.by, time: (event.at ?? now).microseconds,
-      data: data)
+      data: data.isEmpty ? EventCodec.data(of: event.payload) : data)
   }
 }
 

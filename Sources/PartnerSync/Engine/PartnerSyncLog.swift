@@ -28,11 +28,16 @@ public final class PartnerSyncLog: @unchecked Sendable {
   /// finish; past it, the write fails with ``PartnerSyncError/Code/busy`` and appends nothing.
   /// A large import holds the log for as long as it validates and writes, so writers that may
   /// meet one should wait longer than the default.
+  ///
+  /// - Throws: ``PartnerSyncError`` with code `logNotFound` when there is no log at `path` (and
+  ///   `create` is off) or its folder does not exist, `unusableLog` when `path` is a folder or
+  ///   a file that is not a PartnerSync log.
   public static func open(
     path: String, create: Bool = false, readOnly: Bool = false, rules: RuleSet = .standard,
     wait: Duration = .seconds(5)
   ) throws(PartnerSyncError) -> PartnerSyncLog {
-    try PartnerSyncError.wrap {
+    if let problem = problem(withPath: path, create: create && !readOnly) { throw problem }
+    return try PartnerSyncError.wrap {
       var options = SQLiteEventLog.Options()
       options.create = create
       options.readOnly = readOnly
@@ -127,11 +132,16 @@ public final class PartnerSyncLog: @unchecked Sendable {
   }
 
   /// Streams events in position order (one ticket's, or the whole log's), decoded.
+  ///
+  /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when `ticket` is not in the log
+  ///   (`body` is then never called).
   public func forEachEvent(
     ticket: String? = nil, _ body: (RecordedEvent) throws -> Void
   ) throws(PartnerSyncError) {
+    var found = false
     try PartnerSyncError.wrap {
       let visit: (StoredEvent) throws -> Bool = { stored in
+        found = true
         try body(try self.decode(stored))
         return true
       }
@@ -141,9 +151,14 @@ public final class PartnerSyncLog: @unchecked Sendable {
         try store.forEachEvent(from: 1, through: nil, visit)
       }
     }
+    if let ticket, !found {
+      throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
+    }
   }
 
   /// The export of the log (or of one ticket's history) as JSON Lines, one line per call.
+  ///
+  /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when `ticket` is not in the log.
   public func export(ticket: String? = nil, _ line: (String) throws -> Void) throws(PartnerSyncError) {
     try forEachEvent(ticket: ticket) { try line(EventCodec.exportLine($0)) }
   }
@@ -187,7 +202,11 @@ public final class PartnerSyncLog: @unchecked Sendable {
     case latest
     /// After the event at this position.
     case position(Int64)
-    /// After the last of the ticket's events at or before this time.
+    /// As of this time: after the ticket's events before its first event stamped after it.
+    ///
+    /// Times come from the sources' clocks, which disagree, so they need not grow along a
+    /// ticket's history; a view as of a time never shows an event stamped after it, nor any
+    /// event that came after such an event (even one stamped earlier).
     case time(Timestamp)
   }
 
@@ -213,8 +232,12 @@ public final class PartnerSyncLog: @unchecked Sendable {
             .outOfRange,
             "\(t.rfc3339) is before the log's first event (\(Timestamp(microseconds: earliest).rfc3339))")
         }
-        guard let p = try store.lastPosition(inStream: ticket, atOrBefore: t.microseconds) else {
-          throw PartnerSyncError(.unknownTicket, "ticket \(ticket) has no event at or before \(t.rfc3339)")
+        guard let p = try store.lastPosition(inStream: ticket, beforeFirstAfter: t.microseconds) else {
+          guard try store.version(of: ticket) > 0 else {
+            throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
+          }
+          throw PartnerSyncError(
+            .unknownTicket, "ticket \(ticket) did not exist yet at \(t.rfc3339): its first event is stamped after it")
         }
         return p
       }
@@ -254,6 +277,11 @@ public final class PartnerSyncLog: @unchecked Sendable {
   }
 
   /// Every sync decision of `ticket` (or of one entry) in order, as of `point`.
+  ///
+  /// An entry that the ticket has (or had, deleted) but that no decision is about gives an
+  /// empty list.
+  /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when the ticket is not in the log
+  ///   (at that point), `unknownEntry` when it never had an entry `entry` (up to that point).
   public func audit(
     ticket: String, entry: String? = nil, at point: Point = .latest
   ) throws(PartnerSyncError) -> [SyncDecision] {
@@ -262,6 +290,11 @@ public final class PartnerSyncLog: @unchecked Sendable {
       throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
     }
     guard let entry else { return projection.decisions }
+    guard projection.records.slot(of: entry) != nil else {
+      throw PartnerSyncError(
+        .unknownEntry,
+        "ticket \(ticket) has no entry \(entry)\(point == .latest ? "" : " up to position \(position)")")
+    }
     return projection.decisions.filter { $0.entry == entry }
   }
 

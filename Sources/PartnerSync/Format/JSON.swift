@@ -12,7 +12,8 @@ public enum JSONValue: Sendable, Equatable {
   case null
   /// The literal `true` or `false`.
   case bool(Bool)
-  /// A number. Integers are exact up to 2^53 in magnitude.
+  /// A number: finite (JSON has no infinity or NaN; ``jsonText`` asserts it). Integers are exact
+  /// up to 2^53 in magnitude.
   case number(Double)
   /// A string.
   case string(String)
@@ -202,6 +203,12 @@ struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertible {
   var offset: Int
 
   var description: String { "\(message) (at byte \(offset))" }
+
+  /// The message of a number too large for a `Double` (its offset is the number's first byte).
+  static let numberTooLarge = "number is too large"
+
+  /// Whether this is a number too large for a `Double`, starting at `offset`.
+  var isNumberTooLarge: Bool { message == Self.numberTooLarge }
 }
 
 /// A strict RFC 8259 JSON parser.
@@ -990,7 +997,7 @@ private struct Parser {
     let text = String(
       decoding: UnsafeBufferPointer(start: base + start, count: pos - start), as: UTF8.self)
     guard let value = Double(text), value.isFinite else {
-      throw error("number is too large", at: start)
+      throw error(JSONParseError.numberTooLarge, at: start)
     }
     return value
   }

@@ -8,8 +8,9 @@
 ///   UTF-8.
 /// - Integral numbers with magnitude below 2^53 are written as integers (`-0` as `0`); all
 ///   other numbers use Swift's shortest round-trip `description` (`0.1`, `1e+30`, `5e-324`,
-///   `9007199254740992.0`), which is always valid JSON for finite values. Non-finite numbers
-///   cannot be represented and are written as `null`.
+///   `9007199254740992.0`), which is always valid JSON for finite values. A non-finite number
+///   has no JSON form: it is a programming error (an assertion in debug builds; `null` in
+///   release builds), which the library never makes (see `NumberField`).
 struct JSONWriter {
   /// The UTF-8 output so far.
   var bytes: [UInt8]
@@ -328,6 +329,9 @@ private struct Emitter {
   /// Writes `d` in canonical number form (see `JSONWriter`).
   mutating func writeNumber(_ d: Double) {
     guard d.isFinite else {
+      // Every number the library writes is finite: the rules bound those of events
+      // (`NumberField`), and what is made of them stays within a `Double`.
+      assertionFailure("JSON has no form for the number \(d)")
       append("null")
       return
     }

@@ -587,6 +587,12 @@ protocol NamedByRawValue: RawRepresentable, CaseIterable where RawValue == Strin
 }
 
 extension NamedByRawValue {
+  /// The raw value after its indefinite article: "a note", "an attachment", "an outsourced".
+  var withArticle: String {
+    let vowels: Set<Character> = ["a", "e", "i", "o", "u"]
+    return (rawValue.first.map(vowels.contains) == true ? "an " : "a ") + rawValue
+  }
+
   /// The case whose raw value is `text`, or `nil`.
   static func named(_ text: String) -> Self? {
     for candidate in allCases where candidate.rawValue == text {

@@ -191,8 +191,8 @@ enum EventCodec {
       if let resource, isBlank(resource) {
         throw EventFormatError("field 'resource' must not be blank")
       }
+      // Its bounds (like those of every number) are the rules' to check (`NumberField`).
       let rate = try reader.number(.rate)
-      if let rate, rate < 0 { throw EventFormatError("field 'rate' must not be negative") }
       payload = .outsourced(Outsourcing(partner: partner, resource: resource, rate: rate))
     case .cancelled: payload = .cancelled
     case .declined: payload = .declined(reason: try reader.text(.reason))
@@ -224,7 +224,7 @@ enum EventCodec {
       let content = try reader.entryContent(kind: kind)
       if kind.requiredFieldBits & ~content.presentFieldBits != 0 {
         for field in kind.requiredFields where !content.has(field) {
-          throw EventFormatError("a \(kind.rawValue) entry needs '\(field.rawValue)'")
+          throw EventFormatError("\(kind.withArticle) entry needs '\(field.rawValue)'")
         }
       }
       payload = .entryAdded(entry: id, content: content)
@@ -685,7 +685,7 @@ private struct FieldReader<Fields: EventFields> {
 
   mutating func identifier(_ key: FieldKey, required: Bool) throws(EventFormatError) -> String? {
     guard let index = index(of: key) else {
-      if required { throw EventFormatError("a \(type.rawValue) event needs '\(key.name)'") }
+      if required { throw EventFormatError("\(type.withArticle) event needs '\(key.name)'") }
       return nil
     }
     if let bytes = fields.plainString(at: index) {
@@ -756,7 +756,7 @@ private struct FieldReader<Fields: EventFields> {
       present &= present &- 1
       guard allowedBits & field.bit != 0 else {
         let allowed = kind?.fields ?? EntryField.allCases
-        let kindName = kind.map { "a \($0.rawValue) entry" } ?? "this entry"
+        let kindName = kind.map { "\($0.withArticle) entry" } ?? "this entry"
         throw EventFormatError(
           "field '\(field.rawValue)' does not belong to \(kindName) (its fields: "
             + allowed.map(\.rawValue).joined(separator: ", ") + ")")
@@ -765,9 +765,8 @@ private struct FieldReader<Fields: EventFields> {
       let index = Int(indices[field.ordinal])
       switch field {
       case .hours:
-        let hours = try number(take(at: index, key: key), key: key)
-        guard hours > 0 else { throw EventFormatError("field 'hours' must be greater than 0") }
-        header.hours = hours
+        // Its bounds (like those of every number) are the rules' to check (`NumberField`).
+        header.hours = try number(take(at: index, key: key), key: key)
       case .title: title = try textSource(at: index, key: key)
       case .text: text = try textSource(at: index, key: key)
       case .name:
@@ -825,6 +824,6 @@ private struct FieldReader<Fields: EventFields> {
       unread = key
     }
     guard let key = unread else { return }
-    throw EventFormatError("unknown field '\(EventCodec.clip(key))' for a \(type.rawValue) event")
+    throw EventFormatError("unknown field '\(EventCodec.clip(key))' for \(type.withArticle) event")
   }
 }

@@ -125,6 +125,9 @@ enum Plan {
 extension TicketProjection {
   func check(_ event: TicketEvent) throws(RefusedEvent) -> Plan {
     let by = event.by
+    if case .outsourced(let o) = event.payload, let rate = o.rate, let problem = NumberField.rate.problem(rate) {
+      throw RefusedEvent("field \(problem)")
+    }
     guard hasLead else {
       switch event.payload {
       case .outsourced(let o):
@@ -186,7 +189,7 @@ extension TicketProjection {
       if changes.presentFieldBits & ~kind.editableFieldBits != 0 {
         for field in changes.presentFields where !kind.editableFields.contains(field) {
           throw RefusedEvent(
-            "\(by) cannot set '\(field.rawValue)' on entry '\(id)': in \(by)'s version it is a \(kind.rawValue) (editable: "
+            "\(by) cannot set '\(field.rawValue)' on entry '\(id)': in \(by)'s version it is \(kind.withArticle) (editable: "
               + kind.editableFields.map(\.rawValue).joined(separator: ", ") + ")")
         }
       }
@@ -215,26 +218,26 @@ extension TicketProjection {
     if present & ~kind.fieldBits != 0 {
       for field in content.presentFields where !kind.fields.contains(field) {
         throw RefusedEvent(
-          "field '\(field.rawValue)' does not belong to a \(kind.rawValue) entry (its fields: "
+          "field '\(field.rawValue)' does not belong to \(kind.withArticle) entry (its fields: "
             + kind.fields.map(\.rawValue).joined(separator: ", ") + ")")
       }
     }
     if kind.requiredFieldBits & ~present != 0 {
       for field in kind.requiredFields where !content.has(field) {
-        throw RefusedEvent("a \(kind.rawValue) entry needs '\(field.rawValue)'")
+        throw RefusedEvent("\(kind.withArticle) entry needs '\(field.rawValue)'")
       }
     }
     try checkValues(content, entry: id)
   }
 
-  /// The values of an entry's fields: hours greater than 0, a name not blank, and a visibility
-  /// that a partner may set (`public` or `internal`).
+  /// The values of an entry's fields: hours and amount within their bounds (``NumberField``), a
+  /// name not blank, and a visibility that a partner may set (`public` or `internal`).
   private func checkValues(_ content: EntryContent, entry id: String) throws(RefusedEvent) {
-    if let hours = content.hours, !(hours > 0 && hours.isFinite) {
-      throw RefusedEvent("entry '\(id)': 'hours' must be greater than 0")
+    if let hours = content.hours, let problem = NumberField.hours.problem(hours) {
+      throw RefusedEvent("entry '\(id)': \(problem)")
     }
-    if let amount = content.amount, !amount.isFinite {
-      throw RefusedEvent("entry '\(id)': 'amount' must be a finite number")
+    if let amount = content.amount, let problem = NumberField.amount.problem(amount) {
+      throw RefusedEvent("entry '\(id)': \(problem)")
     }
     if content.withBytes(of: .name, { $0.map(isBlank(utf8:)) ?? false }) {
       throw RefusedEvent("entry '\(id)': 'name' must not be blank")

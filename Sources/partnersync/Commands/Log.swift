@@ -47,7 +47,8 @@ struct Log: ParsableCommand {
         }
       }
       if table.rows.isEmpty {
-        printError(ticket.map { "Ticket \($0) has no events in \(global.path)." } ?? "The log \(global.path) is empty.")
+        // (A ticket that is not in the log is an error, exit 66.)
+        printNote("The log \(global.path) is empty.", quiet: global.quiet)
       } else {
         table.lines.forEach { out.line($0) }
       }

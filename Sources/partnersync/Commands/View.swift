@@ -5,9 +5,10 @@ struct View: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Show the ticket as one partner sees it, now or as of a position or time.",
     discussion: """
-      --at takes a log position (1…last) or an RFC 3339 time (the view after the ticket's last
-      event at or before it). A service partner sees its latest engagement's version unless
-      --engagement names another.
+      --at takes a log position (1…last) or an RFC 3339 time: the ticket's events before its
+      first event stamped after that time (source clocks disagree, so a later event may carry an
+      earlier time; a view as of a time never shows an event stamped after it). A service
+      partner sees its latest engagement's version unless --engagement names another.
 
       Examples:
         partnersync view T-1001 --as bolt
@@ -24,14 +25,21 @@ struct View: ParsableCommand {
   @Option(name: .customLong("as"), help: ArgumentHelp("The partner whose version to show.", valueName: "partner"))
   var partner: String
 
-  @Option(help: ArgumentHelp("A log position or an RFC 3339 time.", valueName: "position-or-time"))
+  // `.unconditional`: a value that starts with '-' (`--at -3`) is read, and refused as a value.
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp("A log position (1…last) or an RFC 3339 time.", valueName: "position-or-time"))
   var at: String?
 
-  @Option(help: ArgumentHelp("A service partner's engagement number.", valueName: "n"))
+  @Option(
+    parsing: .unconditional, help: ArgumentHelp("A service partner's engagement number (1, 2, …).", valueName: "n"))
   var engagement: Int?
 
   func validate() throws {
     if let at { _ = try parsePoint(at) }
+    if let engagement, engagement < 1 {
+      throw ValidationError("--engagement takes an engagement number from 1, not \(engagement)")
+    }
   }
 
   func run() throws {
@@ -47,20 +55,29 @@ struct View: ParsableCommand {
   }
 }
 
+/// What `--at` accepts, for its error messages.
+let pointUsage =
+  "--at takes a log position (a whole number from 1 to the last position) or an RFC 3339 time such as 2026-03-02T09:00:00Z"
+
 /// Reads `--at`: digits are a position, anything else must be an RFC 3339 time.
 func parsePoint(_ text: String) throws -> PartnerSyncLog.Point {
   if !text.isEmpty, text.allSatisfy(\.isASCII), text.allSatisfy(\.isNumber) {
     guard let position = Int64(text) else {
-      throw ValidationError("--at \(text) is not a position of the log")
+      throw ValidationError("--at \(text) is not a position of the log; \(pointUsage)")
     }
     return .position(position)
+  }
+  // A number that is not a whole number from 1 (`-3`, `12.5`, `+4`, `1e3`) is no position.
+  if let first = text.first, first == "-" || first == "+" || first == "." || first.isNumber,
+    Double(text) != nil
+  {
+    throw ValidationError("--at \(text) is not a position; \(pointUsage)")
   }
   switch Timestamp.parse(text) {
   case .success(let time): return .time(time)
   case .failure(let error):
     throw ValidationError(
-      "--at '\(text)' is neither a log position nor an RFC 3339 time (\(error.message)); try --at 12 or --at 2026-03-02T09:00:00Z"
-    )
+      "--at '\(text)' is neither a log position nor an RFC 3339 time (\(error.message)); \(pointUsage)")
   }
 }
 

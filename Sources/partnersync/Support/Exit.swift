@@ -16,7 +16,7 @@ enum Exit {
     switch error.code {
     case .invalidEvent: dataError
     case .versionConflict, .busy: tempFail
-    case .logNotFound, .unusableLog, .readOnly, .unknownTicket, .unknownPartner: noInput
+    case .logNotFound, .unusableLog, .readOnly, .unknownTicket, .unknownPartner, .unknownEntry: noInput
     case .outOfRange: usage
     case .corruptLog, .storage: software
     }
@@ -49,14 +49,25 @@ func report<T>(_ body: () throws -> T) throws -> T {
 
 /// Prints a library error as one line on standard error and exits with its code.
 func fail(_ error: PartnerSyncError, path: String? = nil) throws -> Never {
-  if error.code == .logNotFound, let path {
+  // (The library names the cause itself when the log's folder does not exist.)
+  if error.code == .logNotFound, let path, folderExists(of: path) {
     printError(
       "error: there is no log at \(path); import events first (partnersync --db \(path) import FILE), run partnersync demo, or point --db or PARTNERSYNC_DB at an existing log."
     )
   } else {
-    printError("error: \(error.description)\(hint(for: error))")
+    let hint = hint(for: error)
+    let text = error.description
+    printError("error: \(text)\(hint.isEmpty || text.hasSuffix(".") ? "" : ".")\(hint)")
   }
   throw ExitCode(Exit.code(for: error))
+}
+
+/// Whether the folder that `path` would be in exists.
+private func folderExists(of path: String) -> Bool {
+  let folder = (path as NSString).deletingLastPathComponent
+  var isFolder: ObjCBool = false
+  return folder.isEmpty
+    || (FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue)
 }
 
 private func hint(for error: PartnerSyncError) -> String {
@@ -64,6 +75,8 @@ private func hint(for error: PartnerSyncError) -> String {
   case .busy: " Nothing was appended; run the command again (--wait SECONDS waits longer for the other writer)."
   case .versionConflict: " Nothing was appended; run the command again."
   case .corruptLog: " Run `partnersync verify` to check the log."
+  case .unknownTicket: " `partnersync log` lists the events of every ticket in the log."
+  case .unknownEntry: " `partnersync log --ticket TICKET` lists the ticket's events and their entries."
   default: ""
   }
 }

@@ -87,7 +87,7 @@ struct TimeTravelTests {
     }
   }
 
-  @Test("a view as of a time is the view after the ticket's last event at or before it")
+  @Test("with times that grow, a view as of a time is the view after the ticket's last event at or before it")
   func asOfTime() throws {
     let whole = try Self.log(Self.history[...])
     for p in 1...Int64(Self.history.count) {
@@ -105,6 +105,46 @@ struct TimeTravelTests {
         #expect(Self.outcome(whole, "T-1", partner, .time(between)) == expected)
       }
     }
+  }
+
+  @Test("as of a time, the view stops before the ticket's first event stamped after it")
+  func asOfTimeWithStampsGoingBackwards() throws {
+    // bolt's clock runs an hour behind: its note n2 (position 4) is stamped before acme's n1
+    // (position 3), and the other ticket's event between them is stamped later than both.
+    let lines = """
+      {"type":"outsourced","ticket":"T-1","by":"acme","partner":"bolt","at":"2026-03-02T09:00:00Z"}
+      {"type":"accepted","ticket":"T-1","by":"bolt","at":"2026-03-02T08:10:00Z"}
+      {"type":"entry-added","ticket":"T-1","by":"acme","entry":"n1","kind":"note","at":"2026-03-02T10:00:00Z"}
+      {"type":"entry-added","ticket":"T-2","by":"acme","entry":"m1","kind":"note","at":"2026-03-02T12:00:00Z"}
+      {"type":"entry-added","ticket":"T-1","by":"bolt","entry":"n2","kind":"note","at":"2026-03-02T09:20:00Z"}
+      {"type":"entry-added","ticket":"T-1","by":"acme","entry":"n3","kind":"note","at":"2026-03-02T11:00:00Z"}
+      """
+    let log = try PartnerSyncLog.inMemory()
+    try log.importJSONLines(Array(lines.utf8), now: Ticket.start)
+    func view(_ time: String) throws -> (position: Int64, entries: [String]) {
+      let view = try log.view(ticket: "T-1", as: "acme", at: .time(try Timestamp.parse(time).get()))
+      return (view.position, view.entries.map(\.id))
+    }
+    // 09:30 is after n2's stamp, but n2 came after n1, stamped 10:00: neither is shown.
+    #expect(try view("2026-03-02T09:30:00Z") == (2, []))
+    #expect(try view("2026-03-02T09:59:59Z") == (2, []))
+    #expect(try view("2026-03-02T10:00:00Z") == (5, ["n1", "n2"]))
+    #expect(try view("2026-03-02T10:30:00Z") == (5, ["n1", "n2"]))
+    #expect(try view("2026-03-02T11:00:00Z") == (6, ["n1", "n2", "n3"]))
+    // Before the ticket's first event (but not before the log's): the ticket did not exist yet.
+    do {
+      _ = try view("2026-03-02T08:30:00Z")
+      Issue.record("a view before the ticket's first event was shown")
+    } catch let error as PartnerSyncError {
+      #expect(error.code == .unknownTicket)
+      #expect(error.message.contains("did not exist yet"), "\(error.message)")
+    }
+    // Before the log's first event (08:10): outside the log.
+    #expect(
+      Self.outcome(log, "T-1", "acme", .time(try Timestamp.parse("2026-03-02T08:00:00Z").get()))
+        == .failure(.outOfRange))
+    // The same point for an audit.
+    #expect(try log.audit(ticket: "T-1", at: .time(try Timestamp.parse("2026-03-02T09:30:00Z").get())).isEmpty)
   }
 
   @Test("as of the waiting position, the held changes are not yet on the other side")

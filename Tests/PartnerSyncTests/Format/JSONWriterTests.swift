@@ -59,8 +59,7 @@ import Testing
       (-(0x1p53 - 1), "-9007199254740991"), (0x1p53, "9007199254740992.0"),
       (0x1p53 + 2, "9.007199254740994e+15"), (1e-7, "1e-07"), (0.0001, "0.0001"),
       (-1.5e300, "-1.5e+300"), (1.7976931348623157e308, "1.7976931348623157e+308"),
-      (123_456.789, "123456.789"), (Double.nan, "null"), (Double.infinity, "null"),
-      (-Double.infinity, "null"),
+      (123_456.789, "123456.789"),
     ] as [(Double, String)])
   func formatsNumbers(_ number: Double, _ expected: String) {
     #expect(JSONWriter.string(.number(number)) == expected)
