@@ -1,13 +1,11 @@
 import Foundation
 import Testing
 
-/// `audit --format mermaid` draws every shared scenario as a well-formed sequence diagram.
+/// `audit --format mermaid` draws every scenario (golden and shared) as a well-formed sequence diagram.
 @Suite struct DiagramTests {
-  @Test(arguments: ScenarioTests.scenarios)
-  func diagramHasOneArrowPerDecision(_ name: String) throws {
-    let dir = ScenarioTests.scenariosRoot.appendingPathComponent(name)
-    let expect = try String(contentsOf: dir.appendingPathComponent("expect.json"), encoding: .utf8)
-    guard !expect.contains("\"reject\"") else { return }
+  @Test(arguments: ScenarioTests.importable)
+  func diagramHasOneArrowPerDecision(_ scenario: Scenario) throws {
+    let dir = scenario.folder
     try withTemporaryDirectory { tmp in
       let db = tmp.appendingPathComponent("log.sqlite")
       #expect(try CLI.run(["--db", db.path, "import", dir.appendingPathComponent("events.jsonl").path]).code == 0)
