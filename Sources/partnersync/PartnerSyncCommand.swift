@@ -10,15 +10,15 @@ struct PartnerSyncCommand: ParsableCommand {
     commandName: "partnersync",
     abstract: "Replay, inspect and audit partner ticket histories.",
     discussion: """
-      PartnerSync keeps every partner action on an outsourced ticket as an immutable event in an
-      append-only SQLite log, and shows each partner's version of the ticket and why every entry
+      PartnerSync keeps every partner action on an outsourced ticket as an immutable event in an \
+      append-only SQLite log, and shows each partner's version of the ticket and why every entry \
       did or did not reach the other side.
 
       The log is --db PATH, or $PARTNERSYNC_DB, or partnersync.sqlite in the current folder.
 
-      Exit codes: 0 success, 1 verify found damage, 64 wrong usage, 65 bad input data (nothing
-      appended), 66 the log, ticket, partner, entry or file does not exist, or the log cannot be
-      used, 70 internal error, 75 the log stayed busy or changed under the writer (nothing
+      Exit codes: 0 success, 1 verify found damage, 64 wrong usage, 65 bad input data (nothing \
+      appended), 66 the log, ticket, partner, entry or file does not exist, or the log cannot be \
+      used, 70 internal error, 75 the log stayed busy or changed under the writer (nothing \
       appended; try again). Errors are one line on standard error that starts with "error: ".
       """,
     version: PartnerSyncVersion.current,

@@ -5,8 +5,8 @@ struct Audit: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Every sync decision of a ticket (or one entry), in order, with its rule.",
     discussion: """
-      Each decision says whose change it was (by), whose version it is about (to), what became of
-      it (synced, not-synced, held, released, dropped), the rule that decided it and why. An
+      Each decision says whose change it was (by), whose version it is about (to), what became of \
+      it (synced, not-synced, held, released, dropped), the rule that decided it and why. An \
       entry the ticket never had is an error (exit 66); one that no decision is about lists none.
 
       Examples:

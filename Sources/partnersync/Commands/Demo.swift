@@ -5,9 +5,9 @@ struct Demo: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Write a sample history into the log and show both partners' views and its audit.",
     discussion: """
-      The sample is ticket DEMO-1001: acme outsources it to bolt, both add notes and time, bolt
-      edits acme's note (severing its link), a change is held while acme decides on the
-      completion, released on rejection, and bolt's time is bundled at approval. Running demo
+      The sample is ticket DEMO-1001: acme outsources it to bolt, both add notes and time, bolt \
+      edits acme's note (severing its link), a change is held while acme decides on the \
+      completion, released on rejection, and bolt's time is bundled at approval. Running demo \
       again shows the history already in the log.
 
       Examples:

@@ -6,9 +6,9 @@ struct Import: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Validate a JSON Lines file of events and append all of them in one transaction.",
     discussion: """
-      Every line is checked against the event format and the rules before anything is written.
-      The first bad line fails the whole file: the error names the file, the line and the reason,
-      and nothing is appended. A line without "at" is recorded at the time of import; "position"
+      Every line is checked against the event format and the rules before anything is written. \
+      The first bad line fails the whole file: the error names the file, the line and the reason, \
+      and nothing is appended. A line without "at" is recorded at the time of import; "position" \
       fields (as written by export) are ignored. The log is created when it does not exist.
 
       Examples:

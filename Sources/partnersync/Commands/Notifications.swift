@@ -5,7 +5,7 @@ struct Notifications: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "The notification outbox (of one ticket, or of the whole log).",
     discussion: """
-      Notifications are derived from the history like the views. A delivery process keeps the
+      Notifications are derived from the history like the views. A delivery process keeps the \
       last position it delivered and asks for what came after it with --after.
 
       Examples:

@@ -6,7 +6,7 @@ struct Replay: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Rebuild every projection from the log and report what it found and how fast.",
     discussion: """
-      Every ticket's versions, decisions and notifications are rebuilt from its events with the
+      Every ticket's versions, decisions and notifications are rebuilt from its events with the \
       same code that validated them; an event the rules refuse on replay is reported (exit 70).
 
       Example:

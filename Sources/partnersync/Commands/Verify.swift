@@ -5,8 +5,8 @@ struct Verify: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Check the log's integrity: hash chain, gap-free positions, per-ticket versions.",
     discussion: """
-      Recomputes each event's SHA-256 link from its predecessor's and its own stored bytes. Any
-      changed byte, deleted row or reordered rows breaks the chain: verify then exits 1 and names
+      Recomputes each event's SHA-256 link from its predecessor's and its own stored bytes. Any \
+      changed byte, deleted row or reordered rows breaks the chain: verify then exits 1 and names \
       the first bad position.
 
       Example:

@@ -5,10 +5,12 @@ struct View: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Show the ticket as one partner sees it, now or as of a position or time.",
     discussion: """
-      --at takes a log position (1…last) or an RFC 3339 time: the ticket's events before its
-      first event stamped after that time (source clocks disagree, so a later event may carry an
-      earlier time; a view as of a time never shows an event stamped after it). A service
-      partner sees its latest engagement's version unless --engagement names another.
+      --at takes a log position (1…last) or an RFC 3339 time. As of a time, the view shows \
+      the ticket's events before its first event stamped after that time: source clocks \
+      disagree, so a later event may carry an earlier time, and a view as of a time never \
+      shows an event stamped after it.
+
+      A service partner sees its latest engagement's version unless --engagement names another.
 
       Examples:
         partnersync view T-1001 --as bolt
