@@ -383,7 +383,9 @@ struct RecordChunk: Sendable {
           defer { start += count }
           return UnsafeBufferPointer(rebasing: all[start..<start + count])
         }
-        let (stream, type, actor, data) = (next(extent.stream), next(extent.type), next(extent.actor), next(extent.data))
+        let (stream, type, actor, data) = (
+          next(extent.stream), next(extent.type), next(extent.actor), next(extent.data)
+        )
         try body(EventRecordBytes(stream: stream, type: type, actor: actor, time: extent.time, data: data))
       }
     }

@@ -85,7 +85,7 @@ extension PartnerSyncLog {
         }
       }
       if let created { return created }
-    } catch where error.code != .invalidEvent {
+    } catch  where error.code != .invalidEvent {
       // Errors about the log name the log, not its private staging name.
       throw PartnerSyncError(error.code, error.message.replacingOccurrences(of: staging, with: path), line: error.line)
     }

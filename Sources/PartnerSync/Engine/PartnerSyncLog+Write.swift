@@ -20,7 +20,7 @@ extension PartnerSyncLog {
       return try retryingConflicts(on: document.tickets) { () throws(PartnerSyncError) in
         try writeOnce(document, now: now, progress: progress, keeping: keeping)
       }
-    } catch where error.code != .invalidEvent {
+    } catch  where error.code != .invalidEvent {
       if error.code == .readOnly || error.code == .busy {
         var dryRun = try ImportFold(document, log: self, empty: try lastPosition() == 0, keeping: false)
         do {

@@ -11,7 +11,9 @@ struct ActorNames: Sendable {
   /// The actor named `bytes`.
   mutating func name(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
     for entry in known where entry.bytes.count == bytes.count {
-      let same = bytes.isEmpty || entry.bytes.withUnsafeBufferPointer { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
+      let same =
+        bytes.isEmpty
+        || entry.bytes.withUnsafeBufferPointer { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
       if same { return entry.name }
     }
     let name = String(decoding: bytes, as: UTF8.self)
