@@ -105,18 +105,9 @@ extension SQLiteEventLog {
   }
 }
 
-/// What the log assigned one event of an append: its position, version and
-/// chain link.
-struct Placement: Sendable {
-  var position: Int64
-  var version: Int64
-  /// The event's 32-byte chain link.
-  var hash: SIMD32<UInt8>
-}
-
 /// Assigns positions and versions to the events of one append and extends
 /// the hash chain; `BatchWriter` then inserts them.
-struct BatchPlanner {
+struct BatchPlanner: Sendable {
   private var versions: StreamVersions
   private var chain: EventHashChain
   private(set) var position: Int64
@@ -145,37 +136,18 @@ struct BatchPlanner {
     firstPosition = lastPosition + 1
   }
 
-  /// Places `event` after the events planned so far; `load` reads the
-  /// stored version of a stream the planner does not know yet.
-  mutating func plan(_ event: EventRecordBytes, load: (String) throws -> Int64) rethrows -> Placement {
-    position += 1
-    let version = try versions.next(for: event.stream, load: load)
-    chain.append(
-      position: position,
-      stream: event.stream,
-      version: version,
-      type: event.type,
-      actor: event.actor,
-      time: event.time,
-      data: event.data
-    )
-    var hash = SIMD32<UInt8>()
-    chain.withLastHash { bytes in
-      withUnsafeMutableBytes(of: &hash) { $0.copyMemory(from: bytes) }
-    }
-    return Placement(position: position, version: version, hash: hash)
-  }
-
-  /// Places the events of `chunk` one after the other, passing each with its
-  /// placement to `place`.
-  mutating func plan(
-    _ chunk: RecordChunk, load: (String) throws -> Int64,
-    then place: (EventRecordBytes, Placement) throws -> Void
-  ) throws {
-    for index in 0..<chunk.count {
-      try chunk.withEvent(at: index) { event in
-        try place(event, plan(event, load: load))
+  /// Places the events of `chunk` after the events planned so far and inserts each with
+  /// `writer`; a stream the planner does not know yet has its stored version read first.
+  mutating func write(_ chunk: RecordChunk, with writer: BatchWriter) throws {
+    try chunk.forEach { event in
+      position += 1
+      let version = try versions.next(for: event.stream) { stream in
+        try SQLiteEventLog.currentVersion(of: stream, on: writer.connection)
       }
+      chain.append(
+        position: position, stream: event.stream, version: version, type: event.type, actor: event.actor,
+        time: event.time, data: event.data)
+      try chain.withLastHash { hash in try writer.insert(event, position: position, version: version, hash: hash) }
     }
   }
 
@@ -193,8 +165,8 @@ struct BatchPlanner {
 /// held by the appending thread throughout, so no other call reaches the
 /// connection meanwhile.
 final class BatchWriter: @unchecked Sendable {
-  // @unchecked Sendable: handed from the appending thread to the pipeline's
-  // thread and back; `AppendPipeline` orders every handoff with its lock.
+  // @unchecked Sendable: handed from the appending thread to the pipeline's writer thread, which
+  // alone uses it until the appending thread has joined it.
 
   private static let insertSQL = """
     INSERT INTO events (position, stream, version, type, actor, time_us, data, hash)
@@ -238,29 +210,13 @@ final class BatchWriter: @unchecked Sendable {
       "PRAGMA cache_size = -\(Self.largeBatchCacheKiB)", purpose: "raise the cache size for a large batch")
   }
 
-  /// Inserts `event` where the planner placed it.
-  func insert(_ event: EventRecordBytes, at placement: Placement) throws {
+  /// Inserts `event` where the planner placed it, binding its bytes and `hash` without copying
+  /// them (they stay valid until the step has finished).
+  func insert(_ event: EventRecordBytes, position: Int64, version: Int64, hash: UnsafeRawBufferPointer) throws {
     do {
-      try insertRow(event, at: placement)
-    } catch let error as EventLogError where error.isUniquenessViolation {
-      let stream = String(decoding: event.stream, as: UTF8.self)
-      let actual = try SQLiteEventLog.currentVersion(of: stream, on: connection)
-      let expected = expectedVersions[stream] ?? placement.version - 1
-      throw EventLogError.versionConflict(stream: stream, expected: expected, actual: actual)
-    }
-  }
-
-  /// Binds one row and steps the insert, without copying any text: the
-  /// event's bytes (in the pipeline's chunk) and the hash stay alive until the
-  /// step has finished.
-  @inline(__always)
-  private func insertRow(_ event: EventRecordBytes, at placement: Placement) throws {
-    let insert = insert
-    var hash = placement.hash
-    try withUnsafeBytes(of: &hash) { hash in
-      try insert.bind(placement.position, at: 1)
+      try insert.bind(position, at: 1)
       try insert.bindUnretained(text: event.stream, at: 2)
-      try insert.bind(placement.version, at: 3)
+      try insert.bind(version, at: 3)
       try insert.bindUnretained(text: event.type, at: 4)
       try insert.bindUnretained(text: event.actor, at: 5)
       try insert.bind(event.time, at: 6)
@@ -268,48 +224,35 @@ final class BatchWriter: @unchecked Sendable {
       try insert.bindUnretained(blob: hash, at: 8)
       _ = try insert.step()
       insert.rewind()
+    } catch let error as EventLogError where error.isUniquenessViolation {
+      let stream = String(decoding: event.stream, as: UTF8.self)
+      let actual = try SQLiteEventLog.currentVersion(of: stream, on: connection)
+      let expected = expectedVersions[stream] ?? version - 1
+      throw EventLogError.versionConflict(stream: stream, expected: expected, actual: actual)
     }
   }
 }
 
 /// Overlaps producing a large append with writing it.
 ///
-/// The events are copied into chunks (`RecordChunk`: one buffer of bytes
-/// each). The first events are only collected. When a chunk reaches
-/// `chunkSize` events, a writer thread starts and the appending thread hands
-/// over chunks of that size through a short queue; the thread plans them
-/// (positions, versions, the hash chain: `BatchPlanner`), inserts them with
-/// the `BatchWriter` and hands the emptied chunks back for reuse, so that the
-/// appending thread is left with producing the events. A small batch (a
-/// single event) is planned and written on the appending thread and never
-/// starts a thread.
-final class AppendPipeline: @unchecked Sendable {
-  // @unchecked Sendable: `condition` guards `queue`, `spares`,
-  // `producerDone`, `cancelled`, `writerDone` and `failure`; `chunk` and
-  // `thread` belong to the appending thread; the planner and the writer are
-  // used by one thread at a time (the appending thread until the writer
-  // thread starts, then that thread until it has ended).
-
+/// The events are copied into chunks (`RecordChunk`: their bytes in one array). A small batch
+/// (up to `chunkSize` events) is planned and written on the appending thread when the producer
+/// is done, and never starts a thread. When a chunk fills, a writer thread starts and takes the
+/// chunks through a short ``Handoff``: it plans them (positions, versions, the hash chain:
+/// `BatchPlanner`), inserts them with the `BatchWriter` and hands the emptied chunks back for
+/// the producer to fill again, so that the appending thread is left with producing the events.
+final class AppendPipeline {
   private static let chunkSize = 1024
   /// Chunks the producer may get ahead of the writer.
   private static let queueLimit = 8
 
   private let writer: BatchWriter
+  /// The planner, until the writer thread takes it over.
   private var planner: BatchPlanner
-  private let condition = NSCondition()
-  // Only the appending thread uses `chunk`: no other access can overlap one of its, so Swift's
-  // run-time check of each access (four calls an event, about 300 instructions) is left out.
-  @exclusivity(unchecked) private var chunk = RecordChunk()
-  private var queue: [RecordChunk] = []
+  private var chunk = RecordChunk()
   /// Chunks the writer has written and emptied, for the producer to fill again.
   private var spares: [RecordChunk] = []
-  private var thread: Thread?
-  private var producerDone = false
-  private var cancelled = false
-  private var writerDone = false
-  /// Opened by the writer thread once it no longer holds the pipeline.
-  private let exited = Gate()
-  private var failure: (any Error)?
+  private var writing: (queue: Handoff<RecordChunk>, thread: Worker<Result<BatchPlanner, any Error>>)?
 
   /// The position of the batch's first event.
   let firstPosition: Int64
@@ -322,174 +265,90 @@ final class AppendPipeline: @unchecked Sendable {
 
   /// Takes the next event from the producer.
   func add(_ record: EventRecord) throws {
-    EventRecordBytes.withBytes(of: record) { chunk.add($0) }
-    try handOverIfFull()
+    let count = EventRecordBytes.withBytes(of: record) { chunk.add($0) }
+    if count == Self.chunkSize { try handOver() }
   }
 
   /// Takes the next event, lent as bytes, from the producer.
   func add(_ event: EventRecordBytes) throws {
     try event.checkUTF8()
-    chunk.add(event)
-    try handOverIfFull()
+    if chunk.add(event) == Self.chunkSize { try handOver() }
   }
 
-  /// Queues the chunk for the writer once it is full.
-  @inline(__always)
-  private func handOverIfFull() throws {
-    guard chunk.count == Self.chunkSize else { return }
-    if thread == nil { try start() }
-    condition.lock()
-    defer { condition.unlock() }
-    while queue.count >= Self.queueLimit, failure == nil {
-      condition.wait()
+  /// Queues the full chunk for the writer thread, started with the first.
+  private func handOver() throws {
+    if writing == nil {
+      try writer.prepareForLargeBatch()
+      let queue = Handoff<RecordChunk>(capacity: Self.queueLimit)
+      let (writer, planner) = (writer, planner)
+      writing = (queue, Worker(name: "EventLog append writer") { Self.write(from: queue, planner, writer) })
     }
-    if let failure { throw failure }
-    queue.append(chunk)
+    guard writing!.queue.put(chunk) else { throw writerFailure() }
+    spares += writing!.queue.takeBack()
     chunk = spares.popLast() ?? RecordChunk()
-    condition.broadcast()
   }
 
   /// Writes what is left, waits for the writer and reports what was written.
   func finish() throws -> AppendResult {
-    guard thread != nil else {
-      try write(chunk)
-      chunk.removeAll()
-      return planner.result()
+    if let writing {
+      guard writing.queue.put(chunk) else { throw writerFailure() }
+      writing.queue.finish()
+      self.writing = nil
+      planner = try writing.thread.join().get()
+    } else {
+      try planner.write(chunk, with: writer)
     }
-    condition.lock()
-    queue.append(chunk)
-    chunk = RecordChunk()
-    producerDone = true
-    condition.broadcast()
-    while !writerDone {
-      condition.wait()
-    }
-    let failure = failure
-    condition.unlock()
-    exited.wait()
-    thread = nil
-    if let failure { throw failure }
     return planner.result()
   }
 
   /// Stops the writer (the transaction is then rolled back).
   func cancel() {
-    guard thread != nil else { return }
-    condition.lock()
-    cancelled = true
-    condition.broadcast()
-    while !writerDone {
-      condition.wait()
+    guard let writing else { return }
+    writing.queue.cancel()
+    writing.thread.join()
+    self.writing = nil
+  }
+
+  /// The error that stopped the writer thread, once it has ended.
+  private func writerFailure() -> any Error {
+    guard case .failure(let error) = writing!.thread.join() else {
+      preconditionFailure("the append writer stopped taking chunks without failing")
     }
-    condition.unlock()
-    exited.wait()
-    thread = nil
+    writing = nil
+    return error
   }
 
-  /// Plans and inserts the events of `chunk` after the ones written so far.
-  private func write(_ chunk: RecordChunk) throws {
-    let writer = writer
-    let connection = writer.connection
-    try planner.plan(chunk) { stream in
-      try SQLiteEventLog.currentVersion(of: stream, on: connection)
-    } then: { event, placement in
-      try writer.insert(event, at: placement)
-    }
-  }
-
-  private func start() throws {
-    try writer.prepareForLargeBatch()
-    // The thread holds the pipeline (and so the connection) only while it writes, and says when
-    // it has let go: once `finish()` or `cancel()` returns, dropping the pipeline closes nothing
-    // late on another thread.
-    // (A weak reference would do too, but it makes every reference count of the pipeline, one
-    // per event added, take the runtime's slow path.)
-    let exited = exited
-    let handle = Handle(self)
-    let thread = Thread {
-      Self.write(on: handle.take())
-      exited.open()
-    }
-    thread.name = "EventLog append writer"
-    self.thread = thread
-    thread.start()
-  }
-
-  /// Runs the writer loop of `pipeline`; the reference ends with the call.
-  @inline(never)
-  private static func write(on pipeline: AppendPipeline?) {
-    pipeline?.run()
-  }
-
-  /// The pipeline, held for the writer thread until the thread takes it.
-  private final class Handle: @unchecked Sendable {
-    // @unchecked Sendable: `pipeline` is taken once, by the writer thread, which the appending
-    // thread starts after creating the handle.
-    private var pipeline: AppendPipeline?
-
-    init(_ pipeline: AppendPipeline) { self.pipeline = pipeline }
-
-    /// The pipeline, which the handle then no longer holds.
-    func take() -> AppendPipeline? {
-      defer { pipeline = nil }
-      return pipeline
-    }
-  }
-
-  /// The writer thread: takes chunks off the queue until the producer is
-  /// done, the append is cancelled or a write fails, and gives each written
-  /// chunk back emptied.
-  private func run() {
-    var written: RecordChunk?
-    while true {
-      condition.lock()
-      if let emptied = written {
-        spares.append(emptied)
-        written = nil
-      }
-      while queue.isEmpty, !producerDone, !cancelled {
-        condition.wait()
-      }
-      if cancelled || queue.isEmpty {
-        writerDone = true
-        condition.broadcast()
-        condition.unlock()
-        return
-      }
-      let next = queue.removeFirst()
-      condition.broadcast()
-      condition.unlock()
-      do {
-        try write(next)
+  /// The writer thread: plans and inserts the chunks of `queue` until the producer is done or
+  /// the append is cancelled, and gives each written chunk back emptied. A failure cancels the
+  /// queue, so that the producer stops.
+  private static func write(
+    from queue: Handoff<RecordChunk>, _ planner: BatchPlanner, _ writer: BatchWriter
+  ) -> Result<BatchPlanner, any Error> {
+    var planner = planner
+    do {
+      while var next = try queue.take() {
+        try planner.write(next, with: writer)
         next.removeAll()
-        written = next
-      } catch {
-        condition.lock()
-        failure = error
-        writerDone = true
-        condition.broadcast()
-        condition.unlock()
-        return
+        queue.giveBack(next)
       }
+      return .success(planner)
+    } catch {
+      queue.cancel()
+      return .failure(error)
     }
   }
 }
 
-/// The events of one chunk of an append, their bytes copied one after the
-/// other into one buffer.
+/// The events of one chunk of an append, their bytes copied one after the other into one array.
 ///
-/// Handing a chunk from the appending thread to the writer thread moves one
-/// object: no string per event whose references the writer counts, or which
-/// it frees into the other thread's memory (both cost more than copying the
-/// bytes, see `Docs/performance.md`). A written chunk is emptied and filled
-/// again, so its buffer is allocated once per append.
-final class RecordChunk: @unchecked Sendable {
-  // @unchecked Sendable: used by one thread at a time; `AppendPipeline`
-  // orders every handoff with its lock.
-
-  /// Where one event's columns are: its bytes start at `start`, the stream's
-  /// first, then the type's, the actor's and the data's.
-  private struct Extent {
+/// Handing a chunk from the appending thread to the writer thread moves two arrays: no string
+/// per event whose references the writer counts, or which it frees into the other thread's
+/// memory (both cost more than copying the bytes, see `Docs/performance.md`). A written chunk is
+/// emptied and filled again, so its memory is allocated once per append.
+struct RecordChunk: Sendable {
+  /// Where one event's columns are: its bytes start at `start`, the stream's first, then the
+  /// type's, the actor's and the data's.
+  private struct Extent: Sendable {
     var start: Int
     var stream: Int
     var type: Int
@@ -498,73 +357,43 @@ final class RecordChunk: @unchecked Sendable {
     var time: Int64
   }
 
-  // One thread at a time (see above): Swift's run-time check of each access is left out.
-  @exclusivity(unchecked) private var extents: [Extent] = []
-  @exclusivity(unchecked) private var bytes = GrowingBytes(capacity: 4096)
+  private var extents: [Extent] = []
+  private var bytes: [UInt8] = []
 
-  deinit {
-    bytes.deallocate()
-  }
-
-  /// How many events the chunk holds.
-  var count: Int { extents.count }
-
-  /// Copies `event` after the events the chunk holds.
-  @inline(__always)
-  func add(_ event: EventRecordBytes) {
+  /// Copies `event` after the events the chunk holds; returns how many it holds then.
+  mutating func add(_ event: EventRecordBytes) -> Int {
     let start = bytes.count
-    bytes.reserve(event.stream.count + event.type.count + event.actor.count + event.data.count)
-    bytes.append(event.stream)
-    bytes.append(event.type)
-    bytes.append(event.actor)
-    bytes.append(event.data)
+    bytes.append(contentsOf: event.stream)
+    bytes.append(contentsOf: event.type)
+    bytes.append(contentsOf: event.actor)
+    bytes.append(contentsOf: event.data)
     extents.append(
       Extent(
         start: start, stream: event.stream.count, type: event.type.count, actor: event.actor.count,
         data: event.data.count, time: event.time))
+    return extents.count
   }
 
-  /// Lends the event at `index` for the duration of `body`.
-  @inline(__always)
-  func withEvent<Result>(at index: Int, _ body: (EventRecordBytes) throws -> Result) rethrows -> Result {
-    let extent = extents[index]
-    let stream = UnsafeBufferPointer(start: bytes.base + extent.start, count: extent.stream)
-    let type = UnsafeBufferPointer(start: stream.baseAddress! + extent.stream, count: extent.type)
-    let actor = UnsafeBufferPointer(start: type.baseAddress! + extent.type, count: extent.actor)
-    let data = UnsafeBufferPointer(start: actor.baseAddress! + extent.actor, count: extent.data)
-    return try body(EventRecordBytes(stream: stream, type: type, actor: actor, time: extent.time, data: data))
-  }
-
-  /// Forgets the events, keeping the buffer.
-  func removeAll() {
-    extents.removeAll(keepingCapacity: true)
-    bytes.removeAll()
-  }
-}
-
-/// A one-way signal between threads: closed until ``open()``; ``wait()`` blocks until then.
-package final class Gate: @unchecked Sendable {
-  // @unchecked Sendable: `isOpen` is read and written while holding `condition`.
-  private let condition = NSCondition()
-  private var isOpen = false
-
-  /// Creates a closed gate.
-  package init() {}
-
-  /// Opens the gate, releasing every thread waiting for it.
-  package func open() {
-    condition.lock()
-    isOpen = true
-    condition.broadcast()
-    condition.unlock()
-  }
-
-  /// Waits until the gate is open.
-  package func wait() {
-    condition.lock()
-    while !isOpen {
-      condition.wait()
+  /// Lends each event in turn to `body`.
+  func forEach(_ body: (EventRecordBytes) throws -> Void) throws {
+    try bytes.withUnsafeBufferPointer { all in
+      for extent in extents {
+        var start = extent.start
+        func next(_ count: Int) -> UnsafeBufferPointer<UInt8> {
+          defer { start += count }
+          return UnsafeBufferPointer(rebasing: all[start..<start + count])
+        }
+        let (stream, type, actor, data) = (
+          next(extent.stream), next(extent.type), next(extent.actor), next(extent.data)
+        )
+        try body(EventRecordBytes(stream: stream, type: type, actor: actor, time: extent.time, data: data))
+      }
     }
-    condition.unlock()
+  }
+
+  /// Forgets the events, keeping the memory.
+  mutating func removeAll() {
+    extents.removeAll(keepingCapacity: true)
+    bytes.removeAll(keepingCapacity: true)
   }
 }

@@ -137,13 +137,6 @@ public final class SQLiteEventLog: EventLogWriter, @unchecked Sendable {
     return connection
   }
 
-  /// Removes the files a failed open created, so a failed open leaves nothing behind.
-  private static func removeFiles(of path: String) {
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-      try? FileManager.default.removeItem(atPath: path + suffix)
-    }
-  }
-
   /// Whether appends are refused: opened read-only, or the file is write-protected.
   public var isReadOnly: Bool {
     withLock { options.readOnly || connection.isReadOnly }

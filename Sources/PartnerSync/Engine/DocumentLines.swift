@@ -13,7 +13,7 @@ import Foundation
 struct DocumentLines: Sendable {
   /// One line that is not blank.
   struct Line: Sendable {
-    /// Where the line's bytes start in the document.
+    /// Where the line's bytes start in the document (of a batch of events: the event's index).
     var start: Int
     /// Where they end (before the line break, and before a carriage return ending the line).
     var end: Int
@@ -24,6 +24,13 @@ struct DocumentLines: Sendable {
     var ticket: Int32
   }
 
+  /// Where the lines' events come from: a document's bytes, or events already made (a record).
+  enum Source: Sendable {
+    case bytes(DocumentBytes)
+    case events([TicketEvent])
+  }
+
+  let source: Source
   /// The lines that are not blank, in document order.
   private(set) var lines: [Line] = []
   /// The tickets the lines name, in order of first appearance.
@@ -31,12 +38,13 @@ struct DocumentLines: Sendable {
   /// By ticket slot: the index in ``lines`` of the ticket's last line.
   private(set) var lastLine: [Int] = []
 
-  /// From this size on, a document's lines are found, and parsed, in two halves at once.
+  /// From this size on, a document's lines are found in two halves at once.
   static let parallelBytes = 1 << 20
 
   /// Finds the lines of `bytes`: in two halves at once when the document is large, split at a
   /// line break. `progress` hears of the first half only (it runs on the calling thread).
   init(_ bytes: DocumentBytes, progress: ProgressHandler? = nil) {
+    source = .bytes(bytes)
     var names = NameTable()
     guard bytes.count >= Self.parallelBytes,
       let split = bytes.buffer[(bytes.count / 2)...].firstIndex(of: 0x0A).map({ $0 + 1 }), split < bytes.count
@@ -48,24 +56,50 @@ struct DocumentLines: Sendable {
     }
     // The second half numbers its lines and tickets from its own start; they are renumbered once
     // the first half has counted its lines and named its tickets.
-    let second = ScannedHalf()
     let worker = Worker(name: "PartnerSync document lines") {
       var secondNames = NameTable()
-      (second.lines, _) = Self.scan(bytes, split..<bytes.count, lineBefore: 0, names: &secondNames, progress: nil)
-      second.names = secondNames.names
+      let (lines, _) = Self.scan(bytes, split..<bytes.count, lineBefore: 0, names: &secondNames, progress: nil)
+      return (lines, secondNames.names)
     }
     let lineBefore: Int
     (lines, lineBefore) = Self.scan(bytes, 0..<split, lineBefore: 0, names: &names, progress: progress)
-    worker.join()
-    let slots = second.names.map { Int32(names.slot(of: $0)) }
-    lines.reserveCapacity(lines.count + second.lines.count)
-    for var line in second.lines {
+    let second = worker.join()
+    let slots = second.1.map { Int32(names.slot(of: $0)) }
+    lines.reserveCapacity(lines.count + second.0.count)
+    for var line in second.0 {
       line.number += lineBefore
       if line.ticket >= 0 { line.ticket = slots[Int(line.ticket)] }
       lines.append(line)
     }
     tickets = names.names
     lastLine = Self.lastLines(of: lines, tickets: tickets.count)
+  }
+
+  /// The events of a record as the lines of a document: line n is the nth event.
+  init(events: [TicketEvent]) {
+    source = .events(events)
+    var names = NameTable()
+    lines = events.indices.map { index in
+      Line(start: index, end: index, number: index + 1, ticket: Int32(names.slot(of: events[index].ticket)))
+    }
+    tickets = names.names
+    lastLine = Self.lastLines(of: lines, tickets: tickets.count)
+  }
+
+  /// The event of `line`, with its number: parsed from the document, or given.
+  func event(_ line: Line) -> Result<PendingEvent, PartnerSyncError> {
+    switch source {
+    case .bytes(let bytes): PartnerSyncLog.parseLine(bytes[line.start..<line.end], number: line.number)
+    case .events(let events): .success((events[line.start], line.number))
+    }
+  }
+
+  /// Throws the error of the first of `lines` that is not a valid event, if any.
+  func firstInvalidLine(in lines: ArraySlice<Line>) throws(PartnerSyncError) {
+    guard case .bytes = source else { return }
+    for line in lines {
+      if case .failure(let failure) = event(line) { throw failure }
+    }
   }
 
   /// By ticket slot, the index of the ticket's last line.
@@ -137,11 +171,4 @@ struct DocumentBytes: @unchecked Sendable {
   subscript(range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
     UnsafeBufferPointer(rebasing: buffer[range])
   }
-}
-
-/// What the second thread of ``DocumentLines/init(_:progress:)`` found.
-private final class ScannedHalf: @unchecked Sendable {
-  // @unchecked Sendable: written by the scanning thread, read after `Worker.join()`.
-  var lines: [DocumentLines.Line] = []
-  var names: [String] = []
 }

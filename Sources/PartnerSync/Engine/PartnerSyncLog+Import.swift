@@ -60,109 +60,81 @@ extension PartnerSyncLog {
     guard !document.lines.isEmpty else {
       throw PartnerSyncError(.invalidEvent, "the input holds no events (it is empty or blank)")
     }
-    do {
-      return try retryingConflicts(on: document.tickets) { () throws(PartnerSyncError) in
-        try importOnce(document, bytes, now: now, progress: progress, keeping: keeping)
-      }
-    } catch  where error.code != .invalidEvent {
-      // The log failed: a line that is not an event is still reported first, as the one thing to
-      // fix in the input; and when the log only refused to be written (busy, read-only), also an
-      // event that the rules refuse, found by folding the document without writing it.
-      if error.code == .readOnly || error.code == .busy {
-        var dryRun = try ImportFold(document, log: self, empty: try lastPosition() == 0, keeping: false)
-        do {
-          try dryRun.run(bytes, from: 1, now: now, progress: nil) { _ in }
-        } catch let refused as PartnerSyncError {
-          throw refused
-        } catch {}
-      } else {
-        try ImportFold.firstInvalidLine(in: bytes, document.lines[...])
-      }
-      throw error
-    }
+    return try write(document, now: now, progress: progress, keeping: keeping)
   }
 
-  /// Runs `write` again, with the projections of `tickets` dropped from the cache, while it fails
-  /// with a version conflict (another writer changed one of the tickets it validated against),
-  /// up to ``conflictRetries`` times in all.
-  func retryingConflicts<Result>(
-    on tickets: @autoclosure () -> [String], _ write: () throws(PartnerSyncError) -> Result
-  ) throws(PartnerSyncError) -> Result {
-    var attempt = 0
-    while true {
-      attempt += 1
-      do {
-        return try write()
-      } catch {
-        guard error.code == .versionConflict, attempt < Self.conflictRetries else { throw error }
-        // The projections this attempt started from are stale: fold those tickets afresh.
-        projectionCache.remove(tickets())
-        Self.logger.debug(
-          "another writer changed a ticket of this batch; validating again",
-          metadata: ["attempt": "\(attempt)", "reason": "\(error.message)"])
-      }
-    }
-  }
-
-  /// Parses, validates and appends the document in one transaction, the two overlapping: this
-  /// thread parses each line and folds it into its ticket's projection, and the log hashes and
-  /// writes the records on a thread of its own.
-  private func importOnce(
-    _ document: DocumentLines, _ bytes: DocumentBytes, now: Timestamp, progress: ProgressHandler?, keeping: Bool
+  /// Imports a JSON Lines document into a new SQLite log at `path`, created with it: when the
+  /// import fails, no log is left at `path` (see `SQLiteEventLog.create(path:options:_:)`).
+  /// When another process created the log first, the document is imported into that log like
+  /// into any other.
+  ///
+  /// - Throws: ``PartnerSyncError`` as ``importJSONLines(_:now:keepingDecisions:progress:)-(UnsafeRawBufferPointer,_,_,_)``
+  ///   and ``open(path:create:readOnly:rules:wait:)`` do.
+  @discardableResult
+  public static func importJSONLines(
+    _ bytes: UnsafeRawBufferPointer, intoNewLogAt path: String, rules: RuleSet = .standard,
+    wait: Duration = .seconds(5), now: Timestamp, keepingDecisions: Bool = true, progress: ProgressHandler? = nil
   ) throws(PartnerSyncError) -> RecordResult {
-    // Into an empty log, every ticket is new: no need to ask the log about each.
-    let empty = try lastPosition() == 0
-    var fold = try ImportFold(document, log: self, empty: empty, keeping: keeping)
-    var foldedFrom: Int64?
-    let appended = try PartnerSyncError.wrap {
-      try store.append(expectedVersions: fold.expected) { appender in
-        foldedFrom = appender.firstPosition
-        try fold.run(bytes, from: appender.firstPosition, now: now, progress: progress) { event in
-          try appender.append(event)
+    if let problem = problem(withPath: path, create: true) { throw problem }
+    let staging = SQLiteEventLog.stagingPath(for: path)
+    do {
+      let created = try PartnerSyncError.wrap {
+        try SQLiteEventLog.create(path: path, options: options(wait: wait)) { store in
+          try PartnerSyncLog(store: store, rules: rules).importJSONLines(
+            bytes, now: now, keepingDecisions: keepingDecisions, progress: progress)
         }
-        progress?(ProgressReport(phase: .writing, done: 0, total: Int64(document.lines.count)))
       }
+      if let created { return created }
+    } catch  where error.code != .invalidEvent {
+      // Errors about the log name the log, not its private staging name.
+      throw PartnerSyncError(error.code, error.message.replacingOccurrences(of: staging, with: path), line: error.line)
     }
-    let first = appended.firstPosition
-    let last = appended.lastPosition
-    var decisionLists = fold.decisionLists
-    var notificationLists = fold.notificationLists
-    if first == foldedFrom {
-      projectionCache.store(fold.latestFinished)
-    } else if keeping {
-      // The log placed the document elsewhere than it announced (a log without its own
-      // streaming append, shared with another writer): the projections folded here carry the
-      // wrong positions (so none is cached), and the decisions are taken from the tickets folded
-      // from the log.
-      decisionLists = []
-      notificationLists = []
-      for ticket in document.tickets {
-        guard let projection = try projection(ticket: ticket, through: last) else { continue }
-        decisionLists.append(Self.items(projection.decisions, from: first, through: last, position: \.position))
-        notificationLists.append(
-          Self.items(projection.notifications, from: first, through: last, position: \.position))
-      }
-    }
-    let count = Int(last - first + 1)
-    Self.logger.debug("imported events", metadata: ["count": "\(count)", "first": "\(first)", "last": "\(last)"])
-    let decisions = decisionLists
-    let notifications = notificationLists
-    return RecordResult(
-      firstPosition: first, lastPosition: last,
-      decisions: DeferredList(count: fold.decisionCount) {
-        Self.merge(decisions, first: first, count: count, position: \.position)
-      },
-      notifications: DeferredList(count: fold.notificationCount) {
-        Self.merge(notifications, first: first, count: count, position: \.position)
-      })
+    return try open(path: path, create: true, rules: rules, wait: wait).importJSONLines(
+      bytes, now: now, keepingDecisions: keepingDecisions, progress: progress)
   }
 
-  /// The elements of `items` (ordered by position) from position `first` through `last`.
-  static func items<Item>(
-    _ items: [Item], from first: Int64, through last: Int64, position: (Item) -> Int64
-  ) -> ArraySlice<Item> {
-    let tail = suffix(items, from: first, position: position)
-    return tail.prefix { position($0) <= last }
+  /// Parses a JSON Lines document into events, each with its line number.
+  static func parseJSONLines(_ array: [UInt8]) throws(PartnerSyncError) -> [PendingEvent] {
+    let result = array.withUnsafeBufferPointer { buffer in
+      Result { () throws(PartnerSyncError) in
+        let document = DocumentLines(DocumentBytes(buffer: buffer))
+        return try document.lines.map { line throws(PartnerSyncError) in try document.event(line).get() }
+      }
+    }
+    return try result.get()
+  }
+
+  /// Parses the line `slice`, number `number` of its document, into an event with its line
+  /// number (its stored data is encoded when it is handed to the log, see
+  /// `TicketEvent.withRecordBytes(now:_:)`).
+  static func parseLine(
+    _ slice: UnsafeBufferPointer<UInt8>, number: Int
+  ) -> Result<PendingEvent, PartnerSyncError> {
+    if slice.count > EventCodec.maximumLineLength {
+      return .failure(
+        PartnerSyncError(
+          .invalidEvent,
+          "the line is \(slice.count) bytes long; an event line may be at most \(EventCodec.maximumLineLength) bytes",
+          line: number))
+    }
+    if let event = EventCodec.decode(line: slice) {
+      return .success((event, number))
+    }
+    do {
+      let value = try JSONParser.parse(slice)
+      return .success((try EventCodec.decode(line: value), number))
+    } catch let error as JSONParseError {
+      // A number beyond any `Double` is valid JSON that no field allows: said as its field's bounds.
+      if error.isNumberTooLarge, let problem = NumberField.problem(numberAt: error.offset, in: slice) {
+        return .failure(PartnerSyncError(.invalidEvent, problem, line: number))
+      }
+      return .failure(
+        PartnerSyncError(.invalidEvent, "invalid JSON at column \(error.offset + 1): \(error.message)", line: number))
+    } catch let error as EventFormatError {
+      return .failure(PartnerSyncError(.invalidEvent, error.message, line: number))
+    } catch {
+      return .failure(PartnerSyncError(.invalidEvent, "\(error)", line: number))
+    }
   }
 }
 
@@ -197,7 +169,7 @@ struct ImportFold {
   private var oldest = 0
   private let keep: Int
 
-  /// Loads the projection of every ticket of `document` (see `TicketBatch.projection(of:log:empty:)`);
+  /// Loads the projection of every ticket of `document` (see `projection(of:log:empty:)`);
   /// with `keeping`, the fold keeps what it reports.
   init(_ document: DocumentLines, log: PartnerSyncLog, empty: Bool, keeping: Bool) throws(PartnerSyncError) {
     self.document = document
@@ -212,11 +184,23 @@ struct ImportFold {
       for slot in byLastLine.dropLast(keep) { counted[slot] = true }
     }
     for (slot, ticket) in document.tickets.enumerated() {
-      var projection = try TicketBatch.projection(of: ticket, log: log, empty: empty)
+      var projection = try Self.projection(of: ticket, log: log, empty: empty)
       expected[ticket] = projection.version
       if counted[slot] { projection.keepsDecisions = false }
       projections.append(projection)
     }
+  }
+
+  /// The projection of `ticket` before a write: the cached one (taken out of the cache), else
+  /// folded from the log, else a new one. An `empty` log is not asked.
+  private static func projection(
+    of ticket: String, log: PartnerSyncLog, empty: Bool
+  ) throws(PartnerSyncError) -> TicketProjection {
+    if !empty {
+      if let cached = log.projectionCache.take(ticket) { return cached }
+      if let stored = try log.projection(ticket: ticket) { return stored }
+    }
+    return TicketProjection(ticket: ticket, rules: log.rules)
   }
 
   /// The projections of the tickets finished last, the latest first.
@@ -230,15 +214,14 @@ struct ImportFold {
   /// The first line that is not a valid event throws `invalidEvent` with its number, and so does
   /// an event the rules refuse when no line after it is invalid.
   mutating func run(
-    _ bytes: DocumentBytes, from first: Int64, now: Timestamp, progress: ProgressHandler?,
-    _ emit: (EventRecordBytes) throws -> Void
+    from first: Int64, now: Timestamp, progress: ProgressHandler?, _ emit: (EventRecordBytes) throws -> Void
   ) throws {
     let lines = document.lines
     let total = Int64(lines.count)
     for index in lines.indices {
       let line = lines[index]
       let pending: PendingEvent
-      switch PartnerSyncLog.parseLine(bytes, line) {
+      switch document.event(line) {
       case .success(let event): pending = event
       case .failure(let failure): throw failure
       }
@@ -249,7 +232,7 @@ struct ImportFold {
       do {
         try projections[slot]!.apply(pending.event, position: first + Int64(index))
       } catch {
-        try Self.firstInvalidLine(in: bytes, lines[(index + 1)...])
+        try document.firstInvalidLine(in: lines[(index + 1)...])
         throw PartnerSyncError(.invalidEvent, error.reason, line: line.number)
       }
       try pending.event.withRecordBytes(now: now, emit)
@@ -278,15 +261,6 @@ struct ImportFold {
     } else {
       finished[oldest] = projection
       oldest = (oldest + 1) % keep
-    }
-  }
-
-  /// Throws the error of the first of `lines` that is not a valid event, if any.
-  static func firstInvalidLine(
-    in bytes: DocumentBytes, _ lines: ArraySlice<DocumentLines.Line>
-  ) throws(PartnerSyncError) {
-    for line in lines {
-      if case .failure(let failure) = PartnerSyncLog.parseLine(bytes, line) { throw failure }
     }
   }
 }

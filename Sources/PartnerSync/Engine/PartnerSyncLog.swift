@@ -38,13 +38,17 @@ public final class PartnerSyncLog: @unchecked Sendable {
   ) throws(PartnerSyncError) -> PartnerSyncLog {
     if let problem = problem(withPath: path, create: create && !readOnly) { throw problem }
     return try PartnerSyncError.wrap {
-      var options = SQLiteEventLog.Options()
+      var options = options(wait: wait)
       options.create = create
       options.readOnly = readOnly
-      let milliseconds = Double(wait.components.seconds) * 1000 + Double(wait.components.attoseconds) / 1e15
-      options.busyTimeoutMilliseconds = Int32(clamping: Int64(max(0, milliseconds).rounded(.up)))
       return PartnerSyncLog(store: try SQLiteEventLog(path: path, options: options), rules: rules)
     }
+  }
+
+  /// The options of a SQLite log whose writes wait up to `wait` for another writer.
+  static func options(wait: Duration) -> SQLiteEventLog.Options {
+    let milliseconds = Double(wait.components.seconds) * 1000 + Double(wait.components.attoseconds) / 1e15
+    return SQLiteEventLog.Options(busyTimeoutMilliseconds: Int32(clamping: Int64(max(0, milliseconds).rounded(.up))))
   }
 
   /// A log that lives in memory only, for tests and experiments.

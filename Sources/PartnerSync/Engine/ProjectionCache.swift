@@ -70,3 +70,19 @@ final class ProjectionCache: @unchecked Sendable {
     }
   }
 }
+/// A ticket number compared and hashed by its UTF-8 bytes, as the log compares stream names.
+struct TicketKey: Hashable {
+  let name: String
+
+  init(_ name: String) {
+    self.name = name
+  }
+
+  static func == (lhs: TicketKey, rhs: TicketKey) -> Bool {
+    JSONValue.utf8Equal(lhs.name, rhs.name)
+  }
+
+  func hash(into hasher: inout Hasher) {
+    name.withUTF8Bytes { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+  }
+}

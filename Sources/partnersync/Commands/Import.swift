@@ -36,7 +36,12 @@ struct Import: ParsableCommand {
           try log.importJSONLines($0, now: Timestamp.now(), keepingDecisions: false, progress: bar.handler)
         }
       } else {
-        result = try input.withUnsafeBytes { try importIntoNewLog($0, path: path, progress: bar.handler) }
+        // Created with the import, or not at all (see `PartnerSyncLog.importJSONLines(_:intoNewLogAt:)`).
+        result = try input.withUnsafeBytes {
+          try PartnerSyncLog.importJSONLines(
+            $0, intoNewLogAt: path, wait: global.waitDuration, now: Timestamp.now(), keepingDecisions: false,
+            progress: bar.handler)
+        }
       }
     } catch let error as PartnerSyncError {
       if error.code == .invalidEvent, let line = error.line {
@@ -86,40 +91,4 @@ struct Import: ParsableCommand {
     }
     return data
   }
-
-  /// Creates the log with this import, or leaves nothing when the import fails.
-  ///
-  /// The new log is built under a private name beside `path` and linked into place only when the
-  /// import succeeded. Removing a half-made log instead would be unsafe: another process may
-  /// have opened it meanwhile and appended to it. When another process created the log first,
-  /// the import goes into that log like any other.
-  private func importIntoNewLog(
-    _ bytes: UnsafeRawBufferPointer, path: String, progress: ProgressHandler?
-  ) throws -> RecordResult {
-    let staging = path + ".new-\(getpid())"
-    defer { removeLogFiles(staging) }
-    let result: RecordResult
-    do {
-      // The log is closed (and its WAL checkpointed) when this scope ends.
-      let log = try global.open(path: staging, create: true)
-      result = try log.importJSONLines(bytes, now: Timestamp.now(), keepingDecisions: false, progress: progress)
-    } catch {
-      // Errors about the log name the log, not its private staging name.
-      guard error.code != .invalidEvent else { throw error }
-      let message = error.message.replacingOccurrences(of: staging, with: path)
-      throw PartnerSyncError(error.code, message, line: error.line)
-    }
-    // The closed log has no WAL left; were one left, linking only the main file would lose it.
-    let walLeft = FileManager.default.fileExists(atPath: staging + "-wal")
-    if !walLeft, link(staging, path) == 0 { return result }
-    // Another process created the log first (or the file system has no hard links).
-    let log = try report { try global.open(path: path, create: true) }
-    return try log.importJSONLines(bytes, now: Timestamp.now(), keepingDecisions: false, progress: progress)
-  }
-
-}
-
-/// Removes a log file and its companions.
-private func removeLogFiles(_ path: String) {
-  for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
 }

@@ -26,9 +26,12 @@ struct GlobalOptions: ParsableArguments {
     }
   }
 
+  /// How long a write waits for another writer (`--wait`).
+  var waitDuration: Duration { .milliseconds(Int64(wait * 1000)) }
+
   /// Opens the log at `path` for this command, with `--wait`.
   func open(path: String, create: Bool, readOnly: Bool = false) throws(PartnerSyncError) -> PartnerSyncLog {
-    try PartnerSyncLog.open(path: path, create: create, readOnly: readOnly, wait: .milliseconds(Int64(wait * 1000)))
+    try PartnerSyncLog.open(path: path, create: create, readOnly: readOnly, wait: waitDuration)
   }
 
   /// The log's path after defaults.

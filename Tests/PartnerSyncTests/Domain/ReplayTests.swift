@@ -144,7 +144,6 @@ struct ReplayTests {
     for step in 0..<4 {
       for ticket in 0..<tickets { document.append(lines(ticket)[step]) }
     }
-    #expect(document.count >= PartnerSyncLog.backgroundFreeingEvents, "the batch is freed in the background")
     let log = try PartnerSyncLog.inMemory()
     let result = try log.importJSONLines(Array(document.joined(separator: "\n").utf8), now: Ticket.start)
     #expect(result.count == document.count)
@@ -288,34 +287,6 @@ struct ReplayTests {
         #expect(name == String(decoding: bytes, as: UTF8.self))
       }
     }
-  }
-
-  /// A batch's memory goes back to the replay's buffers when the batch is freed, and the next
-  /// batch is filled in it, emptied; memory handed back beyond the limit is not kept.
-  @Test func batchMemoryIsReusedEmptied() {
-    let buffers = ReplayBuffers(limit: 1)
-    var first = buffers.take()
-    #expect(first.events.isEmpty && first.bytes.count == 0)
-    first.events.append(RawReplayBatch.Event(position: 1, slot: 0, start: 0, typeEnd: 1, actorEnd: 2, dataEnd: 3))
-    let written: [UInt8] = [1, 2, 3]
-    written.withUnsafeBufferPointer { first.bytes.append($0) }
-    let base = first.bytes.base
-    var part: RawReplayBatch.Part? = RawReplayBatch.Part(events: first.events, bytes: first.bytes, buffers: buffers)
-    #expect(part?.events.count == 1 && Array(part!.bytes) == written)
-    part = nil
-    let second = buffers.take()
-    #expect(second.bytes.base == base)
-    #expect(second.events.isEmpty && second.events.capacity >= 1 && second.bytes.count == 0)
-    // Two handed back with room for one: the second is freed, and the next take makes new memory.
-    let third = buffers.take()
-    buffers.give(events: second.events, bytes: second.bytes)
-    buffers.give(events: third.events, bytes: third.bytes)
-    let kept = buffers.take()
-    #expect(kept.bytes.base == base)
-    let fresh = buffers.take()
-    #expect(fresh.events.capacity == 0)
-    kept.bytes.deallocate()
-    fresh.bytes.deallocate()
   }
 
   @Test func aFailingBodyStopsTheReplayAndItsReader() throws {

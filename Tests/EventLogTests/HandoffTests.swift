@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 
-@testable import PartnerSync
+@testable import EventLog
 
-/// The queue between a replay's or an import's threads: a thread waiting on either side must be
+/// The queue between the threads of an append, an import or a replay: a thread waiting on either side must be
 /// released when the exchange ends, or the thread that ends it waits forever to join it.
 @Suite("Handoff")
 struct HandoffTests {
