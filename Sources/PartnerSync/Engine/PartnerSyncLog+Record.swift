@@ -186,9 +186,6 @@ extension PartnerSyncLog {
           "the line is \(slice.count) bytes long; an event line may be at most \(EventCodec.maximumLineLength) bytes",
           line: number))
     }
-    if let event = EventCodec.decode(line: slice) {
-      return .success(PendingEvent(event, line: number, encode: false))
-    }
     do {
       let value = try JSONParser.parse(slice)
       return .success(PendingEvent(try EventCodec.decode(line: value), line: number, encode: false))
