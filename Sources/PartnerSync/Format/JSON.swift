@@ -472,12 +472,15 @@ private struct Parser {
     let start = pos
     var run = start
     var escaped = false
+    var ascii = true
     while pos < count {
       let byte = base[pos]
       if byte == ASCII.quote {
         let end = pos
         pos += 1
         let plain = UnsafeBufferPointer(start: base + run, count: end - run)
+        // ASCII needs no validation: most strings are made without it.
+        if !escaped && ascii { return String(decoding: plain, as: UTF8.self) }
         if !escaped, let text = String(validating: plain, as: UTF8.self) { return text }
         scratch.append(contentsOf: plain)
         if escaped, let text = String(validating: scratch, as: UTF8.self) { return text }
@@ -497,6 +500,7 @@ private struct Parser {
       } else if byte < 0x20 {
         throw firstProblem(controlCharacterError(), content: start, before: pos)
       } else {
+        ascii = ascii && byte < 0x80
         pos += 1
       }
     }

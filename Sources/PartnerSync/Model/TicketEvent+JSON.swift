@@ -1,3 +1,5 @@
+import Foundation
+
 extension TicketEvent {
   /// The event as one line of the import format (JSON Lines, without the line break): `type`,
   /// `ticket`, `by`, `at` when the event has a time, then its own fields in key order.
@@ -265,7 +267,8 @@ enum EventCodec {
     guard case .string(let s) = value else {
       throw EventFormatError("field '\(field)' must be a string, found \(describe(value))")
     }
-    if s.utf8.contains(0) {
+    var text = s
+    if text.withUTF8({ $0.count > 0 && memchr($0.baseAddress!, 0, $0.count) != nil }) {
       throw EventFormatError("field '\(field)' contains a NUL character")
     }
     return s
@@ -357,7 +360,8 @@ private struct Fields {
   /// The entry fields, in the order of ``EntryField``, each of its JSON type; which of them
   /// an entry of `kind` may or must have is the rules' to check.
   mutating func entryContent(kind: EntryKind?) throws(EventFormatError) -> EntryContent {
-    EntryContent(
+    if members.isEmpty { return EntryContent(kind: kind) }
+    return EntryContent(
       kind: kind, hours: try number("hours"), title: try string("title"), text: try string("text"),
       visibility: try name("visibility", allowed: [Visibility.public, .internal], expected: "'public' or 'internal'"),
       attachmentType: try name(
