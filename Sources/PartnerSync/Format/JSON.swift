@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+  import Glibc  // memcmp, memchr
+#else
+  import Darwin
+#endif
 
 /// A JSON value, as read by `JSONParser` and written by `JSONWriter`.
 ///

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+  import Glibc  // memcmp, memchr
+#else
+  import Darwin
+#endif
 
 extension TicketEvent {
   /// The event as one line of the import format (JSON Lines, without the line break): `type`,
