@@ -117,9 +117,6 @@ extension PartnerSyncLog {
           "the line is \(slice.count) bytes long; an event line may be at most \(EventCodec.maximumLineLength) bytes",
           line: number))
     }
-    if let event = EventCodec.decode(line: slice) {
-      return .success((event, number))
-    }
     do {
       let value = try JSONParser.parse(slice)
       return .success((try EventCodec.decode(line: value), number))

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+  import Glibc  // memcmp, memchr
+#else
+  import Darwin
+#endif
+
 /// A JSON value, as read by `JSONParser` and written by `JSONWriter`.
 ///
 /// Objects keep their members in source order. Equality follows JSON semantics rather than
@@ -99,39 +105,27 @@ public enum JSONValue: Sendable, Equatable {
 extension JSONValue {
   /// Byte-wise equality of two strings (Swift's `==` would also equate canonically
   /// equivalent strings such as precomposed and decomposed "é").
-  @inline(__always)
   static func utf8Equal(_ a: String, _ b: String) -> Bool {
     a.utf8.count == b.utf8.count && compareUTF8(a, b) == 0
   }
 
   /// Byte-wise ordering of two strings, as used for canonical key order.
-  @inline(__always)
   static func utf8Less(_ a: String, _ b: String) -> Bool {
     compareUTF8(a, b) < 0
   }
 
-  /// Compares the UTF-8 bytes of two strings: negative, zero or positive.
+  /// Compares the UTF-8 bytes of two strings (`memcmp`, then the length): negative, zero or
+  /// positive.
   static func compareUTF8(_ a: String, _ b: String) -> Int {
-    let result = a.utf8.withContiguousStorageIfAvailable { pa in
-      b.utf8.withContiguousStorageIfAvailable { pb in compareBytes(pa, pb) }
+    var a = a
+    var b = b
+    return a.withUTF8 { pa in
+      b.withUTF8 { pb in
+        let common = min(pa.count, pb.count)
+        let order = common == 0 ? 0 : Int(memcmp(pa.baseAddress!, pb.baseAddress!, common))
+        return order != 0 ? order : pa.count - pb.count
+      }
     }
-    if let result, let result { return result }
-    // Non-contiguous (bridged) strings.
-    if a.utf8.elementsEqual(b.utf8) { return 0 }
-    return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
-  }
-
-  @inline(__always)
-  static func compareBytes(
-    _ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>
-  ) -> Int {
-    let n = min(a.count, b.count)
-    var i = 0
-    while i < n {
-      if a[i] != b[i] { return Int(a[i]) - Int(b[i]) }
-      i += 1
-    }
-    return a.count - b.count
   }
 
   static func membersEqual(
@@ -139,23 +133,22 @@ extension JSONValue {
     _ b: [(key: String, value: JSONValue)]
   ) -> Bool {
     guard a.count == b.count else { return false }
-    var sameOrder = true
-    for i in a.indices {
-      guard utf8Equal(a[i].key, b[i].key) else {
-        sameOrder = false
-        break
-      }
-      if a[i].value != b[i].value { return false }
-    }
-    if sameOrder { return true }
-    // Different member order: compare after a stable sort by key bytes.
+    // Compared after a stable sort by key bytes, so that member order is ignored.
     let sa = a.sorted { utf8Less($0.key, $1.key) }
     let sb = b.sorted { utf8Less($0.key, $1.key) }
-    for i in sa.indices {
-      guard utf8Equal(sa[i].key, sb[i].key), sa[i].value == sb[i].value else { return false }
-    }
-    return true
+    return zip(sa, sb).allSatisfy { utf8Equal($0.key, $1.key) && $0.value == $1.value }
   }
+}
+
+/// Whether `a` and `b` hold the same `count` bytes.
+func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int) -> Bool {
+  memcmp(a, b, count) == 0
+}
+
+/// Whether the UTF-8 text `bytes` is `text`.
+func bytesEqual(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+  bytes.count == text.utf8CodeUnitCount
+    && (bytes.isEmpty || memoryEqual(bytes.baseAddress!, text.utf8Start, count: bytes.count))
 }
 
 extension JSONValue: ExpressibleByNilLiteral {
@@ -211,14 +204,16 @@ struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertible {
   var isNumberTooLarge: Bool { message == Self.numberTooLarge }
 }
 
-/// A strict RFC 8259 JSON parser.
+/// A strict RFC 8259 JSON parser: the one reader of every JSON text in the package, event lines
+/// and stored event data included (an event is a flat object: ``parse(_:)-(UnsafeBufferPointer<UInt8>)``
+/// gives its members, which `EventCodec` then reads by name).
 ///
 /// Rejects trailing commas, comments, `NaN`/`Infinity`, leading zeros, unescaped control
 /// characters, invalid escapes and lone surrogates, invalid UTF-8, NUL bytes outside escapes,
 /// duplicate object keys (compared byte-wise after unescaping), numbers too large for a
 /// `Double`, nesting deeper than `maxDepth`, and anything after the value other than
-/// whitespace. Numbers that underflow become zero or subnormal (as with `strtod`). The escape
-/// `\u0000` is valid JSON and is accepted.
+/// whitespace. Every error names the byte offset where it was found. Numbers that underflow
+/// become zero or subnormal (as with `strtod`). The escape `\u0000` is valid JSON and is accepted.
 enum JSONParser {
   /// The deepest nesting of arrays and objects accepted.
   static let maxDepth = 64
@@ -228,72 +223,25 @@ enum JSONParser {
     guard let base = bytes.baseAddress, !bytes.isEmpty else {
       throw JSONParseError(message: "unexpected end of input", offset: 0)
     }
-    // The parser's work stacks start in stack memory (each under 1 KiB) and move to the heap
-    // only for unusually wide or deep documents.
-    return try withUnsafeTemporaryAllocation(of: JSONValue.self, capacity: 32) {
-      (elements) throws(JSONParseError) -> JSONValue in
-      try withUnsafeTemporaryAllocation(of: (key: String, value: JSONValue).self, capacity: 24) {
-        (members) throws(JSONParseError) -> JSONValue in
-        try withUnsafeTemporaryAllocation(of: (start: Int, count: Int).self, capacity: 24) {
-          (spans) throws(JSONParseError) -> JSONValue in
-          try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) {
-            (scratch) throws(JSONParseError) -> JSONValue in
-            var parser = Parser(
-              base: base, count: bytes.count, elements: elements, members: members, spans: spans,
-              scratch: scratch)
-            defer { parser.releaseStacks() }
-            parser.skipWhitespace()
-            let value = try parser.parseValue(depth: 0)
-            parser.skipWhitespace()
-            if parser.pos != parser.count {
-              throw parser.unexpected("trailing characters after the JSON value")
-            }
-            return value
-          }
-        }
-      }
+    var parser = Parser(base: base, count: bytes.count)
+    parser.skipWhitespace()
+    let value = try parser.parseValue(depth: 0)
+    parser.skipWhitespace()
+    if parser.pos != parser.count {
+      throw parser.unexpected("trailing characters after the JSON value")
     }
-  }
-
-  /// The number that `bytes` holds, read exactly as ``parse(_:)`` reads it, or `nil` when `bytes`
-  /// is anything but one valid number (surrounding whitespace included): the parser's own
-  /// conversion, without the work stacks that values other than numbers need.
-  static func number(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
-    guard let base = bytes.baseAddress, let first = bytes.first,
-      first == ASCII.minus || first &- ASCII.zero < 10
-    else { return nil }
-    return withUnsafeTemporaryAllocation(of: JSONValue.self, capacity: 1) { elements in
-      withUnsafeTemporaryAllocation(of: (key: String, value: JSONValue).self, capacity: 1) { members in
-        withUnsafeTemporaryAllocation(of: (start: Int, count: Int).self, capacity: 1) { spans in
-          withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { scratch in
-            // A number pushes nothing on the stacks: the parser needs them only to exist.
-            var parser = Parser(
-              base: base, count: bytes.count, elements: elements, members: members, spans: spans,
-              scratch: scratch)
-            defer { parser.releaseStacks() }
-            guard let value = try? parser.parseNumber(), parser.pos == parser.count else { return nil }
-            return value
-          }
-        }
-      }
-    }
+    return value
   }
 
   /// Parses exactly one JSON value spanning the whole string (surrounding whitespace allowed).
   static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
-    let result = text.utf8.withContiguousStorageIfAvailable { buffer in
-      Result { () throws(JSONParseError) -> JSONValue in try parse(buffer) }
-    }
-    if let result { return try result.get() }
-    return try parse(Array(text.utf8))  // non-contiguous (bridged) strings
+    var text = text
+    return try text.withUTF8 { buffer in Result { () throws(JSONParseError) in try parse(buffer) } }.get()
   }
 
   /// Parses exactly one JSON value spanning the whole byte array (surrounding whitespace allowed).
   static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
-    let result = bytes.withUnsafeBufferPointer { buffer in
-      Result { () throws(JSONParseError) -> JSONValue in try parse(buffer) }
-    }
-    return try result.get()
+    try bytes.withUnsafeBufferPointer { buffer in Result { () throws(JSONParseError) in try parse(buffer) } }.get()
   }
 }
 
@@ -335,125 +283,16 @@ private let exactPowersOfTen: [Double] = [
   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ]
 
-/// Wraps a key so that a `Set` compares and hashes it by UTF-8 bytes.
-private struct ByteKey: Hashable {
-  let string: String
-
-  static func == (lhs: ByteKey, rhs: ByteKey) -> Bool {
-    JSONValue.utf8Equal(lhs.string, rhs.string)
-  }
-
-  func hash(into hasher: inout Hasher) {
-    let done: Void? = string.utf8.withContiguousStorageIfAvailable {
-      hasher.combine(bytes: UnsafeRawBufferPointer($0))
-    }
-    if done == nil {
-      for byte in string.utf8 { hasher.combine(byte) }
-    }
-  }
-}
-
-/// A stack of values in caller-provided memory that moves to the heap when it fills up.
-/// `release()` must be called exactly once when done.
-private struct UnsafeStack<Element> {
-  var base: UnsafeMutablePointer<Element>
-  var count = 0
-  var capacity: Int
-  var onHeap = false
-
-  init(storage: UnsafeMutableBufferPointer<Element>) {
-    base = storage.baseAddress!
-    capacity = storage.count
-  }
-
-  @inline(__always)
-  mutating func push(_ element: Element) {
-    if count == capacity { grow() }
-    (base + count).initialize(to: element)
-    count += 1
-  }
-
-  /// Appends `n` elements copied from `source`.
-  mutating func push(contentsOf source: UnsafePointer<Element>, count n: Int) {
-    while capacity - count < n { grow() }
-    (base + count).initialize(from: source, count: n)
-    count += n
-  }
-
-  mutating func grow() {
-    let newCapacity = capacity * 2
-    let newBase = UnsafeMutablePointer<Element>.allocate(capacity: newCapacity)
-    newBase.moveInitialize(from: base, count: count)
-    if onHeap { base.deallocate() }
-    base = newBase
-    capacity = newCapacity
-    onHeap = true
-  }
-
-  /// Moves the elements from `start` on into a new, exactly sized array and pops them.
-  mutating func popArray(from start: Int) -> [Element] {
-    let n = count - start
-    if n == 0 { return [] }
-    // reserveCapacity + append is fully specialised; `init(unsafeUninitializedCapacity:)`
-    // looks up generic metadata at run time on every call.
-    var result: [Element] = []
-    result.reserveCapacity(n)
-    for i in start..<count {
-      result.append((base + i).move())
-    }
-    count = start
-    return result
-  }
-
-  /// Drops `n` elements from the top.
-  mutating func pop(_ n: Int) {
-    count -= n
-    (base + count).deinitialize(count: n)
-  }
-
-  mutating func release() {
-    base.deinitialize(count: count)
-    count = 0
-    if onHeap { base.deallocate() }
-  }
-}
-
 private struct Parser {
   let base: UnsafePointer<UInt8>
   let count: Int
   var pos = 0
   /// Reused buffer for decoding strings that contain escapes.
-  var scratch: UnsafeStack<UInt8>
-  /// Whether the last string parsed contained escapes.
-  var lastStringHadEscapes = false
-  /// Elements of the arrays being parsed, innermost last; moved out when an array closes.
-  var elementStack: UnsafeStack<JSONValue>
-  /// Members of the objects being parsed, innermost last; moved out when an object closes.
-  var memberStack: UnsafeStack<(key: String, value: JSONValue)>
-  /// Raw input spans of the keys in `memberStack` (`count == -1` if the key had escapes).
-  var keySpans: UnsafeStack<(start: Int, count: Int)>
+  var scratch: [UInt8] = []
 
-  init(
-    base: UnsafePointer<UInt8>,
-    count: Int,
-    elements: UnsafeMutableBufferPointer<JSONValue>,
-    members: UnsafeMutableBufferPointer<(key: String, value: JSONValue)>,
-    spans: UnsafeMutableBufferPointer<(start: Int, count: Int)>,
-    scratch: UnsafeMutableBufferPointer<UInt8>
-  ) {
+  init(base: UnsafePointer<UInt8>, count: Int) {
     self.base = base
     self.count = count
-    elementStack = UnsafeStack(storage: elements)
-    memberStack = UnsafeStack(storage: members)
-    keySpans = UnsafeStack(storage: spans)
-    self.scratch = UnsafeStack(storage: scratch)
-  }
-
-  mutating func releaseStacks() {
-    elementStack.release()
-    memberStack.release()
-    keySpans.release()
-    scratch.release()
   }
 
   // MARK: Errors
@@ -468,49 +307,31 @@ private struct Parser {
     guard pos < count else { return error("unexpected end of input", at: count) }
     let byte = base[pos]
     if byte == 0 { return error("unexpected NUL byte", at: pos) }
-    if byte >= 0x80 && utf8SequenceLength(at: pos) == nil {
+    if byte >= 0x80 && invalidUTF8(from: pos, to: min(pos + 4, count)) == pos {
       return error("invalid UTF-8", at: pos)
     }
     return error(message, at: pos)
   }
 
-  /// The length of the valid UTF-8 multi-byte sequence starting at `offset`, or `nil`.
-  func utf8SequenceLength(at offset: Int) -> Int? {
-    let lead = base[offset]
-    let length: Int
-    var low: UInt8 = 0x80
-    var high: UInt8 = 0xBF
-    switch lead {
-    case 0xC2...0xDF:
-      length = 2
-    case 0xE0:
-      length = 3
-      low = 0xA0
-    case 0xE1...0xEC, 0xEE...0xEF:
-      length = 3
-    case 0xED:
-      length = 3
-      high = 0x9F
-    case 0xF0:
-      length = 4
-      low = 0x90
-    case 0xF1...0xF3:
-      length = 4
-    case 0xF4:
-      length = 4
-      high = 0x8F
-    default:
-      return nil
+  /// The offset of the first byte in `start..<end` that does not begin a valid UTF-8 sequence
+  /// (as the standard library's decoder reads it), or `nil` when they are all valid.
+  func invalidUTF8(from start: Int, to end: Int) -> Int? {
+    var iterator = UnsafeBufferPointer(start: base + start, count: end - start).makeIterator()
+    var parser = Unicode.UTF8.ForwardParser()
+    var offset = start
+    while true {
+      switch parser.parseScalar(from: &iterator) {
+      case .valid(let scalar): offset += scalar.count
+      case .error: return offset
+      case .emptyInput: return nil
+      }
     }
-    guard offset + length <= count else { return nil }
-    let second = base[offset + 1]
-    guard second >= low && second <= high else { return nil }
-    var i = 2
-    while i < length {
-      guard base[offset + i] & 0xC0 == 0x80 else { return nil }
-      i += 1
-    }
-    return length
+  }
+
+  /// `problem`, found in a string whose content starts at `start`, unless the bytes before
+  /// `end` hold invalid UTF-8, which is then the first problem.
+  func firstProblem(_ problem: JSONParseError, content start: Int, before end: Int) -> JSONParseError {
+    invalidUTF8(from: start, to: end).map { error("invalid UTF-8", at: $0) } ?? problem
   }
 
   // MARK: Structure
@@ -536,16 +357,11 @@ private struct Parser {
       return .string(try parseString())
     case ASCII.minus, ASCII.zero...ASCII.nine:
       return .number(try parseNumber())
-    case ASCII.openBrace:
+    case ASCII.openBrace, ASCII.openBracket:
       guard depth < JSONParser.maxDepth else {
         throw error("nesting deeper than \(JSONParser.maxDepth) levels", at: pos)
       }
-      return try parseObject(depth: depth + 1)
-    case ASCII.openBracket:
-      guard depth < JSONParser.maxDepth else {
-        throw error("nesting deeper than \(JSONParser.maxDepth) levels", at: pos)
-      }
-      return try parseArray(depth: depth + 1)
+      return base[pos] == ASCII.openBrace ? try parseObject(depth: depth + 1) : try parseArray(depth: depth + 1)
     case ASCII.lowerT:
       try parseLiteral("true")
       return .bool(true)
@@ -574,203 +390,125 @@ private struct Parser {
 
   mutating func parseLiteral(_ word: StaticString) throws(JSONParseError) {
     let start = pos
-    let length = word.utf8CodeUnitCount
-    let expected = word.utf8Start
-    var i = 0
-    while i < length {
+    for i in 0..<word.utf8CodeUnitCount {
       guard start + i < count else { throw error("unexpected end of input", at: count) }
-      guard base[start + i] == expected[i] else {
+      guard base[start + i] == word.utf8Start[i] else {
         throw error("invalid literal (expected true, false or null)", at: start)
       }
-      i += 1
     }
-    pos = start + length
+    pos = start + word.utf8CodeUnitCount
+  }
+
+  /// After an element or member: skips to the next one (`true`) or past the closing `close`
+  /// (`false`).
+  mutating func next(close: UInt8, container: String, item: String) throws(JSONParseError) -> Bool {
+    skipWhitespace()
+    guard pos < count else { throw error("unexpected end of input", at: count) }
+    switch base[pos] {
+    case ASCII.comma:
+      pos += 1
+      skipWhitespace()
+      if pos < count && base[pos] == close { throw error("trailing comma in \(container)", at: pos) }
+      return true
+    case close:
+      pos += 1
+      return false
+    default:
+      throw unexpected("expected ',' or '\(Character(Unicode.Scalar(close)))' after \(item)")
+    }
   }
 
   mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
     pos += 1  // '['
     skipWhitespace()
+    var elements: [JSONValue] = []
     if pos < count && base[pos] == ASCII.closeBracket {
       pos += 1
-      return .array([])
+      return .array(elements)
     }
-    let stackBase = elementStack.count
-    while true {
-      let element = try parseValue(depth: depth)
-      elementStack.push(element)
-      skipWhitespace()
-      guard pos < count else { throw error("unexpected end of input", at: count) }
-      switch base[pos] {
-      case ASCII.comma:
-        pos += 1
-        skipWhitespace()
-        if pos < count && base[pos] == ASCII.closeBracket {
-          throw error("trailing comma in array", at: pos)
-        }
-      case ASCII.closeBracket:
-        pos += 1
-        return .array(elementStack.popArray(from: stackBase))
-      default:
-        throw unexpected("expected ',' or ']' after array element")
-      }
-    }
+    repeat {
+      elements.append(try parseValue(depth: depth))
+    } while try next(close: ASCII.closeBracket, container: "array", item: "array element")
+    return .array(elements)
   }
 
   mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
     pos += 1  // '{'
     skipWhitespace()
+    var members: [(key: String, value: JSONValue)] = []
     if pos < count && base[pos] == ASCII.closeBrace {
       pos += 1
-      return .object([])
+      return .object(members)
     }
-    let stackBase = memberStack.count
-    var seen: Set<ByteKey>? = nil
-    while true {
+    members.reserveCapacity(8)
+    // The keys by their bytes, once the object is wide enough for a linear search to be slow.
+    var keys: Set<[UInt8]> = []
+    repeat {
       guard pos < count else { throw error("unexpected end of input", at: count) }
       guard base[pos] == ASCII.quote else {
-        if base[pos] == ASCII.apostrophe {
-          throw error("strings must use double quotes", at: pos)
-        }
+        if base[pos] == ASCII.apostrophe { throw error("strings must use double quotes", at: pos) }
         throw unexpected("expected a string as object key")
       }
       let keyOffset = pos
       let key = try parseString()
-      let span = (start: keyOffset + 1, count: lastStringHadEscapes ? -1 : pos - keyOffset - 2)
-      if isDuplicate(key, span: span, stackBase: stackBase, seen: &seen) {
-        throw error("duplicate key \(JSONWriter.quoted(key))", at: keyOffset)
-      }
+      if members.count >= 16 && keys.isEmpty { keys = Set(members.map { Array($0.key.utf8) }) }
+      let duplicate =
+        keys.isEmpty
+        ? members.contains { JSONValue.utf8Equal($0.key, key) } : !keys.insert(Array(key.utf8)).inserted
+      if duplicate { throw error("duplicate key \(JSONWriter.quoted(key))", at: keyOffset) }
       skipWhitespace()
-      guard pos < count, base[pos] == ASCII.colon else {
-        throw unexpected("expected ':' after object key")
-      }
+      guard pos < count, base[pos] == ASCII.colon else { throw unexpected("expected ':' after object key") }
       pos += 1
       skipWhitespace()
-      let value = try parseValue(depth: depth)
-      memberStack.push((key: key, value: value))
-      keySpans.push(span)
-      skipWhitespace()
-      guard pos < count else { throw error("unexpected end of input", at: count) }
-      switch base[pos] {
-      case ASCII.comma:
-        pos += 1
-        skipWhitespace()
-        if pos < count && base[pos] == ASCII.closeBrace {
-          throw error("trailing comma in object", at: pos)
-        }
-      case ASCII.closeBrace:
-        pos += 1
-        keySpans.pop(keySpans.count - stackBase)
-        return .object(memberStack.popArray(from: stackBase))
-      default:
-        throw unexpected("expected ',' or '}' after object member")
-      }
-    }
-  }
-
-  /// Whether `key` already occurs in the object whose members start at `stackBase`: a linear
-  /// scan comparing raw input bytes for small objects, a byte-keyed set for large ones.
-  func isDuplicate(
-    _ key: String,
-    span: (start: Int, count: Int),
-    stackBase: Int,
-    seen: inout Set<ByteKey>?
-  ) -> Bool {
-    let memberCount = memberStack.count - stackBase
-    if memberCount < 16 {
-      for i in stackBase..<memberStack.count {
-        let other = keySpans.base[i]
-        if span.count >= 0 && other.count >= 0 {
-          if span.count == other.count
-            && bytesEqual(base + span.start, base + other.start, count: span.count)
-          {
-            return true
-          }
-        } else if JSONValue.utf8Equal(memberStack.base[i].key, key) {
-          return true
-        }
-      }
-      return false
-    }
-    if seen == nil {
-      var set = Set<ByteKey>(minimumCapacity: memberCount * 2)
-      for i in stackBase..<memberStack.count {
-        set.insert(ByteKey(string: memberStack.base[i].key))
-      }
-      seen = set
-    }
-    return !seen!.insert(ByteKey(string: key)).inserted
-  }
-
-  @inline(__always)
-  func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int) -> Bool {
-    var i = 0
-    while i < count {
-      if a[i] != b[i] { return false }
-      i += 1
-    }
-    return true
+      members.append((key, try parseValue(depth: depth)))
+    } while try next(close: ASCII.closeBrace, container: "object", item: "object member")
+    return .object(members)
   }
 
   // MARK: Strings
 
-  /// Parses a string starting at the opening quote at `pos`.
+  /// Parses a string starting at the opening quote at `pos`. Its bytes are checked as UTF-8 by
+  /// the standard library when the string is made; a problem found before its end is reported
+  /// after any invalid UTF-8 that precedes it.
   mutating func parseString() throws(JSONParseError) -> String {
     let quoteOffset = pos
     pos += 1
     let start = pos
-    while true {
-      skipPlainBytes()
-      guard pos < count else { break }
+    var run = start
+    var escaped = false
+    var ascii = true
+    while pos < count {
       let byte = base[pos]
       if byte == ASCII.quote {
-        let s = String(
-          decoding: UnsafeBufferPointer(start: base + start, count: pos - start), as: UTF8.self)
+        let end = pos
         pos += 1
-        lastStringHadEscapes = false
-        return s
+        let plain = UnsafeBufferPointer(start: base + run, count: end - run)
+        // ASCII needs no validation: most strings are made without it.
+        if !escaped && ascii { return String(decoding: plain, as: UTF8.self) }
+        if !escaped, let text = String(validating: plain, as: UTF8.self) { return text }
+        scratch.append(contentsOf: plain)
+        if escaped, let text = String(validating: scratch, as: UTF8.self) { return text }
+        throw firstProblem(error("invalid UTF-8", at: end), content: start, before: end)
       }
       if byte == ASCII.backslash {
-        lastStringHadEscapes = true
-        return try parseEscapedString(quoteOffset: quoteOffset, start: start)
-      }
-      if byte < 0x20 {
-        throw controlCharacterError()
-      }
-      if byte < 0x80 {
-        pos += 1
-      } else {
-        guard let length = utf8SequenceLength(at: pos) else {
-          throw error("invalid UTF-8", at: pos)
+        if !escaped { scratch.removeAll(keepingCapacity: true) }
+        escaped = true
+        scratch.append(contentsOf: UnsafeBufferPointer(start: base + run, count: pos - run))
+        let escapeOffset = pos
+        do throws(JSONParseError) {
+          try parseEscape()
+        } catch {
+          throw firstProblem(error, content: start, before: escapeOffset)
         }
-        pos += length
+        run = pos
+      } else if byte < 0x20 {
+        throw firstProblem(controlCharacterError(), content: start, before: pos)
+      } else {
+        ascii = ascii && byte < 0x80
+        pos += 1
       }
     }
-    throw error("unterminated string", at: quoteOffset)
-  }
-
-  /// Skips string content that needs no attention (printable ASCII other than quote and
-  /// backslash) in 8-byte blocks, stopping at the first byte that does or at the last partial
-  /// block.
-  @inline(__always)
-  mutating func skipPlainBytes() {
-    let ones: UInt64 = 0x0101_0101_0101_0101
-    let highBits: UInt64 = 0x8080_8080_8080_8080
-    while pos &+ 8 <= count {
-      let word = UInt64(littleEndian: UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self))
-      let quotes = word ^ (ones &* UInt64(ASCII.quote))
-      let backslashes = word ^ (ones &* UInt64(ASCII.backslash))
-      // A lane's high bit marks a byte below 0x20, a quote, a backslash or a non-ASCII byte.
-      let controlHits = word &- ones &* 0x20
-      let quoteHits = (quotes &- ones) & ~quotes
-      let backslashHits = (backslashes &- ones) & ~backslashes
-      let attention = (controlHits | quoteHits | backslashHits | word) & highBits
-      // The lowest flagged lane is exact (false positives only occur above a real hit).
-      if attention != 0 {
-        pos &+= attention.trailingZeroBitCount &>> 3
-        return
-      }
-      pos &+= 8
-    }
+    throw firstProblem(error("unterminated string", at: quoteOffset), content: start, before: count)
   }
 
   func controlCharacterError() -> JSONParseError {
@@ -781,42 +519,6 @@ private struct Parser {
     return error("unescaped control character \(code) in string", at: pos)
   }
 
-  /// Slow path once a backslash has been seen at `pos`; bytes from `start` are plain.
-  mutating func parseEscapedString(
-    quoteOffset: Int, start: Int
-  ) throws(JSONParseError) -> String {
-    scratch.count = 0
-    scratch.push(contentsOf: base + start, count: pos - start)
-    var runStart = pos
-    while pos < count {
-      let byte = base[pos]
-      if byte == ASCII.quote {
-        scratch.push(contentsOf: base + runStart, count: pos - runStart)
-        pos += 1
-        return String(
-          decoding: UnsafeBufferPointer(start: scratch.base, count: scratch.count), as: UTF8.self)
-      }
-      if byte == ASCII.backslash {
-        scratch.push(contentsOf: base + runStart, count: pos - runStart)
-        try parseEscape()
-        runStart = pos
-        continue
-      }
-      if byte < 0x20 {
-        throw controlCharacterError()
-      }
-      if byte < 0x80 {
-        pos += 1
-      } else {
-        guard let length = utf8SequenceLength(at: pos) else {
-          throw error("invalid UTF-8", at: pos)
-        }
-        pos += length
-      }
-    }
-    throw error("unterminated string", at: quoteOffset)
-  }
-
   /// Decodes the escape sequence at `pos` (a backslash) into `scratch`.
   mutating func parseEscape() throws(JSONParseError) {
     let escapeOffset = pos
@@ -824,19 +526,16 @@ private struct Parser {
     let byte = base[pos + 1]
     pos += 2
     switch byte {
-    case ASCII.quote: scratch.push(ASCII.quote)
-    case ASCII.backslash: scratch.push(ASCII.backslash)
-    case ASCII.slash: scratch.push(ASCII.slash)
-    case 0x62: scratch.push(0x08)  // b
-    case 0x66: scratch.push(0x0C)  // f
-    case 0x6E: scratch.push(0x0A)  // n
-    case 0x72: scratch.push(0x0D)  // r
-    case 0x74: scratch.push(0x09)  // t
+    case ASCII.quote, ASCII.backslash, ASCII.slash: scratch.append(byte)
+    case 0x62: scratch.append(0x08)  // b
+    case 0x66: scratch.append(0x0C)  // f
+    case 0x6E: scratch.append(0x0A)  // n
+    case 0x72: scratch.append(0x0D)  // r
+    case 0x74: scratch.append(0x09)  // t
     case ASCII.lowerU:
       var scalar = try parseHex4(escapeOffset: escapeOffset)
       if scalar >= 0xD800 && scalar <= 0xDBFF {
-        guard pos + 1 < count, base[pos] == ASCII.backslash, base[pos + 1] == ASCII.lowerU
-        else {
+        guard pos + 1 < count, base[pos] == ASCII.backslash, base[pos + 1] == ASCII.lowerU else {
           throw error("unpaired surrogate in \\u escape", at: escapeOffset)
         }
         let lowOffset = pos
@@ -849,7 +548,7 @@ private struct Parser {
       } else if scalar >= 0xDC00 && scalar <= 0xDFFF {
         throw error("unpaired surrogate in \\u escape", at: escapeOffset)
       }
-      appendUTF8(scalar)
+      scratch.append(contentsOf: UTF8.encode(Unicode.Scalar(scalar)!)!)
     default:
       if byte < 0x20 || byte >= 0x80 {
         throw error("invalid escape sequence", at: escapeOffset)
@@ -864,38 +563,13 @@ private struct Parser {
     var value: UInt32 = 0
     for _ in 0..<4 {
       guard pos < count else { throw error("unexpected end of input", at: count) }
-      let byte = base[pos]
-      let digit: UInt8
-      switch byte {
-      case 0x30...0x39: digit = byte &- 0x30
-      case 0x41...0x46: digit = byte &- 0x41 &+ 10
-      case 0x61...0x66: digit = byte &- 0x61 &+ 10
-      default:
+      guard let digit = Character(Unicode.Scalar(base[pos])).hexDigitValue else {
         throw error("invalid \\u escape (expected 4 hex digits)", at: escapeOffset)
       }
       value = value << 4 | UInt32(digit)
       pos += 1
     }
     return value
-  }
-
-  mutating func appendUTF8(_ scalar: UInt32) {
-    switch scalar {
-    case 0..<0x80:
-      scratch.push(UInt8(scalar))
-    case 0x80..<0x800:
-      scratch.push(UInt8(0xC0 | scalar >> 6))
-      scratch.push(UInt8(0x80 | scalar & 0x3F))
-    case 0x800..<0x10000:
-      scratch.push(UInt8(0xE0 | scalar >> 12))
-      scratch.push(UInt8(0x80 | scalar >> 6 & 0x3F))
-      scratch.push(UInt8(0x80 | scalar & 0x3F))
-    default:
-      scratch.push(UInt8(0xF0 | scalar >> 18))
-      scratch.push(UInt8(0x80 | scalar >> 12 & 0x3F))
-      scratch.push(UInt8(0x80 | scalar >> 6 & 0x3F))
-      scratch.push(UInt8(0x80 | scalar & 0x3F))
-    }
   }
 
   // MARK: Numbers
@@ -988,14 +662,9 @@ private struct Parser {
         return negative ? -value : value
       }
     }
-    return try slowNumber(start: start)
-  }
-
-  func slowNumber(start: Int) throws(JSONParseError) -> Double {
-    // The grammar is already validated; the standard library's conversion is correctly rounded
-    // and locale-independent.
-    let text = String(
-      decoding: UnsafeBufferPointer(start: base + start, count: pos - start), as: UTF8.self)
+    // Otherwise the standard library's conversion (correctly rounded, locale-independent) of
+    // the text whose grammar is now validated.
+    let text = String(decoding: UnsafeBufferPointer(start: base + start, count: pos - start), as: UTF8.self)
     guard let value = Double(text), value.isFinite else {
       throw error(JSONParseError.numberTooLarge, at: start)
     }

@@ -45,26 +45,13 @@ struct JSONWriter {
     }
   }
 
-  /// A JSON object written member by member, in the order `build` gives them (keys are plain
-  /// ASCII; the caller orders them), with values written as `write` writes them. This is how
-  /// the event codec writes canonical data without building a `JSONValue` first.
-  static func object(_ build: (inout ObjectMembers) -> Void) -> String {
-    object(build) { String(decoding: $0, as: UTF8.self) }
-  }
-
-  /// The object `build` writes, as ``object(_:)`` writes it, lent to `body` as UTF-8 bytes that
-  /// are valid only during `body`: no string is made.
-  static func object<Result>(
-    _ build: (inout ObjectMembers) -> Void, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
+  /// The canonical form of `value`, lent to `body` as UTF-8 bytes that are valid only during
+  /// `body`: no string is made.
+  static func withEncoded<Result>(
+    _ value: JSONValue, sortedKeys: Bool = true, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
   ) rethrows -> Result {
     try Emitter.with { emitter in
-      var members = ObjectMembers(emitter: emitter)
-      members.emitter.reserve(1)
-      members.emitter.put(UInt8(ascii: "{"))
-      build(&members)
-      members.emitter.reserve(1)
-      members.emitter.put(UInt8(ascii: "}"))
-      emitter = members.emitter
+      emitter.write(value, sortedKeys: sortedKeys)
       return try body(emitter.buffer)
     }
   }
@@ -75,51 +62,6 @@ struct JSONWriter {
       emitter.writeString(s)
       return String(decoding: emitter.buffer, as: UTF8.self)
     }
-  }
-}
-
-/// The members of an object being written by ``JSONWriter/object(_:)``.
-struct ObjectMembers {
-  fileprivate var emitter: Emitter
-  private var first = true
-
-  fileprivate init(emitter: Emitter) {
-    self.emitter = emitter
-  }
-
-  private mutating func key(_ key: StaticString) {
-    emitter.reserve(key.utf8CodeUnitCount + 4)
-    if !first { emitter.put(UInt8(ascii: ",")) }
-    first = false
-    emitter.put(UInt8(ascii: "\""))
-    emitter.append(key)
-    emitter.reserve(2)
-    emitter.put(UInt8(ascii: "\""))
-    emitter.put(UInt8(ascii: ":"))
-  }
-
-  /// A string member.
-  mutating func string(_ key: StaticString, _ value: String) {
-    self.key(key)
-    emitter.writeString(value)
-  }
-
-  /// A string member whose value is the UTF-8 text `utf8`.
-  mutating func string(_ key: StaticString, utf8 value: UnsafeBufferPointer<UInt8>) {
-    self.key(key)
-    emitter.writeString(utf8: value)
-  }
-
-  /// A number member.
-  mutating func number(_ key: StaticString, _ value: Double) {
-    self.key(key)
-    emitter.writeNumber(value)
-  }
-
-  /// A Boolean member.
-  mutating func bool(_ key: StaticString, _ value: Bool) {
-    self.key(key)
-    emitter.append(value ? "true" : "false")
   }
 }
 

@@ -25,28 +25,12 @@ public enum EventType: String, Sendable, Hashable, CaseIterable {
 
   /// The type whose name is the UTF-8 text `bytes`, or `nil` when there is none.
   init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
-    // The names differ in length and a byte or two: pick the one candidate, then compare it
-    // whole.
-    let candidate: (EventType, StaticString)
-    switch (bytes.count, bytes.first) {
-    case (10, UInt8(ascii: "o")): candidate = (.outsourced, "outsourced")
-    case (9, UInt8(ascii: "c")):
-      candidate = bytes[1] == UInt8(ascii: "a") ? (.cancelled, "cancelled") : (.completed, "completed")
-    case (8, UInt8(ascii: "d")): candidate = (.declined, "declined")
-    case (8, UInt8(ascii: "a")): candidate = (.accepted, "accepted")
-    case (20, _): candidate = (.completionRequested, "completion-requested")
-    case (19, _):
-      candidate =
-        bytes[11] == UInt8(ascii: "r")
-        ? (.completionRejected, "completion-rejected") : (.completionApproved, "completion-approved")
-    case (11, _): candidate = (.entryAdded, "entry-added")
-    case (12, _): candidate = (.entryEdited, "entry-edited")
-    case (13, _): candidate = (.entryDeleted, "entry-deleted")
-    default: return nil
-    }
-    guard bytesEqual(bytes, candidate.1) else { return nil }
-    self = candidate.0
+    guard let type = Self.byName[String(decoding: bytes, as: UTF8.self)] else { return nil }
+    self = type
   }
+
+  /// Every type by its name (a look-up that costs less than `init(rawValue:)`).
+  private static let byName = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
 
   /// Whether the event changes an engagement's status (and so notifies its primary contacts).
   public var isStatusEvent: Bool {
