@@ -222,10 +222,8 @@ enum EventCodec {
       case .known(let known): kind = known
       }
       let content = try reader.entryContent(kind: kind)
-      if kind.requiredFieldBits & ~content.presentFieldBits != 0 {
-        for field in kind.requiredFields where !content.has(field) {
-          throw EventFormatError("\(kind.withArticle) entry needs '\(field.rawValue)'")
-        }
+      for field in kind.requiredFields where !content.has(field) {
+        throw EventFormatError("\(kind.withArticle) entry needs '\(field.rawValue)'")
       }
       payload = .entryAdded(entry: id, content: content)
     case .entryEdited:
@@ -296,10 +294,10 @@ enum EventCodec {
     members.string("entry", entry)
     if let v = c.hours { members.number("hours", v) }
     if kind, let v = c.kind { members.string("kind", v.rawValue) }
-    c.withBytes(of: .name) { if let v = $0 { members.string("name", utf8: v) } }
-    c.withBytes(of: .text) { if let v = $0 { members.string("text", utf8: v) } }
-    c.withBytes(of: .title) { if let v = $0 { members.string("title", utf8: v) } }
-    c.withBytes(of: .uri) { if let v = $0 { members.string("uri", utf8: v) } }
+    if let v = c.name { members.string("name", v) }
+    if let v = c.text { members.string("text", v) }
+    if let v = c.title { members.string("title", v) }
+    if let v = c.uri { members.string("uri", v) }
     if let v = c.visibility { members.string("visibility", v.rawValue) }
   }
 
@@ -537,16 +535,6 @@ func isBlank(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Bool {
   return true
 }
 
-extension EntryContent.TextSource {
-  /// Whether the text is empty or only white space.
-  var isEmptyOrWhiteSpace: Bool {
-    switch self {
-    case .bytes(let bytes): isBlank(utf8: bytes)
-    case .string(let string): isBlank(string)
-    }
-  }
-}
-
 /// A field's value read as one of the names of `Name`.
 enum NameRead<Name: NamedByRawValue> {
   /// It is this name.
@@ -722,9 +710,8 @@ private struct FieldReader<Fields: EventFields> {
   /// known entry field outside them is named as not belonging to `kind`.
   mutating func entryContent(kind: EntryKind?) throws(EventFormatError) -> EntryContent {
     // A new entry may have the fields of its kind; an edit (no kind) any field.
-    let allowedBits = kind?.fieldBits ?? EntryKind.anyFieldBits
-    var header = EntryContent.Header()
-    var title, text, name, uri: EntryContent.TextSource?
+    let allowed = kind?.fields ?? EntryField.allCases
+    var content = EntryContent(kind: kind)
     // One pass over the members finds the entry fields; they are then read in the order of
     // `EntryField`, so that the first problem reported is always the same.
     var indices = SIMD16<Int32>(repeating: -1)
@@ -747,15 +734,14 @@ private struct FieldReader<Fields: EventFields> {
       for index in 0..<fields.count where !isTaken(index) {
         if let field = FieldKey(rawValue: key(at: index))?.entryField {
           indices[field.ordinal] = Int32(index)
-          present |= field.bit
+          present |= 1 << UInt16(field.ordinal)
         }
       }
     }
     while present != 0 {
       let field = EntryField.every[present.trailingZeroBitCount]
       present &= present &- 1
-      guard allowedBits & field.bit != 0 else {
-        let allowed = kind?.fields ?? EntryField.allCases
+      guard allowed.contains(field) else {
         let kindName = kind.map { "\($0.withArticle) entry" } ?? "this entry"
         throw EventFormatError(
           "field '\(field.rawValue)' does not belong to \(kindName) (its fields: "
@@ -766,23 +752,23 @@ private struct FieldReader<Fields: EventFields> {
       switch field {
       case .hours:
         // Its bounds (like those of every number) are the rules' to check (`NumberField`).
-        header.hours = try number(take(at: index, key: key), key: key)
-      case .title: title = try textSource(at: index, key: key)
-      case .text: text = try textSource(at: index, key: key)
+        content.hours = try number(take(at: index, key: key), key: key)
+      case .title: content.title = try textSource(at: index, key: key)
+      case .text: content.text = try textSource(at: index, key: key)
       case .name:
-        let source = try textSource(at: index, key: key)
-        if source.isEmptyOrWhiteSpace { throw EventFormatError("field 'name' must not be blank") }
-        name = source
-      case .uri: uri = try textSource(at: index, key: key)
-      case .amount: header.amount = try number(take(at: index, key: key), key: key)
-      case .billable: header.billable = try bool(take(at: index, key: key), key: key)
+        let name = try textSource(at: index, key: key)
+        if isBlank(name) { throw EventFormatError("field 'name' must not be blank") }
+        content.name = name
+      case .uri: content.uri = try textSource(at: index, key: key)
+      case .amount: content.amount = try number(take(at: index, key: key), key: key)
+      case .billable: content.billable = try bool(take(at: index, key: key), key: key)
       case .visibility:
         let read = try named(at: index, key: key, as: Visibility.self)
         guard case .known(let v) = read, v != .internalUsersOnly else {
           throw EventFormatError(
             "field 'visibility' must be 'public' or 'internal', found '\(EventCodec.clip(read.text))'")
         }
-        header.visibility = v
+        content.visibility = v
       case .attachmentType:
         let read = try named(at: index, key: key, as: AttachmentType.self)
         guard case .known(let t) = read else {
@@ -790,21 +776,20 @@ private struct FieldReader<Fields: EventFields> {
             "field 'attachmentType' must be file, url, file-link or folder-link, found '\(EventCodec.clip(read.text))'"
           )
         }
-        header.attachmentType = t
+        content.attachmentType = t
       }
     }
-    header.kind = kind
-    return EntryContent(header, title: title, text: text, name: name, uri: uri)
+    return content
   }
 
-  /// The string value of member `index`, marking it read: a plain string's bytes (copied into
-  /// the content as they are), anything else checked as `EventCodec.string` does.
-  private mutating func textSource(at index: Int, key: String) throws(EventFormatError) -> EntryContent.TextSource {
+  /// The string value of member `index`, marking it read: a plain string's bytes as they are,
+  /// anything else checked as `EventCodec.string` does.
+  private mutating func textSource(at index: Int, key: String) throws(EventFormatError) -> String {
     if let bytes = fields.plainString(at: index) {
       markTaken(index)
-      return .bytes(bytes)
+      return String(decoding: bytes, as: UTF8.self)
     }
-    return .string(try text(take(at: index, key: key), key: key))
+    return try text(take(at: index, key: key), key: key)
   }
 
   /// Marks member `index` as read and returns its value.
