@@ -188,11 +188,11 @@ public struct EntryContent: Sendable, Hashable {
 
   /// The fields that are present, in the canonical order of ``EntryField``.
   public var presentFields: [EntryField] {
-    EntryField.allCases.filter(has)
+    EntryField.every.filter(has)
   }
 
   /// Whether no field (other than `kind`) is present.
-  var isEmpty: Bool { presentFields.isEmpty }
+  var isEmpty: Bool { !EntryField.every.contains(where: has) }
 
   /// Whether `field` is present.
   public func has(_ field: EntryField) -> Bool {

@@ -68,18 +68,21 @@ extension TicketProjection {
       updateVersion(side) { $0[id] = VersionEntry(isCopy: false, content: content) }
     case .entryEdited(let entry, let changes):
       id = entry
-      if records[id]!.home == side {
-        records[id]!.content = records[id]!.content.applying(changes)
-        let content = records[id]!.content
-        updateVersion(side) { $0[id]?.content = content }
+      let index = records.index(forKey: id)!
+      if records.values[index].home == side {
+        records.values[index].content = records.values[index].content.applying(changes)
+        let content = records.values[index].content
+        updateVersion(side) { $0.values[$0.index(forKey: id)!].content = content }
       } else {
         updateVersion(side) { version in
-          if let entry = version[id] { version[id]!.content = entry.content.applying(changes) }
+          let index = version.index(forKey: id)!
+          version.values[index].content = version.values[index].content.applying(changes)
         }
       }
     case .entryDeleted(let entry):
       id = entry
-      if records[id]!.home == side { records[id]!.deleted = true }
+      let index = records.index(forKey: id)!
+      if records.values[index].home == side { records.values[index].deleted = true }
       updateVersion(side) { $0.removeValue(forKey: id) }
     default:
       preconditionFailure("an entry plan for \(payload.type)")
@@ -98,24 +101,26 @@ extension TicketProjection {
   /// decision's own notification.
   private mutating func notifyTimeLogged(_ id: String, side: Side, event: EventType, at position: Int64) {
     guard event == .entryAdded, case .engagement(let n) = side, n == engagements.count,
-      records[id]?.content.kind == .time, let lead
+      let lead, let record = records.index(forKey: id), records.values[record].content.kind == .time
     else { return }
-    let engagement = engagements[n - 1]
-    switch engagement.status {
+    switch engagements[n - 1].status {
     case .accepted, .inProgress, .waitingApproval: break
     default: return
     }
-    notifications.append(
+    notify(
       PartnerNotification(
         position: position, ticket: ticket, rule: .subcontractorTimeNotifiesResource, partner: lead,
-        to: engagement.resource ?? "assigned-resource", entry: id, message: .timeLogged(by: engagement.partner)))
+        to: engagements[n - 1].resource ?? "assigned-resource", entry: id,
+        message: .timeLogged(by: engagements[n - 1].partner)))
   }
 
   /// Decides one change to entry `id`, by the partner whose version `side` is: the steps of "How
   /// one change is decided". Returns the decision to note, or `nil` when none is due.
   private mutating func decide(_ id: String, side: Side, event: EventType, at position: Int64) -> SyncDecision? {
-    guard let lead, let record = records[id], let kind = record.content.kind else { return nil }
-    let home = record.home
+    guard let lead, let record = records.index(forKey: id), let kind = records.values[record].content.kind else {
+      return nil
+    }
+    let home = records.values[record].home
     let foreign = home != side
     let number: Int
     let to: String
@@ -130,9 +135,9 @@ extension TicketProjection {
       to = foreign ? owner : lead
     default:
       // The lead's own entry: the counterpart is the current engagement's partner, once accepted.
-      guard let current = engagements.last, current.status.hasVersion else { return nil }
-      number = current.number
-      to = current.partner
+      guard let current = engagements.indices.last, engagements[current].status.hasVersion else { return nil }
+      number = current + 1
+      to = engagements[current].partner
     }
     let from = partner(of: side)
     // The counterpart's version: the owner's for a foreign change, else the other side.
@@ -166,7 +171,7 @@ extension TicketProjection {
       decision.severedEarlier = true
       return decision
     }
-    let filter = rules.failingFilter(record.content, ownedByLead: home == .lead)
+    let filter = rules.failingFilter(records.values[record].content, ownedByLead: home == .lead)
     let hasHeld = engagements[number - 1].held.contains { $0.entry == id && $0.to == to }
     // 4. a filter keeps it home, and nothing of it is over there
     if let filter, !copyBefore, !hasHeld {
@@ -198,12 +203,14 @@ extension TicketProjection {
     }
     let copy = rules.copy(of: record.content, ownedByLead: ownedByLead)
     updateVersion(target) { version in
-      if version[id] == nil {
+      if let index = version.index(forKey: id) {
+        version.values[index].content = copy.content
+        version.values[index].convertedFrom = copy.convertedFrom
+      } else {
         version[id] = VersionEntry(
-          isCopy: true, content: copy.content, sourceEngagement: target == .lead ? number : nil)
+          isCopy: true, content: copy.content, convertedFrom: copy.convertedFrom,
+          sourceEngagement: target == .lead ? number : nil)
       }
-      version[id]!.content = copy.content
-      version[id]!.convertedFrom = copy.convertedFrom
     }
     return copy.transforms
   }
@@ -269,7 +276,7 @@ extension TicketProjection {
       var decision = SyncDecision(
         position: position, event: event, entry: change.entry, kind: change.kind, by: change.by, to: change.to,
         outcome: .dropped, rule: .droppedAtCompletion, heldAt: change.position, engagement: number)
-      decision.owner = partner(of: records[change.entry]!.home)
+      decision.owner = partner(of: records.values[records.index(forKey: change.entry)!].home)
       decision.copyBefore = hasEntry(change.entry, in: target(of: change, engagement: number))
       note(decision)
     }
@@ -305,11 +312,11 @@ extension TicketProjection {
     var decision = decision
     let target: Side = decision.to == lead ? .lead : .engagement(decision.engagement)
     decision.copyAfter = hasEntry(decision.entry, in: target)
-    decision.entryExists = records[decision.entry]?.deleted != true
+    decision.entryExists = !records.values[records.index(forKey: decision.entry)!].deleted
     if decision.rule == .ownChangeSyncs || decision.outcome == .released,
       decision.copyBefore || decision.copyAfter
     {
-      notifications.append(
+      notify(
         PartnerNotification(
           position: decision.position, ticket: ticket, rule: .syncedChangeNotifiesPartner, partner: decision.to,
           to: "ticket", entry: decision.entry,
@@ -317,7 +324,14 @@ extension TicketProjection {
             by: decision.by, kind: decision.kind, event: decision.event, released: decision.outcome == .released,
             copy: decision.copyChange)))
     }
+    if decisions.isEmpty { decisions.reserveCapacity(16) }
     decisions.append(decision)
+  }
+
+  /// Sends `notification`. (A ticket's lists hold a dozen or more: they start with room for that.)
+  private mutating func notify(_ notification: PartnerNotification) {
+    if notifications.isEmpty { notifications.reserveCapacity(16) }
+    notifications.append(notification)
   }
 
   /// `outsourcing-notifies-primary-contact`: the other partner, or both (lead first) at the end.
@@ -332,7 +346,7 @@ extension TicketProjection {
       case .entryAdded, .entryEdited, .entryDeleted: []
       }
     for contact in contacts {
-      notifications.append(
+      notify(
         PartnerNotification(
           position: position, ticket: ticket, rule: .outsourcingNotifiesPrimaryContact, partner: contact,
           to: "primary-contact", entry: nil,

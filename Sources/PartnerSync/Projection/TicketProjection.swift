@@ -178,10 +178,11 @@ extension TicketProjection {
     case .entryEdited(let id, let changes):
       let side = try side(of: by, lead: lead)
       let kind = try visibleEntry(id, side: side, by: by, action: "edit") ?? .note
-      for field in changes.presentFields where !kind.editableFields.contains(field) {
+      let editable = kind.editableFields
+      for field in EntryField.every where changes.has(field) && !editable.contains(field) {
         throw RefusedEvent(
           "\(by) cannot set '\(field.rawValue)' on entry '\(id)': in \(by)'s version it is \(kind.withArticle) (editable: "
-            + kind.editableFields.map(\.rawValue).joined(separator: ", ") + ")")
+            + editable.map(\.rawValue).joined(separator: ", ") + ")")
       }
       if changes.kind != nil || changes.isEmpty {
         throw RefusedEvent("\(by)'s edit of entry '\(id)' must change at least one field, and never the kind")
@@ -203,10 +204,11 @@ extension TicketProjection {
     guard let kind = content.kind else {
       throw RefusedEvent("entry '\(id)' needs a kind (time, note, attachment or charge)")
     }
-    for field in content.presentFields where !kind.fields.contains(field) {
+    let fields = kind.fields
+    for field in EntryField.every where content.has(field) && !fields.contains(field) {
       throw RefusedEvent(
         "field '\(field.rawValue)' does not belong to \(kind.withArticle) entry (its fields: "
-          + kind.fields.map(\.rawValue).joined(separator: ", ") + ")")
+          + fields.map(\.rawValue).joined(separator: ", ") + ")")
     }
     for field in kind.requiredFields where !content.has(field) {
       throw RefusedEvent("\(kind.withArticle) entry needs '\(field.rawValue)'")
@@ -281,7 +283,8 @@ extension TicketProjection {
   private func visibleEntry(
     _ id: String, side: Side, by: String, action: String
   ) throws(RefusedEvent) -> EntryKind? {
-    guard let entry = version(side)[id] else {
+    let version = version(side)
+    guard let index = version.index(forKey: id) else {
       if records[id] == nil {
         throw RefusedEvent("\(by) cannot \(action) entry '\(id)': ticket \(ticket) has no such entry")
       }
@@ -296,7 +299,7 @@ extension TicketProjection {
         "\(by) cannot \(action) entry '\(id)' while engagement \(n) of ticket \(ticket) waits for approval: only entries added since the request may change"
       )
     }
-    return entry.content.kind
+    return version.values[index].content.kind
   }
 
   func version(_ side: Side) -> TicketVersion {
