@@ -173,17 +173,9 @@ struct ImportFold {
     self.keeping = keeping
     keep = log.projectionCache.capacity
     projections.reserveCapacity(document.tickets.count)
-    // Unless the result lists them, only the tickets finished last (those the cache will keep)
-    // keep their decisions and notifications; the others only count theirs.
-    var counted = Array(repeating: false, count: document.tickets.count)
-    if !keeping && document.tickets.count > keep {
-      let byLastLine = document.lastLine.indices.sorted { document.lastLine[$0] < document.lastLine[$1] }
-      for slot in byLastLine.dropLast(keep) { counted[slot] = true }
-    }
-    for (slot, ticket) in document.tickets.enumerated() {
-      var projection = try Self.projection(of: ticket, log: log, empty: empty)
+    for ticket in document.tickets {
+      let projection = try Self.projection(of: ticket, log: log, empty: empty)
       expected[ticket] = projection.version
-      if counted[slot] { projection.keepsDecisions = false }
       projections.append(projection)
     }
   }
@@ -243,16 +235,14 @@ struct ImportFold {
   /// Lets the projection of the ticket at `slot` go, counting what the import reports.
   private mutating func finish(_ slot: Int, from first: Int64) {
     let projection = projections[slot].take()!
-    // Counted from the records; made into values only when the import keeps them.
-    let counts = projection.counts(from: first)
-    decisionCount += counts.decisions + projection.discardedDecisions
-    notificationCount += counts.notifications + projection.discardedNotifications
+    let decisions = projection.decisions(from: first), notifications = projection.notifications(from: first)
+    decisionCount += decisions.count
+    notificationCount += notifications.count
     if keeping {
-      decisionLists.append(projection.decisions(from: first))
-      notificationLists.append(projection.notifications(from: first))
+      decisionLists.append(decisions)
+      notificationLists.append(notifications)
     }
-    // A projection that only counted is never kept: it lacks its decisions.
-    guard keep > 0, projection.keepsDecisions else { return }
+    guard keep > 0 else { return }
     if finished.count < keep {
       finished.append(projection)
     } else {

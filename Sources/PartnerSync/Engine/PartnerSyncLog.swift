@@ -294,7 +294,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
       throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
     }
     guard let entry else { return projection.decisions }
-    guard projection.records.slot(of: entry) != nil else {
+    guard projection.records[entry] != nil else {
       throw PartnerSyncError(
         .unknownEntry,
         "ticket \(ticket) has no entry \(entry)\(point == .latest ? "" : " up to position \(position)")")

@@ -32,33 +32,6 @@ public enum EntryKind: String, Sendable, Hashable, CaseIterable {
   /// The fields an edit may change on an entry of this kind.
   public var editableFields: [EntryField] { fields.filter { $0 != .attachmentType } }
 
-  /// ``fields`` as a bit set (see ``EntryField/bit``).
-  var fieldBits: UInt16 {
-    switch self {
-    case .time: EntryField.hours.bit | EntryField.title.bit | EntryField.text.bit
-    case .note: EntryField.title.bit | EntryField.text.bit | EntryField.visibility.bit
-    case .attachment:
-      EntryField.attachmentType.bit | EntryField.name.bit | EntryField.uri.bit | EntryField.visibility.bit
-    case .charge: EntryField.amount.bit | EntryField.billable.bit | EntryField.title.bit
-    }
-  }
-
-  /// ``requiredFields`` as a bit set.
-  var requiredFieldBits: UInt16 {
-    switch self {
-    case .time: EntryField.hours.bit
-    case .note: 0
-    case .attachment: EntryField.attachmentType.bit | EntryField.name.bit
-    case .charge: EntryField.amount.bit
-    }
-  }
-
-  /// ``editableFields`` as a bit set.
-  var editableFieldBits: UInt16 { fieldBits & ~EntryField.attachmentType.bit }
-
-  /// Every field (``EntryField/allCases``) as a bit set.
-  static let anyFieldBits: UInt16 = EntryField.allCases.reduce(0) { $0 | $1.bit }
-
   /// The kind whose name is the UTF-8 text `bytes`, or `nil` when there is none.
   init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
     let candidate: (EntryKind, StaticString)
@@ -99,7 +72,7 @@ public enum EntryField: String, Sendable, Hashable, CaseIterable {
   static let every = allCases
 
   /// The field's place in `allCases` (0…8).
-  var ordinal: Int { bit.trailingZeroBitCount }
+  var ordinal: Int { Self.every.firstIndex(of: self)! }
 
   /// The field whose name is the UTF-8 text `bytes`, or `nil` when there is none.
   init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
@@ -118,21 +91,6 @@ public enum EntryField: String, Sendable, Hashable, CaseIterable {
     }
     guard bytesEqual(bytes, candidate.1) else { return nil }
     self = candidate.0
-  }
-
-  /// The field's bit in a set of fields held in a `UInt16`.
-  var bit: UInt16 {
-    switch self {
-    case .hours: 1
-    case .title: 2
-    case .text: 4
-    case .visibility: 8
-    case .attachmentType: 16
-    case .name: 32
-    case .uri: 64
-    case .amount: 128
-    case .billable: 256
-    }
   }
 }
 
@@ -189,238 +147,26 @@ public enum AttachmentType: String, Sendable, Hashable, CaseIterable {
 ///
 /// Used for an entry's state, and, with `kind` absent, for the changes an edit makes.
 public struct EntryContent: Sendable, Hashable {
-  /// The fields that are not text, and how long each text field is.
-  struct Header {
-    var kind: EntryKind?
-    var visibility: Visibility?
-    var attachmentType: AttachmentType?
-    var billable: Bool?
-    var hours: Double?
-    var amount: Double?
-    /// The UTF-8 length of each text field, or -1 when it is absent.
-    var counts = TextCounts()
-  }
-
-  /// The UTF-8 length of each text field (by ``Text``), or -1 when it is absent.
-  struct TextCounts: Equatable {
-    var title: Int32 = -1
-    var text: Int32 = -1
-    var name: Int32 = -1
-    var uri: Int32 = -1
-
-    subscript(index: Int) -> Int32 {
-      switch index {
-      case 0: title
-      case 1: text
-      case 2: name
-      default: uri
-      }
-    }
-
-    /// Where text `index`'s bytes start: after those of the texts before it.
-    func start(of index: Int) -> Int {
-      var start = 0
-      for other in 0..<index { start += Int(max(self[other], 0)) }
-      return start
-    }
-
-    /// Whether no text is present.
-    var isEmpty: Bool { self == TextCounts() }
-
-    /// Text `index`'s bytes in the texts stored from `base`, or `nil` when it is absent.
-    func bytes(_ index: Int, in base: UnsafeMutablePointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
-      let count = Int(self[index])
-      guard count >= 0 else { return nil }
-      return UnsafeBufferPointer(start: base + start(of: index), count: count)
-    }
-  }
-
-  /// The text fields, in the order their bytes are kept.
-  enum Text: Int, CaseIterable {
-    case title, text, name, uri
-  }
-
-  /// A text field's value while content is made: bytes to copy, or a string.
-  enum TextSource {
-    case bytes(UnsafeBufferPointer<UInt8>)
-    case string(String)
-  }
-
-  /// The fields, kept in one shared box with the bytes of every text field back to back: an
-  /// entry's content is copied often while a history is folded (into the owner's record, its
-  /// version, the copies on the other side), and copying the box is one reference count; making
-  /// or freeing it is one allocation, whatever texts it holds. A text is made into a `String`
-  /// only when it is read. A change copies the box first unless this content is its only holder.
-  private final class Storage: ManagedBuffer<Header, UInt8> {
-
-    /// A box of `header`, whose texts are written by `write` (given where their bytes go).
-    static func make(
-      _ header: Header, write: (UnsafeMutablePointer<UInt8>) -> Void
-    ) -> Storage {
-      let total = header.counts.start(of: 4)
-      let box = unsafeDowncast(create(minimumCapacity: total) { _ in header }, to: Storage.self)
-      box.withUnsafeMutablePointerToElements(write)
-      return box
-    }
-
-    /// The header, read and written in place (the `header` property of a class is checked for
-    /// exclusive access at every use).
-    var fields: Header {
-      @inline(__always) get { withUnsafeMutablePointerToHeader { $0.pointee } }
-      @inline(__always) set { withUnsafeMutablePointerToHeader { $0.pointee = newValue } }
-    }
-
-    /// Runs `body` with text `index`'s bytes, or `nil` when it is absent.
-    @inline(__always)
-    func withBytes<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
-      let counts = fields.counts
-      return withUnsafeMutablePointerToElements { body(counts.bytes(index, in: $0)) }
-    }
-
-    func copy() -> Storage {
-      let header = fields
-      let total = header.counts.start(of: 4)
-      return Storage.make(header) { target in
-        withUnsafeMutablePointerToElements { target.update(from: $0, count: total) }
-      }
-    }
-  }
-
-  /// The box, held so that content can cross threads.
-  private struct Box: @unchecked Sendable {
-    // @unchecked Sendable: a box is changed only through its only holder (`unique()`), so a
-    // box that two values (or threads) share is never written.
-    var storage: Storage
-  }
-
-  private var box: Box
-  /// The kind, visibility and billability set on this value over the box's (`nil`: the box's
-  /// stands): the changes that copying an entry makes (defaults filled in, a time entry shown as
-  /// a note, a partner's item made internal-users-only) need no box of their own.
-  private var kindOver: EntryKind?
-  private var visibilityOver: Visibility?
-  private var billableOver: Bool?
-
-  private var storage: Storage {
-    @inline(__always) get { box.storage }
-  }
-
-  /// The fields that are not text, the values set over the box's applied, and the texts' lengths.
-  private var fields: Header {
-    var header = storage.fields
-    if let kind = kindOver { header.kind = kind }
-    if let visibility = visibilityOver { header.visibility = visibility }
-    if let billable = billableOver { header.billable = billable }
-    return header
-  }
-
-  /// Writes `header` into this value's own box, with nothing set over it any more.
-  private mutating func setFields(_ header: Header) {
-    unique().fields = header
-    kindOver = nil
-    visibilityOver = nil
-    billableOver = nil
-  }
-
-  /// The box, copied first when another value shares it.
-  @inline(__always)
-  private mutating func unique() -> Storage {
-    if !isKnownUniquelyReferenced(&box.storage) { box.storage = box.storage.copy() }
-    return box.storage
-  }
-
-  /// Content of `header` whose texts are `title`, `text`, `name` and `uri` (the counts in
-  /// `header` are set from them).
-  init(_ header: Header, title: TextSource?, text: TextSource?, name: TextSource?, uri: TextSource?) {
-    var header = header
-    header.counts = TextCounts(title: title.count, text: text.count, name: name.count, uri: uri.count)
-    box = Box(
-      storage: Storage.make(header) { target in
-        var at = 0
-        title.write(to: target, at: &at)
-        text.write(to: target, at: &at)
-        name.write(to: target, at: &at)
-        uri.write(to: target, at: &at)
-      })
-  }
-
-  /// Runs `body` with the UTF-8 bytes of `text`, or `nil` when it is absent.
-  func withBytes<R>(of text: Text, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
-    storage.withBytes(text.rawValue, body)
-  }
-
-  private func string(_ text: Text) -> String? {
-    storage.withBytes(text.rawValue) { bytes in bytes.map { String(decoding: $0, as: UTF8.self) } }
-  }
-
-  /// Replaces (or removes) `text`, in a new box.
-  private mutating func set(_ text: Text, to value: String?) {
-    func source(_ current: Text) -> TextSource? {
-      (current == text ? value : string(current)).map(TextSource.string)
-    }
-    self = EntryContent(
-      fields, title: source(.title), text: source(.text), name: source(.name), uri: source(.uri))
-  }
-
   /// The kind; `nil` only in the changes of an edit.
-  public var kind: EntryKind? {
-    get { kindOver ?? storage.fields.kind }
-    set {
-      kindOver = newValue
-      if newValue == nil { unique().fields.kind = nil }
-    }
-  }
+  public var kind: EntryKind?
   /// Hours worked (time entries; kept on a time entry converted to a note, and on the completion bundle).
-  public var hours: Double? {
-    get { storage.fields.hours }
-    set { unique().fields.hours = newValue }
-  }
+  public var hours: Double?
   /// A short title.
-  public var title: String? {
-    get { string(.title) }
-    set { set(.title, to: newValue) }
-  }
+  public var title: String?
   /// The body text.
-  public var text: String? {
-    get { string(.text) }
-    set { set(.text, to: newValue) }
-  }
+  public var text: String?
   /// Visibility of notes and attachments.
-  public var visibility: Visibility? {
-    get { visibilityOver ?? storage.fields.visibility }
-    set {
-      visibilityOver = newValue
-      if newValue == nil { unique().fields.visibility = nil }
-    }
-  }
+  public var visibility: Visibility?
   /// The attachment's type.
-  public var attachmentType: AttachmentType? {
-    get { storage.fields.attachmentType }
-    set { unique().fields.attachmentType = newValue }
-  }
+  public var attachmentType: AttachmentType?
   /// The attachment's name.
-  public var name: String? {
-    get { string(.name) }
-    set { set(.name, to: newValue) }
-  }
+  public var name: String?
   /// The attachment's address.
-  public var uri: String? {
-    get { string(.uri) }
-    set { set(.uri, to: newValue) }
-  }
+  public var uri: String?
   /// The charge's amount.
-  public var amount: Double? {
-    get { storage.fields.amount }
-    set { unique().fields.amount = newValue }
-  }
+  public var amount: Double?
   /// Whether the charge is billable.
-  public var billable: Bool? {
-    get { billableOver ?? storage.fields.billable }
-    set {
-      billableOver = newValue
-      if newValue == nil { unique().fields.billable = nil }
-    }
-  }
+  public var billable: Bool?
 
   /// Creates content; every field defaults to absent.
   public init(
@@ -428,115 +174,54 @@ public struct EntryContent: Sendable, Hashable {
     visibility: Visibility? = nil, attachmentType: AttachmentType? = nil, name: String? = nil,
     uri: String? = nil, amount: Double? = nil, billable: Bool? = nil
   ) {
-    self.init(
-      Header(
-        kind: kind, visibility: visibility, attachmentType: attachmentType, billable: billable, hours: hours,
-        amount: amount),
-      title: title.map(TextSource.string), text: text.map(TextSource.string),
-      name: name.map(TextSource.string), uri: uri.map(TextSource.string))
-  }
-
-  /// Whether two contents have the same fields (texts compared as strings are).
-  public static func == (lhs: EntryContent, rhs: EntryContent) -> Bool {
-    if lhs.storage === rhs.storage && lhs.kindOver == rhs.kindOver && lhs.visibilityOver == rhs.visibilityOver
-      && lhs.billableOver == rhs.billableOver
-    {
-      return true
-    }
-    let l = lhs.fields, r = rhs.fields
-    guard
-      l.kind == r.kind && l.hours == r.hours && l.visibility == r.visibility
-        && l.attachmentType == r.attachmentType && l.amount == r.amount && l.billable == r.billable
-    else { return false }
-    for text in Text.allCases {
-      let sameBytes = lhs.withBytes(of: text) { a in
-        rhs.withBytes(of: text) { b in
-          guard let a, let b else { return a == nil && b == nil }
-          return a.count == b.count && (a.count == 0 || memoryEqual(a.baseAddress!, b.baseAddress!, count: a.count))
-        }
-      }
-      // Texts with different bytes may still be equal strings (canonically equivalent).
-      if !sameBytes && lhs.string(text) != rhs.string(text) { return false }
-    }
-    return true
-  }
-
-  /// Hashes every field.
-  public func hash(into hasher: inout Hasher) {
-    hasher.combine(kind)
-    hasher.combine(hours)
-    hasher.combine(title)
-    hasher.combine(text)
-    hasher.combine(visibility)
-    hasher.combine(attachmentType)
-    hasher.combine(name)
-    hasher.combine(uri)
-    hasher.combine(amount)
-    hasher.combine(billable)
+    self.kind = kind
+    self.hours = hours
+    self.title = title
+    self.text = text
+    self.visibility = visibility
+    self.attachmentType = attachmentType
+    self.name = name
+    self.uri = uri
+    self.amount = amount
+    self.billable = billable
   }
 
   /// The fields that are present, in the canonical order of ``EntryField``.
   public var presentFields: [EntryField] {
-    EntryField.allCases.filter { has($0) }
+    EntryField.every.filter(has)
   }
 
   /// Whether no field (other than `kind`) is present.
-  var isEmpty: Bool { presentFieldBits == 0 }
-
-  /// The fields that are present, as a bit set (see ``EntryField/bit``).
-  var presentFieldBits: UInt16 {
-    let header = fields
-    var bits: UInt16 = 0
-    if header.hours != nil { bits |= EntryField.hours.bit }
-    if header.counts.title >= 0 { bits |= EntryField.title.bit }
-    if header.counts.text >= 0 { bits |= EntryField.text.bit }
-    if header.visibility != nil { bits |= EntryField.visibility.bit }
-    if header.attachmentType != nil { bits |= EntryField.attachmentType.bit }
-    if header.counts.name >= 0 { bits |= EntryField.name.bit }
-    if header.counts.uri >= 0 { bits |= EntryField.uri.bit }
-    if header.amount != nil { bits |= EntryField.amount.bit }
-    if header.billable != nil { bits |= EntryField.billable.bit }
-    return bits
-  }
+  var isEmpty: Bool { !EntryField.every.contains(where: has) }
 
   /// Whether `field` is present.
   public func has(_ field: EntryField) -> Bool {
-    presentFieldBits & field.bit != 0
+    switch field {
+    case .hours: hours != nil
+    case .title: title != nil
+    case .text: text != nil
+    case .visibility: visibility != nil
+    case .attachmentType: attachmentType != nil
+    case .name: name != nil
+    case .uri: uri != nil
+    case .amount: amount != nil
+    case .billable: billable != nil
+    }
   }
 
   /// This content with every field present in `changes` replaced.
   public func applying(_ changes: EntryContent) -> EntryContent {
-    let old = fields, new = changes.fields
-    var header = old
-    if let v = new.hours { header.hours = v }
-    if let v = new.visibility { header.visibility = v }
-    if let v = new.attachmentType { header.attachmentType = v }
-    if let v = new.amount { header.amount = v }
-    if let v = new.billable { header.billable = v }
-    guard !new.counts.isEmpty else {
-      // No text changes: a new visibility or billability is set over the shared box, any other
-      // change written into a box of its own.
-      var result = self
-      if new.hours != nil || new.attachmentType != nil || new.amount != nil {
-        result.setFields(header)
-      } else {
-        if let v = new.visibility { result.visibility = v }
-        if let v = new.billable { result.billable = v }
-      }
-      return result
-    }
-    // Each text from the changes when they have it, else from this content: bytes copied once,
-    // into the new box.
-    return storage.withUnsafeMutablePointerToElements { oldBytes in
-      changes.storage.withUnsafeMutablePointerToElements { newBytes in
-        func text(_ text: Text) -> TextSource? {
-          let index = text.rawValue
-          if let bytes = new.counts.bytes(index, in: newBytes) { return .bytes(bytes) }
-          return old.counts.bytes(index, in: oldBytes).map(TextSource.bytes)
-        }
-        return EntryContent(header, title: text(.title), text: text(.text), name: text(.name), uri: text(.uri))
-      }
-    }
+    var result = self
+    if let v = changes.hours { result.hours = v }
+    if let v = changes.title { result.title = v }
+    if let v = changes.text { result.text = v }
+    if let v = changes.visibility { result.visibility = v }
+    if let v = changes.attachmentType { result.attachmentType = v }
+    if let v = changes.name { result.name = v }
+    if let v = changes.uri { result.uri = v }
+    if let v = changes.amount { result.amount = v }
+    if let v = changes.billable { result.billable = v }
+    return result
   }
 
   /// The content as it is kept when an entry is added: defaults filled in
@@ -549,33 +234,6 @@ public struct EntryContent: Sendable, Hashable {
     case .time, nil: break
     }
     return result
-  }
-}
-
-extension EntryContent.TextSource? {
-  /// The UTF-8 length of the text, or -1 when there is none.
-  @inline(__always)
-  fileprivate var count: Int32 {
-    switch self {
-    case .bytes(let bytes): Int32(bytes.count)
-    case .string(let string): Int32(string.utf8.count)
-    case nil: -1
-    }
-  }
-
-  /// Copies the text's bytes to `target + at`, and moves `at` past them.
-  @inline(__always)
-  fileprivate func write(to target: UnsafeMutablePointer<UInt8>, at: inout Int) {
-    func copy(_ bytes: UnsafeBufferPointer<UInt8>) {
-      if let base = bytes.baseAddress { (target + at).initialize(from: base, count: bytes.count) }
-      at += bytes.count
-    }
-    switch self {
-    case .bytes(let bytes): copy(bytes)
-    case .string(let string):
-      if string.utf8.withContiguousStorageIfAvailable(copy) == nil { Array(string.utf8).withUnsafeBufferPointer(copy) }
-    case nil: break
-    }
   }
 }
 

@@ -1,6 +1,6 @@
 // The sync rules of DOMAIN.md, each decided in one place. A change is decided by
-// `decide(slot:side:event:at:)` following "How one change is decided" step by step; the
-// status events release, drop and bundle in `perform(_:event:at:)`.
+// `decide(_:side:event:at:)` following "How one change is decided" step by step; the status
+// events release, drop and bundle in `perform(_:event:at:)`.
 
 extension TicketProjection {
   mutating func perform(_ plan: Plan, event: TicketEvent, at position: Int64) {
@@ -11,15 +11,13 @@ extension TicketProjection {
       }
       self.lead = lead
       let number = engagements.count + 1
-      var engagement = EngagementState(number: number, partner: o.partner, resource: o.resource, rate: o.rate)
-      engagement.partnerNumber = partnerNumber(o.partner)
-      engagements.append(engagement)
+      engagements.append(EngagementState(number: number, partner: o.partner, resource: o.resource, rate: o.rate))
       notifyStatus(.outsourced, engagement: number, at: position)
     case .status(let type, let number):
       performStatus(type, engagement: number, at: position)
-    case .entry(let side, let slot):
+    case .entry(let side):
       if lead == nil { lead = event.by }
-      applyEntryChange(event.payload, slot: slot, side: side, by: event.by, at: position)
+      applyEntryChange(event.payload, side: side, by: event.by, at: position)
     }
   }
 
@@ -39,16 +37,16 @@ extension TicketProjection {
       copyLeadEntriesAtAcceptance(engagement: number, at: position)
     case .completionRequested:
       engagements[index].status = .waitingApproval
-      engagements[index].frozen = SlotSet(engagements[index].version?.entries.slots ?? [])
+      engagements[index].frozen = Set(engagements[index].version?.keys ?? [])
       notifyStatus(type, engagement: number, at: position)
     case .completionRejected:
       engagements[index].status = .inProgress
-      engagements[index].frozen = SlotSet()
+      engagements[index].frozen = []
       notifyStatus(type, engagement: number, at: position)
       releaseHeldChanges(engagement: number, at: position)
     case .completionApproved, .completed:
       engagements[index].status = .complete
-      engagements[index].frozen = SlotSet()
+      engagements[index].frozen = []
       notifyStatus(type, engagement: number, at: position)
       dropHeldChanges(engagement: number, event: type, at: position)
       bundleTime(engagement: number, event: type, at: position)
@@ -59,110 +57,100 @@ extension TicketProjection {
 
   // MARK: Entry changes
 
-  /// Applies the entry event whose payload is `payload` to `side`'s version: a new entry, or the
-  /// one in `existing` (see ``Plan/entry(side:slot:)``).
-  private mutating func applyEntryChange(
-    _ payload: EventPayload, slot existing: Int?, side: Side, by: String, at position: Int64
-  ) {
-    let slot: Int
+  /// Applies the entry event whose payload is `payload` to `side`'s version.
+  private mutating func applyEntryChange(_ payload: EventPayload, side: Side, by: String, at position: Int64) {
+    let id: String
     switch payload {
-    case .entryAdded(let id, let content):
+    case .entryAdded(let entry, let content):
+      id = entry
       let content = content.withDefaults()
-      slot = records.add(EntryRecord(id: id, owner: by, home: side, content: content))
-      if side == .lead {
-        if leadEntryOrder.isEmpty { leadEntryOrder.reserveCapacity(Self.initialCapacity) }
-        leadEntryOrder.append(slot)
-      }
-      updateVersion(side) {
-        $0.append(
-          VersionEntry(
-            slot: Int32(slot), isCopy: false, severed: false, content: content, convertedFrom: nil, system: false,
-            sourceEngagement: nil))
-      }
-    case .entryEdited(_, let changes):
-      slot = existing!
-      if records[slot: slot].home == side {
-        records[slot: slot].content = records[slot: slot].content.applying(changes)
-        let content = records[slot: slot].content
-        updateVersion(side) { $0.entries.update(slot) { $0.content = content } }
+      records[id] = EntryRecord(owner: by, home: side, content: content)
+      updateVersion(side) { $0[id] = VersionEntry(isCopy: false, content: content) }
+    case .entryEdited(let entry, let changes):
+      id = entry
+      let index = records.index(forKey: id)!
+      if records.values[index].home == side {
+        records.values[index].content = records.values[index].content.applying(changes)
+        let content = records.values[index].content
+        updateVersion(side) { $0.values[$0.index(forKey: id)!].content = content }
       } else {
-        updateVersion(side) { $0.entries.update(slot) { $0.content = $0.content.applying(changes) } }
+        updateVersion(side) { version in
+          let index = version.index(forKey: id)!
+          version.values[index].content = version.values[index].content.applying(changes)
+        }
       }
-    case .entryDeleted:
-      slot = existing!
-      if records[slot: slot].home == side { records[slot: slot].deleted = true }
-      updateVersion(side) { $0.entries.removeValue(forSlot: slot) }
+    case .entryDeleted(let entry):
+      id = entry
+      let index = records.index(forKey: id)!
+      if records.values[index].home == side { records.values[index].deleted = true }
+      updateVersion(side) { $0.removeValue(forKey: id) }
     default:
       preconditionFailure("an entry plan for \(payload.type)")
     }
     if case .engagement(let n) = side, n == engagements.count, engagements[n - 1].status == .accepted {
       engagements[n - 1].status = .inProgress
     }
-    if let decision = decide(slot: slot, side: side, event: payload.type, at: position) {
+    if let decision = decide(id, side: side, event: payload.type, at: position) {
       note(decision)
     }
-    notifyTimeLogged(slot: slot, side: side, event: payload.type, at: position)
+    notifyTimeLogged(id, side: side, event: payload.type, at: position)
   }
 
   /// `subcontractor-time-notifies-resource`: a service partner adds a time entry while its
   /// engagement is the current one and linked, whatever the change's decision; after that
   /// decision's own notification.
-  private mutating func notifyTimeLogged(slot: Int, side: Side, event: EventType, at position: Int64) {
+  private mutating func notifyTimeLogged(_ id: String, side: Side, event: EventType, at position: Int64) {
     guard event == .entryAdded, case .engagement(let n) = side, n == engagements.count,
-      records[slot: slot].content.kind == .time
+      let lead, let record = records.index(forKey: id), records.values[record].content.kind == .time
     else { return }
     switch engagements[n - 1].status {
     case .accepted, .inProgress, .waitingApproval: break
     default: return
     }
-    guard keepsNotification() else { return }
-    let partner = engagements[n - 1].partnerNumber
     notify(
-      NotificationRecord(
-        position: position, rule: .subcontractorTimeNotifiesResource, partner: leadNumber,
-        recipient: .resource(engagement: Int32(n)), entry: Int32(slot), message: .timeLogged(by: partner)))
+      PartnerNotification(
+        position: position, ticket: ticket, rule: .subcontractorTimeNotifiesResource, partner: lead,
+        to: engagements[n - 1].resource ?? "assigned-resource", entry: id,
+        message: .timeLogged(by: engagements[n - 1].partner)))
   }
 
-  /// Decides one change, by the partner whose version `side` is: the steps of "How one change is
-  /// decided". Returns the decision to note, or `nil` when none is due.
-  private mutating func decide(slot: Int, side: Side, event: EventType, at position: Int64) -> DecisionRecord? {
-    // The record's fields are read in place: a copy of the record would retain and release each
-    // of its strings.
-    let home = records[slot: slot].home
-    // The content is taken once (one reference to its box): reading it through the record again
-    // for the filter below would keep a read accessor open across that call, which allocates.
-    let content = records[slot: slot].content
-    guard hasLead, let kind = content.kind else { return nil }
+  /// Decides one change to entry `id`, by the partner whose version `side` is: the steps of "How
+  /// one change is decided". Returns the decision to note, or `nil` when none is due.
+  private mutating func decide(_ id: String, side: Side, event: EventType, at position: Int64) -> SyncDecision? {
+    guard let lead, let record = records.index(forKey: id), let kind = records.values[record].content.kind else {
+      return nil
+    }
+    let home = records.values[record].home
     let foreign = home != side
-    // The partners by number: an entry's owner is the partner of its home version.
     let number: Int
-    let to: Int32
+    let to: String
+    // An entry's owner, as decisions name it, is the partner of its home version.
+    let owner = partner(of: home)
     switch (foreign, side, home) {
     case (true, .lead, .engagement(let k)):
       number = k
-      to = partnerNumber(of: home)
+      to = owner
     case (_, .engagement(let k), _):
       number = k
-      to = foreign ? partnerNumber(of: home) : leadNumber
+      to = foreign ? owner : lead
     default:
       // The lead's own entry: the counterpart is the current engagement's partner, once accepted.
-      guard let current = engagements.last, current.status.hasVersion else { return nil }
-      number = current.number
-      to = current.partnerNumber
+      guard let current = engagements.indices.last, engagements[current].status.hasVersion else { return nil }
+      number = current + 1
+      to = engagements[current].partner
     }
-    let from = partnerNumber(of: side)
+    let from = partner(of: side)
     // The counterpart's version: the owner's for a foreign change, else the other side.
     let target: Side = foreign ? home : (side == .lead ? .engagement(number) : .lead)
-    let copyBefore = hasEntry(slot, in: target)
-    let owner = partnerNumber(of: home)
-    func decided(_ outcome: SyncOutcome, _ rule: RuleID, transforms: [RuleID] = []) -> DecisionRecord {
-      DecisionRecord(
-        position: position, heldAt: .min, engagement: Int32(number), entry: Int32(slot), by: from, to: to,
-        event: event, kind: kind, outcome: outcome, rule: rule,
-        transforms: DecisionRecord.transformBits(transforms), owner: owner, copyBefore: copyBefore)
+    let copyBefore = hasEntry(id, in: target)
+    func decided(_ outcome: SyncOutcome, _ rule: RuleID, transforms: [RuleID] = []) -> SyncDecision {
+      var decision = SyncDecision(
+        position: position, event: event, entry: id, kind: kind, by: from, to: to, outcome: outcome, rule: rule,
+        transforms: transforms, engagement: number)
+      decision.owner = owner
+      decision.copyBefore = copyBefore
+      return decision
     }
-    // The engagement's fields are read one by one: a copy of it held across the changes below
-    // would make every one of them copy the engagement's collections.
     let status = engagements[number - 1].status
     // 1. sync-ended
     if status == .complete || number != engagements.count {
@@ -171,63 +159,57 @@ extension TicketProjection {
     // 2. foreign-edit-severs / foreign-delete-severs
     if foreign {
       var decision = decided(.notSynced, event == .entryDeleted ? .foreignDeleteSevers : .foreignEditSevers)
-      decision.severedEarlier = !engagements[number - 1].severed.insert(slot)
+      decision.severedEarlier = !engagements[number - 1].severed.insert(id).inserted
       if event != .entryDeleted {
-        updateVersion(side) { $0.entries.update(slot) { $0.severed = true } }
+        updateVersion(side) { $0[id]?.severed = true }
       }
       return decision
     }
     // 3. severed-link
-    if engagements[number - 1].severed.contains(slot) {
+    if engagements[number - 1].severed.contains(id) {
       var decision = decided(.notSynced, .severedLink)
       decision.severedEarlier = true
       return decision
     }
-    let filter = rules.failingFilter(content, ownedByLead: home == .lead)
-    let hasHeld = engagements[number - 1].held.contains { $0.slot == slot && $0.to == to }
+    let filter = rules.failingFilter(records.values[record].content, ownedByLead: home == .lead)
+    let hasHeld = engagements[number - 1].held.contains { $0.entry == id && $0.to == to }
     // 4. a filter keeps it home, and nothing of it is over there
     if let filter, !copyBefore, !hasHeld {
       return decided(.notSynced, filter)
     }
     // 5. suspended-waiting-approval
     if status == .waitingApproval {
-      engagements[number - 1].held.append(
-        HeldChange(position: position, slot: slot, kind: kind, by: from, to: to))
+      engagements[number - 1].held.append(HeldChange(position: position, entry: id, kind: kind, by: from, to: to))
       return decided(.held, .suspendedWaitingApproval)
     }
     // 6. a filter now fails but a copy exists: withdraw it
     if let filter {
-      updateVersion(target) { $0.entries.removeValue(forSlot: slot) }
+      updateVersion(target) { $0.removeValue(forKey: id) }
       return decided(.notSynced, filter)
     }
     // 7. own-change-syncs
-    return decided(.synced, .ownChangeSyncs, transforms: bringCopyUpToDate(slot, engagement: number, in: target) ?? [])
+    return decided(.synced, .ownChangeSyncs, transforms: bringCopyUpToDate(id, engagement: number, in: target) ?? [])
   }
 
-  /// Makes `target`'s copy of the entry in `slot` match the entry's latest state, filters applied.
+  /// Makes `target`'s copy of entry `id` match the entry's latest state, filters applied.
   ///
   /// Returns the transforms that shaped the copy (`nil` when no copy is left).
-  private mutating func bringCopyUpToDate(_ slot: Int, engagement number: Int, in target: Side) -> [RuleID]? {
-    let ownedByLead = records[slot: slot].home == .lead
-    if records[slot: slot].deleted || rules.failingFilter(records[slot: slot].content, ownedByLead: ownedByLead) != nil
-    {
-      updateVersion(target) { $0.entries.removeValue(forSlot: slot) }
+  private mutating func bringCopyUpToDate(_ id: String, engagement number: Int, in target: Side) -> [RuleID]? {
+    let record = records[id]!
+    let ownedByLead = record.home == .lead
+    if record.deleted || rules.failingFilter(record.content, ownedByLead: ownedByLead) != nil {
+      updateVersion(target) { $0.removeValue(forKey: id) }
       return nil
     }
-    let copy = rules.copy(of: records[slot: slot].content, ownedByLead: ownedByLead)
-    if hasEntry(slot, in: target) {
-      updateVersion(target) {
-        $0.entries.update(slot) {
-          $0.content = copy.content
-          $0.convertedFrom = copy.convertedFrom
-        }
-      }
-    } else {
-      updateVersion(target) {
-        $0.append(
-          VersionEntry(
-            slot: Int32(slot), isCopy: true, severed: false, content: copy.content,
-            convertedFrom: copy.convertedFrom, system: false, sourceEngagement: target == .lead ? number : nil))
+    let copy = rules.copy(of: record.content, ownedByLead: ownedByLead)
+    updateVersion(target) { version in
+      if let index = version.index(forKey: id) {
+        version.values[index].content = copy.content
+        version.values[index].convertedFrom = copy.convertedFrom
+      } else {
+        version[id] = VersionEntry(
+          isCopy: true, content: copy.content, convertedFrom: copy.convertedFrom,
+          sourceEngagement: target == .lead ? number : nil)
       }
     }
     return copy.transforms
@@ -237,21 +219,18 @@ extension TicketProjection {
 
   /// `copied-at-acceptance`: the lead's entries that exist, in creation order.
   private mutating func copyLeadEntriesAtAcceptance(engagement number: Int, at position: Int64) {
-    guard rules.copyAtAcceptance, hasLead else { return }
-    let partner = engagements[number - 1].partnerNumber
-    for slot in leadEntryOrder {
-      let record = records[slot: slot]
-      guard !record.deleted, let kind = record.content.kind else { continue }
-      var decision = DecisionRecord(
-        position: position, heldAt: .min, engagement: Int32(number), entry: Int32(slot), by: leadNumber,
-        to: partner, event: .accepted, kind: kind, outcome: .notSynced, rule: .copiedAtAcceptance, transforms: 0,
-        owner: leadNumber, copyBefore: false)
+    guard rules.copyAtAcceptance, let lead else { return }
+    let partner = engagements[number - 1].partner
+    for (id, record) in records where record.home == .lead && !record.deleted {
+      guard let kind = record.content.kind else { continue }
+      var decision = SyncDecision(
+        position: position, event: .accepted, entry: id, kind: kind, by: lead, to: partner, outcome: .notSynced,
+        rule: .copiedAtAcceptance, engagement: number)
       if let filter = rules.failingFilter(record.content, ownedByLead: true) {
         decision.rule = filter
       } else {
-        let transforms = bringCopyUpToDate(slot, engagement: number, in: .engagement(number))
+        decision.transforms = bringCopyUpToDate(id, engagement: number, in: .engagement(number)) ?? []
         decision.outcome = .synced
-        decision.transforms = DecisionRecord.transformBits(transforms ?? [])
       }
       note(decision)
     }
@@ -263,28 +242,27 @@ extension TicketProjection {
   private mutating func releaseHeldChanges(engagement number: Int, at position: Int64) {
     let held = engagements[number - 1].held
     engagements[number - 1].held = []
-    func target(of change: HeldChange) -> Side { change.to == leadNumber ? .lead : .engagement(number) }
     // What the counterparts held before the position: the first of an entry's held changes may
     // already bring its copy to the latest state.
-    let copiesBefore = held.map { hasEntry($0.slot, in: target(of: $0)) }
+    let copiesBefore = held.map { hasEntry($0.entry, in: target(of: $0, engagement: number)) }
     for (change, copyBefore) in zip(held, copiesBefore) {
-      let target = target(of: change)
-      let home = records[slot: change.slot].home
-      var decision = DecisionRecord(
-        position: position, heldAt: change.position, engagement: Int32(number), entry: Int32(change.slot),
-        by: change.by, to: change.to, event: .completionRejected, kind: change.kind, outcome: .released,
-        rule: .releasedOnRejection, transforms: 0, owner: partnerNumber(of: home), copyBefore: copyBefore)
-      if engagements[number - 1].severed.contains(change.slot) {
+      let target = target(of: change, engagement: number)
+      let record = records[change.entry]!
+      var decision = SyncDecision(
+        position: position, event: .completionRejected, entry: change.entry, kind: change.kind, by: change.by,
+        to: change.to, outcome: .released, rule: .releasedOnRejection, heldAt: change.position, engagement: number)
+      decision.owner = partner(of: record.home)
+      decision.copyBefore = copyBefore
+      if engagements[number - 1].severed.contains(change.entry) {
         decision.outcome = .notSynced
         decision.rule = .severedLink
         decision.severedEarlier = true
-      } else if let filter = rules.failingFilter(records[slot: change.slot].content, ownedByLead: home == .lead) {
+      } else if let filter = rules.failingFilter(record.content, ownedByLead: record.home == .lead) {
         decision.outcome = .notSynced
         decision.rule = filter
-        updateVersion(target) { $0.entries.removeValue(forSlot: change.slot) }
+        updateVersion(target) { $0.removeValue(forKey: change.entry) }
       } else {
-        let transforms = bringCopyUpToDate(change.slot, engagement: number, in: target)
-        decision.transforms = DecisionRecord.transformBits(transforms ?? [])
+        decision.transforms = bringCopyUpToDate(change.entry, engagement: number, in: target) ?? []
       }
       note(decision)
     }
@@ -295,13 +273,12 @@ extension TicketProjection {
     let held = engagements[number - 1].held
     engagements[number - 1].held = []
     for change in held {
-      let target: Side = change.to == leadNumber ? .lead : .engagement(number)
-      note(
-        DecisionRecord(
-          position: position, heldAt: change.position, engagement: Int32(number), entry: Int32(change.slot),
-          by: change.by, to: change.to, event: event, kind: change.kind, outcome: .dropped,
-          rule: .droppedAtCompletion, transforms: 0, owner: partnerNumber(of: records[slot: change.slot].home),
-          copyBefore: hasEntry(change.slot, in: target)))
+      var decision = SyncDecision(
+        position: position, event: event, entry: change.entry, kind: change.kind, by: change.by, to: change.to,
+        outcome: .dropped, rule: .droppedAtCompletion, heldAt: change.position, engagement: number)
+      decision.owner = partner(of: records.values[records.index(forKey: change.entry)!].home)
+      decision.copyBefore = hasEntry(change.entry, in: target(of: change, engagement: number))
+      note(decision)
     }
   }
 
@@ -309,7 +286,7 @@ extension TicketProjection {
   private mutating func bundleTime(engagement number: Int, event: EventType, at position: Int64) {
     guard rules.bundleTimeAtCompletion, let lead else { return }
     let engagement = engagements[number - 1]
-    let times = leadVersion.ordered.filter {
+    let times = leadVersion.values.filter {
       $0.isCopy && $0.sourceEngagement == number && $0.content.kind == .time
     }
     guard !times.isEmpty else { return }
@@ -317,17 +294,13 @@ extension TicketProjection {
     let id = Identifier.bundleID(engagement: number)
     let content = EntryContent(
       kind: .charge, hours: hours, amount: engagement.rate.map { hours * $0 }, billable: false)
-    let slot = records.add(EntryRecord(id: id, owner: lead, home: .lead, content: content))
-    leadEntryOrder.append(slot)
-    leadVersion.append(
-      VersionEntry(
-        slot: Int32(slot), isCopy: false, severed: false, content: content, convertedFrom: nil, system: true,
-        sourceEngagement: nil))
-    note(
-      DecisionRecord(
-        position: position, heldAt: .min, engagement: Int32(number), entry: Int32(slot),
-        by: engagement.partnerNumber, to: leadNumber, event: event, kind: .charge, outcome: .synced,
-        rule: .timeBundledAtCompletion, transforms: 0, owner: leadNumber, copyBefore: false))
+    records[id] = EntryRecord(owner: lead, home: .lead, content: content)
+    leadVersion[id] = VersionEntry(isCopy: false, content: content, system: true)
+    var decision = SyncDecision(
+      position: position, event: event, entry: id, kind: .charge, by: engagement.partner, to: lead,
+      outcome: .synced, rule: .timeBundledAtCompletion, engagement: number)
+    decision.owner = lead
+    note(decision)
   }
 
   // MARK: Decisions and notifications
@@ -335,76 +308,70 @@ extension TicketProjection {
   /// Records a decision, with what it left in the counterpart's version, and the
   /// `synced-change-notifies-partner` it sends: only a decision that changed the counterpart's
   /// version notifies it.
-  private mutating func note(_ decision: consuming DecisionRecord) {
-    let target: Side = decision.to == leadNumber ? .lead : .engagement(Int(decision.engagement))
-    decision.copyAfter = hasEntry(Int(decision.entry), in: target)
-    decision.entryExists = !records[slot: Int(decision.entry)].deleted
+  private mutating func note(_ decision: SyncDecision) {
+    var decision = decision
+    let target: Side = decision.to == lead ? .lead : .engagement(decision.engagement)
+    decision.copyAfter = hasEntry(decision.entry, in: target)
+    decision.entryExists = !records.values[records.index(forKey: decision.entry)!].deleted
     if decision.rule == .ownChangeSyncs || decision.outcome == .released,
-      decision.copyBefore || decision.copyAfter, keepsNotification()
+      decision.copyBefore || decision.copyAfter
     {
       notify(
-        NotificationRecord(
-          position: decision.position, rule: .syncedChangeNotifiesPartner, partner: decision.to,
-          recipient: .ticket, entry: decision.entry,
+        PartnerNotification(
+          position: decision.position, ticket: ticket, rule: .syncedChangeNotifiesPartner, partner: decision.to,
+          to: "ticket", entry: decision.entry,
           message: .syncedChange(
             by: decision.by, kind: decision.kind, event: decision.event, released: decision.outcome == .released,
-            copy: CopyChange(before: decision.copyBefore, after: decision.copyAfter))))
+            copy: decision.copyChange)))
     }
-    guard keepsDecisions else {
-      discardedDecisions += 1
-      return
-    }
-    if decisionRecords.isEmpty { decisionRecords.reserveCapacity(Self.initialCapacity) }
-    decisionRecords.append(decision)
+    if decisions.isEmpty { decisions.reserveCapacity(16) }
+    decisions.append(decision)
   }
 
-  /// Whether a notification about to be sent is kept (and so must be made): when the projection
-  /// only counts (see `keepsDecisions`), it is counted here instead.
-  private mutating func keepsNotification() -> Bool {
-    if keepsDecisions { return true }
-    discardedNotifications += 1
-    return false
+  /// Sends `notification`. (A ticket's lists hold a dozen or more: they start with room for that.)
+  private mutating func notify(_ notification: PartnerNotification) {
+    if notifications.isEmpty { notifications.reserveCapacity(16) }
+    notifications.append(notification)
   }
-
-  /// Sends a notification; see `keepsNotification()`.
-  private mutating func notify(_ notification: NotificationRecord) {
-    if notificationRecords.isEmpty { notificationRecords.reserveCapacity(Self.initialCapacity) }
-    notificationRecords.append(notification)
-  }
-
-  /// The room a projection's lists (decisions, notifications, lead entries, each version's
-  /// entries) start with: a ticket's history takes dozens of each, and a list that starts with
-  /// room for most tickets' whole history is never copied to grow.
-  static let initialCapacity = 48
 
   /// `outsourcing-notifies-primary-contact`: the other partner, or both (lead first) at the end.
   private mutating func notifyStatus(_ type: EventType, engagement number: Int, at position: Int64) {
-    guard hasLead else { return }
-    let lead = leadNumber
-    let partner = engagements[number - 1].partnerNumber
-    func notifyContact(of organisation: Int32) {
-      guard keepsNotification() else { return }
+    guard let lead else { return }
+    let partner = engagements[number - 1].partner
+    let contacts: [String] =
+      switch type {
+      case .outsourced, .cancelled, .completionRejected: [partner]
+      case .declined, .accepted, .completionRequested: [lead]
+      case .completionApproved, .completed: [lead, partner]
+      case .entryAdded, .entryEdited, .entryDeleted: []
+      }
+    for contact in contacts {
       notify(
-        NotificationRecord(
-          position: position, rule: .outsourcingNotifiesPrimaryContact, partner: organisation,
-          recipient: .primaryContact, entry: -1,
-          message: .status(type, lead: lead, partner: partner, engagement: Int32(number))))
-    }
-    switch type {
-    case .outsourced, .cancelled, .completionRejected: notifyContact(of: partner)
-    case .declined, .accepted, .completionRequested: notifyContact(of: lead)
-    case .completionApproved, .completed:
-      notifyContact(of: lead)
-      notifyContact(of: partner)
-    case .entryAdded, .entryEdited, .entryDeleted: return
+        PartnerNotification(
+          position: position, ticket: ticket, rule: .outsourcingNotifiesPrimaryContact, partner: contact,
+          to: "primary-contact", entry: nil,
+          message: .status(type, lead: lead, partner: partner, engagement: number)))
     }
   }
 
-  /// Whether `side`'s version holds the entry in `slot`.
-  func hasEntry(_ slot: Int, in side: Side) -> Bool {
+  /// The partner whose version `side` is.
+  private func partner(of side: Side) -> String {
     switch side {
-    case .lead: leadVersion.entries.contains(slot)
-    case .engagement(let n): engagements[n - 1].holds(slot)
+    case .lead: lead ?? ""
+    case .engagement(let n): engagements[n - 1].partner
+    }
+  }
+
+  /// The version a held change was to reach: the lead's, or the engagement's partner's.
+  private func target(of change: HeldChange, engagement number: Int) -> Side {
+    change.to == lead ? .lead : .engagement(number)
+  }
+
+  /// Whether `side`'s version holds entry `id`.
+  func hasEntry(_ id: String, in side: Side) -> Bool {
+    switch side {
+    case .lead: leadVersion.index(forKey: id) != nil
+    case .engagement(let n): engagements[n - 1].version?.index(forKey: id) != nil
     }
   }
 

@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// Why the rules refuse an event: a transition from the wrong status, a partner acting where it
 /// holds no version, an unknown entry…
 public struct RefusedEvent: Error, Sendable, Hashable {
@@ -19,33 +21,11 @@ public struct TicketProjection: Sendable {
   /// The rules applied.
   public let rules: RuleSet
   /// The lead partner: the actor of the first event.
-  public internal(set) var lead: String? {
-    get { hasLead ? leadName : nil }
-    set {
-      hasLead = newValue != nil
-      leadName = newValue ?? ""
-      if let newValue { leadNumber = partnerNumber(newValue) }
-    }
-  }
-  // The lead is kept as a plain string and a flag: the fold reads it at every event, and a copy
-  // of an optional string goes through generic code, about ten times the cost of the string's.
-  var hasLead = false
-  var leadName = ""
-  /// The decisions and notifications so far, as records (``decisions`` and ``notifications``
-  /// make them into values), and the partners they name, by number.
-  var decisionRecords: [DecisionRecord] = []
-  var notificationRecords: [NotificationRecord] = []
-  var partnerNames: [String] = []
-  /// The lead's number among `partnerNames`, set with ``lead``.
-  var leadNumber: Int32 = 0
-  /// Whether the decisions and notifications of the events applied from now on are kept in
-  /// ``decisions`` and ``notifications`` (the default), or only counted in `discardedDecisions`
-  /// and `discardedNotifications`: an import that reports only how many it took folds most
-  /// tickets so, and never keeps or hands out such a projection.
-  var keepsDecisions = true
-  /// The decisions and notifications taken while `keepsDecisions` was off.
-  var discardedDecisions = 0
-  var discardedNotifications = 0
+  public internal(set) var lead: String?
+  /// Every decision so far, in order.
+  public internal(set) var decisions: [SyncDecision] = []
+  /// Every notification so far, in order.
+  public internal(set) var notifications: [PartnerNotification] = []
   /// The position of the last event applied (0 before any).
   public internal(set) var position: Int64 = 0
   /// How many events were applied: the ticket's version.
@@ -53,10 +33,8 @@ public struct TicketProjection: Sendable {
 
   var engagements: [EngagementState] = []
   var leadVersion = TicketVersion()
-  var records = EntryRecords()
-  /// The slots of the lead's own entries in the order they were created (for copying at
-  /// acceptance).
-  var leadEntryOrder: [Int] = []
+  /// Every entry of the ticket as its owner keeps it, by id, in the order the entries were added.
+  var records: OrderedDictionary<String, EntryRecord> = [:]
 
   /// Creates the empty projection of `ticket`.
   public init(ticket: String, rules: RuleSet = .standard) {
@@ -77,9 +55,8 @@ public struct TicketProjection: Sendable {
   /// with none of them is absent.
   public var entryTitles: [String: String] {
     var titles: [String: String] = [:]
-    for id in records.keys {
-      guard let content = records[id]?.content else { continue }
-      if let caption = content.title ?? content.name ?? content.text { titles[id] = caption }
+    for (id, record) in records {
+      if let caption = record.content.title ?? record.content.name ?? record.content.text { titles[id] = caption }
     }
     return titles
   }
@@ -106,6 +83,24 @@ public struct TicketProjection: Sendable {
   public func validate(_ event: TicketEvent) throws(RefusedEvent) {
     _ = try check(event)
   }
+
+  /// The decisions from position `first` on (those at the end of ``decisions``).
+  func decisions(from first: Int64) -> ArraySlice<SyncDecision> {
+    decisions[startOfSuffix(decisions, from: first, position: \.position)...]
+  }
+
+  /// The notifications from position `first` on (those at the end of ``notifications``).
+  func notifications(from first: Int64) -> ArraySlice<PartnerNotification> {
+    notifications[startOfSuffix(notifications, from: first, position: \.position)...]
+  }
+}
+
+/// Where the items from position `first` on start in `items` (in the order of their positions),
+/// found from the end: a write asks for its last few.
+func startOfSuffix<Item>(_ items: [Item], from first: Int64, position: (Item) -> Int64) -> Int {
+  var start = items.endIndex
+  while start > items.startIndex, position(items[start - 1]) >= first { start -= 1 }
+  return start
 }
 
 // MARK: - Checking
@@ -117,9 +112,8 @@ enum Plan {
   /// An `outsourced` event, by `lead` (the event's actor when it is the ticket's first).
   case outsource(lead: String)
   case status(EventType, engagement: Int)
-  /// An entry event on `side`'s version: a new entry (`slot` nil), or the entry in `slot` of
-  /// ``EntryRecords``, edited or deleted.
-  case entry(side: Side, slot: Int?)
+  /// An entry event on `side`'s version.
+  case entry(side: Side)
 }
 
 extension TicketProjection {
@@ -128,7 +122,7 @@ extension TicketProjection {
     if case .outsourced(let o) = event.payload, let rate = o.rate, let problem = NumberField.rate.problem(rate) {
       throw RefusedEvent("field \(problem)")
     }
-    guard hasLead else {
+    guard let lead else {
       switch event.payload {
       case .outsourced(let o):
         if o.partner == by {
@@ -137,14 +131,13 @@ extension TicketProjection {
         return .outsource(lead: by)
       case .entryAdded(let id, let content):
         try checkNewEntry(id, content)
-        return .entry(side: .lead, slot: nil)
+        return .entry(side: .lead)
       default:
         throw RefusedEvent(
           "ticket \(ticket) has no history yet: its first event must be outsourced or entry-added, not \(event.type.rawValue)"
         )
       }
     }
-    let lead = leadName
     switch event.payload {
     case .outsourced(let o):
       try requireLead(by, lead: lead, for: event.type)
@@ -176,32 +169,30 @@ extension TicketProjection {
       return .status(event.type, engagement: current.number)
     case .entryAdded(let id, let content):
       let side = try side(of: by, lead: lead)
-      if records.slot(of: id) != nil {
+      if records[id] != nil {
         throw RefusedEvent(
           "entry id '\(id)' is already used on ticket \(ticket) (ids are unique for ever, even after deletion)")
       }
       try checkNewEntry(id, content)
-      return .entry(side: side, slot: nil)
+      return .entry(side: side)
     case .entryEdited(let id, let changes):
       let side = try side(of: by, lead: lead)
-      let (seenKind, slot) = try visibleEntry(id, side: side, by: by, action: "edit")
-      let kind = seenKind ?? .note
-      if changes.presentFieldBits & ~kind.editableFieldBits != 0 {
-        for field in changes.presentFields where !kind.editableFields.contains(field) {
-          throw RefusedEvent(
-            "\(by) cannot set '\(field.rawValue)' on entry '\(id)': in \(by)'s version it is \(kind.withArticle) (editable: "
-              + kind.editableFields.map(\.rawValue).joined(separator: ", ") + ")")
-        }
+      let kind = try visibleEntry(id, side: side, by: by, action: "edit") ?? .note
+      let editable = kind.editableFields
+      for field in EntryField.every where changes.has(field) && !editable.contains(field) {
+        throw RefusedEvent(
+          "\(by) cannot set '\(field.rawValue)' on entry '\(id)': in \(by)'s version it is \(kind.withArticle) (editable: "
+            + editable.map(\.rawValue).joined(separator: ", ") + ")")
       }
       if changes.kind != nil || changes.isEmpty {
         throw RefusedEvent("\(by)'s edit of entry '\(id)' must change at least one field, and never the kind")
       }
       try checkValues(changes, entry: id)
-      return .entry(side: side, slot: slot)
+      return .entry(side: side)
     case .entryDeleted(let id):
       let side = try side(of: by, lead: lead)
-      let (_, slot) = try visibleEntry(id, side: side, by: by, action: "delete")
-      return .entry(side: side, slot: slot)
+      _ = try visibleEntry(id, side: side, by: by, action: "delete")
+      return .entry(side: side)
     }
   }
 
@@ -213,19 +204,14 @@ extension TicketProjection {
     guard let kind = content.kind else {
       throw RefusedEvent("entry '\(id)' needs a kind (time, note, attachment or charge)")
     }
-    let present = content.presentFieldBits
-    // The bit sets find a problem; the lists name it.
-    if present & ~kind.fieldBits != 0 {
-      for field in content.presentFields where !kind.fields.contains(field) {
-        throw RefusedEvent(
-          "field '\(field.rawValue)' does not belong to \(kind.withArticle) entry (its fields: "
-            + kind.fields.map(\.rawValue).joined(separator: ", ") + ")")
-      }
+    let fields = kind.fields
+    for field in EntryField.every where content.has(field) && !fields.contains(field) {
+      throw RefusedEvent(
+        "field '\(field.rawValue)' does not belong to \(kind.withArticle) entry (its fields: "
+          + fields.map(\.rawValue).joined(separator: ", ") + ")")
     }
-    if kind.requiredFieldBits & ~present != 0 {
-      for field in kind.requiredFields where !content.has(field) {
-        throw RefusedEvent("\(kind.withArticle) entry needs '\(field.rawValue)'")
-      }
+    for field in kind.requiredFields where !content.has(field) {
+      throw RefusedEvent("\(kind.withArticle) entry needs '\(field.rawValue)'")
     }
     try checkValues(content, entry: id)
   }
@@ -239,7 +225,7 @@ extension TicketProjection {
     if let amount = content.amount, let problem = NumberField.amount.problem(amount) {
       throw RefusedEvent("entry '\(id)': \(problem)")
     }
-    if content.withBytes(of: .name, { $0.map(isBlank(utf8:)) ?? false }) {
+    if let name = content.name, name.allSatisfy(\.isWhitespace) {
       throw RefusedEvent("entry '\(id)': 'name' must not be blank")
     }
     if content.visibility == .internalUsersOnly {
@@ -293,36 +279,27 @@ extension TicketProjection {
     return .engagement(latest.number)
   }
 
+  /// The kind of entry `id` as `side`'s version holds it, once checked that `by` may change it there.
   private func visibleEntry(
     _ id: String, side: Side, by: String, action: String
-  ) throws(RefusedEvent) -> (kind: EntryKind?, slot: Int) {
-    let slot = records.slot(of: id)
-    guard let slot, let kind = kindOfEntry(slot, in: side) else {
-      if slot == nil {
+  ) throws(RefusedEvent) -> EntryKind? {
+    let version = version(side)
+    guard let index = version.index(forKey: id) else {
+      if records[id] == nil {
         throw RefusedEvent("\(by) cannot \(action) entry '\(id)': ticket \(ticket) has no such entry")
       }
       throw RefusedEvent(
         "\(by) cannot \(action) entry '\(id)': it is not in \(by)'s version of ticket \(ticket) (deleted, or never copied there)"
       )
     }
-    if case .engagement(let n) = side {
-      // Read in place: a copy of the engagement would retain each of its collections.
-      if engagements[n - 1].status == .waitingApproval, engagements[n - 1].frozen.contains(slot) {
-        throw RefusedEvent(
-          "\(by) cannot \(action) entry '\(id)' while engagement \(n) of ticket \(ticket) waits for approval: only entries added since the request may change"
-        )
-      }
+    if case .engagement(let n) = side, engagements[n - 1].status == .waitingApproval,
+      engagements[n - 1].frozen.contains(id)
+    {
+      throw RefusedEvent(
+        "\(by) cannot \(action) entry '\(id)' while engagement \(n) of ticket \(ticket) waits for approval: only entries added since the request may change"
+      )
     }
-    return (kind, slot)
-  }
-
-  /// The kind of the entry in `slot` as `side`'s version holds it (`.some(nil)` for an entry
-  /// without a kind), or `nil` when that version does not hold it.
-  private func kindOfEntry(_ slot: Int, in side: Side) -> EntryKind?? {
-    switch side {
-    case .lead: leadVersion.entries.kind(of: slot)
-    case .engagement(let n): engagements[n - 1].kind(ofEntry: slot)
-    }
+    return version.values[index].content.kind
   }
 
   func version(_ side: Side) -> TicketVersion {

@@ -96,10 +96,9 @@ extension TicketProjection {
   }
 
   private func viewEntries(_ version: TicketVersion) -> [ViewEntry] {
-    version.ordered.map { entry in
-      let record = records[slot: Int(entry.slot)]
-      return ViewEntry(
-        id: record.id, owner: record.owner, isCopy: entry.isCopy, severed: entry.severed, content: entry.content,
+    version.map { id, entry in
+      ViewEntry(
+        id: id, owner: records[id]!.owner, isCopy: entry.isCopy, severed: entry.severed, content: entry.content,
         convertedFrom: entry.convertedFrom, system: entry.system)
     }
   }

@@ -18,10 +18,6 @@ public struct RuleSet: Sendable, Hashable {
   /// `time-bundled-at-completion`: the partner's time is bundled into a charge at completion.
   public var bundleTimeAtCompletion = true
 
-  // The transforms lists `copy(of:ownedByLead:)` returns, made once.
-  private static let leadTimeAsNoteOnly: [RuleID] = [.leadTimeAsNote]
-  private static let partnerItemsInternalUsersOnlyOnly: [RuleID] = [.partnerItemsInternalUsersOnly]
-
   /// The rules of the domain, every rule on.
   public static let standard = RuleSet()
 
@@ -51,13 +47,13 @@ public struct RuleSet: Sendable, Hashable {
       if leadTimeAsNote, content.kind == .time {
         copy.kind = .note
         copy.visibility = .public
-        return (copy, .time, Self.leadTimeAsNoteOnly)
+        return (copy, .time, [.leadTimeAsNote])
       }
       return (copy, nil, [])
     }
     if partnerItemsInternalUsersOnly, content.kind == .note || content.kind == .attachment {
       copy.visibility = .internalUsersOnly
-      return (copy, nil, Self.partnerItemsInternalUsersOnlyOnly)
+      return (copy, nil, [.partnerItemsInternalUsersOnly])
     }
     return (copy, nil, [])
   }

@@ -227,10 +227,11 @@ extension SyncDecision {
 
 // MARK: - Notification texts
 
-extension NotificationMessage {
-  /// The text of a notification of `ticket` to `partner` about `entry`.
-  func text(ticket: String, partner notified: String, entry: String?) -> String {
-    switch self {
+extension PartnerNotification {
+  /// ``text``, written from ``message``.
+  func written() -> String {
+    let notified = partner
+    switch message {
     case .written(let text):
       return text
     case .syncedChange(let by, let kind, let event, let released, let copy):

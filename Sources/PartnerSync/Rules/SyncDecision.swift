@@ -87,13 +87,25 @@ public struct PartnerNotification: Sendable, Hashable {
   public var to: String
   /// The entry concerned, if any.
   public var entry: String?
-  /// What the message says; written out only when ``text`` is read, because a replay of a large
-  /// log makes many notifications whose text nobody reads.
-  var message: NotificationMessage
+  /// What the message says, kept as facts and written out only when ``text`` is read: a replay
+  /// of a large log makes many notifications whose text nobody reads.
+  var message: Message
+
+  /// The facts a message is written from.
+  enum Message: Sendable {
+    /// A text given as such.
+    case written(String)
+    /// `synced-change-notifies-partner`: `by`'s change reached the partner notified.
+    case syncedChange(by: String, kind: EntryKind, event: EventType, released: Bool, copy: CopyChange)
+    /// `subcontractor-time-notifies-resource`: `by` logged the time entry.
+    case timeLogged(by: String)
+    /// `outsourcing-notifies-primary-contact`: a status event of an engagement.
+    case status(EventType, lead: String, partner: String, engagement: Int)
+  }
 
   /// The message.
   public var text: String {
-    get { message.text(ticket: ticket, partner: partner, entry: entry) }
+    get { written() }
     set { message = .written(newValue) }
   }
 
@@ -109,7 +121,7 @@ public struct PartnerNotification: Sendable, Hashable {
 
   init(
     position: Int64, ticket: String, rule: RuleID, partner: String, to: String, entry: String?,
-    message: NotificationMessage
+    message: Message
   ) {
     self.position = position
     self.ticket = ticket
@@ -137,16 +149,4 @@ public struct PartnerNotification: Sendable, Hashable {
     hasher.combine(entry)
     hasher.combine(text)
   }
-}
-
-/// What a notification says, kept as its parts until its text is read.
-enum NotificationMessage: Sendable {
-  /// A text given as such.
-  case written(String)
-  /// `synced-change-notifies-partner`: `by`'s change reached the partner notified.
-  case syncedChange(by: String, kind: EntryKind, event: EventType, released: Bool, copy: CopyChange)
-  /// `subcontractor-time-notifies-resource`: `by` logged the time entry.
-  case timeLogged(by: String)
-  /// `outsourcing-notifies-primary-contact`: a status event of an engagement.
-  case status(EventType, lead: String, partner: String, engagement: Int)
 }

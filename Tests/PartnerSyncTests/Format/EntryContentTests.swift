@@ -2,32 +2,18 @@ import Testing
 
 @testable import PartnerSync
 
-/// Entry content keeps its texts as bytes in one box; these tests hold it to what a value of ten
-/// separate fields would do.
+/// Entry content: which fields are present, how changes apply, how defaults fill in, and how
+/// texts compare and decode.
 @Suite("Entry content")
 struct EntryContentTests {
-  static let full = EntryContent(
-    kind: .attachment, hours: 2, title: "A title longer than fifteen bytes", text: "",
-    visibility: .internal, attachmentType: .file, name: "café 😀.txt", uri: "https://files.example.com/1",
-    amount: -3.5, billable: false)
-
-  @Test func eachFieldReadsBackAsGivenAndSettingOneLeavesTheOthers() {
-    var content = Self.full
-    #expect(content.kind == .attachment && content.hours == 2 && content.amount == -3.5 && content.billable == false)
-    #expect(content.title == "A title longer than fifteen bytes" && content.text == "")
-    #expect(content.name == "café 😀.txt" && content.uri == "https://files.example.com/1")
-    #expect(content.visibility == .internal && content.attachmentType == .file)
-    let shared = content
-    content.text = "now a much longer text than it was before"
-    content.name = nil
-    content.visibility = .public
-    #expect(content.text == "now a much longer text than it was before" && content.name == nil)
-    #expect(content.title == "A title longer than fifteen bytes" && content.uri == "https://files.example.com/1")
-    #expect(content.visibility == .public && content.hours == 2)
-    // The copy taken before is untouched.
-    #expect(shared == Self.full && shared.text == "" && shared.name == "café 😀.txt")
+  @Test func presentFieldsFollowTheCanonicalOrder() {
+    let content = EntryContent(
+      kind: .attachment, hours: 2, title: "A title", text: "", visibility: .internal, attachmentType: .file,
+      uri: "https://files.example.com/1", amount: -3.5, billable: false)
     #expect(content.presentFields == [.hours, .title, .text, .visibility, .attachmentType, .uri, .amount, .billable])
+    #expect(!content.has(.name) && content.has(.text))
     #expect(EntryContent().isEmpty && EntryContent().presentFields.isEmpty && !EntryContent(text: "").isEmpty)
+    #expect(EntryContent(kind: .note).isEmpty)
   }
 
   @Test func applyingReplacesExactlyTheFieldsOfTheChanges() {
@@ -68,46 +54,15 @@ struct EntryContentTests {
         == EntryContent(kind: .attachment, attachmentType: .file, name: "résumé.pdf", uri: "https://x.example/a?b=1"))
   }
 
-  @Test func kindVisibilityAndBillabilitySetOverASharedValueBehaveAsFields() {
-    let base = EntryContent(kind: .time, hours: 2, text: "a text longer than fifteen bytes", billable: true)
-    var copy = base
-    copy.kind = .note
-    copy.visibility = .public
-    copy.billable = false
-    #expect(base.kind == .time && base.visibility == nil && base.billable == true)
-    #expect(copy.kind == .note && copy.visibility == .public && copy.billable == false)
-    #expect(
-      copy
-        == EntryContent(
-          kind: .note, hours: 2, text: "a text longer than fifteen bytes", visibility: .public, billable: false))
-    #expect(
-      copy.hashValue
-        == EntryContent(
-          kind: .note, hours: 2, text: "a text longer than fifteen bytes", visibility: .public, billable: false
-        ).hashValue)
-    #expect(copy.presentFields == [.hours, .text, .visibility, .billable])
-    // Set back, and to nothing.
-    copy.billable = true
-    copy.visibility = nil
-    copy.kind = .time
-    #expect(copy == base && copy.visibility == nil)
-    copy.kind = nil
-    #expect(copy.kind == nil && base.kind == .time && copy != base)
-    // A change of another field or a text keeps what was set over the box.
-    var edited = base
-    edited.visibility = .internal
-    edited.hours = 3
-    edited.title = "t"
-    #expect(edited.visibility == .internal && edited.hours == 3 && edited.title == "t" && edited.kind == .time)
-    #expect(
-      edited.applying(EntryContent(amount: 1))
-        == EntryContent(
-          kind: .time, hours: 3, title: "t", text: "a text longer than fifteen bytes", visibility: .internal, amount: 1,
-          billable: true))
-    #expect(base.applying(EntryContent(visibility: .internal)).visibility == .internal)
+  @Test func applyingNeverChangesTheKindAndDefaultsFillOnlyWhatIsAbsent() {
+    let base = EntryContent(kind: .time, hours: 2, text: "diag")
+    #expect(base.applying(EntryContent(kind: .note, hours: 3)) == EntryContent(kind: .time, hours: 3, text: "diag"))
     #expect(base.withDefaults() == base)
     #expect(EntryContent(kind: .note).withDefaults() == EntryContent(kind: .note, visibility: .public))
     #expect(
+      EntryContent(kind: .attachment, visibility: .internal).withDefaults().visibility == .internal)
+    #expect(
       EntryContent(kind: .charge, amount: 1).withDefaults() == EntryContent(kind: .charge, amount: 1, billable: true))
+    #expect(EntryContent(kind: .charge, amount: 1, billable: false).withDefaults().billable == false)
   }
 }

@@ -78,8 +78,8 @@ extension PartnerSyncLog {
       }
       func finish(_ projection: TicketProjection) throws {
         summary.tickets += 1
-        summary.decisions += projection.decisionRecords.count
-        summary.notifications += projection.notificationRecords.count
+        summary.decisions += projection.decisions.count
+        summary.notifications += projection.notifications.count
         try body(projection)
       }
       while let batch = try inputs[0].take() {

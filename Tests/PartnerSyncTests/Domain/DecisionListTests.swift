@@ -2,12 +2,11 @@ import Testing
 
 @testable import PartnerSync
 
-/// A projection keeps its decisions and notifications as records that name partners and entries
-/// by number; these tests hold what it gives back to the values the rules took.
-@Suite("Decision and notification records")
-struct DecisionRecordTests {
-  /// Partners whose ids are longer than a string keeps inline, a resource, a rate: every field a
-  /// record rebuilds, through a withdrawal, a hold, a release, a drop and a bundle.
+/// The decisions and notifications of a history through a withdrawal, a hold, a release, a drop
+/// and a bundle: the partners, entries, recipients and texts they name.
+@Suite("Decision and notification lists")
+struct DecisionListTests {
+  /// Partners whose ids are longer than a string keeps inline, a resource, a rate.
   static let lead = "a-lead-partner-with-a-long-id"
   static let partner = "a-service-partner-with-a-long-id"
 
