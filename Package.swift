@@ -39,7 +39,7 @@ let package = Package(
     .executableTarget(
       name: "partnersync",
       dependencies: [
-        "PartnerSync",
+        "PartnerSync", "EventLog",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -52,8 +52,15 @@ let package = Package(
       dependencies: ["PartnerSync", "EventLog", "CSQLite"]
     ),
     .testTarget(name: "EventLogTests", dependencies: ["EventLog"]),
-    .testTarget(name: "PartnerSyncTests", dependencies: ["PartnerSync"]),
+    .testTarget(
+      name: "PartnerSyncTests",
+      dependencies: ["PartnerSync", .product(name: "OrderedCollections", package: "swift-collections")]),
     .testTarget(name: "CLITests", dependencies: ["partnersync", "PartnerSyncExample", "PartnerSync"]),
   ],
   swiftLanguageModes: [.v6]
 )
+
+// A module uses only what it imports itself: a hidden import fails to build.
+for target in package.targets where target.type != .system {
+  target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import Logging
 
 /// An event on its way into the log, with its line (or 1-based index) in the input.
 typealias PendingEvent = (event: TicketEvent, line: Int)

@@ -1,4 +1,5 @@
 import EventLog
+import OrderedCollections
 
 /// A PartnerSync history: an event log of ticket events, with the projections the rules build
 /// from it.

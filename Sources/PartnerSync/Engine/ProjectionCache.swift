@@ -1,3 +1,4 @@
+import EventLog
 import Foundation
 
 /// The latest projections of the tickets a log wrote recently, so that recording one more event

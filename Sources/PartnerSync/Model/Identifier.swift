@@ -9,7 +9,8 @@ public enum Identifier {
 
   /// Why `value` is not a valid identifier, or `nil` when it is.
   public static func problem(with value: String) -> String? {
-    value.withUTF8Bytes { problem(withBytes: $0) }
+    var value = value
+    return value.withUTF8 { problem(withBytes: $0) }
   }
 
   /// Why the UTF-8 text `bytes` is not a valid identifier, or `nil` when it is.

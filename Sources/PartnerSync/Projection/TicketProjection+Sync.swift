@@ -1,3 +1,5 @@
+import OrderedCollections
+
 // The sync rules of DOMAIN.md, each decided in one place. A change is decided by
 // `decide(_:side:event:at:)` following "How one change is decided" step by step; the status
 // events release, drop and bundle in `perform(_:event:at:)`.

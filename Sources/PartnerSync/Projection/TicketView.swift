@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// A partner's role on a ticket.
 public enum PartnerRole: String, Sendable, Hashable {
   /// The partner that owns the ticket.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventLog
 import PartnerSync
 
 struct Verify: ParsableCommand {

@@ -1,3 +1,5 @@
+import OrderedCollections
+
 @testable import PartnerSync
 
 /// A random valid history of ticket `T-1`: random candidate events, kept when the rules accept
