@@ -32,9 +32,10 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     while end < bytes.count, bytes[end] != 0x0A { end += 1 }
     defer { start = end + 1 }
     let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+    checkFlatObject(line)
     guard let value = try? JSONParser.parse(line) else { continue }
     checkWriterRoundTrip(value)
-    guard let event = try? EventCodec.decode(line: value) else { continue }
+    guard let event = try? EventCodec.decode(line: line) else { continue }
     if let ticket = EventCodec.plainTicket(in: line) {
       require(
         ticket.elementsEqual(event.ticket.utf8),
@@ -67,6 +68,29 @@ private func require(_ condition: Bool, _ message: @autoclosure () -> String) {
   if !condition { fatalError(message()) }
 }
 
+/// The parser reads an object in place exactly as it reads it into a value: the same error, or
+/// the same members.
+private func checkFlatObject(_ bytes: UnsafeBufferPointer<UInt8>) {
+  let value = Result { () throws(JSONParseError) in try JSONParser.parse(bytes) }
+  let flat = Result { () throws(JSONParseError) in try JSONParser.parseFlatObject(bytes) }
+  switch (value, flat) {
+  case (.failure(let a), .failure(let b)):
+    require(a == b, "the two readings fail differently: \(a), \(b)")
+  case (.success(.object(let members)), .success(.object(let object))):
+    require(members.count == object.members.count, "the two readings find different members")
+    for (member, flatMember) in zip(members, object.members) {
+      require(object.string(flatMember.key) == member.key, "the two readings find different keys")
+      if case .string(let text) = member.value, case .string(let string) = flatMember.value {
+        require(object.string(string) == text, "the two readings find different strings")
+      }
+    }
+  case (.success(let value), .success(.notAnObject)):
+    require(value.objectValue == nil, "an object read as another value")
+  default:
+    fatalError("one reading fails, the other does not: \(String(decoding: bytes, as: UTF8.self))")
+  }
+}
+
 private func checkWriterRoundTrip(_ value: JSONValue) {
   for sorted in [true, false] {
     let text = JSONWriter.string(value, sortedKeys: sorted)
@@ -82,14 +106,15 @@ private func checkWriterRoundTrip(_ value: JSONValue) {
 private func checkEventRoundTrip(_ recorded: RecordedEvent) -> String {
   let event = recorded.event
   let stored = EventCodec.data(of: event.payload)
-  guard case .object(let fields)? = try? JSONParser.parse(stored),
-    let payload = try? EventCodec.decodePayload(event.type, fields: fields)
+  guard
+    let payload = try? Array(stored.utf8).withUnsafeBufferPointer({ try EventCodec.decodePayload(event.type, data: $0) }
+    )
   else {
     fatalError("the stored form of an accepted event cannot be read back: \(stored)")
   }
   require(payload == event.payload, "the stored form changed the payload: \(stored)")
   let line = EventCodec.exportLine(recorded)
-  guard let value = try? JSONParser.parse(line), let decoded = try? EventCodec.decode(line: value) else {
+  guard let decoded = decodeLine(line) else {
     fatalError("the export line of an accepted event cannot be imported: \(line)")
   }
   require(decoded.payload == event.payload, "the export line changed the payload: \(line)")
@@ -98,13 +123,16 @@ private func checkEventRoundTrip(_ recorded: RecordedEvent) -> String {
   return line
 }
 
+/// The event that `line` holds, or `nil`.
+private func decodeLine(_ line: String) -> TicketEvent? {
+  try? Array(line.utf8).withUnsafeBufferPointer { try EventCodec.decode(line: $0) }
+}
+
 /// Re-imports a ticket's export lines into a fresh projection and compares it with the original.
 private func checkReplay(ticket: String, lines: [String], against original: TicketProjection) {
   var replayed = TicketProjection(ticket: ticket)
   for (index, line) in lines.enumerated() {
-    guard let value = try? JSONParser.parse(line), let event = try? EventCodec.decode(line: value),
-      let at = event.at
-    else {
+    guard let event = decodeLine(line), let at = event.at else {
       fatalError("an export line cannot be re-imported: \(line)")
     }
     // Positions differ from the original's (other tickets interleaved there), so decisions are

@@ -91,7 +91,7 @@ struct EventCodecTests {
   /// The event a line decodes to, or the error that refuses it (a JSON error or a format error).
   static func read(_ line: [UInt8]) -> Result<TicketEvent, EventFormatError> {
     do {
-      return .success(try EventCodec.decode(line: JSONParser.parse(line)))
+      return .success(try line.withUnsafeBufferPointer { try EventCodec.decode(line: $0) })
     } catch let error as JSONParseError {
       return .failure(EventFormatError("invalid JSON: \(error)"))
     } catch let error as EventFormatError {
@@ -232,6 +232,76 @@ struct EventCodecTests {
     check(Visibility.self, among: every)
     check(AttachmentType.self, among: every)
     check(EventType.self, among: every)
+  }
+
+  /// The codec's names read from bytes are those of the raw values (a visibility an event may
+  /// give: not `internal-users-only`), and no other text names anything.
+  @Test func theCodecReadsNamesFromTheirBytesExactly() {
+    var texts =
+      EntryKind.allCases.map(\.rawValue) + Visibility.allCases.map(\.rawValue)
+      + AttachmentType.allCases.map(\.rawValue) + EventType.allCases.map(\.rawValue) + ["", "x"]
+    for name in texts {
+      let bytes = Array(name.utf8)
+      texts.append(String(name.dropLast()))
+      texts.append(name + "s")
+      for index in bytes.indices {
+        var changed = bytes
+        changed[index] ^= 0x20
+        texts.append(String(decoding: changed, as: UTF8.self))
+        changed[index] ^= 0x21
+        texts.append(String(decoding: changed, as: UTF8.self))
+      }
+    }
+    for text in texts {
+      Array(text.utf8).withUnsafeBufferPointer { bytes in
+        #expect(EventCodec.eventType(bytes) == EventType.named(text), "'\(text)'")
+        #expect(EventCodec.entryKind(bytes) == EntryKind.named(text), "'\(text)'")
+        #expect(EventCodec.attachmentType(bytes) == AttachmentType.named(text), "'\(text)'")
+        let visibility = Visibility.named(text).flatMap { $0 == .internalUsersOnly ? nil : $0 }
+        #expect(EventCodec.visibility(bytes) == visibility, "'\(text)'")
+      }
+    }
+  }
+
+  /// The parser reads an object in place (`parseFlatObject`) as it reads it into a value: the
+  /// same error at the same byte, or the same members; anything else is no object.
+  @Test func objectsAreReadInPlaceAsIntoValues() throws {
+    var lines = try Self.lines()
+    lines += [
+      #"{"a":[1,{"b":"\u00e9"}],"c":"d\n"}"#, #"{"a":{"b":{"c":[[[]]]}}}"#, #"{"a":[1,]}"#, #"{"a":"\u00e9","a":1}"#,
+      #"{"a\u0000":1,"a":2,"a\u0000":3}"#, #"{"x":"\u00e9","y":[ "\n", "é" ],"z":"\t"}"#,
+      "{" + String(repeating: "[", count: 70),
+      "{" + (0..<20).map { #""k\#($0)":\#($0)"# }.joined(separator: ",") + #","k3":1}"#, #"{"a":1}  "#, "  ", "1 2",
+    ].map { Array($0.utf8) }
+    for line in lines {
+      let text = String(decoding: line, as: UTF8.self)
+      let tree = line.withUnsafeBufferPointer { bytes in
+        Result { () throws(JSONParseError) in try JSONParser.parse(bytes) }
+      }
+      line.withUnsafeBufferPointer { bytes in
+        let flat = Result { () throws(JSONParseError) in try JSONParser.parseFlatObject(bytes) }
+        switch (tree, flat) {
+        case (.failure(let a), .failure(let b)):
+          #expect(a == b, "\(text)")
+        case (.success(.object(let members)), .success(.object(let object))):
+          #expect(members.count == object.members.count, "\(text)")
+          for (member, flatMember) in zip(members, object.members) {
+            #expect(object.string(flatMember.key) == member.key, "\(text)")
+            switch (member.value, flatMember.value) {
+            case (.string(let a), .string(let b)): #expect(a == object.string(b), "\(text)")
+            case (.number(let a), .number(let b)): #expect(a == b, "\(text)")
+            case (.bool(let a), .bool(let b)): #expect(a == b, "\(text)")
+            case (.null, .null), (.array, .array), (.object, .object): break
+            default: Issue.record("another kind of value: \(text)")
+            }
+          }
+        case (.success(let value), .success(.notAnObject(let kind))):
+          #expect(value.objectValue == nil && EventCodec.describe(kind) == EventCodec.describe(.init(kindOf: value)))
+        default:
+          Issue.record("one reading fails, the other does not: \(text)")
+        }
+      }
+    }
   }
 
   /// Stored data is canonical JSON: keys in byte order, numbers in their shortest form, strings
