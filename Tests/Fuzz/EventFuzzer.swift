@@ -71,23 +71,42 @@ private func require(_ condition: Bool, _ message: @autoclosure () -> String) {
 /// The parser reads an object in place exactly as it reads it into a value: the same error, or
 /// the same members.
 private func checkFlatObject(_ bytes: UnsafeBufferPointer<UInt8>) {
-  let value = Result { () throws(JSONParseError) in try JSONParser.parse(bytes) }
-  let flat = Result { () throws(JSONParseError) in try JSONParser.parseFlatObject(bytes) }
-  switch (value, flat) {
-  case (.failure(let a), .failure(let b)):
-    require(a == b, "the two readings fail differently: \(a), \(b)")
-  case (.success(.object(let members)), .success(.object(let object))):
-    require(members.count == object.members.count, "the two readings find different members")
-    for (member, flatMember) in zip(members, object.members) {
-      require(object.string(flatMember.key) == member.key, "the two readings find different keys")
-      if case .string(let text) = member.value, case .string(let string) = flatMember.value {
-        require(object.string(string) == text, "the two readings find different strings")
-      }
+  let tree = Result { () throws(JSONParseError) in summary(try JSONParser.parse(bytes)) }
+  let flat = Result { () throws(JSONParseError) in try JSONParser.withFlatObject(bytes, summary) }
+  require(tree == flat, "the two readings differ: \(String(decoding: bytes, as: UTF8.self))")
+}
+
+/// A value's members (key, then value) when it is an object, else its kind.
+private func summary(_ value: JSONValue) -> [String] {
+  func scalar(_ value: JSONValue) -> String {
+    switch value {
+    case .string(let text): "string \(text)"
+    case .object: "object"
+    case .array: "array"
+    default: JSONWriter.string(value)
     }
-  case (.success(let value), .success(.notAnObject)):
-    require(value.objectValue == nil, "an object read as another value")
-  default:
-    fatalError("one reading fails, the other does not: \(String(decoding: bytes, as: UTF8.self))")
+  }
+  guard case .object(let members) = value else { return [EventCodec.describe(.init(kindOf: value))] }
+  return members.flatMap { [$0.key, scalar($0.value)] }
+}
+
+/// ``summary(_:)`` of a value read in place.
+private func summary(_ read: JSONFlatRead) -> [String] {
+  guard case .object(let object) = read else {
+    guard case .notAnObject(let kind) = read else { return [] }
+    return [EventCodec.describe(kind)]
+  }
+  return object.members.flatMap { member -> [String] in
+    let value: String
+    switch member.value {
+    case .string(let string): value = "string \(object.string(string))"
+    case .object: value = "object"
+    case .array: value = "array"
+    case .null: value = "null"
+    case .bool(let b): value = JSONWriter.string(.bool(b))
+    case .number(let n): value = JSONWriter.string(.number(n))
+    }
+    return [object.string(member.key), value]
   }
 }
 

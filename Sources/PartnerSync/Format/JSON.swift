@@ -140,6 +140,31 @@ extension JSONValue {
   }
 }
 
+/// Bytes of JSON text looked at eight at a time.
+enum JSONBytes {
+  static let ones: UInt64 = 0x0101_0101_0101_0101
+  static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+  /// The eight bytes at `p`, the first in the lowest bits.
+  @inline(__always)
+  static func word(_ p: UnsafePointer<UInt8>) -> UInt64 {
+    UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
+  }
+
+  /// The bytes of `word` that end or interrupt a plain run of string text: a lane's high bit
+  /// marks a byte below 0x20, a quote or a backslash. The lowest marked lane is exact (false
+  /// positives only occur above a real one).
+  @inline(__always)
+  static func attention(_ word: UInt64) -> UInt64 {
+    let quotes = word ^ (ones &* 0x22)
+    let backslashes = word ^ (ones &* 0x5C)
+    let controlHits = (word &- ones &* 0x20) & ~word
+    let quoteHits = (quotes &- ones) & ~quotes
+    let backslashHits = (backslashes &- ones) & ~backslashes
+    return (controlHits | quoteHits | backslashHits) & highBits
+  }
+}
+
 /// Whether `a` and `b` hold the same `count` bytes.
 func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int) -> Bool {
   memcmp(a, b, count) == 0
@@ -234,29 +259,41 @@ enum JSONParser {
   }
 
   /// Parses exactly one JSON value spanning the whole input (surrounding whitespace allowed),
-  /// without building a tree when it is an object whose members are all scalars (an event):
-  /// its members are read in place, keys and strings as their bytes. Every input is checked
-  /// exactly as ``parse(_:)-(UnsafeBufferPointer<UInt8>)`` checks it, with the same errors; a
-  /// member whose value is an array or an object is read (and checked) too, and only its kind is
-  /// kept. The result refers to `bytes`, and is valid only as long as they are.
-  static func parseFlatObject(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONFlatRead {
+  /// without building a tree when it is an object whose members are all scalars (an event),
+  /// and lends what it read to `body`: the object's members, keys and strings as their bytes.
+  /// Every input is checked exactly as ``parse(_:)-(UnsafeBufferPointer<UInt8>)`` checks it,
+  /// with the same errors; a member whose value is an array or an object is read (and checked)
+  /// too, and only its kind is kept. What `body` is lent is valid only during `body`.
+  static func withFlatObject<R>(
+    _ bytes: UnsafeBufferPointer<UInt8>, _ body: (JSONFlatRead) -> R
+  ) throws(JSONParseError) -> R {
     guard let base = bytes.baseAddress, !bytes.isEmpty else {
       throw JSONParseError(message: "unexpected end of input", offset: 0)
     }
-    var parser = Parser(base: base, count: bytes.count)
-    parser.skipWhitespace()
-    let read: JSONFlatRead
-    if parser.pos < parser.count && base[parser.pos] == ASCII.openBrace {
-      let members = try parser.parseFlatMembers()
-      read = .object(JSONFlatObject(members: members, input: base, decoded: parser.scratch))
-    } else {
-      read = .notAnObject(JSONFlatObject.Value(kindOf: try parser.parseValue(depth: 0)))
+    // An event has a handful of members: they are kept on the stack unless there are more.
+    let result = withUnsafeTemporaryAllocation(of: JSONFlatObject.Member.self, capacity: 16) { stack in
+      var members = FlatMembers(base: stack.baseAddress!, capacity: stack.count)
+      defer { members.free() }
+      return Result { () throws(JSONParseError) in
+        var parser = Parser(base: base, count: bytes.count)
+        parser.skipWhitespace()
+        let kind: JSONFlatObject.Value?
+        if parser.pos < parser.count && base[parser.pos] == ASCII.openBrace {
+          try parser.parseFlatMembers(into: &members)
+          kind = nil
+        } else {
+          kind = JSONFlatObject.Value(kindOf: try parser.parseValue(depth: 0))
+        }
+        parser.skipWhitespace()
+        if parser.pos != parser.count {
+          throw parser.unexpected("trailing characters after the JSON value")
+        }
+        if let kind { return body(.notAnObject(kind)) }
+        return body(
+          .object(JSONFlatObject(members: members.buffer, input: base, decoded: parser.scratch)))
+      }
     }
-    parser.skipWhitespace()
-    if parser.pos != parser.count {
-      throw parser.unexpected("trailing characters after the JSON value")
-    }
-    return read
+    return try result.get()
   }
 
   /// Parses exactly one JSON value spanning the whole string (surrounding whitespace allowed).
@@ -271,7 +308,7 @@ enum JSONParser {
   }
 }
 
-/// What ``JSONParser/parseFlatObject(_:)`` read: an object's members, or what other value the
+/// What ``JSONParser/withFlatObject(_:_:)`` read: an object's members, or what other value the
 /// input holds.
 enum JSONFlatRead {
   /// An object (its members' values are scalars, or arrays and objects known by their kind only).
@@ -291,8 +328,8 @@ struct JSONStringBytes {
   var escaped: Bool
 }
 
-/// An object read by ``JSONParser/parseFlatObject(_:)``: its members in source order, each key
-/// and string value lent as bytes. Valid only as long as the input that was parsed.
+/// An object read by ``JSONParser/withFlatObject(_:_:)``: its members in source order, each key
+/// and string value lent as bytes. Valid only while it is lent.
 struct JSONFlatObject {
   /// A member's value.
   enum Value {
@@ -326,7 +363,7 @@ struct JSONFlatObject {
   }
 
   /// The members, in source order (no two with the same key).
-  let members: [Member]
+  let members: UnsafeBufferPointer<Member>
   /// The input that was parsed.
   let input: UnsafePointer<UInt8>
   /// The bytes of the strings that had escapes, unescaped, one after the other.
@@ -348,6 +385,40 @@ struct JSONFlatObject {
 }
 
 // MARK: - Implementation
+
+/// The members of an object read in place, in memory that starts on the stack and moves to the
+/// heap when it fills.
+private struct FlatMembers {
+  var base: UnsafeMutablePointer<JSONFlatObject.Member>
+  var count = 0
+  var capacity: Int
+  var onHeap = false
+
+  init(base: UnsafeMutablePointer<JSONFlatObject.Member>, capacity: Int) {
+    self.base = base
+    self.capacity = capacity
+  }
+
+  var buffer: UnsafeBufferPointer<JSONFlatObject.Member> { UnsafeBufferPointer(start: base, count: count) }
+
+  mutating func append(_ member: JSONFlatObject.Member) {
+    if count == capacity {
+      let newBase = UnsafeMutablePointer<JSONFlatObject.Member>.allocate(capacity: capacity * 2)
+      newBase.moveInitialize(from: base, count: count)
+      free()
+      base = newBase
+      capacity *= 2
+      onHeap = true
+    }
+    (base + count).initialize(to: member)
+    count += 1
+  }
+
+  /// Frees the memory when it is on the heap (members are plain values: nothing to deinitialise).
+  func free() {
+    if onHeap { base.deallocate() }
+  }
+}
 
 private enum ASCII {
   static let tab: UInt8 = 0x09
@@ -567,17 +638,15 @@ private struct Parser {
     return .object(members)
   }
 
-  /// Parses an object at `pos` whose members are read in place (see
-  /// ``JSONParser/parseFlatObject(_:)``): the grammar and the checks of ``parseObject(depth:)``.
-  mutating func parseFlatMembers() throws(JSONParseError) -> [JSONFlatObject.Member] {
+  /// Parses an object at `pos` whose members are read in place into `members` (see
+  /// ``JSONParser/withFlatObject(_:_:)``): the grammar and the checks of ``parseObject(depth:)``.
+  mutating func parseFlatMembers(into members: inout FlatMembers) throws(JSONParseError) {
     pos += 1  // '{'
     skipWhitespace()
-    var members: [JSONFlatObject.Member] = []
     if pos < count && base[pos] == ASCII.closeBrace {
       pos += 1
-      return members
+      return
     }
-    members.reserveCapacity(16)
     // The keys by their bytes, once the object is wide enough for a linear search to be slow.
     var keys: Set<[UInt8]> = []
     repeat {
@@ -588,10 +657,10 @@ private struct Parser {
       }
       let keyOffset = pos
       let key = try readString()
-      if members.count >= 16 && keys.isEmpty { keys = Set(members.map { withBytes($0.key) { Array($0) } }) }
+      if members.count >= 16 && keys.isEmpty { keys = Set(members.buffer.map { withBytes($0.key) { Array($0) } }) }
       let duplicate =
         keys.isEmpty
-        ? members.contains { sameBytes($0.key, key) } : !keys.insert(withBytes(key) { Array($0) }).inserted
+        ? members.buffer.contains { sameBytes($0.key, key) } : !keys.insert(withBytes(key) { Array($0) }).inserted
       if duplicate {
         throw error(
           "duplicate key \(withBytes(key) { JSONWriter.quoted(String(decoding: $0, as: UTF8.self)) })", at: keyOffset)
@@ -602,7 +671,6 @@ private struct Parser {
       skipWhitespace()
       members.append(JSONFlatObject.Member(key: key, value: try parseFlatValue()))
     } while try next(close: ASCII.closeBrace, container: "object", item: "object member")
-    return members
   }
 
   /// Parses a member's value at `pos` for ``parseFlatMembers()``: a scalar in place; anything
@@ -668,6 +736,7 @@ private struct Parser {
     let scratchStart = scratch.count
     var escaped = false
     var firstNonASCII = -1
+    skipPlainText(firstNonASCII: &firstNonASCII)
     while pos < count {
       let byte = base[pos]
       if byte == ASCII.quote {
@@ -697,9 +766,30 @@ private struct Parser {
       } else {
         if byte >= 0x80 && firstNonASCII < 0 { firstNonASCII = pos }
         pos += 1
+        skipPlainText(firstNonASCII: &firstNonASCII)
       }
     }
     throw firstProblem(error("unterminated string", at: quoteOffset), content: start, before: count)
+  }
+
+  /// Moves `pos` over string text that needs no attention (no quote, backslash or control
+  /// character), eight bytes at a time, noting in `firstNonASCII` where the first byte that is
+  /// not ASCII is, when there is one and it has not been noted.
+  @inline(__always)
+  mutating func skipPlainText(firstNonASCII: inout Int) {
+    while pos &+ 8 <= count {
+      let word = JSONBytes.word(base + pos)
+      let attention = JSONBytes.attention(word)
+      // The bytes before the first that needs attention.
+      let plain = attention == 0 ? ~0 : (1 &<< UInt64(attention.trailingZeroBitCount &- 7)) &- 1
+      let high = word & JSONBytes.highBits & plain
+      if high != 0 && firstNonASCII < 0 { firstNonASCII = pos &+ high.trailingZeroBitCount &>> 3 }
+      if attention != 0 {
+        pos &+= attention.trailingZeroBitCount &>> 3
+        return
+      }
+      pos &+= 8
+    }
   }
 
   func controlCharacterError() -> JSONParseError {

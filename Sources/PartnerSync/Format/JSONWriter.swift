@@ -306,19 +306,9 @@ private struct Emitter {
   /// or of the start of the tail shorter than 8 bytes.
   @inline(__always)
   static func skipUnescaped(_ p: UnsafePointer<UInt8>, from i: Int, count n: Int) -> Int {
-    let ones: UInt64 = 0x0101_0101_0101_0101
-    let highBits: UInt64 = 0x8080_8080_8080_8080
     var i = i
     while i &+ 8 <= n {
-      let word = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-      let quotes = word ^ (ones &* 0x22)
-      let backslashes = word ^ (ones &* 0x5C)
-      // A lane's high bit marks a byte below 0x20, a quote or a backslash.
-      let controlHits = (word &- ones &* 0x20) & ~word
-      let quoteHits = (quotes &- ones) & ~quotes
-      let backslashHits = (backslashes &- ones) & ~backslashes
-      let attention = (controlHits | quoteHits | backslashHits) & highBits
-      // The lowest flagged lane is exact (false positives only occur above a real hit).
+      let attention = JSONBytes.attention(JSONBytes.word(p + i))
       if attention != 0 { return i &+ attention.trailingZeroBitCount &>> 3 }
       i &+= 8
     }

@@ -31,7 +31,7 @@ struct EventFormatError: Error, Equatable {
 ///
 /// Stored events keep `type`, `ticket`, `by` and `at` in columns of the log and their own
 /// fields as canonical JSON in its `data` column; this one codec serves both shapes. Both are
-/// read by `JSONParser.parseFlatObject`, whose members are then read by name.
+/// read in place by `JSONParser.withFlatObject`, whose members are then read by name.
 ///
 /// The codec checks the format only: each field has the JSON type (and, for names such as a
 /// kind, one of the values) that the format gives it, identifiers have their syntax, the fields
@@ -45,7 +45,9 @@ enum EventCodec {
   /// Decodes one event line: a JSON error (`JSONParseError`) or a format error
   /// (`EventFormatError`) refuses it.
   static func decode(line bytes: UnsafeBufferPointer<UInt8>) throws -> TicketEvent {
-    try decode(line: JSONParser.parseFlatObject(bytes))
+    try JSONParser.withFlatObject(bytes) { read in
+      Result { () throws(EventFormatError) in try decode(line: read) }
+    }.get()
   }
 
   /// Decodes one line's JSON value into an event (its `at`, when present, parsed).
@@ -102,23 +104,28 @@ enum EventCodec {
   static func decodePayload(
     _ type: EventType, data: UnsafeBufferPointer<UInt8>, into payload: inout EventPayload
   ) -> Bool {
-    guard case .object(let object)? = try? JSONParser.parseFlatObject(data) else { return false }
-    var fields = Fields(object, envelope: false)
-    fields.type = type
-    guard let decoded = try? decodePayload(&fields) else { return false }
-    payload = decoded
-    return true
+    let read = try? JSONParser.withFlatObject(data) { read -> Bool in
+      guard case .object(let object) = read else { return false }
+      var fields = Fields(object, envelope: false)
+      fields.type = type
+      guard let decoded = try? decodePayload(&fields) else { return false }
+      payload = decoded
+      return true
+    }
+    return read == true
   }
 
   /// Decodes an event's own fields from the bytes of its stored `data`: a JSON error
   /// (`JSONParseError`) or a format error (`EventFormatError`) refuses them.
   static func decodePayload(_ type: EventType, data: UnsafeBufferPointer<UInt8>) throws -> EventPayload {
-    guard case .object(let object) = try JSONParser.parseFlatObject(data) else {
-      throw EventFormatError("its data is not a JSON object")
-    }
-    var fields = Fields(object, envelope: false)
-    fields.type = type
-    return try decodePayload(&fields)
+    try JSONParser.withFlatObject(data) { read in
+      Result { () throws(EventFormatError) in
+        guard case .object(let object) = read else { throw EventFormatError("its data is not a JSON object") }
+        var fields = Fields(object, envelope: false)
+        fields.type = type
+        return try decodePayload(&fields)
+      }
+    }.get()
   }
 
   /// Decodes an event type's own fields, then refuses any other.
