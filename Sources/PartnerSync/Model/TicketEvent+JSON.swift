@@ -376,14 +376,20 @@ enum EventCodec {
   }
 }
 
-/// Whether `text` is empty or only white space (`Character.isWhitespace`).
+/// Whether `text` is empty or only white space (`Character.isWhitespace`), looking at bytes
+/// while it is ASCII.
 func isBlank(_ text: String) -> Bool {
-  text.allSatisfy(\.isWhitespace)
+  text.withUTF8Bytes { isBlank(utf8: $0) }
 }
 
 /// `isBlank` of the UTF-8 text `bytes`.
 func isBlank(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-  isBlank(String(decoding: bytes, as: UTF8.self))
+  for byte in bytes {
+    // ASCII white space is tab to carriage return and space; the rest is told by its characters.
+    if byte >= 0x80 { return String(decoding: bytes, as: UTF8.self).allSatisfy(\.isWhitespace) }
+    if !(byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)) { return false }
+  }
+  return true
 }
 
 /// The fields an event can have, by key: the envelope's first.

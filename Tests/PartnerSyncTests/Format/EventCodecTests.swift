@@ -234,6 +234,17 @@ struct EventCodecTests {
     check(EventType.self, among: every)
   }
 
+  /// A blank text is one of white-space characters only, ASCII or not.
+  @Test func blankTextsAreThoseOfWhiteSpaceCharacters() {
+    let texts = [
+      "", " ", "\t\n\u{0B}\u{0C}\r", "\r\n", " x ", "\u{A0}", " \u{2003}", "\u{85}", " \u{301}", "a\u{301}", "\u{200B}",
+      "\u{1C}", "\u{7F}", "  é",
+    ]
+    for text in texts {
+      #expect(isBlank(text) == text.allSatisfy(\.isWhitespace), "\(text.unicodeScalars.map(\.value))")
+    }
+  }
+
   /// The codec's names read from bytes are those of the raw values (a visibility an event may
   /// give: not `internal-users-only`), and no other text names anything.
   @Test func theCodecReadsNamesFromTheirBytesExactly() {
