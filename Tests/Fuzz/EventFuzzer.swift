@@ -32,9 +32,10 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     while end < bytes.count, bytes[end] != 0x0A { end += 1 }
     defer { start = end + 1 }
     let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+    checkFlatObject(line)
     guard let value = try? JSONParser.parse(line) else { continue }
     checkWriterRoundTrip(value)
-    guard let event = try? EventCodec.decode(line: value) else { continue }
+    guard let event = try? EventCodec.decode(line: line) else { continue }
     if let ticket = EventCodec.plainTicket(in: line) {
       require(
         ticket.elementsEqual(event.ticket.utf8),
@@ -67,6 +68,48 @@ private func require(_ condition: Bool, _ message: @autoclosure () -> String) {
   if !condition { fatalError(message()) }
 }
 
+/// The parser reads an object in place exactly as it reads it into a value: the same error, or
+/// the same members.
+private func checkFlatObject(_ bytes: UnsafeBufferPointer<UInt8>) {
+  let tree = Result { () throws(JSONParseError) in summary(try JSONParser.parse(bytes)) }
+  let flat = Result { () throws(JSONParseError) in try JSONParser.withFlatObject(bytes, summary) }
+  require(tree == flat, "the two readings differ: \(String(decoding: bytes, as: UTF8.self))")
+}
+
+/// A value's members (key, then value) when it is an object, else its kind.
+private func summary(_ value: JSONValue) -> [String] {
+  func scalar(_ value: JSONValue) -> String {
+    switch value {
+    case .string(let text): "string \(text)"
+    case .object: "object"
+    case .array: "array"
+    default: JSONWriter.string(value)
+    }
+  }
+  guard case .object(let members) = value else { return [EventCodec.describe(.init(kindOf: value))] }
+  return members.flatMap { [$0.key, scalar($0.value)] }
+}
+
+/// ``summary(_:)`` of a value read in place.
+private func summary(_ read: JSONFlatRead) -> [String] {
+  guard case .object(let object) = read else {
+    guard case .notAnObject(let kind) = read else { return [] }
+    return [EventCodec.describe(kind)]
+  }
+  return object.members.flatMap { member -> [String] in
+    let value: String
+    switch member.value {
+    case .string(let string): value = "string \(object.string(string))"
+    case .object: value = "object"
+    case .array: value = "array"
+    case .null: value = "null"
+    case .bool(let b): value = JSONWriter.string(.bool(b))
+    case .number(let n): value = JSONWriter.string(.number(n))
+    }
+    return [object.string(member.key), value]
+  }
+}
+
 private func checkWriterRoundTrip(_ value: JSONValue) {
   for sorted in [true, false] {
     let text = JSONWriter.string(value, sortedKeys: sorted)
@@ -82,14 +125,15 @@ private func checkWriterRoundTrip(_ value: JSONValue) {
 private func checkEventRoundTrip(_ recorded: RecordedEvent) -> String {
   let event = recorded.event
   let stored = EventCodec.data(of: event.payload)
-  guard case .object(let fields)? = try? JSONParser.parse(stored),
-    let payload = try? EventCodec.decodePayload(event.type, fields: fields)
+  guard
+    let payload = try? Array(stored.utf8).withUnsafeBufferPointer({ try EventCodec.decodePayload(event.type, data: $0) }
+    )
   else {
     fatalError("the stored form of an accepted event cannot be read back: \(stored)")
   }
   require(payload == event.payload, "the stored form changed the payload: \(stored)")
   let line = EventCodec.exportLine(recorded)
-  guard let value = try? JSONParser.parse(line), let decoded = try? EventCodec.decode(line: value) else {
+  guard let decoded = decodeLine(line) else {
     fatalError("the export line of an accepted event cannot be imported: \(line)")
   }
   require(decoded.payload == event.payload, "the export line changed the payload: \(line)")
@@ -98,13 +142,16 @@ private func checkEventRoundTrip(_ recorded: RecordedEvent) -> String {
   return line
 }
 
+/// The event that `line` holds, or `nil`.
+private func decodeLine(_ line: String) -> TicketEvent? {
+  try? Array(line.utf8).withUnsafeBufferPointer { try EventCodec.decode(line: $0) }
+}
+
 /// Re-imports a ticket's export lines into a fresh projection and compares it with the original.
 private func checkReplay(ticket: String, lines: [String], against original: TicketProjection) {
   var replayed = TicketProjection(ticket: ticket)
   for (index, line) in lines.enumerated() {
-    guard let value = try? JSONParser.parse(line), let event = try? EventCodec.decode(line: value),
-      let at = event.at
-    else {
+    guard let event = decodeLine(line), let at = event.at else {
       fatalError("an export line cannot be re-imported: \(line)")
     }
     // Positions differ from the original's (other tickets interleaved there), so decisions are

@@ -118,8 +118,7 @@ extension PartnerSyncLog {
           line: number))
     }
     do {
-      let value = try JSONParser.parse(slice)
-      return .success((try EventCodec.decode(line: value), number))
+      return .success((try EventCodec.decode(line: slice), number))
     } catch let error as JSONParseError {
       // A number beyond any `Double` is valid JSON that no field allows: said as its field's bounds.
       if error.isNumberTooLarge, let problem = NumberField.problem(numberAt: error.offset, in: slice) {

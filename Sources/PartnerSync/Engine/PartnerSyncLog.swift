@@ -121,10 +121,8 @@ public final class PartnerSyncLog: @unchecked Sendable {
     _ type: EventType, data: String, position: Int64
   ) throws(PartnerSyncError) -> EventPayload {
     do {
-      guard case .object(let fields) = try JSONParser.parse(data) else {
-        throw EventFormatError("its data is not a JSON object")
-      }
-      return try EventCodec.decodePayload(type, fields: fields)
+      var data = data
+      return try data.withUTF8 { try EventCodec.decodePayload(type, data: $0) }
     } catch let error as EventFormatError {
       throw PartnerSyncError(
         .corruptLog, "the event at position \(position) cannot be read: \(error.message)")

@@ -140,6 +140,31 @@ extension JSONValue {
   }
 }
 
+/// Bytes of JSON text looked at eight at a time.
+enum JSONBytes {
+  static let ones: UInt64 = 0x0101_0101_0101_0101
+  static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+  /// The eight bytes at `p`, the first in the lowest bits.
+  @inline(__always)
+  static func word(_ p: UnsafePointer<UInt8>) -> UInt64 {
+    UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
+  }
+
+  /// The bytes of `word` that end or interrupt a plain run of string text: a lane's high bit
+  /// marks a byte below 0x20, a quote or a backslash. The lowest marked lane is exact (false
+  /// positives only occur above a real one).
+  @inline(__always)
+  static func attention(_ word: UInt64) -> UInt64 {
+    let quotes = word ^ (ones &* 0x22)
+    let backslashes = word ^ (ones &* 0x5C)
+    let controlHits = (word &- ones &* 0x20) & ~word
+    let quoteHits = (quotes &- ones) & ~quotes
+    let backslashHits = (backslashes &- ones) & ~backslashes
+    return (controlHits | quoteHits | backslashHits) & highBits
+  }
+}
+
 /// Whether `a` and `b` hold the same `count` bytes.
 func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int) -> Bool {
   memcmp(a, b, count) == 0
@@ -233,6 +258,44 @@ enum JSONParser {
     return value
   }
 
+  /// Parses exactly one JSON value spanning the whole input (surrounding whitespace allowed),
+  /// without building a tree when it is an object whose members are all scalars (an event),
+  /// and lends what it read to `body`: the object's members, keys and strings as their bytes.
+  /// Every input is checked exactly as ``parse(_:)-(UnsafeBufferPointer<UInt8>)`` checks it,
+  /// with the same errors; a member whose value is an array or an object is read (and checked)
+  /// too, and only its kind is kept. What `body` is lent is valid only during `body`.
+  static func withFlatObject<R>(
+    _ bytes: UnsafeBufferPointer<UInt8>, _ body: (JSONFlatRead) -> R
+  ) throws(JSONParseError) -> R {
+    guard let base = bytes.baseAddress, !bytes.isEmpty else {
+      throw JSONParseError(message: "unexpected end of input", offset: 0)
+    }
+    // An event has a handful of members: they are kept on the stack unless there are more.
+    let result = withUnsafeTemporaryAllocation(of: JSONFlatObject.Member.self, capacity: 16) { stack in
+      var members = FlatMembers(base: stack.baseAddress!, capacity: stack.count)
+      defer { members.free() }
+      return Result { () throws(JSONParseError) in
+        var parser = Parser(base: base, count: bytes.count)
+        parser.skipWhitespace()
+        let kind: JSONFlatObject.Value?
+        if parser.pos < parser.count && base[parser.pos] == ASCII.openBrace {
+          try parser.parseFlatMembers(into: &members)
+          kind = nil
+        } else {
+          kind = JSONFlatObject.Value(kindOf: try parser.parseValue(depth: 0))
+        }
+        parser.skipWhitespace()
+        if parser.pos != parser.count {
+          throw parser.unexpected("trailing characters after the JSON value")
+        }
+        if let kind { return body(.notAnObject(kind)) }
+        return body(
+          .object(JSONFlatObject(members: members.buffer, input: base, decoded: parser.scratch)))
+      }
+    }
+    return try result.get()
+  }
+
   /// Parses exactly one JSON value spanning the whole string (surrounding whitespace allowed).
   static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
     var text = text
@@ -245,7 +308,117 @@ enum JSONParser {
   }
 }
 
+/// What ``JSONParser/withFlatObject(_:_:)`` read: an object's members, or what other value the
+/// input holds.
+enum JSONFlatRead {
+  /// An object (its members' values are scalars, or arrays and objects known by their kind only).
+  case object(JSONFlatObject)
+  /// A JSON value that is not an object.
+  case notAnObject(JSONFlatObject.Value)
+}
+
+/// The bytes of a string read by `JSONParser`: in its input when the string has no escapes,
+/// else (unescaped) in the ``JSONFlatObject/decoded`` bytes of the object read. Always valid UTF-8.
+struct JSONStringBytes {
+  /// Where the bytes start.
+  var start: Int
+  /// How many bytes there are.
+  var count: Int
+  /// Whether the string had escapes (its bytes are then in ``JSONFlatObject/decoded``).
+  var escaped: Bool
+}
+
+/// An object read by ``JSONParser/withFlatObject(_:_:)``: its members in source order, each key
+/// and string value lent as bytes. Valid only while it is lent.
+struct JSONFlatObject {
+  /// A member's value.
+  enum Value {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(JSONStringBytes)
+    /// An array (its elements are not kept).
+    case array
+    /// An object (its members are not kept).
+    case object
+
+    /// The kind of `value`: its scalar, or `.array` or `.object`.
+    init(kindOf value: JSONValue) {
+      switch value {
+      case .null: self = .null
+      case .bool(let b): self = .bool(b)
+      case .number(let n): self = .number(n)
+      // Only the kind of a value that is not a member's is kept: no bytes.
+      case .string: self = .string(JSONStringBytes(start: 0, count: 0, escaped: false))
+      case .array: self = .array
+      case .object: self = .object
+      }
+    }
+  }
+
+  /// A member: its key and its value.
+  struct Member {
+    var key: JSONStringBytes
+    var value: Value
+  }
+
+  /// The members, in source order (no two with the same key).
+  let members: UnsafeBufferPointer<Member>
+  /// The input that was parsed.
+  let input: UnsafePointer<UInt8>
+  /// The bytes of the strings that had escapes, unescaped, one after the other.
+  let decoded: [UInt8]
+
+  /// Runs `body` with the bytes of `string`.
+  @inline(__always)
+  func withBytes<R>(_ string: JSONStringBytes, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    if !string.escaped { return try body(UnsafeBufferPointer(start: input + string.start, count: string.count)) }
+    return try decoded.withUnsafeBufferPointer { all in
+      try body(UnsafeBufferPointer(rebasing: all[string.start..<string.start + string.count]))
+    }
+  }
+
+  /// `string` made into a `String`.
+  func string(_ string: JSONStringBytes) -> String {
+    withBytes(string) { String(decoding: $0, as: UTF8.self) }
+  }
+}
+
 // MARK: - Implementation
+
+/// The members of an object read in place, in memory that starts on the stack and moves to the
+/// heap when it fills.
+private struct FlatMembers {
+  var base: UnsafeMutablePointer<JSONFlatObject.Member>
+  var count = 0
+  var capacity: Int
+  var onHeap = false
+
+  init(base: UnsafeMutablePointer<JSONFlatObject.Member>, capacity: Int) {
+    self.base = base
+    self.capacity = capacity
+  }
+
+  var buffer: UnsafeBufferPointer<JSONFlatObject.Member> { UnsafeBufferPointer(start: base, count: count) }
+
+  mutating func append(_ member: JSONFlatObject.Member) {
+    if count == capacity {
+      let newBase = UnsafeMutablePointer<JSONFlatObject.Member>.allocate(capacity: capacity * 2)
+      newBase.moveInitialize(from: base, count: count)
+      free()
+      base = newBase
+      capacity *= 2
+      onHeap = true
+    }
+    (base + count).initialize(to: member)
+    count += 1
+  }
+
+  /// Frees the memory when it is on the heap (members are plain values: nothing to deinitialise).
+  func free() {
+    if onHeap { base.deallocate() }
+  }
+}
 
 private enum ASCII {
   static let tab: UInt8 = 0x09
@@ -465,33 +638,120 @@ private struct Parser {
     return .object(members)
   }
 
+  /// Parses an object at `pos` whose members are read in place into `members` (see
+  /// ``JSONParser/withFlatObject(_:_:)``): the grammar and the checks of ``parseObject(depth:)``.
+  mutating func parseFlatMembers(into members: inout FlatMembers) throws(JSONParseError) {
+    pos += 1  // '{'
+    skipWhitespace()
+    if pos < count && base[pos] == ASCII.closeBrace {
+      pos += 1
+      return
+    }
+    // The keys by their bytes, once the object is wide enough for a linear search to be slow.
+    var keys: Set<[UInt8]> = []
+    repeat {
+      guard pos < count else { throw error("unexpected end of input", at: count) }
+      guard base[pos] == ASCII.quote else {
+        if base[pos] == ASCII.apostrophe { throw error("strings must use double quotes", at: pos) }
+        throw unexpected("expected a string as object key")
+      }
+      let keyOffset = pos
+      let key = try readString()
+      if members.count >= 16 && keys.isEmpty { keys = Set(members.buffer.map { withBytes($0.key) { Array($0) } }) }
+      let duplicate =
+        keys.isEmpty
+        ? members.buffer.contains { sameBytes($0.key, key) } : !keys.insert(withBytes(key) { Array($0) }).inserted
+      if duplicate {
+        throw error(
+          "duplicate key \(withBytes(key) { JSONWriter.quoted(String(decoding: $0, as: UTF8.self)) })", at: keyOffset)
+      }
+      skipWhitespace()
+      guard pos < count, base[pos] == ASCII.colon else { throw unexpected("expected ':' after object key") }
+      pos += 1
+      skipWhitespace()
+      members.append(JSONFlatObject.Member(key: key, value: try parseFlatValue()))
+    } while try next(close: ASCII.closeBrace, container: "object", item: "object member")
+  }
+
+  /// Parses a member's value at `pos` for ``parseFlatMembers()``: a scalar in place; anything
+  /// else (an array, an object, an error) as ``parseValue(depth:)`` reads it inside an object.
+  mutating func parseFlatValue() throws(JSONParseError) -> JSONFlatObject.Value {
+    guard pos < count else { throw error("unexpected end of input", at: count) }
+    switch base[pos] {
+    case ASCII.quote:
+      return .string(try readString())
+    case ASCII.minus, ASCII.zero...ASCII.nine:
+      return .number(try parseNumber())
+    case ASCII.lowerT:
+      try parseLiteral("true")
+      return .bool(true)
+    case ASCII.lowerF:
+      try parseLiteral("false")
+      return .bool(false)
+    case ASCII.lowerN:
+      try parseLiteral("null")
+      return .null
+    default:
+      return JSONFlatObject.Value(kindOf: try parseValue(depth: 1))
+    }
+  }
+
+  /// Runs `body` with the bytes of a string read by ``readString()``.
+  @inline(__always)
+  func withBytes<R>(_ string: JSONStringBytes, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    if !string.escaped { return body(UnsafeBufferPointer(start: base + string.start, count: string.count)) }
+    return scratch.withUnsafeBufferPointer { all in
+      body(UnsafeBufferPointer(rebasing: all[string.start..<string.start + string.count]))
+    }
+  }
+
+  /// Whether two strings read by ``readString()`` have the same bytes.
+  func sameBytes(_ a: JSONStringBytes, _ b: JSONStringBytes) -> Bool {
+    a.count == b.count
+      && withBytes(a) { a in
+        withBytes(b) { b in a.isEmpty || memoryEqual(a.baseAddress!, b.baseAddress!, count: a.count) }
+      }
+  }
+
   // MARK: Strings
 
-  /// Parses a string starting at the opening quote at `pos`. Its bytes are checked as UTF-8 by
-  /// the standard library when the string is made; a problem found before its end is reported
-  /// after any invalid UTF-8 that precedes it.
+  /// Parses a string starting at the opening quote at `pos`.
   mutating func parseString() throws(JSONParseError) -> String {
+    let string = try readString()
+    let text = withBytes(string) { String(decoding: $0, as: UTF8.self) }
+    // Its unescaped bytes are not needed any more (those before them may be: see `parseFlatValue`).
+    if string.escaped { scratch.removeSubrange(string.start...) }
+    return text
+  }
+
+  /// Reads a string starting at the opening quote at `pos`: its bytes are checked as UTF-8 (by
+  /// the standard library's decoder; ASCII needs no check), and, when it has escapes, appended
+  /// unescaped to `scratch`. A problem found before its end is reported after any invalid
+  /// UTF-8 that precedes it.
+  mutating func readString() throws(JSONParseError) -> JSONStringBytes {
     let quoteOffset = pos
     pos += 1
     let start = pos
     var run = start
+    let scratchStart = scratch.count
     var escaped = false
-    var ascii = true
+    var firstNonASCII = -1
+    skipPlainText(firstNonASCII: &firstNonASCII)
     while pos < count {
       let byte = base[pos]
       if byte == ASCII.quote {
         let end = pos
         pos += 1
-        let plain = UnsafeBufferPointer(start: base + run, count: end - run)
-        // ASCII needs no validation: most strings are made without it.
-        if !escaped && ascii { return String(decoding: plain, as: UTF8.self) }
-        if !escaped, let text = String(validating: plain, as: UTF8.self) { return text }
-        scratch.append(contentsOf: plain)
-        if escaped, let text = String(validating: scratch, as: UTF8.self) { return text }
-        throw firstProblem(error("invalid UTF-8", at: end), content: start, before: end)
+        // Escapes are ASCII and unescape to whole scalars: the string is valid UTF-8 exactly
+        // when its bytes in the input are.
+        if firstNonASCII >= 0, let offset = invalidUTF8(from: firstNonASCII, to: end) {
+          throw error("invalid UTF-8", at: offset)
+        }
+        if !escaped { return JSONStringBytes(start: start, count: end - start, escaped: false) }
+        scratch.append(contentsOf: UnsafeBufferPointer(start: base + run, count: end - run))
+        return JSONStringBytes(start: scratchStart, count: scratch.count - scratchStart, escaped: true)
       }
       if byte == ASCII.backslash {
-        if !escaped { scratch.removeAll(keepingCapacity: true) }
         escaped = true
         scratch.append(contentsOf: UnsafeBufferPointer(start: base + run, count: pos - run))
         let escapeOffset = pos
@@ -504,11 +764,32 @@ private struct Parser {
       } else if byte < 0x20 {
         throw firstProblem(controlCharacterError(), content: start, before: pos)
       } else {
-        ascii = ascii && byte < 0x80
+        if byte >= 0x80 && firstNonASCII < 0 { firstNonASCII = pos }
         pos += 1
+        skipPlainText(firstNonASCII: &firstNonASCII)
       }
     }
     throw firstProblem(error("unterminated string", at: quoteOffset), content: start, before: count)
+  }
+
+  /// Moves `pos` over string text that needs no attention (no quote, backslash or control
+  /// character), eight bytes at a time, noting in `firstNonASCII` where the first byte that is
+  /// not ASCII is, when there is one and it has not been noted.
+  @inline(__always)
+  mutating func skipPlainText(firstNonASCII: inout Int) {
+    while pos &+ 8 <= count {
+      let word = JSONBytes.word(base + pos)
+      let attention = JSONBytes.attention(word)
+      // The bytes before the first that needs attention.
+      let plain = attention == 0 ? ~0 : (1 &<< UInt64(attention.trailingZeroBitCount &- 7)) &- 1
+      let high = word & JSONBytes.highBits & plain
+      if high != 0 && firstNonASCII < 0 { firstNonASCII = pos &+ high.trailingZeroBitCount &>> 3 }
+      if attention != 0 {
+        pos &+= attention.trailingZeroBitCount &>> 3
+        return
+      }
+      pos &+= 8
+    }
   }
 
   func controlCharacterError() -> JSONParseError {

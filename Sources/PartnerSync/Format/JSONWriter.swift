@@ -56,12 +56,69 @@ struct JSONWriter {
     }
   }
 
+  /// An object whose members `build` writes in the order it gives them, lent to `body` as UTF-8
+  /// bytes that are valid only during `body`: no value is made.
+  static func object<Result>(
+    _ build: (inout ObjectMembers) -> Void, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
+  ) rethrows -> Result {
+    try Emitter.with { emitter in
+      var members = ObjectMembers(emitter: emitter)
+      members.emitter.reserve(1)
+      members.emitter.put(UInt8(ascii: "{"))
+      build(&members)
+      members.emitter.reserve(1)
+      members.emitter.put(UInt8(ascii: "}"))
+      emitter = members.emitter
+      return try body(emitter.buffer)
+    }
+  }
+
   /// `s` as a JSON string literal, quotes included (`"a\"b"`).
   static func quoted(_ s: String) -> String {
     Emitter.with { emitter in
       emitter.writeString(s)
       return String(decoding: emitter.buffer, as: UTF8.self)
     }
+  }
+}
+
+/// The members of an object that ``JSONWriter/object(_:_:)`` writes, each in canonical form.
+struct ObjectMembers {
+  fileprivate var emitter: Emitter
+  private var first = true
+
+  fileprivate init(emitter: Emitter) {
+    self.emitter = emitter
+  }
+
+  /// Writes `key` (ASCII without characters to escape) and the colon.
+  private mutating func key(_ key: StaticString) {
+    emitter.reserve(key.utf8CodeUnitCount + 4)
+    if !first { emitter.put(UInt8(ascii: ",")) }
+    first = false
+    emitter.put(UInt8(ascii: "\""))
+    emitter.append(key)
+    emitter.reserve(2)
+    emitter.put(UInt8(ascii: "\""))
+    emitter.put(UInt8(ascii: ":"))
+  }
+
+  /// A string member.
+  mutating func string(_ key: StaticString, _ value: String) {
+    self.key(key)
+    emitter.writeString(value)
+  }
+
+  /// A number member.
+  mutating func number(_ key: StaticString, _ value: Double) {
+    self.key(key)
+    emitter.writeNumber(value)
+  }
+
+  /// A Boolean member.
+  mutating func bool(_ key: StaticString, _ value: Bool) {
+    self.key(key)
+    emitter.append(value ? "true" : "false")
   }
 }
 
@@ -249,19 +306,9 @@ private struct Emitter {
   /// or of the start of the tail shorter than 8 bytes.
   @inline(__always)
   static func skipUnescaped(_ p: UnsafePointer<UInt8>, from i: Int, count n: Int) -> Int {
-    let ones: UInt64 = 0x0101_0101_0101_0101
-    let highBits: UInt64 = 0x8080_8080_8080_8080
     var i = i
     while i &+ 8 <= n {
-      let word = UInt64(littleEndian: UnsafeRawPointer(p + i).loadUnaligned(as: UInt64.self))
-      let quotes = word ^ (ones &* 0x22)
-      let backslashes = word ^ (ones &* 0x5C)
-      // A lane's high bit marks a byte below 0x20, a quote or a backslash.
-      let controlHits = (word &- ones &* 0x20) & ~word
-      let quoteHits = (quotes &- ones) & ~quotes
-      let backslashHits = (backslashes &- ones) & ~backslashes
-      let attention = (controlHits | quoteHits | backslashHits) & highBits
-      // The lowest flagged lane is exact (false positives only occur above a real hit).
+      let attention = JSONBytes.attention(JSONBytes.word(p + i))
       if attention != 0 { return i &+ attention.trailingZeroBitCount &>> 3 }
       i &+= 8
     }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-  import Glibc  // memcmp, memchr
+  import Glibc  // memchr
 #else
   import Darwin
 #endif
@@ -10,13 +10,14 @@ extension TicketEvent {
   ///
   /// ``PartnerSyncLog/importJSONLines(_:now:keepingDecisions:progress:)-([UInt8],_,_,_)`` reads such lines back into equal events.
   public var jsonLine: String {
-    var envelope: [(key: String, value: JSONValue)] = [
-      ("type", .string(type.rawValue)),
-      ("ticket", .string(ticket)),
-      ("by", .string(by)),
-    ]
-    if let at { envelope.append(("at", .string(at.rfc3339))) }
-    return EventCodec.line(envelope, payload)
+    JSONWriter.object(
+      { members in
+        members.string("type", type.rawValue)
+        members.string("ticket", ticket)
+        members.string("by", by)
+        if let at { members.string("at", at.rfc3339) }
+        EventCodec.writeOwnFields(of: payload, into: &members)
+      }, { String(decoding: $0, as: UTF8.self) })
   }
 }
 
@@ -30,7 +31,7 @@ struct EventFormatError: Error, Equatable {
 ///
 /// Stored events keep `type`, `ticket`, `by` and `at` in columns of the log and their own
 /// fields as canonical JSON in its `data` column; this one codec serves both shapes. Both are
-/// parsed by `JSONParser` into an object's members, which are then read by name.
+/// read in place by `JSONParser.withFlatObject`, whose members are then read by name.
 ///
 /// The codec checks the format only: each field has the JSON type (and, for names such as a
 /// kind, one of the values) that the format gives it, identifiers have their syntax, the fields
@@ -41,101 +42,195 @@ enum EventCodec {
   /// The longest event line accepted, in bytes.
   static let maximumLineLength = 1 << 20
 
-  /// Decodes one line's JSON object into an event (its `at`, when present, parsed).
-  static func decode(line value: JSONValue) throws(EventFormatError) -> TicketEvent {
-    guard case .object(let members) = value else {
+  /// Decodes one event line: a JSON error (`JSONParseError`) or a format error
+  /// (`EventFormatError`) refuses it.
+  static func decode(line bytes: UnsafeBufferPointer<UInt8>) throws -> TicketEvent {
+    try JSONParser.withFlatObject(bytes) { read in
+      Result { () throws(EventFormatError) in try decode(line: read) }
+    }.get()
+  }
+
+  /// Decodes one line's JSON value into an event (its `at`, when present, parsed).
+  static func decode(line read: JSONFlatRead) throws(EventFormatError) -> TicketEvent {
+    guard case .object(let object) = read else {
+      guard case .notAnObject(let value) = read else { preconditionFailure() }
       throw EventFormatError("an event must be a JSON object, found \(describe(value))")
     }
-    var type: String?
+    var fields = Fields(object, envelope: true)
+    var typeName: JSONStringBytes?
     var ticket: String?
     var by: String?
     var at: Timestamp?
-    var own: [(key: String, value: JSONValue)] = []
-    own.reserveCapacity(members.count)
-    for (key, value) in members {
+    // The envelope's fields are checked in the order of the line.
+    var order = fields.envelopeOrder
+    while order != 0 {
+      let key = FieldKey(rawValue: Int(order & 7) - 1)!
+      order >>= 3
       switch key {
-      case "type": type = try string(value, field: key)
-      case "ticket": ticket = try identifier(value, field: key)
-      case "by": by = try identifier(value, field: key)
-      case "at": at = try timestamp(value)
-      case "position":
+      case .type: typeName = try fields.stringBytes(.type)
+      case .ticket: ticket = try fields.identifier(.ticket, required: false)
+      case .by: by = try fields.identifier(.by, required: false)
+      case .at:
+        let text = try fields.stringBytes(.at)!
+        switch object.withBytes(text, { Timestamp.parse(utf8: $0) }) {
+        case .success(let time): at = time
+        case .failure(let error):
+          throw EventFormatError(
+            "field 'at' is not an RFC 3339 time ('\(clip(object.string(text)))': \(error.message))")
+        }
+      default:  // position
+        let value = fields.take(.position)!
         guard case .number = value else {
           throw EventFormatError("field 'position' must be a number, found \(describe(value))")
         }
-      default: own.append((key, value))
       }
     }
-    guard let type else { throw EventFormatError("missing required field 'type'") }
-    guard let eventType = EventType(rawValue: type) else {
+    guard let typeName else { throw EventFormatError("missing required field 'type'") }
+    guard let type = object.withBytes(typeName, eventType) else {
       throw EventFormatError(
-        "unknown event type '\(clip(type))' (expected one of: "
+        "unknown event type '\(clip(object.string(typeName)))' (expected one of: "
           + EventType.allCases.map(\.rawValue).joined(separator: ", ") + ")")
     }
     guard let ticket else { throw EventFormatError("missing required field 'ticket'") }
     guard let by else { throw EventFormatError("missing required field 'by'") }
-    let payload = try decodePayload(eventType, fields: own)
+    fields.type = type
+    let payload = try decodePayload(&fields)
     return TicketEvent(ticket: ticket, by: by, at: at, payload)
   }
 
-  /// Decodes an event's own fields straight from the bytes of its stored `data` (a JSON
-  /// object) into `payload`, or returns `false` (leaving `payload` alone) when they are not
-  /// an event's fields: ``decodePayload(_:fields:)`` on the parsed object then says why.
+  /// Decodes an event's own fields from the bytes of its stored `data` (a JSON object) into
+  /// `payload`, or returns `false` (leaving `payload` alone) when they are not an event's
+  /// fields: ``decodePayload(_:data:)`` then says why.
   static func decodePayload(
     _ type: EventType, data: UnsafeBufferPointer<UInt8>, into payload: inout EventPayload
   ) -> Bool {
-    guard case .object(let fields)? = try? JSONParser.parse(data),
-      let decoded = try? decodePayload(type, fields: fields)
-    else { return false }
-    payload = decoded
-    return true
+    let read = try? JSONParser.withFlatObject(data) { read -> Bool in
+      guard case .object(let object) = read else { return false }
+      var fields = Fields(object, envelope: false)
+      fields.type = type
+      guard let decoded = try? decodePayload(&fields) else { return false }
+      payload = decoded
+      return true
+    }
+    return read == true
   }
 
-  /// Decodes an event type's own fields.
-  static func decodePayload(
-    _ type: EventType, fields members: [(key: String, value: JSONValue)]
-  ) throws(EventFormatError) -> EventPayload {
-    var fields = Fields(type: type, members: members)
+  /// Decodes an event's own fields from the bytes of its stored `data`: a JSON error
+  /// (`JSONParseError`) or a format error (`EventFormatError`) refuses them.
+  static func decodePayload(_ type: EventType, data: UnsafeBufferPointer<UInt8>) throws -> EventPayload {
+    try JSONParser.withFlatObject(data) { read in
+      Result { () throws(EventFormatError) in
+        guard case .object(let object) = read else { throw EventFormatError("its data is not a JSON object") }
+        var fields = Fields(object, envelope: false)
+        fields.type = type
+        return try decodePayload(&fields)
+      }
+    }.get()
+  }
+
+  /// Decodes an event type's own fields, then refuses any other.
+  private static func decodePayload(_ fields: inout Fields) throws(EventFormatError) -> EventPayload {
     let payload: EventPayload
-    switch type {
+    switch fields.type {
     case .outsourced:
-      let partner = try fields.identifier("partner")
-      let resource = try fields.string("resource")
+      let partner = try fields.identifier(.partner, required: true)!
+      let resource = try fields.string(.resource)
       if let resource, isBlank(resource) {
         throw EventFormatError("field 'resource' must not be blank")
       }
-      payload = .outsourced(Outsourcing(partner: partner, resource: resource, rate: try fields.number("rate")))
+      payload = .outsourced(Outsourcing(partner: partner, resource: resource, rate: try fields.number(.rate)))
     case .cancelled: payload = .cancelled
-    case .declined: payload = .declined(reason: try fields.string("reason"))
+    case .declined: payload = .declined(reason: try fields.string(.reason))
     case .accepted: payload = .accepted
     case .completionRequested: payload = .completionRequested
     case .completionRejected:
-      guard let reason = try fields.string("reason") else {
+      guard let reason = try fields.string(.reason) else {
         throw EventFormatError("a completion-rejected event needs a 'reason'")
       }
       payload = .completionRejected(reason: reason)
     case .completionApproved: payload = .completionApproved
     case .completed: payload = .completed
     case .entryAdded:
-      let id = try fields.identifier("entry")
-      guard let kindName = try fields.string("kind") else {
+      let id = try fields.identifier(.entry, required: true)!
+      guard let kindName = try fields.stringBytes(.kind) else {
         throw EventFormatError("an entry-added event needs a 'kind' (time, note, attachment or charge)")
       }
-      guard let kind = EntryKind(rawValue: kindName) else {
-        throw EventFormatError("unknown entry kind '\(clip(kindName))' (expected time, note, attachment or charge)")
+      guard let kind = fields.object.withBytes(kindName, entryKind) else {
+        throw EventFormatError(
+          "unknown entry kind '\(clip(fields.object.string(kindName)))' (expected time, note, attachment or charge)")
       }
       payload = .entryAdded(entry: id, content: try fields.entryContent(kind: kind))
     case .entryEdited:
-      let id = try fields.identifier("entry")
-      if fields.has("kind") { throw EventFormatError("an entry's 'kind' cannot be edited") }
-      if fields.has("attachmentType") {
+      let id = try fields.identifier(.entry, required: true)!
+      if fields.has(.kind) { throw EventFormatError("an entry's 'kind' cannot be edited") }
+      if fields.has(.attachmentType) {
         throw EventFormatError("an attachment's 'attachmentType' cannot be edited")
       }
       payload = .entryEdited(entry: id, changes: try fields.entryContent(kind: nil))
     case .entryDeleted:
-      payload = .entryDeleted(entry: try fields.identifier("entry"))
+      payload = .entryDeleted(entry: try fields.identifier(.entry, required: true)!)
     }
     try fields.finish()
     return payload
+  }
+
+  // MARK: Names
+
+  /// The event type named by the UTF-8 text `bytes`.
+  static func eventType(_ bytes: UnsafeBufferPointer<UInt8>) -> EventType? {
+    let candidate: (EventType, StaticString)
+    switch bytes.count {
+    case 8: candidate = bytes[0] == UInt8(ascii: "d") ? (.declined, "declined") : (.accepted, "accepted")
+    case 9: candidate = bytes[1] == UInt8(ascii: "a") ? (.cancelled, "cancelled") : (.completed, "completed")
+    case 10: candidate = (.outsourced, "outsourced")
+    case 11: candidate = (.entryAdded, "entry-added")
+    case 12: candidate = (.entryEdited, "entry-edited")
+    case 13: candidate = (.entryDeleted, "entry-deleted")
+    case 19:
+      candidate =
+        bytes[11] == UInt8(ascii: "r")
+        ? (.completionRejected, "completion-rejected") : (.completionApproved, "completion-approved")
+    case 20: candidate = (.completionRequested, "completion-requested")
+    default: return nil
+    }
+    return bytesEqual(bytes, candidate.1) ? candidate.0 : nil
+  }
+
+  /// The entry kind named by the UTF-8 text `bytes`.
+  static func entryKind(_ bytes: UnsafeBufferPointer<UInt8>) -> EntryKind? {
+    let candidate: (EntryKind, StaticString)
+    switch bytes.count {
+    case 4: candidate = bytes[0] == UInt8(ascii: "t") ? (.time, "time") : (.note, "note")
+    case 10: candidate = (.attachment, "attachment")
+    case 6: candidate = (.charge, "charge")
+    default: return nil
+    }
+    return bytesEqual(bytes, candidate.1) ? candidate.0 : nil
+  }
+
+  /// The visibility an event may give, named by the UTF-8 text `bytes` (not the lead's own
+  /// `internal-users-only`).
+  static func visibility(_ bytes: UnsafeBufferPointer<UInt8>) -> Visibility? {
+    let candidate: (Visibility, StaticString)
+    switch bytes.count {
+    case 6: candidate = (.public, "public")
+    case 8: candidate = (.internal, "internal")
+    default: return nil
+    }
+    return bytesEqual(bytes, candidate.1) ? candidate.0 : nil
+  }
+
+  /// The attachment type named by the UTF-8 text `bytes`.
+  static func attachmentType(_ bytes: UnsafeBufferPointer<UInt8>) -> AttachmentType? {
+    let candidate: (AttachmentType, StaticString)
+    switch bytes.count {
+    case 4: candidate = (.file, "file")
+    case 3: candidate = (.url, "url")
+    case 9: candidate = (.fileLink, "file-link")
+    case 11: candidate = (.folderLink, "folder-link")
+    default: return nil
+    }
+    return bytesEqual(bytes, candidate.1) ? candidate.0 : nil
   }
 
   /// The bytes of the value of the first `"ticket"` key of the line, when it is a string without
@@ -182,7 +277,7 @@ enum EventCodec {
 
   /// The event's own fields as canonical JSON (sorted keys), as stored in the log's `data` column.
   static func data(of payload: EventPayload) -> String {
-    JSONWriter.string(.object(ownFields(of: payload)), sortedKeys: true)
+    withData(of: payload) { String(decoding: $0, as: UTF8.self) }
   }
 
   /// The stored `data` of `payload`, as ``data(of:)`` writes it, lent to `body` as UTF-8 bytes
@@ -190,48 +285,61 @@ enum EventCodec {
   static func withData<Result>(
     of payload: EventPayload, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
   ) rethrows -> Result {
-    try JSONWriter.withEncoded(.object(ownFields(of: payload)), sortedKeys: true, body)
+    try JSONWriter.object({ writeOwnFields(of: payload, into: &$0) }, body)
   }
 
   /// One exported line: `position`, `type`, `ticket`, `by`, `at`, then the own fields sorted.
   static func exportLine(_ recorded: RecordedEvent) -> String {
-    line(
-      [
-        ("position", .number(Double(recorded.position))),
-        ("type", .string(recorded.event.type.rawValue)),
-        ("ticket", .string(recorded.event.ticket)),
-        ("by", .string(recorded.event.by)),
-        ("at", .string(recorded.at.rfc3339)),
-      ], recorded.event.payload)
+    JSONWriter.object(
+      { members in
+        members.number("position", Double(recorded.position))
+        members.string("type", recorded.event.type.rawValue)
+        members.string("ticket", recorded.event.ticket)
+        members.string("by", recorded.event.by)
+        members.string("at", recorded.at.rfc3339)
+        writeOwnFields(of: recorded.event.payload, into: &members)
+      }, { String(decoding: $0, as: UTF8.self) })
   }
 
-  /// A line of `envelope` as it is, then the own fields of `payload` in key order.
-  static func line(_ envelope: [(key: String, value: JSONValue)], _ payload: EventPayload) -> String {
-    let own = ownFields(of: payload).sorted { JSONValue.utf8Less($0.key, $1.key) }
-    return JSONWriter.string(.object(envelope + own), sortedKeys: false)
-  }
-
-  static func ownFields(of payload: EventPayload) -> [(key: String, value: JSONValue)] {
-    var out: [(key: String, value: JSONValue)] = []
+  /// Writes the own fields of `payload` in the byte order of their keys, which for every key an
+  /// event can have is: `amount`, `attachmentType`, `billable`, `entry`, `hours`, `kind`,
+  /// `name`, `partner`, `rate`, `reason`, `resource`, `text`, `title`, `uri`, `visibility`.
+  static func writeOwnFields(of payload: EventPayload, into members: inout ObjectMembers) {
     switch payload {
     case .outsourced(let o):
-      out.append(("partner", .string(o.partner)))
-      if let r = o.resource { out.append(("resource", .string(r))) }
-      if let r = o.rate { out.append(("rate", .number(r))) }
+      members.string("partner", o.partner)
+      if let rate = o.rate { members.number("rate", rate) }
+      if let resource = o.resource { members.string("resource", resource) }
     case .declined(let reason):
-      if let reason { out.append(("reason", .string(reason))) }
-    case .completionRejected(let reason): out.append(("reason", .string(reason)))
-    case .cancelled, .accepted, .completionRequested, .completionApproved, .completed: break
+      if let reason { members.string("reason", reason) }
+    case .completionRejected(let reason):
+      members.string("reason", reason)
+    case .cancelled, .accepted, .completionRequested, .completionApproved, .completed:
+      break
     case .entryAdded(let id, let content):
-      out.append(("entry", .string(id)))
-      if let kind = content.kind { out.append(("kind", .string(kind.rawValue))) }
-      out += fields(of: content)
+      writeEntryFields(of: content, entry: id, kind: true, into: &members)
     case .entryEdited(let id, let changes):
-      out.append(("entry", .string(id)))
-      out += fields(of: changes)
-    case .entryDeleted(let id): out.append(("entry", .string(id)))
+      writeEntryFields(of: changes, entry: id, kind: false, into: &members)
+    case .entryDeleted(let id):
+      members.string("entry", id)
     }
-    return out
+  }
+
+  /// `entry` and the present fields of `content` (with its kind when `kind`), in key order.
+  private static func writeEntryFields(
+    of c: EntryContent, entry: String, kind: Bool, into members: inout ObjectMembers
+  ) {
+    if let v = c.amount { members.number("amount", v) }
+    if let v = c.attachmentType { members.string("attachmentType", v.rawValue) }
+    if let v = c.billable { members.bool("billable", v) }
+    members.string("entry", entry)
+    if let v = c.hours { members.number("hours", v) }
+    if kind, let v = c.kind { members.string("kind", v.rawValue) }
+    if let v = c.name { members.string("name", v) }
+    if let v = c.text { members.string("text", v) }
+    if let v = c.title { members.string("title", v) }
+    if let v = c.uri { members.string("uri", v) }
+    if let v = c.visibility { members.string("visibility", v.rawValue) }
   }
 
   /// The present fields of `content` as JSON members (kind excluded).
@@ -251,7 +359,7 @@ enum EventCodec {
 
   // MARK: Field helpers
 
-  static func describe(_ value: JSONValue) -> String {
+  static func describe(_ value: JSONFlatObject.Value) -> String {
     switch value {
     case .null: "null"
     case .bool: "a boolean"
@@ -266,116 +374,223 @@ enum EventCodec {
   static func clip(_ text: String) -> String {
     text.count <= 40 ? text : String(text.prefix(40)) + "…"
   }
-
-  static func string(_ value: JSONValue, field: String) throws(EventFormatError) -> String {
-    guard case .string(let s) = value else {
-      throw EventFormatError("field '\(field)' must be a string, found \(describe(value))")
-    }
-    var text = s
-    if text.withUTF8({ $0.count > 0 && memchr($0.baseAddress!, 0, $0.count) != nil }) {
-      throw EventFormatError("field '\(field)' contains a NUL character")
-    }
-    return s
-  }
-
-  static func identifier(_ value: JSONValue, field: String) throws(EventFormatError) -> String {
-    let s = try string(value, field: field)
-    if let problem = Identifier.problem(with: s) {
-      throw EventFormatError("field '\(field)' \(problem)")
-    }
-    return s
-  }
-
-  static func timestamp(_ value: JSONValue) throws(EventFormatError) -> Timestamp {
-    let s = try string(value, field: "at")
-    switch Timestamp.parse(s) {
-    case .success(let t): return t
-    case .failure(let error):
-      throw EventFormatError("field 'at' is not an RFC 3339 time ('\(clip(s))': \(error.message))")
-    }
-  }
 }
 
-/// Whether `text` is empty or only white space (`Character.isWhitespace`).
+/// Whether `text` is empty or only white space (`Character.isWhitespace`), looking at bytes
+/// while it is ASCII.
 func isBlank(_ text: String) -> Bool {
-  text.allSatisfy(\.isWhitespace)
+  text.withUTF8Bytes { isBlank(utf8: $0) }
 }
 
 /// `isBlank` of the UTF-8 text `bytes`.
 func isBlank(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-  isBlank(String(decoding: bytes, as: UTF8.self))
+  for byte in bytes {
+    // ASCII white space is tab to carriage return and space; the rest is told by its characters.
+    if byte >= 0x80 { return String(decoding: bytes, as: UTF8.self).allSatisfy(\.isWhitespace) }
+    if !(byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)) { return false }
+  }
+  return true
 }
 
-/// The own fields of one event, read by name and each checked for its JSON type; a field read
-/// is removed, so that those left at the end are refused as unknown.
+/// The fields an event can have, by key: the envelope's first.
+private enum FieldKey: Int {
+  case type, ticket, by, at, position
+  case partner, resource, rate, reason, entry, kind
+  case hours, title, text, visibility, attachmentType, name, uri, amount, billable
+
+  /// The field whose key is the UTF-8 text `bytes`.
+  init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+    let candidate: (FieldKey, StaticString)
+    switch (bytes.count, bytes.first) {
+    case (2, UInt8(ascii: "b")): candidate = (.by, "by")
+    case (2, UInt8(ascii: "a")): candidate = (.at, "at")
+    case (3, _): candidate = (.uri, "uri")
+    case (4, UInt8(ascii: "t")): candidate = bytes[1] == UInt8(ascii: "y") ? (.type, "type") : (.text, "text")
+    case (4, UInt8(ascii: "k")): candidate = (.kind, "kind")
+    case (4, UInt8(ascii: "n")): candidate = (.name, "name")
+    case (4, UInt8(ascii: "r")): candidate = (.rate, "rate")
+    case (5, UInt8(ascii: "e")): candidate = (.entry, "entry")
+    case (5, UInt8(ascii: "h")): candidate = (.hours, "hours")
+    case (5, UInt8(ascii: "t")): candidate = (.title, "title")
+    case (6, UInt8(ascii: "t")): candidate = (.ticket, "ticket")
+    case (6, UInt8(ascii: "r")): candidate = (.reason, "reason")
+    case (6, UInt8(ascii: "a")): candidate = (.amount, "amount")
+    case (7, _): candidate = (.partner, "partner")
+    case (8, UInt8(ascii: "p")): candidate = (.position, "position")
+    case (8, UInt8(ascii: "r")): candidate = (.resource, "resource")
+    case (8, UInt8(ascii: "b")): candidate = (.billable, "billable")
+    case (10, _): candidate = (.visibility, "visibility")
+    case (14, _): candidate = (.attachmentType, "attachmentType")
+    default: return nil
+    }
+    guard bytesEqual(bytes, candidate.1) else { return nil }
+    self = candidate.0
+  }
+
+  /// Whether the field is one of the envelope's (`type`, `ticket`, `by`, `at`, `position`).
+  var isEnvelope: Bool { rawValue <= FieldKey.position.rawValue }
+
+  /// The field's key.
+  var name: String {
+    switch self {
+    case .type: "type"
+    case .ticket: "ticket"
+    case .by: "by"
+    case .at: "at"
+    case .position: "position"
+    case .partner: "partner"
+    case .resource: "resource"
+    case .rate: "rate"
+    case .reason: "reason"
+    case .entry: "entry"
+    case .kind: "kind"
+    case .hours: "hours"
+    case .title: "title"
+    case .text: "text"
+    case .visibility: "visibility"
+    case .attachmentType: "attachmentType"
+    case .name: "name"
+    case .uri: "uri"
+    case .amount: "amount"
+    case .billable: "billable"
+    }
+  }
+
+  var bit: UInt32 { 1 << UInt32(rawValue) }
+}
+
+/// The fields of one event, found by key in one pass over its members, then read by name and
+/// each checked for its JSON type; those left unread at the end are refused as unknown.
 private struct Fields {
-  let type: EventType
-  var members: [(key: String, value: JSONValue)]
+  let object: JSONFlatObject
+  var type = EventType.accepted
+  /// By field: the index of the member that has it, or -1.
+  private var places = SIMD32<Int32>(repeating: -1)
+  /// The fields present, and those read.
+  private var present: UInt32 = 0
+  private var taken: UInt32 = 0
+  /// Whether a member has a key that is no field (the envelope's count as none in stored data).
+  private var hasUnknown = false
+  /// The envelope's fields present, in the order of the members: each as 1 + its raw value,
+  /// three bits each, the first in the lowest bits.
+  private(set) var envelopeOrder: UInt32 = 0
 
-  func has(_ key: String) -> Bool {
-    members.contains { JSONValue.utf8Equal($0.key, key) }
+  /// The fields of `object`; `envelope` says whether it may have the envelope's.
+  init(_ object: JSONFlatObject, envelope: Bool) {
+    self.object = object
+    var shift: UInt32 = 0
+    for index in object.members.indices {
+      guard let key = object.withBytes(object.members[index].key, FieldKey.init(utf8:)),
+        envelope || !key.isEnvelope
+      else {
+        hasUnknown = true
+        continue
+      }
+      places[key.rawValue] = Int32(index)
+      present |= key.bit
+      if key.isEnvelope {
+        envelopeOrder |= UInt32(key.rawValue + 1) << shift
+        shift += 3
+      }
+    }
   }
 
-  /// The value of field `key`, removed; `nil` when there is none.
-  mutating func take(_ key: String) -> JSONValue? {
-    guard let index = members.firstIndex(where: { JSONValue.utf8Equal($0.key, key) }) else { return nil }
-    return members.remove(at: index).value
+  func has(_ key: FieldKey) -> Bool {
+    present & key.bit != 0
   }
 
-  mutating func string(_ key: String) throws(EventFormatError) -> String? {
+  /// The value of field `key`, marked read; `nil` when there is none.
+  mutating func take(_ key: FieldKey) -> JSONFlatObject.Value? {
+    guard present & key.bit != 0 else { return nil }
+    taken |= key.bit
+    return object.members[Int(places[key.rawValue])].value
+  }
+
+  /// The bytes of string field `key` (refused when it is another value, or holds a NUL).
+  mutating func stringBytes(_ key: FieldKey) throws(EventFormatError) -> JSONStringBytes? {
     guard let value = take(key) else { return nil }
-    return try EventCodec.string(value, field: key)
+    guard case .string(let string) = value else {
+      throw EventFormatError("field '\(key.name)' must be a string, found \(EventCodec.describe(value))")
+    }
+    // Only an escape can put a NUL in a string.
+    if string.escaped && object.withBytes(string, { !$0.isEmpty && memchr($0.baseAddress!, 0, $0.count) != nil }) {
+      throw EventFormatError("field '\(key.name)' contains a NUL character")
+    }
+    return string
   }
 
-  /// The identifier in field `key`, which the event's type requires.
-  mutating func identifier(_ key: String) throws(EventFormatError) -> String {
-    guard let value = take(key) else { throw EventFormatError("\(type.withArticle) event needs '\(key)'") }
-    return try EventCodec.identifier(value, field: key)
+  mutating func string(_ key: FieldKey) throws(EventFormatError) -> String? {
+    try stringBytes(key).map(object.string)
   }
 
-  mutating func number(_ key: String) throws(EventFormatError) -> Double? {
+  /// The identifier in field `key`, which the event's type requires when `required`.
+  mutating func identifier(_ key: FieldKey, required: Bool) throws(EventFormatError) -> String? {
+    guard let string = try stringBytes(key) else {
+      if required { throw EventFormatError("\(type.withArticle) event needs '\(key.name)'") }
+      return nil
+    }
+    if let problem = object.withBytes(string, Identifier.problem(withBytes:)) {
+      throw EventFormatError("field '\(key.name)' \(problem)")
+    }
+    return object.string(string)
+  }
+
+  mutating func number(_ key: FieldKey) throws(EventFormatError) -> Double? {
     guard let value = take(key) else { return nil }
     guard case .number(let n) = value else {
-      throw EventFormatError("field '\(key)' must be a number, found \(EventCodec.describe(value))")
+      throw EventFormatError("field '\(key.name)' must be a number, found \(EventCodec.describe(value))")
     }
     return n
   }
 
-  mutating func bool(_ key: String) throws(EventFormatError) -> Bool? {
+  mutating func bool(_ key: FieldKey) throws(EventFormatError) -> Bool? {
     guard let value = take(key) else { return nil }
     guard case .bool(let b) = value else {
-      throw EventFormatError("field '\(key)' must be true or false, found \(EventCodec.describe(value))")
+      throw EventFormatError("field '\(key.name)' must be true or false, found \(EventCodec.describe(value))")
     }
     return b
   }
 
-  /// The value of field `key` as one of the names of `Name` that `allowed` lists (`expected`
-  /// says which, in the error for any other).
-  mutating func name<Name: RawRepresentable<String>>(
-    _ key: String, allowed: [Name], expected: String
+  /// The value of field `key` as one of the names that `name` knows (`expected` says which, in
+  /// the error for any other).
+  mutating func name<Name>(
+    _ key: FieldKey, _ name: (UnsafeBufferPointer<UInt8>) -> Name?, expected: String
   ) throws(EventFormatError) -> Name? {
-    guard let text = try string(key) else { return nil }
-    guard let name = Name(rawValue: text), allowed.contains(where: { $0.rawValue == name.rawValue }) else {
-      throw EventFormatError("field '\(key)' must be \(expected), found '\(EventCodec.clip(text))'")
+    guard let string = try stringBytes(key) else { return nil }
+    guard let known = object.withBytes(string, name) else {
+      throw EventFormatError(
+        "field '\(key.name)' must be \(expected), found '\(EventCodec.clip(object.string(string)))'")
     }
-    return name
+    return known
   }
 
   /// The entry fields, in the order of ``EntryField``, each of its JSON type; which of them
   /// an entry of `kind` may or must have is the rules' to check.
   mutating func entryContent(kind: EntryKind?) throws(EventFormatError) -> EntryContent {
-    if members.isEmpty { return EntryContent(kind: kind) }
+    let entryFields: UInt32 = ~0 << UInt32(FieldKey.hours.rawValue)
+    if present & ~taken & entryFields == 0 { return EntryContent(kind: kind) }
     return EntryContent(
-      kind: kind, hours: try number("hours"), title: try string("title"), text: try string("text"),
-      visibility: try name("visibility", allowed: [Visibility.public, .internal], expected: "'public' or 'internal'"),
+      kind: kind, hours: try number(.hours), title: try string(.title), text: try string(.text),
+      visibility: try name(.visibility, EventCodec.visibility, expected: "'public' or 'internal'"),
       attachmentType: try name(
-        "attachmentType", allowed: AttachmentType.allCases, expected: "file, url, file-link or folder-link"),
-      name: try string("name"), uri: try string("uri"), amount: try number("amount"), billable: try bool("billable"))
+        .attachmentType, EventCodec.attachmentType, expected: "file, url, file-link or folder-link"),
+      name: try string(.name), uri: try string(.uri), amount: try number(.amount), billable: try bool(.billable))
   }
 
   /// Refuses any field left unread (the first by key, so that the error is always the same).
   func finish() throws(EventFormatError) {
-    guard let key = members.map(\.key).min() else { return }
+    guard hasUnknown || present & ~taken != 0 else { return }
+    var unread: [String] = []
+    for index in object.members.indices {
+      let member = object.members[index]
+      if let key = object.withBytes(member.key, FieldKey.init(utf8:)), present & key.bit != 0,
+        places[key.rawValue] == Int32(index), taken & key.bit != 0
+      {
+        continue
+      }
+      unread.append(object.string(member.key))
+    }
+    guard let key = unread.min() else { return }
     throw EventFormatError("unknown field '\(EventCodec.clip(key))' for \(type.withArticle) event")
   }
 }

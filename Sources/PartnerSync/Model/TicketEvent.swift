@@ -25,12 +25,9 @@ public enum EventType: String, Sendable, Hashable, CaseIterable {
 
   /// The type whose name is the UTF-8 text `bytes`, or `nil` when there is none.
   init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
-    guard let type = Self.byName[String(decoding: bytes, as: UTF8.self)] else { return nil }
+    guard let type = EventCodec.eventType(bytes) else { return nil }
     self = type
   }
-
-  /// Every type by its name (a look-up that costs less than `init(rawValue:)`).
-  private static let byName = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
 
   /// Whether the event changes an engagement's status (and so notifies its primary contacts).
   public var isStatusEvent: Bool {

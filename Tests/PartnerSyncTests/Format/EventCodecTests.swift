@@ -91,7 +91,7 @@ struct EventCodecTests {
   /// The event a line decodes to, or the error that refuses it (a JSON error or a format error).
   static func read(_ line: [UInt8]) -> Result<TicketEvent, EventFormatError> {
     do {
-      return .success(try EventCodec.decode(line: JSONParser.parse(line)))
+      return .success(try line.withUnsafeBufferPointer { try EventCodec.decode(line: $0) })
     } catch let error as JSONParseError {
       return .failure(EventFormatError("invalid JSON: \(error)"))
     } catch let error as EventFormatError {
@@ -232,6 +232,112 @@ struct EventCodecTests {
     check(Visibility.self, among: every)
     check(AttachmentType.self, among: every)
     check(EventType.self, among: every)
+  }
+
+  /// A blank text is one of white-space characters only, ASCII or not.
+  @Test func blankTextsAreThoseOfWhiteSpaceCharacters() {
+    let texts = [
+      "", " ", "\t\n\u{0B}\u{0C}\r", "\r\n", " x ", "\u{A0}", " \u{2003}", "\u{85}", " \u{301}", "a\u{301}", "\u{200B}",
+      "\u{1C}", "\u{7F}", "  é",
+    ]
+    for text in texts {
+      #expect(isBlank(text) == text.allSatisfy(\.isWhitespace), "\(text.unicodeScalars.map(\.value))")
+    }
+  }
+
+  /// The codec's names read from bytes are those of the raw values (a visibility an event may
+  /// give: not `internal-users-only`), and no other text names anything.
+  @Test func theCodecReadsNamesFromTheirBytesExactly() {
+    var texts =
+      EntryKind.allCases.map(\.rawValue) + Visibility.allCases.map(\.rawValue)
+      + AttachmentType.allCases.map(\.rawValue) + EventType.allCases.map(\.rawValue) + ["", "x"]
+    for name in texts {
+      let bytes = Array(name.utf8)
+      texts.append(String(name.dropLast()))
+      texts.append(name + "s")
+      for index in bytes.indices {
+        var changed = bytes
+        changed[index] ^= 0x20
+        texts.append(String(decoding: changed, as: UTF8.self))
+        changed[index] ^= 0x21
+        texts.append(String(decoding: changed, as: UTF8.self))
+      }
+    }
+    for text in texts {
+      Array(text.utf8).withUnsafeBufferPointer { bytes in
+        #expect(EventCodec.eventType(bytes) == EventType.named(text), "'\(text)'")
+        #expect(EventCodec.entryKind(bytes) == EntryKind.named(text), "'\(text)'")
+        #expect(EventCodec.attachmentType(bytes) == AttachmentType.named(text), "'\(text)'")
+        let visibility = Visibility.named(text).flatMap { $0 == .internalUsersOnly ? nil : $0 }
+        #expect(EventCodec.visibility(bytes) == visibility, "'\(text)'")
+      }
+    }
+  }
+
+  /// The parser reads an object in place (`withFlatObject`) as it reads it into a value: the
+  /// same error at the same byte, or the same members; anything else is no object.
+  @Test func objectsAreReadInPlaceAsIntoValues() throws {
+    var lines = try Self.lines()
+    lines += [
+      #"{"a":[1,{"b":"\u00e9"}],"c":"d\n"}"#, #"{"a":{"b":{"c":[[[]]]}}}"#, #"{"a":[1,]}"#, #"{"a":"\u00e9","a":1}"#,
+      #"{"a\u0000":1,"a":2,"a\u0000":3}"#, #"{"x":"\u00e9","y":[ "\n", "é" ],"z":"\t"}"#,
+      "{" + String(repeating: "[", count: 70),
+      "{" + (0..<20).map { #""k\#($0)":\#($0)"# }.joined(separator: ",") + #","k3":1}"#, #"{"a":1}  "#, "  ", "1 2",
+    ].map { Array($0.utf8) }
+    lines.append(Array(("{" + (0..<100).map { #""k\#($0)":"v\#($0)""# }.joined(separator: ",") + #","k99":1}"#).utf8))
+    // Bytes that end or interrupt a string's plain text, at every offset of an eight-byte word.
+    let inserts: [[UInt8]] = [[0xC3, 0xA9], [0xFF], [0x01], [0x00], [0x5C, 0x6E], [0xE2, 0x82], [0xED, 0xA0, 0x80]]
+    for offset in 0..<17 {
+      for insert in inserts {
+        let text = Array(repeating: UInt8(ascii: "x"), count: offset) + insert + Array("yyyyyyyyy".utf8)
+        lines.append(Array(#"{"a":""#.utf8) + text + Array(#"","b":1}"#.utf8))
+        lines.append(
+          Array(#"{"a":""#.utf8) + Array(repeating: UInt8(ascii: "x"), count: offset) + Array(#"","é":""#.utf8) + insert
+            + Array(#""}"#.utf8))
+      }
+    }
+    for line in lines {
+      let text = String(decoding: line, as: UTF8.self)
+      line.withUnsafeBufferPointer { bytes in
+        let tree = Result { () throws(JSONParseError) in Self.summary(try JSONParser.parse(bytes)) }
+        let flat = Result { () throws(JSONParseError) in try JSONParser.withFlatObject(bytes, Self.summary) }
+        #expect(tree == flat, "\(text)")
+      }
+    }
+  }
+
+  /// A value's members (key, then value) when it is an object, else its kind.
+  static func summary(_ value: JSONValue) -> [String] {
+    func scalar(_ value: JSONValue) -> String {
+      switch value {
+      case .string(let text): "string \(text)"
+      case .object: "object"
+      case .array: "array"
+      default: JSONWriter.string(value)
+      }
+    }
+    guard case .object(let members) = value else { return [EventCodec.describe(.init(kindOf: value))] }
+    return members.flatMap { [$0.key, scalar($0.value)] }
+  }
+
+  /// ``summary(_:)`` of a value read in place.
+  static func summary(_ read: JSONFlatRead) -> [String] {
+    guard case .object(let object) = read else {
+      guard case .notAnObject(let kind) = read else { return [] }
+      return [EventCodec.describe(kind)]
+    }
+    return object.members.flatMap { member -> [String] in
+      let value: String
+      switch member.value {
+      case .string(let string): value = "string \(object.string(string))"
+      case .object: value = "object"
+      case .array: value = "array"
+      case .null: value = "null"
+      case .bool(let b): value = JSONWriter.string(.bool(b))
+      case .number(let n): value = JSONWriter.string(.number(n))
+      }
+      return [object.string(member.key), value]
+    }
   }
 
   /// Stored data is canonical JSON: keys in byte order, numbers in their shortest form, strings
