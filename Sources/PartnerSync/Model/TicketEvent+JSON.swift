@@ -379,7 +379,8 @@ enum EventCodec {
 /// Whether `text` is empty or only white space (`Character.isWhitespace`), looking at bytes
 /// while it is ASCII.
 func isBlank(_ text: String) -> Bool {
-  text.withUTF8Bytes { isBlank(utf8: $0) }
+  var text = text
+  return text.withUTF8 { isBlank(utf8: $0) }
 }
 
 /// `isBlank` of the UTF-8 text `bytes`.
