@@ -163,7 +163,7 @@ extension TicketProjection {
       var decision = decided(.notSynced, event == .entryDeleted ? .foreignDeleteSevers : .foreignEditSevers)
       decision.severedEarlier = !engagements[number - 1].severed.insert(id).inserted
       if event != .entryDeleted {
-        updateVersion(side) { $0[id]?.severed = true }
+        updateVersion(side) { $0.values[$0.index(forKey: id)!].severed = true }
       }
       return decision
     }
@@ -201,18 +201,17 @@ extension TicketProjection {
   private mutating func bringCopyUpToDate(_ record: Int, engagement number: Int, in target: Side) -> [RuleID]? {
     let id = records.keys[record]
     let ownedByLead = records.values[record].home == .lead
-    if records.values[record].deleted
-      || rules.failingFilter(records.values[record].content, ownedByLead: ownedByLead) != nil
-    {
+    let content = records.values[record].content
+    if records.values[record].deleted || rules.failingFilter(content, ownedByLead: ownedByLead) != nil {
       updateVersion(target) { $0.removeValue(forKey: id) }
       return nil
     }
-    let copy = rules.copy(of: records.values[record].content, ownedByLead: ownedByLead)
+    let copy = rules.copy(of: content, ownedByLead: ownedByLead)
     updateVersion(target) { version in
-      // An existing copy is updated where it is; a new one goes at the end.
+      // An existing copy is updated where it is; a new one goes at the end, then is filled in alike.
       version.updateValue(
         forKey: id,
-        default: VersionEntry(isCopy: true, content: copy.content, sourceEngagement: target == .lead ? number : nil)
+        default: VersionEntry(isCopy: true, content: EntryContent(), sourceEngagement: target == .lead ? number : nil)
       ) { entry in
         entry.content = copy.content
         entry.convertedFrom = copy.convertedFrom
