@@ -30,7 +30,12 @@ public enum EntryKind: String, Sendable, Hashable, CaseIterable {
   }
 
   /// The fields an edit may change on an entry of this kind.
-  public var editableFields: [EntryField] { fields.filter { $0 != .attachmentType } }
+  public var editableFields: [EntryField] {
+    switch self {
+    case .attachment: [.name, .uri, .visibility]
+    case .time, .note, .charge: fields
+    }
+  }
 
   /// The kind whose name is the UTF-8 text `bytes`, or `nil` when there is none.
   init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
@@ -212,16 +217,21 @@ public struct EntryContent: Sendable, Hashable {
   /// This content with every field present in `changes` replaced.
   public func applying(_ changes: EntryContent) -> EntryContent {
     var result = self
-    if let v = changes.hours { result.hours = v }
-    if let v = changes.title { result.title = v }
-    if let v = changes.text { result.text = v }
-    if let v = changes.visibility { result.visibility = v }
-    if let v = changes.attachmentType { result.attachmentType = v }
-    if let v = changes.name { result.name = v }
-    if let v = changes.uri { result.uri = v }
-    if let v = changes.amount { result.amount = v }
-    if let v = changes.billable { result.billable = v }
+    result.apply(changes)
     return result
+  }
+
+  /// Replaces every field present in `changes`.
+  mutating func apply(_ changes: EntryContent) {
+    if let v = changes.hours { hours = v }
+    if let v = changes.title { title = v }
+    if let v = changes.text { text = v }
+    if let v = changes.visibility { visibility = v }
+    if let v = changes.attachmentType { attachmentType = v }
+    if let v = changes.name { name = v }
+    if let v = changes.uri { uri = v }
+    if let v = changes.amount { amount = v }
+    if let v = changes.billable { billable = v }
   }
 
   /// The content as it is kept when an entry is added: defaults filled in

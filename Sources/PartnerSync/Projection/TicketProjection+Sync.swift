@@ -62,29 +62,31 @@ extension TicketProjection {
   /// Applies the entry event whose payload is `payload` to `side`'s version.
   private mutating func applyEntryChange(_ payload: EventPayload, side: Side, by: String, at position: Int64) {
     let id: String
+    // Where the entry's record is in `records`: found once, and passed on.
+    let record: Int
     switch payload {
     case .entryAdded(let entry, let content):
       id = entry
       let content = content.withDefaults()
-      records[id] = EntryRecord(owner: by, home: side, content: content)
+      record =
+        records.updateValue(
+          EntryRecord(owner: by, home: side, content: content), forKey: id, insertingAt: records.count
+        ).index
       updateVersion(side) { $0[id] = VersionEntry(isCopy: false, content: content) }
     case .entryEdited(let entry, let changes):
       id = entry
-      let index = records.index(forKey: id)!
-      if records.values[index].home == side {
-        records.values[index].content = records.values[index].content.applying(changes)
-        let content = records.values[index].content
+      record = records.index(forKey: id)!
+      if records.values[record].home == side {
+        records.values[record].content.apply(changes)
+        let content = records.values[record].content
         updateVersion(side) { $0.values[$0.index(forKey: id)!].content = content }
       } else {
-        updateVersion(side) { version in
-          let index = version.index(forKey: id)!
-          version.values[index].content = version.values[index].content.applying(changes)
-        }
+        updateVersion(side) { $0.values[$0.index(forKey: id)!].content.apply(changes) }
       }
     case .entryDeleted(let entry):
       id = entry
-      let index = records.index(forKey: id)!
-      if records.values[index].home == side { records.values[index].deleted = true }
+      record = records.index(forKey: id)!
+      if records.values[record].home == side { records.values[record].deleted = true }
       updateVersion(side) { $0.removeValue(forKey: id) }
     default:
       preconditionFailure("an entry plan for \(payload.type)")
@@ -92,18 +94,18 @@ extension TicketProjection {
     if case .engagement(let n) = side, n == engagements.count, engagements[n - 1].status == .accepted {
       engagements[n - 1].status = .inProgress
     }
-    if let decision = decide(id, side: side, event: payload.type, at: position) {
-      note(decision)
+    if let decision = decide(record, side: side, event: payload.type, at: position) {
+      note(decision, record: record)
     }
-    notifyTimeLogged(id, side: side, event: payload.type, at: position)
+    notifyTimeLogged(record, side: side, event: payload.type, at: position)
   }
 
   /// `subcontractor-time-notifies-resource`: a service partner adds a time entry while its
   /// engagement is the current one and linked, whatever the change's decision; after that
   /// decision's own notification.
-  private mutating func notifyTimeLogged(_ id: String, side: Side, event: EventType, at position: Int64) {
+  private mutating func notifyTimeLogged(_ record: Int, side: Side, event: EventType, at position: Int64) {
     guard event == .entryAdded, case .engagement(let n) = side, n == engagements.count,
-      let lead, let record = records.index(forKey: id), records.values[record].content.kind == .time
+      let lead, records.values[record].content.kind == .time
     else { return }
     switch engagements[n - 1].status {
     case .accepted, .inProgress, .waitingApproval: break
@@ -112,16 +114,16 @@ extension TicketProjection {
     notify(
       PartnerNotification(
         position: position, ticket: ticket, rule: .subcontractorTimeNotifiesResource, partner: lead,
-        to: engagements[n - 1].resource ?? "assigned-resource", entry: id,
+        to: engagements[n - 1].resource ?? "assigned-resource", entry: records.keys[record],
         message: .timeLogged(by: engagements[n - 1].partner)))
   }
 
-  /// Decides one change to entry `id`, by the partner whose version `side` is: the steps of "How
-  /// one change is decided". Returns the decision to note, or `nil` when none is due.
-  private mutating func decide(_ id: String, side: Side, event: EventType, at position: Int64) -> SyncDecision? {
-    guard let lead, let record = records.index(forKey: id), let kind = records.values[record].content.kind else {
-      return nil
-    }
+  /// Decides one change to the entry whose record is `records.values[record]`, by the partner
+  /// whose version `side` is: the steps of "How one change is decided". Returns the decision to
+  /// note, or `nil` when none is due.
+  private mutating func decide(_ record: Int, side: Side, event: EventType, at position: Int64) -> SyncDecision? {
+    guard let lead, let kind = records.values[record].content.kind else { return nil }
+    let id = records.keys[record]
     let home = records.values[record].home
     let foreign = home != side
     let number: Int
@@ -163,7 +165,7 @@ extension TicketProjection {
       var decision = decided(.notSynced, event == .entryDeleted ? .foreignDeleteSevers : .foreignEditSevers)
       decision.severedEarlier = !engagements[number - 1].severed.insert(id).inserted
       if event != .entryDeleted {
-        updateVersion(side) { $0[id]?.severed = true }
+        updateVersion(side) { $0.values[$0.index(forKey: id)!].severed = true }
       }
       return decision
     }
@@ -190,28 +192,31 @@ extension TicketProjection {
       return decided(.notSynced, filter)
     }
     // 7. own-change-syncs
-    return decided(.synced, .ownChangeSyncs, transforms: bringCopyUpToDate(id, engagement: number, in: target) ?? [])
+    return decided(
+      .synced, .ownChangeSyncs, transforms: bringCopyUpToDate(record, engagement: number, in: target) ?? [])
   }
 
-  /// Makes `target`'s copy of entry `id` match the entry's latest state, filters applied.
+  /// Makes `target`'s copy of the entry whose record is `records.values[record]` match the
+  /// entry's latest state, filters applied.
   ///
   /// Returns the transforms that shaped the copy (`nil` when no copy is left).
-  private mutating func bringCopyUpToDate(_ id: String, engagement number: Int, in target: Side) -> [RuleID]? {
-    let record = records[id]!
-    let ownedByLead = record.home == .lead
-    if record.deleted || rules.failingFilter(record.content, ownedByLead: ownedByLead) != nil {
+  private mutating func bringCopyUpToDate(_ record: Int, engagement number: Int, in target: Side) -> [RuleID]? {
+    let id = records.keys[record]
+    let ownedByLead = records.values[record].home == .lead
+    let content = records.values[record].content
+    if records.values[record].deleted || rules.failingFilter(content, ownedByLead: ownedByLead) != nil {
       updateVersion(target) { $0.removeValue(forKey: id) }
       return nil
     }
-    let copy = rules.copy(of: record.content, ownedByLead: ownedByLead)
+    let copy = rules.copy(of: content, ownedByLead: ownedByLead)
     updateVersion(target) { version in
-      if let index = version.index(forKey: id) {
-        version.values[index].content = copy.content
-        version.values[index].convertedFrom = copy.convertedFrom
-      } else {
-        version[id] = VersionEntry(
-          isCopy: true, content: copy.content, convertedFrom: copy.convertedFrom,
-          sourceEngagement: target == .lead ? number : nil)
+      // An existing copy is updated where it is; a new one goes at the end, then is filled in alike.
+      version.updateValue(
+        forKey: id,
+        default: VersionEntry(isCopy: true, content: EntryContent(), sourceEngagement: target == .lead ? number : nil)
+      ) { entry in
+        entry.content = copy.content
+        entry.convertedFrom = copy.convertedFrom
       }
     }
     return copy.transforms
@@ -223,7 +228,7 @@ extension TicketProjection {
   private mutating func copyLeadEntriesAtAcceptance(engagement number: Int, at position: Int64) {
     guard rules.copyAtAcceptance, let lead else { return }
     let partner = engagements[number - 1].partner
-    for (id, record) in records where record.home == .lead && !record.deleted {
+    for (index, (id, record)) in records.enumerated() where record.home == .lead && !record.deleted {
       guard let kind = record.content.kind else { continue }
       var decision = SyncDecision(
         position: position, event: .accepted, entry: id, kind: kind, by: lead, to: partner, outcome: .notSynced,
@@ -231,10 +236,10 @@ extension TicketProjection {
       if let filter = rules.failingFilter(record.content, ownedByLead: true) {
         decision.rule = filter
       } else {
-        decision.transforms = bringCopyUpToDate(id, engagement: number, in: .engagement(number)) ?? []
+        decision.transforms = bringCopyUpToDate(index, engagement: number, in: .engagement(number)) ?? []
         decision.outcome = .synced
       }
-      note(decision)
+      note(decision, record: index)
     }
   }
 
@@ -249,7 +254,8 @@ extension TicketProjection {
     let copiesBefore = held.map { hasEntry($0.entry, in: target(of: $0, engagement: number)) }
     for (change, copyBefore) in zip(held, copiesBefore) {
       let target = target(of: change, engagement: number)
-      let record = records[change.entry]!
+      let index = records.index(forKey: change.entry)!
+      let record = records.values[index]
       var decision = SyncDecision(
         position: position, event: .completionRejected, entry: change.entry, kind: change.kind, by: change.by,
         to: change.to, outcome: .released, rule: .releasedOnRejection, heldAt: change.position, engagement: number)
@@ -264,9 +270,9 @@ extension TicketProjection {
         decision.rule = filter
         updateVersion(target) { $0.removeValue(forKey: change.entry) }
       } else {
-        decision.transforms = bringCopyUpToDate(change.entry, engagement: number, in: target) ?? []
+        decision.transforms = bringCopyUpToDate(index, engagement: number, in: target) ?? []
       }
-      note(decision)
+      note(decision, record: index)
     }
   }
 
@@ -278,9 +284,10 @@ extension TicketProjection {
       var decision = SyncDecision(
         position: position, event: event, entry: change.entry, kind: change.kind, by: change.by, to: change.to,
         outcome: .dropped, rule: .droppedAtCompletion, heldAt: change.position, engagement: number)
-      decision.owner = partner(of: records.values[records.index(forKey: change.entry)!].home)
+      let record = records.index(forKey: change.entry)!
+      decision.owner = partner(of: records.values[record].home)
       decision.copyBefore = hasEntry(change.entry, in: target(of: change, engagement: number))
-      note(decision)
+      note(decision, record: record)
     }
   }
 
@@ -296,25 +303,26 @@ extension TicketProjection {
     let id = Identifier.bundleID(engagement: number)
     let content = EntryContent(
       kind: .charge, hours: hours, amount: engagement.rate.map { hours * $0 }, billable: false)
-    records[id] = EntryRecord(owner: lead, home: .lead, content: content)
+    let record = records.updateValue(
+      EntryRecord(owner: lead, home: .lead, content: content), forKey: id, insertingAt: records.count
+    ).index
     leadVersion[id] = VersionEntry(isCopy: false, content: content, system: true)
     var decision = SyncDecision(
       position: position, event: event, entry: id, kind: .charge, by: engagement.partner, to: lead,
       outcome: .synced, rule: .timeBundledAtCompletion, engagement: number)
     decision.owner = lead
-    note(decision)
+    note(decision, record: record)
   }
 
   // MARK: Decisions and notifications
 
   /// Records a decision, with what it left in the counterpart's version, and the
   /// `synced-change-notifies-partner` it sends: only a decision that changed the counterpart's
-  /// version notifies it.
-  private mutating func note(_ decision: SyncDecision) {
-    var decision = decision
+  /// version notifies it. `record` is where the decision's entry is in `records`.
+  private mutating func note(_ decision: consuming SyncDecision, record: Int) {
     let target: Side = decision.to == lead ? .lead : .engagement(decision.engagement)
     decision.copyAfter = hasEntry(decision.entry, in: target)
-    decision.entryExists = !records.values[records.index(forKey: decision.entry)!].deleted
+    decision.entryExists = !records.values[record].deleted
     if decision.rule == .ownChangeSyncs || decision.outcome == .released,
       decision.copyBefore || decision.copyAfter
     {
@@ -331,7 +339,7 @@ extension TicketProjection {
   }
 
   /// Sends `notification`. (A ticket's lists hold a dozen or more: they start with room for that.)
-  private mutating func notify(_ notification: PartnerNotification) {
+  private mutating func notify(_ notification: consuming PartnerNotification) {
     if notifications.isEmpty { notifications.reserveCapacity(16) }
     notifications.append(notification)
   }

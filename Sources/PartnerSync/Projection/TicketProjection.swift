@@ -169,7 +169,7 @@ extension TicketProjection {
       return .status(event.type, engagement: current.number)
     case .entryAdded(let id, let content):
       let side = try side(of: by, lead: lead)
-      if records[id] != nil {
+      if records.index(forKey: id) != nil {
         throw RefusedEvent(
           "entry id '\(id)' is already used on ticket \(ticket) (ids are unique for ever, even after deletion)")
       }
@@ -285,7 +285,7 @@ extension TicketProjection {
   ) throws(RefusedEvent) -> EntryKind? {
     let version = version(side)
     guard let index = version.index(forKey: id) else {
-      if records[id] == nil {
+      if records.index(forKey: id) == nil {
         throw RefusedEvent("\(by) cannot \(action) entry '\(id)': ticket \(ticket) has no such entry")
       }
       throw RefusedEvent(
