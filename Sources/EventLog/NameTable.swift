@@ -3,9 +3,7 @@
 /// the bytes are compared, as SQLite compares names. Looking a known name up makes no string.
 ///
 /// The append planner, `verify` and PartnerSync's replay and import all number the names they
-/// meet with it. (A ticket projection's entry ids have a table of their own, `EntryRecords`:
-/// thousands of small tables, each comparing against the records it already holds, where this
-/// one keeps a copy of every name's bytes.)
+/// meet with it.
 package struct NameTable {
   /// A place of the table: the hash of a name, its slot + 1 (0 when free), its length and its
   /// first eight bytes, side by side so that a probe reads one cache line, and a name of up to
