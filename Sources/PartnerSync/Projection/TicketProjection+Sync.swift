@@ -72,10 +72,9 @@ extension TicketProjection {
         records.reserveCapacity(TicketVersion.startingRoom)
         leadVersion.reserveCapacity(TicketVersion.startingRoom)
       }
-      record =
-        records.updateValue(
-          EntryRecord(owner: by, home: side, content: content), forKey: id, insertingAt: records.count
-        ).index
+      // The id is new (checked): the record goes at the end.
+      records[id] = EntryRecord(owner: by, home: side, content: content)
+      record = records.count - 1
       updateVersion(side) { $0[id] = VersionEntry(isCopy: false, content: content) }
     case .entryEdited(let entry, let changes):
       id = entry

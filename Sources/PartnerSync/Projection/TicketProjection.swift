@@ -308,7 +308,9 @@ extension TicketProjection {
     case .lead:
       leadVersion.index(forKey: id).map { leadVersion.values[$0].content.kind }
     case .engagement(let n):
-      engagements[n - 1].version?.index(forKey: id).map { engagements[n - 1].version!.values[$0].content.kind }
+      engagements[n - 1].version.flatMap { version in
+        version.index(forKey: id).map { version.values[$0].content.kind }
+      }
     }
   }
 }
