@@ -74,6 +74,14 @@ struct VersionEntry: Sendable, Hashable {
 /// and added again appears at the end).
 typealias TicketVersion = OrderedDictionary<String, VersionEntry>
 
+extension TicketVersion {
+  /// The room a ticket's entries and versions start with: a ticket has a score of entries or so.
+  static var startingRoom: Int { 32 }
+
+  /// An empty version with room for ``startingRoom`` entries.
+  static func withRoom() -> Self { Self(minimumCapacity: startingRoom) }
+}
+
 /// A change held while an engagement waits for approval.
 struct HeldChange: Sendable, Hashable {
   var position: Int64

@@ -34,7 +34,7 @@ extension TicketProjection {
       notifyStatus(type, engagement: number, at: position)
     case .accepted:
       engagements[index].status = .accepted
-      engagements[index].version = TicketVersion()
+      engagements[index].version = .withRoom()
       notifyStatus(type, engagement: number, at: position)
       copyLeadEntriesAtAcceptance(engagement: number, at: position)
     case .completionRequested:
@@ -68,10 +68,13 @@ extension TicketProjection {
     case .entryAdded(let entry, let content):
       id = entry
       let content = content.withDefaults()
-      record =
-        records.updateValue(
-          EntryRecord(owner: by, home: side, content: content), forKey: id, insertingAt: records.count
-        ).index
+      if records.isEmpty {
+        records.reserveCapacity(TicketVersion.startingRoom)
+        leadVersion.reserveCapacity(TicketVersion.startingRoom)
+      }
+      // The id is new (checked): the record goes at the end.
+      records[id] = EntryRecord(owner: by, home: side, content: content)
+      record = records.count - 1
       updateVersion(side) { $0[id] = VersionEntry(isCopy: false, content: content) }
     case .entryEdited(let entry, let changes):
       id = entry
@@ -153,6 +156,8 @@ extension TicketProjection {
         transforms: transforms, engagement: number)
       decision.owner = owner
       decision.copyBefore = copyBefore
+      // Unless the step changes the counterpart's version, it holds a copy after as before.
+      decision.copyAfter = copyBefore
       return decision
     }
     let status = engagements[number - 1].status
@@ -189,11 +194,15 @@ extension TicketProjection {
     // 6. a filter now fails but a copy exists: withdraw it
     if let filter {
       updateVersion(target) { $0.removeValue(forKey: id) }
-      return decided(.notSynced, filter)
+      var decision = decided(.notSynced, filter)
+      decision.copyAfter = false
+      return decision
     }
     // 7. own-change-syncs
-    return decided(
-      .synced, .ownChangeSyncs, transforms: bringCopyUpToDate(record, engagement: number, in: target) ?? [])
+    let transforms = bringCopyUpToDate(record, engagement: number, in: target)
+    var decision = decided(.synced, .ownChangeSyncs, transforms: transforms ?? [])
+    decision.copyAfter = transforms != nil
+    return decision
   }
 
   /// Makes `target`'s copy of the entry whose record is `records.values[record]` match the
@@ -236,8 +245,10 @@ extension TicketProjection {
       if let filter = rules.failingFilter(record.content, ownedByLead: true) {
         decision.rule = filter
       } else {
-        decision.transforms = bringCopyUpToDate(index, engagement: number, in: .engagement(number)) ?? []
+        let transforms = bringCopyUpToDate(index, engagement: number, in: .engagement(number))
+        decision.transforms = transforms ?? []
         decision.outcome = .synced
+        decision.copyAfter = transforms != nil
       }
       note(decision, record: index)
     }
@@ -265,12 +276,15 @@ extension TicketProjection {
         decision.outcome = .notSynced
         decision.rule = .severedLink
         decision.severedEarlier = true
+        decision.copyAfter = hasEntry(change.entry, in: target)
       } else if let filter = rules.failingFilter(record.content, ownedByLead: record.home == .lead) {
         decision.outcome = .notSynced
         decision.rule = filter
         updateVersion(target) { $0.removeValue(forKey: change.entry) }
       } else {
-        decision.transforms = bringCopyUpToDate(index, engagement: number, in: target) ?? []
+        let transforms = bringCopyUpToDate(index, engagement: number, in: target)
+        decision.transforms = transforms ?? []
+        decision.copyAfter = transforms != nil
       }
       note(decision, record: index)
     }
@@ -287,6 +301,7 @@ extension TicketProjection {
       let record = records.index(forKey: change.entry)!
       decision.owner = partner(of: records.values[record].home)
       decision.copyBefore = hasEntry(change.entry, in: target(of: change, engagement: number))
+      decision.copyAfter = decision.copyBefore
       note(decision, record: record)
     }
   }
@@ -311,17 +326,16 @@ extension TicketProjection {
       position: position, event: event, entry: id, kind: .charge, by: engagement.partner, to: lead,
       outcome: .synced, rule: .timeBundledAtCompletion, engagement: number)
     decision.owner = lead
+    decision.copyAfter = true
     note(decision, record: record)
   }
 
   // MARK: Decisions and notifications
 
-  /// Records a decision, with what it left in the counterpart's version, and the
-  /// `synced-change-notifies-partner` it sends: only a decision that changed the counterpart's
-  /// version notifies it. `record` is where the decision's entry is in `records`.
+  /// Records a decision and the `synced-change-notifies-partner` it sends: only a decision that
+  /// changed the counterpart's version notifies it. The decision already says whether the
+  /// counterpart held a copy before and after it; `record` is where its entry is in `records`.
   private mutating func note(_ decision: consuming SyncDecision, record: Int) {
-    let target: Side = decision.to == lead ? .lead : .engagement(decision.engagement)
-    decision.copyAfter = hasEntry(decision.entry, in: target)
     decision.entryExists = !records.values[record].deleted
     if decision.rule == .ownChangeSyncs || decision.outcome == .released,
       decision.copyBefore || decision.copyAfter
@@ -389,7 +403,7 @@ extension TicketProjection {
     switch side {
     case .lead: body(&leadVersion)
     case .engagement(let n):
-      if engagements[n - 1].version == nil { engagements[n - 1].version = TicketVersion() }
+      if engagements[n - 1].version == nil { engagements[n - 1].version = .withRoom() }
       body(&engagements[n - 1].version!)
     }
   }

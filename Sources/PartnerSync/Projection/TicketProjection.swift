@@ -283,8 +283,7 @@ extension TicketProjection {
   private func visibleEntry(
     _ id: String, side: Side, by: String, action: String
   ) throws(RefusedEvent) -> EntryKind? {
-    let version = version(side)
-    guard let index = version.index(forKey: id) else {
+    guard let kind = entryKind(id, in: side) else {
       if records.index(forKey: id) == nil {
         throw RefusedEvent("\(by) cannot \(action) entry '\(id)': ticket \(ticket) has no such entry")
       }
@@ -299,13 +298,19 @@ extension TicketProjection {
         "\(by) cannot \(action) entry '\(id)' while engagement \(n) of ticket \(ticket) waits for approval: only entries added since the request may change"
       )
     }
-    return version.values[index].content.kind
+    return kind
   }
 
-  func version(_ side: Side) -> TicketVersion {
+  /// The kind of entry `id` in `side`'s version (`.some(nil)` for an entry without one), or `nil`
+  /// when that version does not hold it. Reads the version where it is stored, without a copy.
+  func entryKind(_ id: String, in side: Side) -> EntryKind?? {
     switch side {
-    case .lead: leadVersion
-    case .engagement(let n): engagements[n - 1].version ?? TicketVersion()
+    case .lead:
+      leadVersion.index(forKey: id).map { leadVersion.values[$0].content.kind }
+    case .engagement(let n):
+      engagements[n - 1].version.flatMap { version in
+        version.index(forKey: id).map { version.values[$0].content.kind }
+      }
     }
   }
 }
