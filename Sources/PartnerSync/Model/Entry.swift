@@ -37,19 +37,6 @@ public enum EntryKind: String, Sendable, Hashable, CaseIterable {
     }
   }
 
-  /// The kind whose name is the UTF-8 text `bytes`, or `nil` when there is none.
-  init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
-    let candidate: (EntryKind, StaticString)
-    switch (bytes.count, bytes.first) {
-    case (4, UInt8(ascii: "t")): candidate = (.time, "time")
-    case (4, UInt8(ascii: "n")): candidate = (.note, "note")
-    case (10, _): candidate = (.attachment, "attachment")
-    case (6, _): candidate = (.charge, "charge")
-    default: return nil
-    }
-    guard bytesEqual(bytes, candidate.1) else { return nil }
-    self = candidate.0
-  }
 }
 
 /// A field of an entry, named as in the event format.
@@ -76,27 +63,6 @@ public enum EntryField: String, Sendable, Hashable, CaseIterable {
   /// ``allCases``, made once (`allCases` makes a new array at each use).
   static let every = allCases
 
-  /// The field's place in `allCases` (0…8).
-  var ordinal: Int { Self.every.firstIndex(of: self)! }
-
-  /// The field whose name is the UTF-8 text `bytes`, or `nil` when there is none.
-  init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
-    let candidate: (EntryField, StaticString)
-    switch (bytes.count, bytes.first) {
-    case (5, UInt8(ascii: "h")): candidate = (.hours, "hours")
-    case (5, UInt8(ascii: "t")): candidate = (.title, "title")
-    case (4, UInt8(ascii: "t")): candidate = (.text, "text")
-    case (10, _): candidate = (.visibility, "visibility")
-    case (14, _): candidate = (.attachmentType, "attachmentType")
-    case (4, UInt8(ascii: "n")): candidate = (.name, "name")
-    case (3, _): candidate = (.uri, "uri")
-    case (6, _): candidate = (.amount, "amount")
-    case (8, _): candidate = (.billable, "billable")
-    default: return nil
-    }
-    guard bytesEqual(bytes, candidate.1) else { return nil }
-    self = candidate.0
-  }
 }
 
 /// Who may see an entry inside a partner's own system.
@@ -108,18 +74,6 @@ public enum Visibility: String, Sendable, Hashable, CaseIterable {
   /// A service partner's item as the lead sees it: internal users only, never on invoices or portals.
   case internalUsersOnly = "internal-users-only"
 
-  /// The visibility whose name is the UTF-8 text `bytes`, or `nil` when there is none.
-  init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
-    let candidate: (Visibility, StaticString)
-    switch bytes.count {
-    case 6: candidate = (.public, "public")
-    case 8: candidate = (.internal, "internal")
-    case 19: candidate = (.internalUsersOnly, "internal-users-only")
-    default: return nil
-    }
-    guard bytesEqual(bytes, candidate.1) else { return nil }
-    self = candidate.0
-  }
 }
 
 /// The types of attachment.
@@ -133,19 +87,6 @@ public enum AttachmentType: String, Sendable, Hashable, CaseIterable {
   /// A link to a folder elsewhere.
   case folderLink = "folder-link"
 
-  /// The type whose name is the UTF-8 text `bytes`, or `nil` when there is none.
-  init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
-    let candidate: (AttachmentType, StaticString)
-    switch bytes.count {
-    case 4: candidate = (.file, "file")
-    case 3: candidate = (.url, "url")
-    case 9: candidate = (.fileLink, "file-link")
-    case 11: candidate = (.folderLink, "folder-link")
-    default: return nil
-    }
-    guard bytesEqual(bytes, candidate.1) else { return nil }
-    self = candidate.0
-  }
 }
 
 /// The content of an entry: its kind and the fields that apply to it.
@@ -250,8 +191,6 @@ public struct EntryContent: Sendable, Hashable {
 /// Kinds of names read from bytes: the value whose raw value `text` is, compared byte for byte
 /// (all raw values are ASCII, which is only ever equal to itself).
 protocol NamedByRawValue: RawRepresentable, CaseIterable where RawValue == String {
-  /// The value whose raw value is the UTF-8 text `bytes`, or `nil`.
-  init?(utf8 bytes: UnsafeBufferPointer<UInt8>)
 }
 
 extension NamedByRawValue {
@@ -261,13 +200,6 @@ extension NamedByRawValue {
     return (rawValue.first.map(vowels.contains) == true ? "an " : "a ") + rawValue
   }
 
-  /// The case whose raw value is `text`, or `nil`.
-  static func named(_ text: String) -> Self? {
-    for candidate in allCases where candidate.rawValue == text {
-      return candidate
-    }
-    return nil
-  }
 }
 
 extension EntryKind: NamedByRawValue {}

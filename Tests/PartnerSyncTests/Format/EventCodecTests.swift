@@ -204,36 +204,6 @@ struct EventCodecTests {
     }
   }
 
-  /// Names read from bytes: each raw value names its case, and no other text names anything
-  /// (each raw value with one byte changed, cut or added, and the other types' names).
-  @Test func namesAreReadFromTheirBytesExactly() {
-    func check<Name: NamedByRawValue & Equatable>(_ type: Name.Type, among others: [String]) {
-      var texts = others
-      for name in Name.allCases {
-        let bytes = Array(name.rawValue.utf8)
-        #expect(bytes.withUnsafeBufferPointer { Name(utf8: $0) } == name)
-        texts.append(String(name.rawValue.dropLast()))
-        texts.append(name.rawValue + "s")
-        for index in bytes.indices {
-          var changed = bytes
-          changed[index] ^= 0x20
-          texts.append(String(decoding: changed, as: UTF8.self))
-        }
-      }
-      for text in texts {
-        let read = Array(text.utf8).withUnsafeBufferPointer { Name(utf8: $0) }
-        #expect(read == Name.named(text), "\(Name.self): '\(text)'")
-      }
-    }
-    let every =
-      EntryKind.allCases.map(\.rawValue) + Visibility.allCases.map(\.rawValue)
-      + AttachmentType.allCases.map(\.rawValue) + EventType.allCases.map(\.rawValue) + ["", "x"]
-    check(EntryKind.self, among: every)
-    check(Visibility.self, among: every)
-    check(AttachmentType.self, among: every)
-    check(EventType.self, among: every)
-  }
-
   /// A blank text is one of white-space characters only, ASCII or not.
   @Test func blankTextsAreThoseOfWhiteSpaceCharacters() {
     let texts = [
@@ -265,10 +235,10 @@ struct EventCodecTests {
     }
     for text in texts {
       Array(text.utf8).withUnsafeBufferPointer { bytes in
-        #expect(EventCodec.eventType(bytes) == EventType.named(text), "'\(text)'")
-        #expect(EventCodec.entryKind(bytes) == EntryKind.named(text), "'\(text)'")
-        #expect(EventCodec.attachmentType(bytes) == AttachmentType.named(text), "'\(text)'")
-        let visibility = Visibility.named(text).flatMap { $0 == .internalUsersOnly ? nil : $0 }
+        #expect(EventCodec.eventType(bytes) == EventType(rawValue: text), "'\(text)'")
+        #expect(EventCodec.entryKind(bytes) == EntryKind(rawValue: text), "'\(text)'")
+        #expect(EventCodec.attachmentType(bytes) == AttachmentType(rawValue: text), "'\(text)'")
+        let visibility = Visibility(rawValue: text).flatMap { $0 == .internalUsersOnly ? nil : $0 }
         #expect(EventCodec.visibility(bytes) == visibility, "'\(text)'")
       }
     }
