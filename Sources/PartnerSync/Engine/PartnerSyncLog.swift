@@ -98,7 +98,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
   func decodeEvent(
     _ stored: StoredEventBytes, ticket: String? = nil, actor: String? = nil
   ) throws(PartnerSyncError) -> TicketEvent {
-    guard let type = EventType(utf8: stored.type) else {
+    guard let type = EventCodec.eventTypes.value(stored.type) else {
       throw PartnerSyncError(
         .corruptLog,
         "the event at position \(stored.position) has an unknown type '\(String(decoding: stored.type, as: UTF8.self))'"

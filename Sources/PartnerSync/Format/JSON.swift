@@ -165,17 +165,6 @@ enum JSONBytes {
   }
 }
 
-/// Whether `a` and `b` hold the same `count` bytes.
-func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int) -> Bool {
-  memcmp(a, b, count) == 0
-}
-
-/// Whether the UTF-8 text `bytes` is `text`.
-func bytesEqual(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
-  bytes.count == text.utf8CodeUnitCount
-    && (bytes.isEmpty || memoryEqual(bytes.baseAddress!, text.utf8Start, count: bytes.count))
-}
-
 extension JSONValue: ExpressibleByNilLiteral {
   /// Creates `.null`.
   public init(nilLiteral: ()) { self = .null }
@@ -709,7 +698,7 @@ private struct Parser {
   func sameBytes(_ a: JSONStringBytes, _ b: JSONStringBytes) -> Bool {
     a.count == b.count
       && withBytes(a) { a in
-        withBytes(b) { b in a.isEmpty || memoryEqual(a.baseAddress!, b.baseAddress!, count: a.count) }
+        withBytes(b) { b in a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
       }
   }
 

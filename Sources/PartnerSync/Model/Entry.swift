@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+  import Glibc  // memcmp
+#else
+  import Darwin
+#endif
+
 /// The kinds of entry a partner can add to its version of a ticket.
 public enum EntryKind: String, Sendable, Hashable, CaseIterable {
   /// A time entry (`hours` required).
@@ -188,8 +194,7 @@ public struct EntryContent: Sendable, Hashable {
   }
 }
 
-/// Kinds of names read from bytes: the value whose raw value `text` is, compared byte for byte
-/// (all raw values are ASCII, which is only ever equal to itself).
+/// Kinds of values named by their raw value in the event format.
 protocol NamedByRawValue: RawRepresentable, CaseIterable where RawValue == String {
 }
 
@@ -199,10 +204,41 @@ extension NamedByRawValue {
     let vowels: Set<Character> = ["a", "e", "i", "o", "u"]
     return (rawValue.first.map(vowels.contains) == true ? "an " : "a ") + rawValue
   }
-
 }
 
 extension EntryKind: NamedByRawValue {}
 extension Visibility: NamedByRawValue {}
 extension AttachmentType: NamedByRawValue {}
 extension EventType: NamedByRawValue {}
+
+/// Values read from the bytes of their names: a name is looked up among the names of its length,
+/// then compared byte for byte.
+struct ByteNames<Value: Sendable>: Sendable {
+  private var byLength: [[(name: [UInt8], value: Value)]] = []
+
+  /// The names of `values`, each named by `name`.
+  init(_ values: some Sequence<Value>, name: (Value) -> String) {
+    for value in values {
+      let bytes = Array(name(value).utf8)
+      while byLength.count <= bytes.count { byLength.append([]) }
+      byLength[bytes.count].append((bytes, value))
+    }
+  }
+
+  /// The values of `type`, named by their raw values.
+  init(_ type: Value.Type) where Value: NamedByRawValue, Value.AllCases: Sequence<Value> {
+    self.init(Value.allCases, name: \.rawValue)
+  }
+
+  /// The value whose name is the UTF-8 text `bytes`, or `nil`.
+  func value(_ bytes: UnsafeBufferPointer<UInt8>) -> Value? {
+    guard bytes.count < byLength.count, let start = bytes.baseAddress else { return nil }
+    for candidate in byLength[bytes.count]
+    where candidate.name[0] == start[0]
+      && candidate.name.withUnsafeBufferPointer({ memcmp($0.baseAddress!, start, bytes.count) == 0 })
+    {
+      return candidate.value
+    }
+    return nil
+  }
+}

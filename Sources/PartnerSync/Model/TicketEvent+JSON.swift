@@ -86,7 +86,7 @@ enum EventCodec {
       }
     }
     guard let typeName else { throw EventFormatError("missing required field 'type'") }
-    guard let type = object.withBytes(typeName, eventType) else {
+    guard let type = object.withBytes(typeName, eventTypes.value) else {
       throw EventFormatError(
         "unknown event type '\(clip(object.string(typeName)))' (expected one of: "
           + EventType.allCases.map(\.rawValue).joined(separator: ", ") + ")")
@@ -155,7 +155,7 @@ enum EventCodec {
       guard let kindName = try fields.stringBytes(.kind) else {
         throw EventFormatError("an entry-added event needs a 'kind' (time, note, attachment or charge)")
       }
-      guard let kind = fields.object.withBytes(kindName, entryKind) else {
+      guard let kind = fields.object.withBytes(kindName, entryKinds.value) else {
         throw EventFormatError(
           "unknown entry kind '\(clip(fields.object.string(kindName)))' (expected time, note, attachment or charge)")
       }
@@ -176,62 +176,12 @@ enum EventCodec {
 
   // MARK: Names
 
-  /// The event type named by the UTF-8 text `bytes`.
-  static func eventType(_ bytes: UnsafeBufferPointer<UInt8>) -> EventType? {
-    let candidate: (EventType, StaticString)
-    switch bytes.count {
-    case 8: candidate = bytes[0] == UInt8(ascii: "d") ? (.declined, "declined") : (.accepted, "accepted")
-    case 9: candidate = bytes[1] == UInt8(ascii: "a") ? (.cancelled, "cancelled") : (.completed, "completed")
-    case 10: candidate = (.outsourced, "outsourced")
-    case 11: candidate = (.entryAdded, "entry-added")
-    case 12: candidate = (.entryEdited, "entry-edited")
-    case 13: candidate = (.entryDeleted, "entry-deleted")
-    case 19:
-      candidate =
-        bytes[11] == UInt8(ascii: "r")
-        ? (.completionRejected, "completion-rejected") : (.completionApproved, "completion-approved")
-    case 20: candidate = (.completionRequested, "completion-requested")
-    default: return nil
-    }
-    return bytesEqual(bytes, candidate.1) ? candidate.0 : nil
-  }
-
-  /// The entry kind named by the UTF-8 text `bytes`.
-  static func entryKind(_ bytes: UnsafeBufferPointer<UInt8>) -> EntryKind? {
-    let candidate: (EntryKind, StaticString)
-    switch bytes.count {
-    case 4: candidate = bytes[0] == UInt8(ascii: "t") ? (.time, "time") : (.note, "note")
-    case 10: candidate = (.attachment, "attachment")
-    case 6: candidate = (.charge, "charge")
-    default: return nil
-    }
-    return bytesEqual(bytes, candidate.1) ? candidate.0 : nil
-  }
-
-  /// The visibility an event may give, named by the UTF-8 text `bytes` (not the lead's own
-  /// `internal-users-only`).
-  static func visibility(_ bytes: UnsafeBufferPointer<UInt8>) -> Visibility? {
-    let candidate: (Visibility, StaticString)
-    switch bytes.count {
-    case 6: candidate = (.public, "public")
-    case 8: candidate = (.internal, "internal")
-    default: return nil
-    }
-    return bytesEqual(bytes, candidate.1) ? candidate.0 : nil
-  }
-
-  /// The attachment type named by the UTF-8 text `bytes`.
-  static func attachmentType(_ bytes: UnsafeBufferPointer<UInt8>) -> AttachmentType? {
-    let candidate: (AttachmentType, StaticString)
-    switch bytes.count {
-    case 4: candidate = (.file, "file")
-    case 3: candidate = (.url, "url")
-    case 9: candidate = (.fileLink, "file-link")
-    case 11: candidate = (.folderLink, "folder-link")
-    default: return nil
-    }
-    return bytesEqual(bytes, candidate.1) ? candidate.0 : nil
-  }
+  /// The event types, entry kinds, visibilities an event may give (not the lead's own
+  /// `internal-users-only`) and attachment types, by name.
+  static let eventTypes = ByteNames(EventType.self)
+  static let entryKinds = ByteNames(EntryKind.self)
+  static let visibilities = ByteNames([Visibility.public, .internal], name: \.rawValue)
+  static let attachmentTypes = ByteNames(AttachmentType.self)
 
   /// The bytes of the value of the first `"ticket"` key of the line, when it is a string without
   /// escapes; else `nil`.
@@ -394,68 +344,19 @@ func isBlank(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Bool {
 }
 
 /// The fields an event can have, by key: the envelope's first.
-private enum FieldKey: Int {
+private enum FieldKey: Int, CaseIterable {
   case type, ticket, by, at, position
   case partner, resource, rate, reason, entry, kind
   case hours, title, text, visibility, attachmentType, name, uri, amount, billable
 
-  /// The field whose key is the UTF-8 text `bytes`.
-  init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
-    let candidate: (FieldKey, StaticString)
-    switch (bytes.count, bytes.first) {
-    case (2, UInt8(ascii: "b")): candidate = (.by, "by")
-    case (2, UInt8(ascii: "a")): candidate = (.at, "at")
-    case (3, _): candidate = (.uri, "uri")
-    case (4, UInt8(ascii: "t")): candidate = bytes[1] == UInt8(ascii: "y") ? (.type, "type") : (.text, "text")
-    case (4, UInt8(ascii: "k")): candidate = (.kind, "kind")
-    case (4, UInt8(ascii: "n")): candidate = (.name, "name")
-    case (4, UInt8(ascii: "r")): candidate = (.rate, "rate")
-    case (5, UInt8(ascii: "e")): candidate = (.entry, "entry")
-    case (5, UInt8(ascii: "h")): candidate = (.hours, "hours")
-    case (5, UInt8(ascii: "t")): candidate = (.title, "title")
-    case (6, UInt8(ascii: "t")): candidate = (.ticket, "ticket")
-    case (6, UInt8(ascii: "r")): candidate = (.reason, "reason")
-    case (6, UInt8(ascii: "a")): candidate = (.amount, "amount")
-    case (7, _): candidate = (.partner, "partner")
-    case (8, UInt8(ascii: "p")): candidate = (.position, "position")
-    case (8, UInt8(ascii: "r")): candidate = (.resource, "resource")
-    case (8, UInt8(ascii: "b")): candidate = (.billable, "billable")
-    case (10, _): candidate = (.visibility, "visibility")
-    case (14, _): candidate = (.attachmentType, "attachmentType")
-    default: return nil
-    }
-    guard bytesEqual(bytes, candidate.1) else { return nil }
-    self = candidate.0
-  }
+  /// The fields by key.
+  static let keys = ByteNames(allCases) { "\($0)" }
 
   /// Whether the field is one of the envelope's (`type`, `ticket`, `by`, `at`, `position`).
   var isEnvelope: Bool { rawValue <= FieldKey.position.rawValue }
 
   /// The field's key.
-  var name: String {
-    switch self {
-    case .type: "type"
-    case .ticket: "ticket"
-    case .by: "by"
-    case .at: "at"
-    case .position: "position"
-    case .partner: "partner"
-    case .resource: "resource"
-    case .rate: "rate"
-    case .reason: "reason"
-    case .entry: "entry"
-    case .kind: "kind"
-    case .hours: "hours"
-    case .title: "title"
-    case .text: "text"
-    case .visibility: "visibility"
-    case .attachmentType: "attachmentType"
-    case .name: "name"
-    case .uri: "uri"
-    case .amount: "amount"
-    case .billable: "billable"
-    }
-  }
+  var name: String { "\(self)" }
 
   var bit: UInt32 { 1 << UInt32(rawValue) }
 }
@@ -481,7 +382,7 @@ private struct Fields {
     self.object = object
     var shift: UInt32 = 0
     for index in object.members.indices {
-      guard let key = object.withBytes(object.members[index].key, FieldKey.init(utf8:)),
+      guard let key = object.withBytes(object.members[index].key, FieldKey.keys.value),
         envelope || !key.isEnvelope
       else {
         hasUnknown = true
@@ -572,9 +473,9 @@ private struct Fields {
     if present & ~taken & entryFields == 0 { return EntryContent(kind: kind) }
     return EntryContent(
       kind: kind, hours: try number(.hours), title: try string(.title), text: try string(.text),
-      visibility: try name(.visibility, EventCodec.visibility, expected: "'public' or 'internal'"),
+      visibility: try name(.visibility, EventCodec.visibilities.value, expected: "'public' or 'internal'"),
       attachmentType: try name(
-        .attachmentType, EventCodec.attachmentType, expected: "file, url, file-link or folder-link"),
+        .attachmentType, EventCodec.attachmentTypes.value, expected: "file, url, file-link or folder-link"),
       name: try string(.name), uri: try string(.uri), amount: try number(.amount), billable: try bool(.billable))
   }
 
@@ -584,7 +485,7 @@ private struct Fields {
     var unread: [String] = []
     for index in object.members.indices {
       let member = object.members[index]
-      if let key = object.withBytes(member.key, FieldKey.init(utf8:)), present & key.bit != 0,
+      if let key = object.withBytes(member.key, FieldKey.keys.value), present & key.bit != 0,
         places[key.rawValue] == Int32(index), taken & key.bit != 0
       {
         continue

@@ -23,12 +23,6 @@ public enum EventType: String, Sendable, Hashable, CaseIterable {
   /// A partner deletes an entry from its version.
   case entryDeleted = "entry-deleted"
 
-  /// The type whose name is the UTF-8 text `bytes`, or `nil` when there is none.
-  init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
-    guard let type = EventCodec.eventType(bytes) else { return nil }
-    self = type
-  }
-
   /// Whether the event changes an engagement's status (and so notifies its primary contacts).
   public var isStatusEvent: Bool {
     switch self {

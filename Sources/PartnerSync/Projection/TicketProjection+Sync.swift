@@ -175,7 +175,7 @@ extension TicketProjection {
       return decision
     }
     // 3. severed-link
-    if engagements[number - 1].severed.contains(id) {
+    if !engagements[number - 1].severed.isEmpty, engagements[number - 1].severed.contains(id) {
       var decision = decided(.notSynced, .severedLink)
       decision.severedEarlier = true
       return decision

@@ -144,29 +144,30 @@ extension TicketProjection {
       if o.partner == lead {
         throw RefusedEvent("\(lead) cannot outsource ticket \(ticket) to itself")
       }
-      if let current = engagements.last, current.status.isOpen {
+      if let status = engagements.last?.status, status.isOpen {
+        let current = engagements[engagements.count - 1]
         throw RefusedEvent(
-          "ticket \(ticket) already has an open engagement (\(current.number), with \(current.partner), \(current.status.rawValue)); it must be declined, cancelled or complete first"
+          "ticket \(ticket) already has an open engagement (\(current.number), with \(current.partner), \(status.rawValue)); it must be declined, cancelled or complete first"
         )
       }
       return .outsource(lead: lead)
     case .cancelled, .completionRejected, .completionApproved, .completed:
       try requireLead(by, lead: lead, for: event.type)
-      let current = try currentEngagementState(for: event.type)
-      try requireStatus(current, for: event.type)
+      let number = try currentEngagement(for: event.type)
+      try requireStatus(number, for: event.type)
       if case .completionRejected(let reason) = event.payload, reason.allSatisfy(\.isWhitespace) {
         throw RefusedEvent("completion-rejected refused: the lead must give a reason that is not blank")
       }
-      return .status(event.type, engagement: current.number)
+      return .status(event.type, engagement: number)
     case .declined, .accepted, .completionRequested:
-      let current = try currentEngagementState(for: event.type)
-      guard by == current.partner else {
+      let number = try currentEngagement(for: event.type)
+      guard by == engagements[number - 1].partner else {
         throw RefusedEvent(
-          "only \(current.partner), the service partner of engagement \(current.number), may send \(event.type.rawValue) on ticket \(ticket), not \(by)"
+          "only \(engagements[number - 1].partner), the service partner of engagement \(number), may send \(event.type.rawValue) on ticket \(ticket), not \(by)"
         )
       }
-      try requireStatus(current, for: event.type)
-      return .status(event.type, engagement: current.number)
+      try requireStatus(number, for: event.type)
+      return .status(event.type, engagement: number)
     case .entryAdded(let id, let content):
       let side = try side(of: by, lead: lead)
       if records.index(forKey: id) != nil {
@@ -239,18 +240,20 @@ extension TicketProjection {
     }
   }
 
-  private func currentEngagementState(for type: EventType) throws(RefusedEvent) -> EngagementState {
-    guard let current = engagements.last else {
+  /// The number of the ticket's current engagement.
+  private func currentEngagement(for type: EventType) throws(RefusedEvent) -> Int {
+    guard !engagements.isEmpty else {
       throw RefusedEvent("\(type.rawValue) refused: ticket \(ticket) has never been outsourced")
     }
-    return current
+    return engagements.count
   }
 
-  private func requireStatus(_ current: EngagementState, for type: EventType) throws(RefusedEvent) {
+  private func requireStatus(_ number: Int, for type: EventType) throws(RefusedEvent) {
+    let status = engagements[number - 1].status
     let allowed = Self.allowedFrom(type)
-    guard allowed.contains(current.status) else {
+    guard allowed.contains(status) else {
       throw RefusedEvent(
-        "\(type.rawValue) refused: engagement \(current.number) of ticket \(ticket) is \(current.status.rawValue), and \(type.rawValue) is allowed only from "
+        "\(type.rawValue) refused: engagement \(number) of ticket \(ticket) is \(status.rawValue), and \(type.rawValue) is allowed only from "
           + allowed.map(\.rawValue).joined(separator: " or "))
     }
   }
@@ -269,14 +272,14 @@ extension TicketProjection {
   /// The version `by` acts on: the lead's, or the one of its latest engagement.
   private func side(of by: String, lead: String) throws(RefusedEvent) -> Side {
     if by == lead { return .lead }
-    guard let latest = engagements.last(where: { $0.partner == by }) else {
+    guard let latest = engagements.lastIndex(where: { $0.partner == by }) else {
       throw RefusedEvent("\(by) is not a partner on ticket \(ticket) and holds no version of it")
     }
-    guard latest.status.hasVersion else {
-      throw RefusedEvent(
-        "\(by) holds no version of ticket \(ticket): its engagement \(latest.number) is \(latest.status.rawValue)")
+    let status = engagements[latest].status
+    guard status.hasVersion else {
+      throw RefusedEvent("\(by) holds no version of ticket \(ticket): its engagement \(latest + 1) is \(status.rawValue)")
     }
-    return .engagement(latest.number)
+    return .engagement(latest + 1)
   }
 
   /// The kind of entry `id` as `side`'s version holds it, once checked that `by` may change it there.
@@ -292,7 +295,7 @@ extension TicketProjection {
       )
     }
     if case .engagement(let n) = side, engagements[n - 1].status == .waitingApproval,
-      engagements[n - 1].frozen.contains(id)
+      !engagements[n - 1].frozen.isEmpty, engagements[n - 1].frozen.contains(id)
     {
       throw RefusedEvent(
         "\(by) cannot \(action) entry '\(id)' while engagement \(n) of ticket \(ticket) waits for approval: only entries added since the request may change"

@@ -47,14 +47,18 @@ public struct RuleSet: Sendable, Hashable {
       if leadTimeAsNote, content.kind == .time {
         copy.kind = .note
         copy.visibility = .public
-        return (copy, .time, [.leadTimeAsNote])
+        return (copy, .time, Self.leadTimeAsNoteTransform)
       }
       return (copy, nil, [])
     }
     if partnerItemsInternalUsersOnly, content.kind == .note || content.kind == .attachment {
       copy.visibility = .internalUsersOnly
-      return (copy, nil, [.partnerItemsInternalUsersOnly])
+      return (copy, nil, Self.internalUsersOnlyTransform)
     }
     return (copy, nil, [])
   }
+
+  // A copy's transforms, made once: a replay shapes many copies alike.
+  private static let leadTimeAsNoteTransform: [RuleID] = [.leadTimeAsNote]
+  private static let internalUsersOnlyTransform: [RuleID] = [.partnerItemsInternalUsersOnly]
 }
