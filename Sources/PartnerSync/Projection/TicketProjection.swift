@@ -277,7 +277,8 @@ extension TicketProjection {
     }
     let status = engagements[latest].status
     guard status.hasVersion else {
-      throw RefusedEvent("\(by) holds no version of ticket \(ticket): its engagement \(latest + 1) is \(status.rawValue)")
+      throw RefusedEvent(
+        "\(by) holds no version of ticket \(ticket): its engagement \(latest + 1) is \(status.rawValue)")
     }
     return .engagement(latest + 1)
   }

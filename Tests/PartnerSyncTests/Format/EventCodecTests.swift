@@ -235,11 +235,11 @@ struct EventCodecTests {
     }
     for text in texts {
       Array(text.utf8).withUnsafeBufferPointer { bytes in
-        #expect(EventCodec.eventType(bytes) == EventType(rawValue: text), "'\(text)'")
-        #expect(EventCodec.entryKind(bytes) == EntryKind(rawValue: text), "'\(text)'")
-        #expect(EventCodec.attachmentType(bytes) == AttachmentType(rawValue: text), "'\(text)'")
+        #expect(EventCodec.eventTypes.value(bytes) == EventType(rawValue: text), "'\(text)'")
+        #expect(EventCodec.entryKinds.value(bytes) == EntryKind(rawValue: text), "'\(text)'")
+        #expect(EventCodec.attachmentTypes.value(bytes) == AttachmentType(rawValue: text), "'\(text)'")
         let visibility = Visibility(rawValue: text).flatMap { $0 == .internalUsersOnly ? nil : $0 }
-        #expect(EventCodec.visibility(bytes) == visibility, "'\(text)'")
+        #expect(EventCodec.visibilities.value(bytes) == visibility, "'\(text)'")
       }
     }
   }
