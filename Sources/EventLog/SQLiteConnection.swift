@@ -67,6 +67,12 @@ final class SQLiteConnection {
     }
   }
 
+  /// Runs one SQL statement that returns no rows, prepared once and cached (a transaction's
+  /// `BEGIN` and `COMMIT`: parsing them again costs as much as a small insert).
+  func run(_ sql: String, purpose: String) throws {
+    try withStatement(sql, purpose: purpose) { _ = try $0.step() }
+  }
+
   /// Rolls back the open transaction, if any, ignoring failures: used on
   /// error paths where the original error is the one to report.
   func rollbackQuietly() {

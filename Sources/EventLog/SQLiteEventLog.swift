@@ -183,7 +183,7 @@ public final class SQLiteEventLog: EventLogWriter, @unchecked Sendable {
       try refuseWhileProducing()
       let outermost = readDepth == 0
       if outermost {
-        try connection.execute("BEGIN DEFERRED", purpose: "begin a read transaction")
+        try connection.run("BEGIN DEFERRED", purpose: "begin a read transaction")
       }
       readDepth += 1
       defer { readDepth -= 1 }
@@ -197,7 +197,7 @@ public final class SQLiteEventLog: EventLogWriter, @unchecked Sendable {
         throw error
       }
       if outermost {
-        try connection.execute("COMMIT", purpose: "end a read transaction")
+        try connection.run("COMMIT", purpose: "end a read transaction")
       }
       return result
     }
@@ -215,10 +215,10 @@ public final class SQLiteEventLog: EventLogWriter, @unchecked Sendable {
     guard !options.readOnly, !connection.isReadOnly else {
       throw EventLogError.readOnly(path: path)
     }
-    try connection.execute("BEGIN IMMEDIATE", purpose: "begin the append transaction")
+    try connection.run("BEGIN IMMEDIATE", purpose: "begin the append transaction")
     do {
       let result = try body(connection)
-      try connection.execute("COMMIT", purpose: "commit the append")
+      try connection.run("COMMIT", purpose: "commit the append")
       return result
     } catch {
       connection.rollbackQuietly()
