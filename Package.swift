@@ -29,9 +29,13 @@ let package = Package(
       ]
     ),
     .target(
+      name: "PartnerSyncDomain",
+      dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]
+    ),
+    .target(
       name: "PartnerSync",
       dependencies: [
-        "EventLog",
+        "EventLog", "PartnerSyncDomain",
         .product(name: "OrderedCollections", package: "swift-collections"),
         .product(name: "Logging", package: "swift-log"),
       ]
@@ -54,8 +58,10 @@ let package = Package(
     .testTarget(name: "EventLogTests", dependencies: ["EventLog"]),
     .testTarget(
       name: "PartnerSyncTests",
-      dependencies: ["PartnerSync", .product(name: "OrderedCollections", package: "swift-collections")]),
-    .testTarget(name: "CLITests", dependencies: ["partnersync", "PartnerSyncExample", "PartnerSync"]),
+      dependencies: [
+        "PartnerSync", "PartnerSyncDomain", .product(name: "OrderedCollections", package: "swift-collections"),
+      ]),
+    .testTarget(name: "CLITests", dependencies: ["partnersync", "PartnerSyncExample", "PartnerSync", "PartnerSyncDomain"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,6 @@
 // A libFuzzer target over the pure part of PartnerSync: the JSON codec, the event format, the rules
-// and the projections. It is not part of any SwiftPM target: `Scripts/fuzz` compiles it together
-// with Sources/PartnerSync/{Format,Model,Rules,Projection}/*.swift.
+// and the projections. It is not part of any SwiftPM target: `Scripts/fuzz` builds it against the
+// PartnerSyncDomain module, instrumented.
 //
 // Each input is a JSON Lines document. Every line is parsed and decoded; every event the rules
 // accept is applied to its ticket's projection, exactly as `import` validates a batch. On the way
@@ -15,6 +15,8 @@
 // - a refused event leaves its projection unchanged (position, version, decisions, views);
 // - replaying the exported lines of a ticket into a fresh projection gives the same views,
 //   decisions and notifications.
+
+@testable import PartnerSyncDomain
 
 /// The time given to events without `at` (2026-03-02T09:00:00Z).
 private let defaultTime = Timestamp(microseconds: 1_772_442_000_000_000)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 @Suite struct AuditDiagramTests {
   @Test(arguments: [

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import PartnerSyncDomain
 
 /// The event lines of a JSON Lines document, found before any is parsed: where each lies, its
 /// number, and the ticket it names.

@@ -1,4 +1,5 @@
 import EventLog
+import PartnerSyncDomain
 
 /// The one error type of the PartnerSync library: a code that can be matched, and one sentence
 /// for people that says what is wrong and what to do.

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import PartnerSyncDomain
 
 extension PartnerSyncLog {
   /// Validates and appends a JSON Lines document (the `import` format) in one transaction.

@@ -1,4 +1,5 @@
 import Foundation
+import PartnerSyncDomain
 
 extension PartnerSyncLog {
   /// Why `path` can never name a log file, or `nil`: a folder, or a file in a folder that does

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import PartnerSyncDomain
 
 /// What a successful write appended, and what it caused.
 ///

@@ -1,5 +1,6 @@
 import EventLog
 import Logging
+import PartnerSyncDomain
 
 extension PartnerSyncLog {
   /// New events as they are appended, from `position` on (exclusive), as an asynchronous sequence.

@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import Logging
+import PartnerSyncDomain
 
 /// An event on its way into the log, with its line (or 1-based index) in the input.
 typealias PendingEvent = (event: TicketEvent, line: Int)

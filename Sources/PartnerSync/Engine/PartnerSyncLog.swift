@@ -1,5 +1,6 @@
 import EventLog
 import OrderedCollections
+import PartnerSyncDomain
 
 /// A PartnerSync history: an event log of ticket events, with the projections the rules build
 /// from it.
@@ -98,7 +99,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
   func decodeEvent(
     _ stored: StoredEventBytes, ticket: String? = nil, actor: String? = nil
   ) throws(PartnerSyncError) -> TicketEvent {
-    guard let type = EventCodec.eventTypes.value(stored.type) else {
+    guard let type = EventCodec.eventType(stored.type) else {
       throw PartnerSyncError(
         .corruptLog,
         "the event at position \(stored.position) has an unknown type '\(String(decoding: stored.type, as: UTF8.self))'"
@@ -293,7 +294,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
       throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
     }
     guard let entry else { return projection.decisions }
-    guard projection.records[entry] != nil else {
+    guard projection.hasRecord(of: entry) else {
       throw PartnerSyncError(
         .unknownEntry,
         "ticket \(ticket) has no entry \(entry)\(point == .latest ? "" : " up to position \(position)")")

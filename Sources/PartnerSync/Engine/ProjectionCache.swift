@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import PartnerSyncDomain
 
 /// The latest projections of the tickets a log wrote recently, so that recording one more event
 /// on a ticket does not fold its whole history again.

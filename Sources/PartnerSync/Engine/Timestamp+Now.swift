@@ -1,4 +1,5 @@
 import Foundation
+import PartnerSyncDomain
 
 extension Timestamp {
   /// The current time, to the microsecond. The only clock of the library: used by the engine

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// `suspended-waiting-approval`, `released-on-rejection`, `dropped-at-completion`, `sync-ended`.
 @Suite("Approval: held, released, dropped, ended")

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// `time-bundled-at-completion`.
 @Suite("Completion bundle")

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// The decisions and notifications of a history through a withdrawal, a hold, a release, a drop
 /// and a bundle: the partners, entries, recipients and texts they name.

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// The filters: `internal-never-syncs`, `links-never-sync`, `lead-charges-stay-local`.
 @Suite("Filters: what never crosses")

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// `outsourcing-notifies-primary-contact`, `synced-change-notifies-partner`,
 /// `subcontractor-time-notifies-resource`.

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// The bounds of `hours`, `rate` and `amount` (``NumberField``): in the rules, through the
 /// library's `record`, and through an import.

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// Properties that every valid history keeps, checked over seeded random histories
 /// (``RandomHistory``): 10 chunks of 30 histories of 20 to 80 events, run in parallel.

@@ -1,6 +1,7 @@
 import OrderedCollections
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// A random valid history of ticket `T-1`: random candidate events, kept when the rules accept
 /// them. The lead is `acme`; `bolt` and `crane` are engaged in turn; `zed` is a stranger.

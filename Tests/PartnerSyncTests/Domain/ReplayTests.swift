@@ -2,6 +2,7 @@ import EventLog
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// Replay reads the log in position order, with the projections of all tickets under way built
 /// side by side, on one thread or with a second one reading ahead: each way must rebuild exactly

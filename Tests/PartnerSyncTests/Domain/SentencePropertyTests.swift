@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// Every audit sentence and notification text states only facts that hold: over random
 /// histories, each claim of a decision's `because` is checked against the versions just before

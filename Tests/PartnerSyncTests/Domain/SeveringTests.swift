@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// `foreign-edit-severs`, `foreign-delete-severs`, `severed-link`.
 @Suite("Severing: foreign changes cut the link")

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// Builds the events of one ticket, so that a test reads like its history.
 ///

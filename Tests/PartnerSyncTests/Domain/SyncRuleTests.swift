@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// `own-change-syncs`, `copied-at-acceptance`, `lead-time-as-note`,
 /// `partner-items-internal-users-only`.

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// Views as of a position or a time equal the views of a log that holds only that prefix.
 @Suite("Time travel")

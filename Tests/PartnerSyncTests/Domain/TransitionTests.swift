@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// Where engagement 1 (acme → bolt) stands before the event under test.
 enum Stage: String, CaseIterable, Sendable, CustomTestStringConvertible {

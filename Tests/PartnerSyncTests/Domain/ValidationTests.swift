@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// Refusals other than the transition table: who may act, on which entries, with which fields.
 /// Every refusal is checked to leave the projection unchanged (``Ticket/refuse(_:sourceLocation:)``).

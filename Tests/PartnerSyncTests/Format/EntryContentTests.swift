@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// Entry content: which fields are present, how changes apply, how defaults fill in, and how
 /// texts compare and decode.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// The codec reads event lines and stored data through the one JSON parser, and checks the
 /// format only: JSON types, names, required and unknown fields. Value rules are the rules'.

@@ -1,4 +1,5 @@
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// Random JSON values covering every case, awkward strings and awkward numbers.
 enum RandomJSON {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 struct JSONParseFailureCase: Sendable, CustomTestStringConvertible {
   let input: [UInt8]

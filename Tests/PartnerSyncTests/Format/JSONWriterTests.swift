@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 @Suite struct JSONWriterTests {
   @Test func canonicalExamples() throws {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// A log's connection is closed when the last reference goes, also after a large import that
 /// used the writer thread: SQLite then checkpoints and removes the write-ahead log.

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// Isolation over random multi-ticket, multi-partner logs: nothing of a partner ever reaches a
 /// partner that is not on the ticket, and nothing of one ticket ever shows in another.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// The projections a log keeps of the tickets it wrote: which it keeps, and that a stale one
 /// never leads to a wrong write.

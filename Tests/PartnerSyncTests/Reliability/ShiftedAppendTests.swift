@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// A log that writes a batch elsewhere than it announced to the producer: another writer's event
 /// lands first. `PartnerSyncLog` must then report the decisions at the positions the events got.

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import PartnerSync
+@testable import PartnerSyncDomain
 
 /// An import parses and validates a document line by line while the log writes the events a
 /// chunk at a time on a thread of its own. Which line it reports, and that it appends nothing,

@@ -1,4 +1,5 @@
 import Foundation
+import PartnerSyncDomain
 
 /// The actors seen lately, so that the few partners acting throughout a log are each made into a
 /// string once rather than once per event.

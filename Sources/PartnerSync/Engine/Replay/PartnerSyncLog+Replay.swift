@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import PartnerSyncDomain
 
 extension PartnerSyncLog {
   /// What a replay found.

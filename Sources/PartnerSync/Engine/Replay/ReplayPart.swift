@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import PartnerSyncDomain
 
 /// One part of a replay's tickets (those whose slot, modulo the number of parts, is `part`),
 /// decoded and folded one batch at a time on one thread: the strings and projections a part makes

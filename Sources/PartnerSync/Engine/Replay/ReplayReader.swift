@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import PartnerSyncDomain
 
 /// Reads the log in position order, in chunks, as bytes for `replay`, marking the last event of
 /// each ticket (found in the log's index when a chunk first meets the ticket, see

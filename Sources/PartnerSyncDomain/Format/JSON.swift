@@ -105,18 +105,18 @@ public enum JSONValue: Sendable, Equatable {
 extension JSONValue {
   /// Byte-wise equality of two strings (Swift's `==` would also equate canonically
   /// equivalent strings such as precomposed and decomposed "é").
-  static func utf8Equal(_ a: String, _ b: String) -> Bool {
+  package static func utf8Equal(_ a: String, _ b: String) -> Bool {
     a.utf8.count == b.utf8.count && compareUTF8(a, b) == 0
   }
 
   /// Byte-wise ordering of two strings, as used for canonical key order.
-  static func utf8Less(_ a: String, _ b: String) -> Bool {
+  package static func utf8Less(_ a: String, _ b: String) -> Bool {
     compareUTF8(a, b) < 0
   }
 
   /// Compares the UTF-8 bytes of two strings (`memcmp`, then the length): negative, zero or
   /// positive.
-  static func compareUTF8(_ a: String, _ b: String) -> Int {
+  package static func compareUTF8(_ a: String, _ b: String) -> Int {
     var a = a
     var b = b
     return a.withUTF8 { pa in
@@ -128,7 +128,7 @@ extension JSONValue {
     }
   }
 
-  static func membersEqual(
+  package static func membersEqual(
     _ a: [(key: String, value: JSONValue)],
     _ b: [(key: String, value: JSONValue)]
   ) -> Bool {
@@ -203,19 +203,19 @@ extension JSONValue: ExpressibleByDictionaryLiteral {
 }
 
 /// Why `JSONParser` rejected its input.
-struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertible {
+package struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertible {
   /// A short, lowercase description of the problem, e.g. "expected ':' after object key".
-  var message: String
+  package var message: String
   /// The 0-based byte offset in the input where the problem was found.
-  var offset: Int
+  package var offset: Int
 
-  var description: String { "\(message) (at byte \(offset))" }
+  package var description: String { "\(message) (at byte \(offset))" }
 
   /// The message of a number too large for a `Double` (its offset is the number's first byte).
-  static let numberTooLarge = "number is too large"
+  package static let numberTooLarge = "number is too large"
 
   /// Whether this is a number too large for a `Double`, starting at `offset`.
-  var isNumberTooLarge: Bool { message == Self.numberTooLarge }
+  package var isNumberTooLarge: Bool { message == Self.numberTooLarge }
 }
 
 /// A strict RFC 8259 JSON parser: the one reader of every JSON text in the package, event lines
@@ -228,12 +228,12 @@ struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertible {
 /// `Double`, nesting deeper than `maxDepth`, and anything after the value other than
 /// whitespace. Every error names the byte offset where it was found. Numbers that underflow
 /// become zero or subnormal (as with `strtod`). The escape `\u0000` is valid JSON and is accepted.
-enum JSONParser {
+package enum JSONParser {
   /// The deepest nesting of arrays and objects accepted.
-  static let maxDepth = 64
+  package static let maxDepth = 64
 
   /// Parses exactly one JSON value spanning the whole input (surrounding whitespace allowed).
-  static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
+  package static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSONValue {
     guard let base = bytes.baseAddress, !bytes.isEmpty else {
       throw JSONParseError(message: "unexpected end of input", offset: 0)
     }
@@ -253,7 +253,7 @@ enum JSONParser {
   /// Every input is checked exactly as ``parse(_:)-(UnsafeBufferPointer<UInt8>)`` checks it,
   /// with the same errors; a member whose value is an array or an object is read (and checked)
   /// too, and only its kind is kept. What `body` is lent is valid only during `body`.
-  static func withFlatObject<R>(
+  package static func withFlatObject<R>(
     _ bytes: UnsafeBufferPointer<UInt8>, _ body: (JSONFlatRead) -> R
   ) throws(JSONParseError) -> R {
     guard let base = bytes.baseAddress, !bytes.isEmpty else {
@@ -286,20 +286,20 @@ enum JSONParser {
   }
 
   /// Parses exactly one JSON value spanning the whole string (surrounding whitespace allowed).
-  static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+  package static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
     var text = text
     return try text.withUTF8 { buffer in Result { () throws(JSONParseError) in try parse(buffer) } }.get()
   }
 
   /// Parses exactly one JSON value spanning the whole byte array (surrounding whitespace allowed).
-  static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+  package static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
     try bytes.withUnsafeBufferPointer { buffer in Result { () throws(JSONParseError) in try parse(buffer) } }.get()
   }
 }
 
 /// What ``JSONParser/withFlatObject(_:_:)`` read: an object's members, or what other value the
 /// input holds.
-enum JSONFlatRead {
+package enum JSONFlatRead {
   /// An object (its members' values are scalars, or arrays and objects known by their kind only).
   case object(JSONFlatObject)
   /// A JSON value that is not an object.
@@ -308,7 +308,7 @@ enum JSONFlatRead {
 
 /// The bytes of a string read by `JSONParser`: in its input when the string has no escapes,
 /// else (unescaped) in the ``JSONFlatObject/decoded`` bytes of the object read. Always valid UTF-8.
-struct JSONStringBytes {
+package struct JSONStringBytes {
   /// Where the bytes start.
   var start: Int
   /// How many bytes there are.
@@ -319,9 +319,9 @@ struct JSONStringBytes {
 
 /// An object read by ``JSONParser/withFlatObject(_:_:)``: its members in source order, each key
 /// and string value lent as bytes. Valid only while it is lent.
-struct JSONFlatObject {
+package struct JSONFlatObject {
   /// A member's value.
-  enum Value {
+  package enum Value {
     case null
     case bool(Bool)
     case number(Double)
@@ -346,7 +346,7 @@ struct JSONFlatObject {
   }
 
   /// A member: its key and its value.
-  struct Member {
+  package struct Member {
     var key: JSONStringBytes
     var value: Value
   }

@@ -61,6 +61,9 @@ public struct TicketProjection: Sendable {
     return titles
   }
 
+  /// Whether the ticket has had entry `id`, deleted or not.
+  package func hasRecord(of id: String) -> Bool { records.index(forKey: id) != nil }
+
   /// Checks `event` against the rules and, if they allow it, folds it into the projection.
   ///
   /// - Throws: ``RefusedEvent`` when the rules refuse the event; the projection is then unchanged.
@@ -69,7 +72,7 @@ public struct TicketProjection: Sendable {
   }
 
   /// ``apply(_:)`` for an event at `position` (the fold needs nothing else of it: no time).
-  mutating func apply(_ event: TicketEvent, position: Int64) throws(RefusedEvent) {
+  package mutating func apply(_ event: TicketEvent, position: Int64) throws(RefusedEvent) {
     guard event.ticket == ticket else {
       throw RefusedEvent("event of ticket \(event.ticket) applied to ticket \(ticket)")
     }
@@ -85,19 +88,19 @@ public struct TicketProjection: Sendable {
   }
 
   /// The decisions from position `first` on (those at the end of ``decisions``).
-  func decisions(from first: Int64) -> ArraySlice<SyncDecision> {
+  package func decisions(from first: Int64) -> ArraySlice<SyncDecision> {
     decisions[startOfSuffix(decisions, from: first, position: \.position)...]
   }
 
   /// The notifications from position `first` on (those at the end of ``notifications``).
-  func notifications(from first: Int64) -> ArraySlice<PartnerNotification> {
+  package func notifications(from first: Int64) -> ArraySlice<PartnerNotification> {
     notifications[startOfSuffix(notifications, from: first, position: \.position)...]
   }
 }
 
 /// Where the items from position `first` on start in `items` (in the order of their positions),
 /// found from the end: a write asks for its last few.
-func startOfSuffix<Item>(_ items: [Item], from first: Int64, position: (Item) -> Int64) -> Int {
+package func startOfSuffix<Item>(_ items: [Item], from first: Int64, position: (Item) -> Int64) -> Int {
   var start = items.endIndex
   while start > items.startIndex, position(items[start - 1]) >= first { start -= 1 }
   return start

@@ -61,7 +61,7 @@ extension NumberField {
   /// For a number too large for a `Double` at `offset` of the event line `line` (which the JSON
   /// parser refuses before any field is read): why, in the words of the field's bounds when it
   /// is the value of `hours`, `rate` or `amount`; else `nil`.
-  static func problem(numberAt offset: Int, in line: UnsafeBufferPointer<UInt8>) -> String? {
+  package static func problem(numberAt offset: Int, in line: UnsafeBufferPointer<UInt8>) -> String? {
     guard offset >= 0, offset < line.count else { return nil }
     func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
     var end = offset

@@ -22,9 +22,9 @@ extension TicketEvent {
 }
 
 /// Why an event line could not be read as an event: the format is wrong, before any rule is asked.
-struct EventFormatError: Error, Equatable {
-  var message: String
-  init(_ message: String) { self.message = message }
+package struct EventFormatError: Error, Equatable {
+  package var message: String
+  package init(_ message: String) { self.message = message }
 }
 
 /// Reads and writes events in the JSON Lines format of the contract.
@@ -38,20 +38,20 @@ struct EventFormatError: Error, Equatable {
 /// an event type requires are there, and no other field is. What the values mean (bounds,
 /// blank texts, the fields of each entry kind, reserved ids) is checked once, by the rules
 /// (`TicketProjection.check`).
-enum EventCodec {
+package enum EventCodec {
   /// The longest event line accepted, in bytes.
-  static let maximumLineLength = 1 << 20
+  package static let maximumLineLength = 1 << 20
 
   /// Decodes one event line: a JSON error (`JSONParseError`) or a format error
   /// (`EventFormatError`) refuses it.
-  static func decode(line bytes: UnsafeBufferPointer<UInt8>) throws -> TicketEvent {
+  package static func decode(line bytes: UnsafeBufferPointer<UInt8>) throws -> TicketEvent {
     try JSONParser.withFlatObject(bytes) { read in
       Result { () throws(EventFormatError) in try decode(line: read) }
     }.get()
   }
 
   /// Decodes one line's JSON value into an event (its `at`, when present, parsed).
-  static func decode(line read: JSONFlatRead) throws(EventFormatError) -> TicketEvent {
+  package static func decode(line read: JSONFlatRead) throws(EventFormatError) -> TicketEvent {
     guard case .object(let object) = read else {
       guard case .notAnObject(let value) = read else { preconditionFailure() }
       throw EventFormatError("an event must be a JSON object, found \(describe(value))")
@@ -101,7 +101,7 @@ enum EventCodec {
   /// Decodes an event's own fields from the bytes of its stored `data` (a JSON object) into
   /// `payload`, or returns `false` (leaving `payload` alone) when they are not an event's
   /// fields: ``decodePayload(_:data:)`` then says why.
-  static func decodePayload(
+  package static func decodePayload(
     _ type: EventType, data: UnsafeBufferPointer<UInt8>, into payload: inout EventPayload
   ) -> Bool {
     let read = try? JSONParser.withFlatObject(data) { read -> Bool in
@@ -117,7 +117,7 @@ enum EventCodec {
 
   /// Decodes an event's own fields from the bytes of its stored `data`: a JSON error
   /// (`JSONParseError`) or a format error (`EventFormatError`) refuses them.
-  static func decodePayload(_ type: EventType, data: UnsafeBufferPointer<UInt8>) throws -> EventPayload {
+  package static func decodePayload(_ type: EventType, data: UnsafeBufferPointer<UInt8>) throws -> EventPayload {
     try JSONParser.withFlatObject(data) { read in
       Result { () throws(EventFormatError) in
         guard case .object(let object) = read else { throw EventFormatError("its data is not a JSON object") }
@@ -183,6 +183,11 @@ enum EventCodec {
   static let visibilities = ByteNames([Visibility.public, .internal], name: \.rawValue)
   static let attachmentTypes = ByteNames(AttachmentType.self)
 
+  /// The event type named by the UTF-8 text `bytes` (a stored event's type column).
+  package static func eventType(_ bytes: UnsafeBufferPointer<UInt8>) -> EventType? {
+    eventTypes.value(bytes)
+  }
+
   /// The bytes of the value of the first `"ticket"` key of the line, when it is a string without
   /// escapes; else `nil`.
   ///
@@ -193,7 +198,7 @@ enum EventCodec {
   /// a key (a value is followed by `,` or `}`), and the value's bytes are the string itself when
   /// it has no escapes. For a line that is not a valid event, whatever this finds is harmless:
   /// parsing the line reports it.
-  static func plainTicket(in line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+  package static func plainTicket(in line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
     let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
     func skipSpace(_ position: inout Int) {
       while position < line.count, [0x20, 0x09, 0x0D, 0x0A].contains(line[position]) { position += 1 }
@@ -226,20 +231,20 @@ enum EventCodec {
   // MARK: Writing
 
   /// The event's own fields as canonical JSON (sorted keys), as stored in the log's `data` column.
-  static func data(of payload: EventPayload) -> String {
+  package static func data(of payload: EventPayload) -> String {
     withData(of: payload) { String(decoding: $0, as: UTF8.self) }
   }
 
   /// The stored `data` of `payload`, as ``data(of:)`` writes it, lent to `body` as UTF-8 bytes
   /// that are valid only during `body`.
-  static func withData<Result>(
+  package static func withData<Result>(
     of payload: EventPayload, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
   ) rethrows -> Result {
     try JSONWriter.object({ writeOwnFields(of: payload, into: &$0) }, body)
   }
 
   /// One exported line: `position`, `type`, `ticket`, `by`, `at`, then the own fields sorted.
-  static func exportLine(_ recorded: RecordedEvent) -> String {
+  package static func exportLine(_ recorded: RecordedEvent) -> String {
     JSONWriter.object(
       { members in
         members.number("position", Double(recorded.position))
@@ -254,7 +259,7 @@ enum EventCodec {
   /// Writes the own fields of `payload` in the byte order of their keys, which for every key an
   /// event can have is: `amount`, `attachmentType`, `billable`, `entry`, `hours`, `kind`,
   /// `name`, `partner`, `rate`, `reason`, `resource`, `text`, `title`, `uri`, `visibility`.
-  static func writeOwnFields(of payload: EventPayload, into members: inout ObjectMembers) {
+  package static func writeOwnFields(of payload: EventPayload, into members: inout ObjectMembers) {
     switch payload {
     case .outsourced(let o):
       members.string("partner", o.partner)
@@ -293,7 +298,7 @@ enum EventCodec {
   }
 
   /// The present fields of `content` as JSON members (kind excluded).
-  static func fields(of content: EntryContent) -> [(key: String, value: JSONValue)] {
+  package static func fields(of content: EntryContent) -> [(key: String, value: JSONValue)] {
     var out: [(key: String, value: JSONValue)] = []
     if let v = content.hours { out.append(("hours", .number(v))) }
     if let v = content.title { out.append(("title", .string(v))) }

@@ -11,18 +11,18 @@
 ///   `9007199254740992.0`), which is always valid JSON for finite values. A non-finite number
 ///   has no JSON form: it is a programming error (an assertion in debug builds; `null` in
 ///   release builds), which the library never makes (see `NumberField`).
-struct JSONWriter {
+package struct JSONWriter {
   /// The UTF-8 output so far.
-  var bytes: [UInt8]
+  package var bytes: [UInt8]
 
   /// Creates an empty writer, optionally reserving space for `capacity` bytes.
-  init(reservingCapacity capacity: Int = 0) {
+  package init(reservingCapacity capacity: Int = 0) {
     bytes = []
     bytes.reserveCapacity(capacity)
   }
 
   /// Appends the canonical form of `value` to `bytes`.
-  mutating func write(_ value: JSONValue, sortedKeys: Bool) {
+  package mutating func write(_ value: JSONValue, sortedKeys: Bool) {
     Emitter.with { emitter in
       emitter.write(value, sortedKeys: sortedKeys)
       bytes.append(contentsOf: emitter.buffer)
@@ -30,7 +30,7 @@ struct JSONWriter {
   }
 
   /// The canonical form of `value` as a string.
-  static func string(_ value: JSONValue, sortedKeys: Bool = true) -> String {
+  package static func string(_ value: JSONValue, sortedKeys: Bool = true) -> String {
     Emitter.with { emitter in
       emitter.write(value, sortedKeys: sortedKeys)
       return String(decoding: emitter.buffer, as: UTF8.self)
@@ -38,7 +38,7 @@ struct JSONWriter {
   }
 
   /// The canonical form of `value` as UTF-8 bytes.
-  static func encode(_ value: JSONValue, sortedKeys: Bool = true) -> [UInt8] {
+  package static func encode(_ value: JSONValue, sortedKeys: Bool = true) -> [UInt8] {
     Emitter.with { emitter in
       emitter.write(value, sortedKeys: sortedKeys)
       return Array(emitter.buffer)
@@ -47,7 +47,7 @@ struct JSONWriter {
 
   /// The canonical form of `value`, lent to `body` as UTF-8 bytes that are valid only during
   /// `body`: no string is made.
-  static func withEncoded<Result>(
+  package static func withEncoded<Result>(
     _ value: JSONValue, sortedKeys: Bool = true, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
   ) rethrows -> Result {
     try Emitter.with { emitter in
@@ -58,7 +58,7 @@ struct JSONWriter {
 
   /// An object whose members `build` writes in the order it gives them, lent to `body` as UTF-8
   /// bytes that are valid only during `body`: no value is made.
-  static func object<Result>(
+  package static func object<Result>(
     _ build: (inout ObjectMembers) -> Void, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
   ) rethrows -> Result {
     try Emitter.with { emitter in
@@ -74,7 +74,7 @@ struct JSONWriter {
   }
 
   /// `s` as a JSON string literal, quotes included (`"a\"b"`).
-  static func quoted(_ s: String) -> String {
+  package static func quoted(_ s: String) -> String {
     Emitter.with { emitter in
       emitter.writeString(s)
       return String(decoding: emitter.buffer, as: UTF8.self)
@@ -83,7 +83,7 @@ struct JSONWriter {
 }
 
 /// The members of an object that ``JSONWriter/object(_:_:)`` writes, each in canonical form.
-struct ObjectMembers {
+package struct ObjectMembers {
   fileprivate var emitter: Emitter
   private var first = true
 
@@ -104,19 +104,19 @@ struct ObjectMembers {
   }
 
   /// A string member.
-  mutating func string(_ key: StaticString, _ value: String) {
+  package mutating func string(_ key: StaticString, _ value: String) {
     self.key(key)
     emitter.writeString(value)
   }
 
   /// A number member.
-  mutating func number(_ key: StaticString, _ value: Double) {
+  package mutating func number(_ key: StaticString, _ value: Double) {
     self.key(key)
     emitter.writeNumber(value)
   }
 
   /// A Boolean member.
-  mutating func bool(_ key: StaticString, _ value: Bool) {
+  package mutating func bool(_ key: StaticString, _ value: Bool) {
     self.key(key)
     emitter.append(value ? "true" : "false")
   }
@@ -135,7 +135,7 @@ private struct Emitter {
   var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
 
   /// Runs `body` with an emitter whose memory is released afterwards.
-  static func with<R>(_ body: (inout Emitter) throws -> R) rethrows -> R {
+  package static func with<R>(_ body: (inout Emitter) throws -> R) rethrows -> R {
     try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { stack in
       var emitter = Emitter(base: stack.baseAddress!, capacity: stack.count)
       defer { if emitter.onHeap { emitter.base.deallocate() } }
@@ -173,7 +173,7 @@ private struct Emitter {
     count += n
   }
 
-  mutating func write(_ value: JSONValue, sortedKeys: Bool) {
+  package mutating func write(_ value: JSONValue, sortedKeys: Bool) {
     switch value {
     case .null:
       append("null")
@@ -225,7 +225,7 @@ private struct Emitter {
   }
 
   @inline(__always)
-  mutating func writeMember(
+  package mutating func writeMember(
     _ member: (key: String, value: JSONValue), first: Bool, sortedKeys: Bool
   ) {
     if !first {
@@ -238,7 +238,7 @@ private struct Emitter {
     write(member.value, sortedKeys: sortedKeys)
   }
 
-  static func isSorted(_ members: [(key: String, value: JSONValue)]) -> Bool {
+  package static func isSorted(_ members: [(key: String, value: JSONValue)]) -> Bool {
     var i = 1
     while i < members.count {
       if JSONValue.compareUTF8(members[i - 1].key, members[i].key) > 0 { return false }
@@ -248,7 +248,7 @@ private struct Emitter {
   }
 
   /// Writes `s` as a JSON string literal with minimal escaping.
-  mutating func writeString(_ s: String) {
+  package mutating func writeString(_ s: String) {
     let done: Void? = s.utf8.withContiguousStorageIfAvailable { writeString(utf8: $0) }
     if done == nil {
       let bytes = Array(s.utf8)
@@ -256,7 +256,7 @@ private struct Emitter {
     }
   }
 
-  mutating func writeString(utf8: UnsafeBufferPointer<UInt8>) {
+  package mutating func writeString(utf8: UnsafeBufferPointer<UInt8>) {
     let n = utf8.count
     reserve(n * 6 + 2)  // worst case: every byte escaped as \u00xx
     put(UInt8(ascii: "\""))
@@ -305,7 +305,7 @@ private struct Emitter {
   /// The index of the first byte at or after `i` that needs an escape (below 0x20, `"` or `\`),
   /// or of the start of the tail shorter than 8 bytes.
   @inline(__always)
-  static func skipUnescaped(_ p: UnsafePointer<UInt8>, from i: Int, count n: Int) -> Int {
+  package static func skipUnescaped(_ p: UnsafePointer<UInt8>, from i: Int, count n: Int) -> Int {
     var i = i
     while i &+ 8 <= n {
       let attention = JSONBytes.attention(JSONBytes.word(p + i))
@@ -316,7 +316,7 @@ private struct Emitter {
   }
 
   /// Writes `d` in canonical number form (see `JSONWriter`).
-  mutating func writeNumber(_ d: Double) {
+  package mutating func writeNumber(_ d: Double) {
     guard d.isFinite else {
       // Every number the library writes is finite: the rules bound those of events
       // (`NumberField`), and what is made of them stays within a `Double`.

@@ -211,34 +211,42 @@ extension Visibility: NamedByRawValue {}
 extension AttachmentType: NamedByRawValue {}
 extension EventType: NamedByRawValue {}
 
-/// Values read from the bytes of their names: a name is looked up among the names of its length,
-/// then compared byte for byte.
-struct ByteNames<Value: Sendable>: Sendable {
-  private var byLength: [[(name: [UInt8], value: Value)]] = []
+/// Values read from the bytes of their names: a name is compared byte for byte with the names of
+/// its length only.
+final class ByteNames<Value: Sendable>: Sendable {
+  /// The names' bytes, one after the other, shortest first.
+  private let bytes: [UInt8]
+  /// Each name's value and where its bytes start, in the same order.
+  private let values: [Value]
+  private let offsets: [Int]
+  /// By length: the index of the first name at least that long (one more than the longest at the end).
+  private let starts: [Int]
 
   /// The names of `values`, each named by `name`.
   init(_ values: some Sequence<Value>, name: (Value) -> String) {
-    for value in values {
-      let bytes = Array(name(value).utf8)
-      while byLength.count <= bytes.count { byLength.append([]) }
-      byLength[bytes.count].append((bytes, value))
+    let named = values.map { (name: Array(name($0).utf8), value: $0) }.sorted { $0.name.count < $1.name.count }
+    starts = (0...(named.last?.name.count ?? 0) + 1).map { length in
+      named.firstIndex { $0.name.count >= length } ?? named.count
     }
+    bytes = named.flatMap(\.name)
+    self.values = named.map(\.value)
+    offsets = named.indices.map { index in named[..<index].reduce(0) { $0 + $1.name.count } }
   }
 
   /// The values of `type`, named by their raw values.
-  init(_ type: Value.Type) where Value: NamedByRawValue, Value.AllCases: Sequence<Value> {
+  convenience init(_ type: Value.Type) where Value: NamedByRawValue, Value.AllCases: Sequence<Value> {
     self.init(Value.allCases, name: \.rawValue)
   }
 
-  /// The value whose name is the UTF-8 text `bytes`, or `nil`.
-  func value(_ bytes: UnsafeBufferPointer<UInt8>) -> Value? {
-    guard bytes.count < byLength.count, let start = bytes.baseAddress else { return nil }
-    for candidate in byLength[bytes.count]
-    where candidate.name[0] == start[0]
-      && candidate.name.withUnsafeBufferPointer({ memcmp($0.baseAddress!, start, bytes.count) == 0 })
-    {
-      return candidate.value
+  /// The value whose name is the UTF-8 text `text`, or `nil`.
+  func value(_ text: UnsafeBufferPointer<UInt8>) -> Value? {
+    guard let start = text.baseAddress, text.count + 1 < starts.count else { return nil }
+    return bytes.withUnsafeBufferPointer { bytes in
+      for index in starts[text.count]..<starts[text.count + 1]
+      where bytes[offsets[index]] == start[0] && memcmp(bytes.baseAddress! + offsets[index], start, text.count) == 0 {
+        return values[index]
+      }
+      return nil
     }
-    return nil
   }
 }
