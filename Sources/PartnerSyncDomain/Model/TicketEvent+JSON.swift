@@ -134,11 +134,8 @@ package enum EventCodec {
     switch fields.type {
     case .outsourced:
       let partner = try fields.identifier(.partner, required: true)!
-      let resource = try fields.string(.resource)
-      if let resource, isBlank(resource) {
-        throw EventFormatError("field 'resource' must not be blank")
-      }
-      payload = .outsourced(Outsourcing(partner: partner, resource: resource, rate: try fields.number(.rate)))
+      payload = .outsourced(
+        Outsourcing(partner: partner, resource: try fields.string(.resource), rate: try fields.number(.rate)))
     case .cancelled: payload = .cancelled
     case .declined: payload = .declined(reason: try fields.string(.reason))
     case .accepted: payload = .accepted
@@ -329,23 +326,6 @@ package enum EventCodec {
   static func clip(_ text: String) -> String {
     text.count <= 40 ? text : String(text.prefix(40)) + "…"
   }
-}
-
-/// Whether `text` is empty or only white space (`Character.isWhitespace`), looking at bytes
-/// while it is ASCII.
-func isBlank(_ text: String) -> Bool {
-  var text = text
-  return text.withUTF8 { isBlank(utf8: $0) }
-}
-
-/// `isBlank` of the UTF-8 text `bytes`.
-func isBlank(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-  for byte in bytes {
-    // ASCII white space is tab to carriage return and space; the rest is told by its characters.
-    if byte >= 0x80 { return String(decoding: bytes, as: UTF8.self).allSatisfy(\.isWhitespace) }
-    if !(byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)) { return false }
-  }
-  return true
 }
 
 /// The fields an event can have, by key: the envelope's first.

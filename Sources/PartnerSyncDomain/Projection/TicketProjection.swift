@@ -122,8 +122,11 @@ enum Plan {
 extension TicketProjection {
   func check(_ event: TicketEvent) throws(RefusedEvent) -> Plan {
     let by = event.by
-    if case .outsourced(let o) = event.payload, let rate = o.rate, let problem = NumberField.rate.problem(rate) {
-      throw RefusedEvent("field \(problem)")
+    if case .outsourced(let o) = event.payload {
+      if let rate = o.rate, let problem = NumberField.rate.problem(rate) { throw RefusedEvent("field \(problem)") }
+      if let resource = o.resource, resource.allSatisfy(\.isWhitespace) {
+        throw RefusedEvent("field 'resource' must not be blank")
+      }
     }
     guard let lead else {
       switch event.payload {
