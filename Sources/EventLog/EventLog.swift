@@ -147,30 +147,12 @@ public struct EventAppender {
   private let sink: (EventRecord) throws -> Void
   private let bytesSink: ((EventRecordBytes) throws -> Void)?
 
-  /// Creates an appender that hands each event to `sink`; logs create it.
-  /// Events lent as bytes are copied into an ``EventRecord`` for `sink`.
-  ///
-  /// - Parameters:
-  ///   - firstPosition: The position of the first event appended.
-  ///   - sink: Writes (or queues) one event.
-  public init(firstPosition: Int64, sink: @escaping (EventRecord) throws -> Void) {
-    self.firstPosition = firstPosition
-    self.sink = sink
-    bytesSink = nil
-  }
-
-  /// Creates an appender that hands each event to `sink`, and each event lent
-  /// as bytes to `bytesSink`; logs create it.
-  ///
-  /// - Parameters:
-  ///   - firstPosition: The position of the first event appended.
-  ///   - sink: Writes (or queues) one event.
-  ///   - bytesSink: Writes (or copies and queues) one event lent as bytes,
-  ///     which are valid only during the call; it refuses bytes that are not
-  ///     UTF-8.
+  /// Creates an appender that hands each event to `sink`, and each event lent as bytes to
+  /// `bytesSink` (which refuses bytes that are not UTF-8) or else, copied into an
+  /// ``EventRecord``, to `sink`; logs create it.
   public init(
     firstPosition: Int64, sink: @escaping (EventRecord) throws -> Void,
-    bytesSink: @escaping (EventRecordBytes) throws -> Void
+    bytesSink: ((EventRecordBytes) throws -> Void)? = nil
   ) {
     self.firstPosition = firstPosition
     self.sink = sink
@@ -245,9 +227,7 @@ extension EventLogReader {
     }
     return events
   }
-}
 
-extension EventLogReader {
   /// Streams events by position as bytes, through ``forEachEvent(from:through:_:)``.
   public func forEachEventBytes(
     from: Int64, through: Int64?, _ body: (StoredEventBytes) throws -> Bool
@@ -294,14 +274,27 @@ extension EventLogReader {
 
   /// Summarises the streams by reading every event up to `position` once.
   public func streamSummaries(through position: Int64?) throws -> [StreamSummary] {
-    var summaries: [StreamKey: StreamSummary] = [:]
-    try forEachEvent(from: 1, through: position) { event in
-      let key = StreamKey(event.stream)
-      summaries[key, default: StreamSummary(name: event.stream, version: 0, lastPosition: 0)].version += 1
-      summaries[key]?.lastPosition = event.position
+    var streams = NameTable()
+    var summaries: [StreamSummary] = []
+    try forEachEventBytes(from: 1, through: position) { event in
+      let slot = streams.slot(of: event.stream) {
+        summaries.append(StreamSummary(name: $0, version: 0, lastPosition: 0))
+      }
+      summaries[slot].version += 1
+      summaries[slot].lastPosition = event.position
       return true
     }
-    return summaries.keys.sorted().compactMap { summaries[$0] }
+    return summaries.sorted { $0.name.precedesInUTF8($1.name) }
+  }
+
+  /// Recomputes the hash chain and checks the positions and versions, reading every event once.
+  public func verify() throws -> VerifyReport {
+    var verifier = EventChainVerifier()
+    try forEachEventBytes(from: Int64.min, through: nil) { event in
+      verifier.check(event)
+      return true
+    }
+    return verifier.report
   }
 }
 
@@ -313,18 +306,13 @@ extension EventLogWriter {
   public func append(
     expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
   ) throws -> AppendResult {
-    let collected = Collected()
-    try produce(EventAppender(firstPosition: try lastPosition() + 1) { collected.records.append($0) })
-    return try append(collected.records, expectedVersions: expectedVersions)
+    var records: [EventRecord] = []
+    try produce(EventAppender(firstPosition: try lastPosition() + 1) { records.append($0) })
+    return try append(records, expectedVersions: expectedVersions)
   }
 
   /// Appends the batch atomically without checking any stream's version.
   public func append(_ events: [EventRecord]) throws -> AppendResult {
     try append(events, expectedVersions: [:])
   }
-}
-
-/// The events a default streaming append collects.
-private final class Collected {
-  var records: [EventRecord] = []
 }

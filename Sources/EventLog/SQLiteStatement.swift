@@ -139,36 +139,23 @@ final class SQLiteStatement {
   }
 
   /// The text in the column at `index` (0-based) of the current row.
-  @inline(__always)
   func text(at index: Int32) -> String {
-    guard let text = sqlite3_column_text(handle, index) else { return "" }
-    let count = Int(sqlite3_column_bytes(handle, index))
-    return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
-  }
-
-  /// The bytes of the blob in the column at `index` (0-based) of the current row.
-  @inline(__always)
-  func blob(at index: Int32) -> [UInt8] {
-    guard let bytes = sqlite3_column_blob(handle, index) else { return [] }
-    let count = Int(sqlite3_column_bytes(handle, index))
-    return Array(UnsafeRawBufferPointer(start: bytes, count: count))
+    String(decoding: textBytes(at: index), as: UTF8.self)
   }
 
   /// The bytes of the text in the column at `index` (0-based) of the current
   /// row, valid until the statement is stepped, reset or finalized.
   @inline(__always)
   func textBytes(at index: Int32) -> UnsafeBufferPointer<UInt8> {
-    guard let text = sqlite3_column_text(handle, index) else { return UnsafeBufferPointer(start: nil, count: 0) }
-    return UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, index)))
+    UnsafeBufferPointer(start: sqlite3_column_text(handle, index), count: Int(sqlite3_column_bytes(handle, index)))
   }
 
   /// The bytes of the blob in the column at `index` (0-based) of the current
   /// row, valid until the statement is stepped, reset or finalized.
   @inline(__always)
   func blobBytes(at index: Int32) -> UnsafeBufferPointer<UInt8> {
-    guard let blob = sqlite3_column_blob(handle, index) else { return UnsafeBufferPointer(start: nil, count: 0) }
-    let count = Int(sqlite3_column_bytes(handle, index))
-    return UnsafeBufferPointer(start: blob.assumingMemoryBound(to: UInt8.self), count: count)
+    let blob = sqlite3_column_blob(handle, index)?.assumingMemoryBound(to: UInt8.self)
+    return UnsafeBufferPointer(start: blob, count: Int(sqlite3_column_bytes(handle, index)))
   }
 
   // MARK: Errors

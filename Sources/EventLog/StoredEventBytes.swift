@@ -32,16 +32,6 @@ public struct StoredEventBytes {
   public var hash: UnsafeBufferPointer<UInt8>
 
   /// Lends the columns of one event.
-  ///
-  /// - Parameters:
-  ///   - position: The event's global position.
-  ///   - version: The event's version within its stream.
-  ///   - time: When the event happened, in microseconds since the Unix epoch (UTC).
-  ///   - stream: The UTF-8 bytes of the stream's name.
-  ///   - type: The UTF-8 bytes of the event's kind.
-  ///   - actor: The UTF-8 bytes of the actor.
-  ///   - data: The UTF-8 bytes of the payload.
-  ///   - hash: The bytes of the chain link.
   public init(
     position: Int64,
     version: Int64,
@@ -80,18 +70,12 @@ public struct StoredEventBytes {
   public static func withBytes<Result>(
     of event: StoredEvent, _ body: (StoredEventBytes) throws -> Result
   ) rethrows -> Result {
-    try event.stream.withUTF8Bytes { stream in
-      try event.type.withUTF8Bytes { type in
-        try event.actor.withUTF8Bytes { actor in
-          try event.data.withUTF8Bytes { data in
-            try event.hash.withUnsafeBufferPointer { hash in
-              try body(
-                StoredEventBytes(
-                  position: event.position, version: event.version, time: event.time,
-                  stream: stream, type: type, actor: actor, data: data, hash: hash))
-            }
-          }
-        }
+    try EventRecordBytes.withBytes(of: event.record) { record in
+      try event.hash.withUnsafeBufferPointer { hash in
+        try body(
+          StoredEventBytes(
+            position: event.position, version: event.version, time: event.time, stream: record.stream,
+            type: record.type, actor: record.actor, data: record.data, hash: hash))
       }
     }
   }
@@ -131,11 +115,6 @@ public struct StreamSummary: Sendable, Equatable {
   public var lastPosition: Int64
 
   /// Creates a stream summary.
-  ///
-  /// - Parameters:
-  ///   - name: The stream's name.
-  ///   - version: How many events the stream has.
-  ///   - lastPosition: The position of the stream's last event.
   public init(name: String, version: Int64, lastPosition: Int64) {
     self.name = name
     self.version = version

@@ -19,11 +19,6 @@ public struct VerifyReport: Sendable, Equatable {
   public var isHealthy: Bool { firstBadPosition == nil }
 
   /// Creates a verification report.
-  ///
-  /// - Parameters:
-  ///   - events: The number of events read.
-  ///   - firstBadPosition: The first bad position, or `nil` when healthy.
-  ///   - problem: One sentence describing the first problem, or `nil` when healthy.
   public init(events: Int64, firstBadPosition: Int64? = nil, problem: String? = nil) {
     self.events = events
     self.firstBadPosition = firstBadPosition
@@ -47,15 +42,7 @@ struct EventChainVerifier {
   private var firstBadPosition: Int64?
   private var problem: String?
 
-  /// Whether a problem has been found.
-  var hasFoundProblem: Bool { firstBadPosition != nil }
-
   /// Checks the next event in position order.
-  mutating func check(_ event: StoredEvent) {
-    StoredEventBytes.withBytes(of: event) { check($0) }
-  }
-
-  /// Checks the next event in position order, lent as bytes.
   mutating func check(_ event: StoredEventBytes) {
     eventCount += 1
     guard firstBadPosition == nil else { return }
