@@ -22,11 +22,7 @@ public protocol EventLogReader {
 
   /// Streams one stream's events in version order, only those with
   /// `position <= throughPosition` (nil = all).
-  func forEachEvent(
-    inStream stream: String,
-    throughPosition: Int64?,
-    _ body: (StoredEvent) throws -> Bool
-  ) throws
+  func forEachEvent(inStream stream: String, throughPosition: Int64?, _ body: (StoredEvent) throws -> Bool) throws
 
   /// Streams every event ordered by (stream, version), which lets callers
   /// process one stream at a time. Streams come in byte order of their UTF-8
@@ -104,12 +100,7 @@ public protocol EventLogWriter: EventLogReader {
   /// the dictionary is not checked. On any mismatch this throws
   /// ``EventLogError/versionConflict(stream:expected:actual:)`` and writes
   /// nothing. Each event gets position = last + 1 (gap-free) and version =
-  /// its stream's last version + 1.
-  ///
-  /// - Parameters:
-  ///   - events: The events to append, in order; may be empty.
-  ///   - expectedVersions: The version each listed stream must have now.
-  /// - Returns: The positions written and each touched stream's new version.
+  /// its stream's last version + 1. The batch may be empty.
   func append(_ events: [EventRecord], expectedVersions: [String: Int64]) throws -> AppendResult
 
   /// Appends the events that `produce` hands to its ``EventAppender``,
@@ -123,11 +114,6 @@ public protocol EventLogWriter: EventLogReader {
   /// events on another thread while `produce` runs, so producing (validating,
   /// encoding) overlaps with writing; `produce` itself runs on the calling
   /// thread, and must not call the log.
-  ///
-  /// - Parameters:
-  ///   - expectedVersions: The version each listed stream must have now.
-  ///   - produce: Hands the events, in order, to the appender it is given.
-  /// - Returns: The positions written and each touched stream's new version.
   func append(
     expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
   ) throws -> AppendResult
@@ -207,12 +193,7 @@ extension EventLogReader {
   /// This loads the range into memory: meant for small ranges and tests. Use
   /// ``forEachEvent(from:through:_:)`` for large ones.
   public func events(from: Int64 = 1, through: Int64? = nil) throws -> [StoredEvent] {
-    var events: [StoredEvent] = []
-    try forEachEvent(from: from, through: through) { event in
-      events.append(event)
-      return true
-    }
-    return events
+    try collect { try forEachEvent(from: from, through: through, $0) }
   }
 
   /// Collects one stream's events, in version order, into an array.
@@ -220,8 +201,12 @@ extension EventLogReader {
   /// This loads the stream into memory; use
   /// ``forEachEvent(inStream:throughPosition:_:)`` for long streams.
   public func events(inStream stream: String, throughPosition: Int64? = nil) throws -> [StoredEvent] {
+    try collect { try forEachEvent(inStream: stream, throughPosition: throughPosition, $0) }
+  }
+
+  private func collect(_ scan: ((StoredEvent) throws -> Bool) throws -> Void) throws -> [StoredEvent] {
     var events: [StoredEvent] = []
-    try forEachEvent(inStream: stream, throughPosition: throughPosition) { event in
+    try scan { event in
       events.append(event)
       return true
     }

@@ -24,11 +24,8 @@ public struct EventRecordBytes {
 
   /// Lends the columns of one event to append.
   public init(
-    stream: UnsafeBufferPointer<UInt8>,
-    type: UnsafeBufferPointer<UInt8>,
-    actor: UnsafeBufferPointer<UInt8>,
-    time: Int64,
-    data: UnsafeBufferPointer<UInt8>
+    stream: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>, actor: UnsafeBufferPointer<UInt8>,
+    time: Int64, data: UnsafeBufferPointer<UInt8>
   ) {
     self.stream = stream
     self.type = type
@@ -42,12 +39,10 @@ public struct EventRecordBytes {
   /// - Throws: ``EventLogError/sqlite(code:message:)`` with code 21 (misuse)
   ///   naming the first column that is not valid UTF-8.
   public func record() throws -> EventRecord {
-    EventRecord(
-      stream: try Self.string(stream, column: "stream"),
-      type: try Self.string(type, column: "type"),
-      actor: try Self.string(actor, column: "actor"),
-      time: time,
-      data: try Self.string(data, column: "data"))
+    try checkUTF8()
+    return EventRecord(
+      stream: String(decoding: stream, as: UTF8.self), type: String(decoding: type, as: UTF8.self),
+      actor: String(decoding: actor, as: UTF8.self), time: time, data: String(decoding: data, as: UTF8.self))
   }
 
   /// Lends the contents of `record` as bytes for the duration of `body`.
@@ -65,24 +60,17 @@ public struct EventRecordBytes {
     }
   }
 
-  /// Throws unless every column is valid UTF-8.
+  /// Throws, naming the first column that is not valid UTF-8, unless every column is.
   @inline(__always)
   func checkUTF8() throws {
     func check(_ bytes: UnsafeBufferPointer<UInt8>, _ column: String) throws {
-      guard (try? UTF8Span(validating: bytes.span)) != nil else { throw Self.notUTF8(column) }
+      guard (try? UTF8Span(validating: bytes.span)) != nil else {
+        throw EventLogError.misuse("the \(column) of an event to append is not valid UTF-8; pass its UTF-8 bytes")
+      }
     }
     try check(stream, "stream")
     try check(type, "type")
     try check(actor, "actor")
     try check(data, "data")
-  }
-
-  private static func string(_ bytes: UnsafeBufferPointer<UInt8>, column: String) throws -> String {
-    guard let string = String(validating: bytes, as: UTF8.self) else { throw notUTF8(column) }
-    return string
-  }
-
-  private static func notUTF8(_ column: String) -> EventLogError {
-    EventLogError.misuse("the \(column) of an event to append is not valid UTF-8; pass its UTF-8 bytes")
   }
 }

@@ -44,8 +44,7 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
     try lock.read { _ in Int64(indices(of: stream).count) }
   }
 
-  /// Streams events with `from <= position <= through` (`through` nil = to the
-  /// end), in position order. Return false from body to stop early.
+  /// Streams events with `from <= position <= through` (`through` nil = to the end).
   public func forEachEvent(from: Int64, through: Int64?, _ body: (StoredEvent) throws -> Bool) throws {
     try lock.read { _ in
       let first = max(from, 1)
@@ -57,8 +56,7 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
     }
   }
 
-  /// Streams one stream's events in version order, only those with
-  /// `position <= throughPosition` (nil = all).
+  /// Streams one stream's events with `position <= throughPosition` (nil = all).
   public func forEachEvent(
     inStream stream: String, throughPosition: Int64?, _ body: (StoredEvent) throws -> Bool
   ) throws {
@@ -70,8 +68,7 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
     }
   }
 
-  /// Streams every event ordered by (stream, version); streams come in byte
-  /// order of their UTF-8 names.
+  /// Streams every event ordered by (stream, version), streams in byte order.
   public func forEachEventGroupedByStream(_ body: (StoredEvent) throws -> Bool) throws {
     try lock.read { _ in
       for stream in sortedStreams {
@@ -108,10 +105,8 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
     }
   }
 
-  /// Appends the events that `produce` hands over, atomically: the
-  /// expectations are checked first, the events are collected while
-  /// `produce` runs and appended when it returns; when it throws, nothing
-  /// changes.
+  /// Appends the events that `produce` hands over, atomically: they are collected while
+  /// `produce` runs and appended when it returns.
   public func append(
     expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
   ) throws -> AppendResult {
@@ -124,9 +119,9 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
       }
       var versions = StreamVersions()
       for record in batch {
+        let version = record.stream.withUTF8Bytes { name in versions.next(for: name) { Int64(indices(of: $0).count) } }
         var event = StoredEvent(
-          position: Int64(events.count) + 1, stream: record.stream,
-          version: versions.next(for: record.stream) { Int64(indices(of: $0).count) }, type: record.type,
+          position: Int64(events.count) + 1, stream: record.stream, version: version, type: record.type,
           actor: record.actor, time: record.time, data: record.data, hash: [])
         chain.append(event)
         event.hash = chain.lastHash

@@ -1,12 +1,9 @@
 import Foundation
 
-/// Serialises every call to a log, and refuses the calls back into it that it cannot take: an
-/// append from inside a read, and any call from inside the producer of a streaming append (the
-/// append may be writing on another thread meanwhile).
-///
-/// A SQLite connection has one transaction state and its cached statements one set of bindings
-/// each, and an in-memory log's arrays are not safe to change from several threads. The lock is
-/// recursive, so the body of a streaming read may call other reading methods.
+/// Serialises every call to a log (recursively: the body of a streaming read may call other
+/// reading methods), and refuses the calls back into it that it cannot take: an append from
+/// inside a read, and any call from inside the producer of a streaming append (the append may be
+/// writing on another thread meanwhile).
 final class LogLock: @unchecked Sendable {
   // @unchecked Sendable: `readDepth` and `isProducing` are used only while holding `lock`.
   private let lock = NSRecursiveLock()
@@ -15,9 +12,7 @@ final class LogLock: @unchecked Sendable {
 
   /// Runs `body` while holding the lock.
   func withLock<Result>(_ body: () throws -> Result) rethrows -> Result {
-    lock.lock()
-    defer { lock.unlock() }
-    return try body()
+    try lock.withLock(body)
   }
 
   /// Runs `body`, a read, while holding the lock; `body` learns whether it is the outermost read

@@ -1,10 +1,8 @@
 import CSQLite
 
-/// One SQLite database connection with a cache of prepared statements.
-///
-/// It is not thread-safe: ``SQLiteEventLog`` serialises all use. The
-/// connection is closed in `deinit` with `sqlite3_close_v2`, which also copes
-/// with statements that are finalized later.
+/// One SQLite database connection with a cache of prepared statements, closed in `deinit` with
+/// `sqlite3_close_v2` (which copes with statements finalized later). It is not thread-safe:
+/// ``SQLiteEventLog`` serialises all use.
 final class SQLiteConnection {
   /// The path the connection was opened with, for error messages.
   let path: String

@@ -1,10 +1,7 @@
 extension SQLiteEventLog {
   /// Appends the batch atomically in one transaction, as
-  /// ``EventLogWriter/append(_:expectedVersions:)`` describes.
-  ///
-  /// The batch is written with `BEGIN IMMEDIATE`, one prepared insert reused
-  /// for every row, and text bound without copying; a large batch is hashed
-  /// and inserted on two threads (see ``append(expectedVersions:_:)``).
+  /// ``EventLogWriter/append(_:expectedVersions:)`` describes, through
+  /// ``append(expectedVersions:_:)``.
   ///
   /// - Throws: ``EventLogError/versionConflict(stream:expected:actual:)``,
   ///   ``EventLogError/busy(path:)`` when another connection holds the write
@@ -26,18 +23,12 @@ extension SQLiteEventLog {
     }
   }
 
-  /// Appends the events `produce` hands over, atomically in one transaction,
-  /// while they are produced.
+  /// Appends the events `produce` hands over, atomically in one transaction (`BEGIN
+  /// IMMEDIATE`, taken even when `produce` appends nothing), while they are produced.
   ///
-  /// The expectations are checked in the write transaction (`BEGIN
-  /// IMMEDIATE`) before `produce` is called. The first events are kept; once
-  /// a batch grows past a thousand events a second thread takes over hashing
-  /// and inserting them while `produce` goes on, so a large import costs
-  /// about the slower of the two rather than their sum. The transaction
-  /// commits when `produce` returns and every event is written, and rolls
-  /// back when either side fails. Even when `produce` appends nothing, the
-  /// write transaction is taken (use ``append(_:expectedVersions:)`` with an
-  /// empty batch to only check expectations).
+  /// Once a batch grows past a thousand events a second thread takes over hashing and
+  /// inserting them while `produce` goes on, so a large import costs about the slower of the
+  /// two rather than their sum (see `AppendPipeline`).
   ///
   /// - Throws: ``EventLogError/versionConflict(stream:expected:actual:)``,
   ///   ``EventLogError/busy(path:)``, ``EventLogError/readOnly(path:)``, or
@@ -48,12 +39,12 @@ extension SQLiteEventLog {
     try write { connection in
       try Self.checkExpectations(expectedVersions, on: connection)
       let pipeline = AppendPipeline(writer: try BatchWriter(connection: connection, expectedVersions: expectedVersions))
-      defer { pipeline.close() }
+      defer { pipeline.writer.close() }
       do {
         try lock.producing {
           try produce(
             EventAppender(
-              firstPosition: pipeline.firstPosition,
+              firstPosition: pipeline.writer.firstPosition,
               sink: { record in try EventRecordBytes.withBytes(of: record) { try pipeline.add($0) } },
               bytesSink: { event in
                 try event.checkUTF8()
@@ -84,31 +75,25 @@ extension SQLiteEventLog {
 
 /// Places the events of one append after the log's last event (positions, versions, the hash
 /// chain) and inserts them, inside the open write transaction, with one prepared statement.
-///
-/// It is used by one thread at a time: the appending thread, or the pipeline's writer thread
-/// (see `AppendPipeline`). The log's lock stays held by the appending thread throughout, so no
-/// other call reaches the connection meanwhile.
 struct BatchWriter: @unchecked Sendable {
   // @unchecked Sendable: moved to the pipeline's writer thread, which alone uses it (and the
-  // connection) until the appending thread has joined it.
+  // connection) until the appending thread, which holds the log's lock, has joined it.
 
-  /// The page cache size, in KiB, used while appending a large batch.
-  ///
-  /// Rows of many streams interleaved scatter the inserts over the whole
-  /// `(stream, version)` index; with SQLite's default 2 MiB cache most of
-  /// them then miss the cache, which made importing 1,000,000 events of 1,000
-  /// interleaved streams about twice as slow. The cache only grows as pages
-  /// are touched and is shrunk back after the batch.
+  /// The page cache size, in KiB, used while appending a large batch: rows of many streams
+  /// interleaved scatter the inserts over the whole `(stream, version)` index, and with SQLite's
+  /// default 2 MiB cache importing 1,000,000 events of 1,000 interleaved streams took about twice
+  /// as long. The cache only grows as pages are touched and is shrunk back after the batch.
   private static let largeBatchCacheKiB = 65_536
 
   private let connection: SQLiteConnection
   private let insert: SQLiteStatement
   private let expectedVersions: [String: Int64]
   private var previousCacheSize: Int64?
-  /// Where the batch is: what the writer thread hands back (it holds nothing of the connection,
-  /// which then closes as soon as the log is let go).
+  /// Where the batch is.
   var progress: Progress
 
+  /// Where the batch is: what the writer thread hands back (nothing of the connection, which
+  /// then closes as soon as the log is let go).
   struct Progress: Sendable {
     var versions: StreamVersions
     var chain: EventHashChain
@@ -202,30 +187,24 @@ struct BatchWriter: @unchecked Sendable {
 
 /// Overlaps producing a large append with writing it.
 ///
-/// The events are copied into chunks (`RecordChunk`: their bytes in one array). A small batch
-/// (up to `chunkSize` events) is written on the appending thread when the producer is done, and
-/// never starts a thread. When a chunk fills, a writer thread starts and takes the chunks through
-/// a short ``Handoff``: it writes them with the `BatchWriter` and hands the emptied chunks back
-/// for the producer to fill again, so that the appending thread is left with producing the
-/// events.
+/// The events are copied into chunks (`RecordChunk`). A small batch (up to `chunkSize` events)
+/// is written on the appending thread when the producer is done. When a chunk fills, a writer
+/// thread starts and takes the chunks through a short ``Handoff``: it writes them with the
+/// `BatchWriter` and hands the emptied chunks back for the producer to fill again.
 final class AppendPipeline {
   private static let chunkSize = 1024
   /// Chunks the producer may get ahead of the writer.
   private static let queueLimit = 8
 
-  /// The writer, until the writer thread takes it over.
-  private var writer: BatchWriter
+  /// The writer, until the writer thread takes it over (and once it has handed it back).
+  private(set) var writer: BatchWriter
   private var chunk = RecordChunk()
   /// Chunks the writer has written and emptied, for the producer to fill again.
   private var spares: [RecordChunk] = []
   private var writing: (queue: Handoff<RecordChunk>, thread: Worker<Result<BatchWriter.Progress, any Error>>)?
 
-  /// The position of the batch's first event.
-  let firstPosition: Int64
-
   init(writer: BatchWriter) {
     self.writer = writer
-    firstPosition = writer.firstPosition
   }
 
   /// Takes the next event from the producer.
@@ -261,11 +240,6 @@ final class AppendPipeline {
     writing.queue.cancel()
     writing.thread.join()
     self.writing = nil
-  }
-
-  /// Gives the writer's statement back and restores the cache size, once the writer has stopped.
-  func close() {
-    writer.close()
   }
 
   /// The error that stopped the writer thread, once it has ended.
@@ -305,54 +279,43 @@ final class AppendPipeline {
 /// memory (both cost more than copying the bytes, see `Docs/performance.md`). A written chunk is
 /// emptied and filled again, so its memory is allocated once per append.
 struct RecordChunk: Sendable {
-  /// Where one event's columns are: its bytes start at `start`, the stream's first, then the
-  /// type's, the actor's and the data's.
-  private struct Extent: Sendable {
-    var start: Int
-    var stream: Int
-    var type: Int
-    var actor: Int
-    var data: Int
-    var time: Int64
-  }
-
-  private var extents: [Extent] = []
+  /// Where each event's stream, type, actor and data end in `bytes` (its stream starts where the
+  /// event before ends), and its time.
+  private var ends: [(stream: Int, type: Int, actor: Int, data: Int, time: Int64)] = []
   private var bytes: [UInt8] = []
 
   /// Copies `event` after the events the chunk holds; returns how many it holds then.
   mutating func add(_ event: EventRecordBytes) -> Int {
-    let start = bytes.count
     bytes.append(contentsOf: event.stream)
+    let stream = bytes.count
     bytes.append(contentsOf: event.type)
+    let type = bytes.count
     bytes.append(contentsOf: event.actor)
+    let actor = bytes.count
     bytes.append(contentsOf: event.data)
-    extents.append(
-      Extent(
-        start: start, stream: event.stream.count, type: event.type.count, actor: event.actor.count,
-        data: event.data.count, time: event.time))
-    return extents.count
+    ends.append((stream, type, actor, bytes.count, event.time))
+    return ends.count
   }
 
   /// Lends each event in turn to `body`.
   func forEach(_ body: (EventRecordBytes) throws -> Void) throws {
     try bytes.withUnsafeBufferPointer { all in
-      for extent in extents {
-        var start = extent.start
-        func next(_ count: Int) -> UnsafeBufferPointer<UInt8> {
-          defer { start += count }
-          return UnsafeBufferPointer(rebasing: all[start..<start + count])
-        }
-        let (stream, type, actor, data) = (
-          next(extent.stream), next(extent.type), next(extent.actor), next(extent.data)
-        )
-        try body(EventRecordBytes(stream: stream, type: type, actor: actor, time: extent.time, data: data))
+      var start = 0
+      for end in ends {
+        try body(
+          EventRecordBytes(
+            stream: UnsafeBufferPointer(rebasing: all[start..<end.stream]),
+            type: UnsafeBufferPointer(rebasing: all[end.stream..<end.type]),
+            actor: UnsafeBufferPointer(rebasing: all[end.type..<end.actor]), time: end.time,
+            data: UnsafeBufferPointer(rebasing: all[end.actor..<end.data])))
+        start = end.data
       }
     }
   }
 
   /// Forgets the events, keeping the memory.
   mutating func removeAll() {
-    extents.removeAll(keepingCapacity: true)
+    ends.removeAll(keepingCapacity: true)
     bytes.removeAll(keepingCapacity: true)
   }
 }

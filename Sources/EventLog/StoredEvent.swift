@@ -30,13 +30,7 @@ public struct StoredEvent: Sendable, Equatable {
 
   /// Creates a stored event; the log does this when it reads events back.
   public init(
-    position: Int64,
-    stream: String,
-    version: Int64,
-    type: String,
-    actor: String,
-    time: Int64,
-    data: String,
+    position: Int64, stream: String, version: Int64, type: String, actor: String, time: Int64, data: String,
     hash: [UInt8]
   ) {
     self.position = position

@@ -33,14 +33,8 @@ public struct StoredEventBytes {
 
   /// Lends the columns of one event.
   public init(
-    position: Int64,
-    version: Int64,
-    time: Int64,
-    stream: UnsafeBufferPointer<UInt8>,
-    type: UnsafeBufferPointer<UInt8>,
-    actor: UnsafeBufferPointer<UInt8>,
-    data: UnsafeBufferPointer<UInt8>,
-    hash: UnsafeBufferPointer<UInt8>
+    position: Int64, version: Int64, time: Int64, stream: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>,
+    actor: UnsafeBufferPointer<UInt8>, data: UnsafeBufferPointer<UInt8>, hash: UnsafeBufferPointer<UInt8>
   ) {
     self.position = position
     self.version = version
@@ -55,15 +49,9 @@ public struct StoredEventBytes {
   /// A copy of the event that owns its contents.
   public var event: StoredEvent {
     StoredEvent(
-      position: position,
-      stream: String(decoding: stream, as: UTF8.self),
-      version: version,
-      type: String(decoding: type, as: UTF8.self),
-      actor: String(decoding: actor, as: UTF8.self),
-      time: time,
-      data: String(decoding: data, as: UTF8.self),
-      hash: Array(hash)
-    )
+      position: position, stream: String(decoding: stream, as: UTF8.self), version: version,
+      type: String(decoding: type, as: UTF8.self), actor: String(decoding: actor, as: UTF8.self), time: time,
+      data: String(decoding: data, as: UTF8.self), hash: Array(hash))
   }
 
   /// Lends the contents of `event` as bytes for the duration of `body`.
@@ -79,9 +67,7 @@ public struct StoredEventBytes {
       }
     }
   }
-}
 
-extension StoredEventBytes {
   /// The columns beyond position, stream, type, actor and data that a byte scan needs (see
   /// ``EventLogReader/forEachEventBytes(from:through:columns:_:)``). A column not needed may be
   /// left unread and lent as 0 (`version`, `time`) or empty (`hash`).

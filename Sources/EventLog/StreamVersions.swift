@@ -26,21 +26,11 @@ struct StreamVersions {
     }
   }
 
-  /// The version the next event of `stream` gets; `load` reads the stream's stored version the
-  /// first time the stream appears.
-  @inline(__always)
-  mutating func next(for stream: String, load: (String) throws -> Int64) rethrows -> Int64 {
-    try next(at: streams.slot(of: stream), load: load)
-  }
-
-  /// The version the next event of the stream named by the UTF-8 bytes `stream` gets.
+  /// The version the next event of the stream named by the UTF-8 bytes `stream` gets; `load`
+  /// reads the stream's stored version the first time the stream appears.
   @inline(__always)
   mutating func next(for stream: UnsafeBufferPointer<UInt8>, load: (String) throws -> Int64) rethrows -> Int64 {
-    try next(at: streams.slot(of: stream), load: load)
-  }
-
-  @inline(__always)
-  private mutating func next(at slot: Int, load: (String) throws -> Int64) rethrows -> Int64 {
+    let slot = streams.slot(of: stream)
     if slot < versions.count {
       versions[slot] += 1
     } else {
