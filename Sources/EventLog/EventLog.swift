@@ -15,18 +15,15 @@ public protocol EventLogReader {
   /// The version of the last event of `stream`, or 0 when the stream has no events.
   func version(of stream: String) throws -> Int64
 
-  /// Streams events with `from <= position <= through` (`through` nil = to the
-  /// end), in position order, never loading the whole log in memory. Return
-  /// false from body to stop early.
+  /// Streams events with `from <= position <= through` (`through` nil = to the end), in
+  /// position order.
   func forEachEvent(from: Int64, through: Int64?, _ body: (StoredEvent) throws -> Bool) throws
 
   /// Streams one stream's events in version order, only those with
   /// `position <= throughPosition` (nil = all).
   func forEachEvent(inStream stream: String, throughPosition: Int64?, _ body: (StoredEvent) throws -> Bool) throws
 
-  /// Streams every event ordered by (stream, version), which lets callers
-  /// process one stream at a time. Streams come in byte order of their UTF-8
-  /// names, like ``streams()``.
+  /// Streams every event ordered by (stream, version), streams in byte order like ``streams()``.
   func forEachEventGroupedByStream(_ body: (StoredEvent) throws -> Bool) throws
 
   /// The highest position of `stream` whose time is at or before `time`, or
@@ -52,11 +49,8 @@ public protocol EventLogReader {
   /// stream's versions 1…n, streaming through the log once.
   func verify() throws -> VerifyReport
 
-  /// Streams events with `from <= position <= through` (`through` nil = to the
-  /// end) in position order, like ``forEachEvent(from:through:_:)``, but lends
-  /// each event's columns as bytes that are valid only during `body`.
-  ///
-  /// Nothing is copied or decoded: this is the fast way through a large log.
+  /// ``forEachEvent(from:through:_:)``, lending each event's columns as bytes that are valid
+  /// only during `body`: nothing is copied or decoded, the fast way through a large log.
   func forEachEventBytes(
     from: Int64, through: Int64?, _ body: (StoredEventBytes) throws -> Bool
   ) throws
@@ -70,16 +64,14 @@ public protocol EventLogReader {
     _ body: (StoredEventBytes) throws -> Bool
   ) throws
 
-  /// Streams one stream's events with `position <= throughPosition` (nil =
-  /// all) in version order, like ``forEachEvent(inStream:throughPosition:_:)``,
-  /// but lends each event's columns as bytes that are valid only during `body`.
+  /// ``forEachEvent(inStream:throughPosition:_:)``, lending each event's columns as bytes that
+  /// are valid only during `body`.
   func forEachEventBytes(
     inStream stream: String, throughPosition: Int64?, _ body: (StoredEventBytes) throws -> Bool
   ) throws
 
-  /// Every stream with events at or before `position` (nil = the whole log),
-  /// with its version and last position there, sorted by the bytes of the
-  /// names like ``streams()``.
+  /// Every stream with events at or before `position` (nil = the whole log), with its version
+  /// and last position there, in byte order like ``streams()``.
   func streamSummaries(through position: Int64?) throws -> [StreamSummary]
 
   /// The position of the last event of each of `streams` at or before

@@ -12,8 +12,8 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
   /// All events; `events[i].position == i + 1`.
   private var events: [StoredEvent] = []
 
-  /// Indices into `events` of each stream's events, in version order, by the stream's UTF-8
-  /// bytes (SQLite compares names by their bytes, Swift's strings by canonical equivalence).
+  /// Indices into `events` of each stream's events, by the stream's UTF-8 bytes (SQLite compares
+  /// names by their bytes, Swift's strings by canonical equivalence).
   private var streamIndices: [[UInt8]: [Int]] = [:]
 
   /// The chain after the last event.

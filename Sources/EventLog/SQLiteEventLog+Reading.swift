@@ -61,28 +61,24 @@ extension SQLiteEventLog {
     }
   }
 
-  /// Streams events with `from <= position <= through` (`through` nil = to the
-  /// end), in position order, one row at a time. Return false from body to stop early.
+  /// Streams events with `from <= position <= through` (`through` nil = to the end).
   public func forEachEvent(from: Int64, through: Int64?, _ body: (StoredEvent) throws -> Bool) throws {
     try forEachEventBytes(from: from, through: through) { try body($0.event) }
   }
 
-  /// Streams one stream's events in version order, only those with
-  /// `position <= throughPosition` (nil = all).
+  /// Streams one stream's events with `position <= throughPosition` (nil = all).
   public func forEachEvent(
     inStream stream: String, throughPosition: Int64?, _ body: (StoredEvent) throws -> Bool
   ) throws {
     try forEachEventBytes(inStream: stream, throughPosition: throughPosition) { try body($0.event) }
   }
 
-  /// Streams every event ordered by (stream, version); streams come in byte
-  /// order of their UTF-8 names.
+  /// Streams every event ordered by (stream, version), streams in byte order.
   public func forEachEventGroupedByStream(_ body: (StoredEvent) throws -> Bool) throws {
     try scan(" ORDER BY stream, version", purpose: "read events by stream") { try body($0.event) }
   }
 
-  /// Streams events with `from <= position <= through` (`through` nil = to the
-  /// end) in position order, lending each row's columns as bytes.
+  /// Streams events by position, lending each row's columns as bytes.
   public func forEachEventBytes(
     from: Int64, through: Int64?, _ body: (StoredEventBytes) throws -> Bool
   ) throws {
@@ -103,8 +99,7 @@ extension SQLiteEventLog {
       }, body)
   }
 
-  /// Streams one stream's events with `position <= throughPosition` (nil =
-  /// all) in version order, lending each row's columns as bytes.
+  /// Streams one stream's events, lending each row's columns as bytes.
   public func forEachEventBytes(
     inStream stream: String, throughPosition: Int64?, _ body: (StoredEventBytes) throws -> Bool
   ) throws {
@@ -222,8 +217,7 @@ extension SQLiteEventLog {
     }
   }
 
-  /// Recomputes the hash chain and checks positions 1…N without gaps and each
-  /// stream's versions 1…n, streaming through the log once in position order.
+  /// Recomputes the hash chain and checks the positions and versions, reading the log once.
   public func verify() throws -> VerifyReport {
     var verifier = EventChainVerifier()
     try scan(" ORDER BY position", purpose: "read events to verify them") { event in
