@@ -16,11 +16,6 @@ public struct AppendResult: Sendable, Equatable {
   public var versions: [String: Int64]
 
   /// Creates an append result.
-  ///
-  /// - Parameters:
-  ///   - firstPosition: The position of the batch's first event.
-  ///   - lastPosition: The position of the batch's last event.
-  ///   - versions: The new version of each stream the batch touched.
   public init(firstPosition: Int64, lastPosition: Int64, versions: [String: Int64]) {
     self.firstPosition = firstPosition
     self.lastPosition = lastPosition

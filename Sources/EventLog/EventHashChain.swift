@@ -9,8 +9,7 @@ import Crypto
 /// little-endian integer followed by the UTF-8 bytes.
 ///
 /// Both backends and ``EventLogReader/verify()`` use this type, so the chain
-/// is defined in one place. It reuses one buffer for all events and does not
-/// use Foundation.
+/// is defined in one place. It reuses one buffer for all events.
 ///
 /// ```swift
 /// var chain = EventHashChain()
@@ -45,9 +44,7 @@ public struct EventHashChain: Sendable {
   public var lastHash: [UInt8] { Array(buffer[0..<EventHashChain.hashSize]) }
 
   /// Calls `body` with the last hash without copying it.
-  public func withLastHash<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows
-    -> Result
-  {
+  public func withLastHash<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
     try buffer.withUnsafeBytes { bytes in
       try body(UnsafeRawBufferPointer(rebasing: bytes[0..<EventHashChain.hashSize]))
     }
@@ -55,147 +52,85 @@ public struct EventHashChain: Sendable {
 
   /// Whether `hash` equals the last hash of the chain.
   public func lastHashEquals(_ hash: [UInt8]) -> Bool {
-    guard hash.count == EventHashChain.hashSize else { return false }
-    return buffer.withUnsafeBufferPointer { bytes in
-      hash.withUnsafeBufferPointer { other in
-        bytes[0..<EventHashChain.hashSize].elementsEqual(other)
-      }
-    }
+    hash.withUnsafeBufferPointer { lastHashEquals($0) }
+  }
+
+  /// Whether `hash` equals the last hash of the chain.
+  public func lastHashEquals(_ hash: UnsafeBufferPointer<UInt8>) -> Bool {
+    hash.count == EventHashChain.hashSize && buffer[0..<EventHashChain.hashSize].elementsEqual(hash)
   }
 
   /// Extends the chain by one event; afterwards ``lastHash`` is that event's hash.
-  ///
-  /// - Parameters:
-  ///   - position: The event's global position.
-  ///   - stream: The event's stream.
-  ///   - version: The event's version within its stream.
-  ///   - type: The event's type.
-  ///   - actor: The event's actor.
-  ///   - time: The event's time in microseconds since the Unix epoch.
-  ///   - data: The event's payload.
   public mutating func append(
-    position: Int64,
-    stream: String,
-    version: Int64,
-    type: String,
-    actor: String,
-    time: Int64,
-    data: String
+    position: Int64, stream: String, version: Int64, type: String, actor: String, time: Int64, data: String
   ) {
-    stream.withUTF8Bytes { stream in
-      type.withUTF8Bytes { type in
-        actor.withUTF8Bytes { actor in
-          data.withUTF8Bytes { data in
-            append(
-              position: position, stream: stream, version: version, type: type, actor: actor, time: time,
-              data: data)
-          }
-        }
-      }
-    }
+    let record = EventRecord(stream: stream, type: type, actor: actor, time: time, data: data)
+    EventRecordBytes.withBytes(of: record) { append(position: position, version: version, $0) }
   }
 
   /// Extends the chain by a stored event, using its position, version and
   /// contents (not its stored hash).
   public mutating func append(_ event: StoredEvent) {
-    append(
-      position: event.position,
-      stream: event.stream,
-      version: event.version,
-      type: event.type,
-      actor: event.actor,
-      time: event.time,
-      data: event.data
-    )
+    EventRecordBytes.withBytes(of: event.record) { append(position: event.position, version: event.version, $0) }
   }
 
   /// Extends the chain by a stored event lent as bytes, using its position,
   /// version and contents (not its stored hash).
   public mutating func append(_ event: StoredEventBytes) {
     append(
-      position: event.position, stream: event.stream, version: event.version, type: event.type,
-      actor: event.actor, time: event.time, data: event.data)
+      position: event.position, version: event.version,
+      EventRecordBytes(stream: event.stream, type: event.type, actor: event.actor, time: event.time, data: event.data))
   }
 
-  /// Extends the chain by one event whose texts are lent as UTF-8 bytes.
-  mutating func append(
-    position: Int64,
-    stream: UnsafeBufferPointer<UInt8>,
-    version: Int64,
-    type: UnsafeBufferPointer<UInt8>,
-    actor: UnsafeBufferPointer<UInt8>,
-    time: Int64,
-    data: UnsafeBufferPointer<UInt8>
-  ) {
-    let size =
-      EventHashChain.hashSize
-      + Self.canonicalSize(stream: stream.count, type: type.count, actor: actor.count, data: data.count)
-    if buffer.count < size {
-      buffer.append(contentsOf: repeatElement(0, count: size - buffer.count))
+  /// Extends the chain by the event lent as `event`, placed at `position` and `version`.
+  mutating func append(position: Int64, version: Int64, _ event: EventRecordBytes) {
+    let end = Self.hashSize + CanonicalWriter.size(of: event)
+    if buffer.count < end {
+      buffer.append(contentsOf: repeatElement(0, count: end - buffer.count))
     }
     buffer.withUnsafeMutableBytes { buffer in
-      var writer = CanonicalWriter(buffer, at: EventHashChain.hashSize)
-      writer.put(position, stream, version, type, actor, time, data)
+      var writer = CanonicalWriter(buffer: buffer, offset: Self.hashSize)
+      writer.put(position: position, version: version, event)
       var hasher = SHA256()
-      hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<writer.offset]))
+      hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<end]))
       hasher.finalize().withUnsafeBytes { digest in
-        buffer.baseAddress!.copyMemory(from: digest.baseAddress!, byteCount: EventHashChain.hashSize)
+        buffer.baseAddress!.copyMemory(from: digest.baseAddress!, byteCount: Self.hashSize)
       }
-    }
-  }
-
-  /// Whether `hash` equals the last hash of the chain.
-  public func lastHashEquals(_ hash: UnsafeBufferPointer<UInt8>) -> Bool {
-    guard hash.count == EventHashChain.hashSize else { return false }
-    return buffer.withUnsafeBufferPointer { bytes in
-      bytes[0..<EventHashChain.hashSize].elementsEqual(hash)
     }
   }
 
   /// The canonical bytes of one event, as hashed after the previous link.
   public static func canonicalBytes(of event: StoredEvent) -> [UInt8] {
-    StoredEventBytes.withBytes(of: event) { event in
-      let size = canonicalSize(
-        stream: event.stream.count, type: event.type.count, actor: event.actor.count, data: event.data.count)
-      return [UInt8](unsafeUninitializedCapacity: size) { bytes, count in
-        var writer = CanonicalWriter(UnsafeMutableRawBufferPointer(bytes), at: 0)
-        writer.put(event.position, event.stream, event.version, event.type, event.actor, event.time, event.data)
+    EventRecordBytes.withBytes(of: event.record) { record in
+      [UInt8](unsafeUninitializedCapacity: CanonicalWriter.size(of: record)) { bytes, count in
+        var writer = CanonicalWriter(buffer: UnsafeMutableRawBufferPointer(bytes), offset: 0)
+        writer.put(position: event.position, version: event.version, record)
         count = writer.offset
       }
     }
-  }
-
-  /// The size of an event's canonical bytes: four strings of the given
-  /// lengths, with seven 8-byte integers (three fields, four lengths).
-  private static func canonicalSize(stream: Int, type: Int, actor: Int, data: Int) -> Int {
-    7 * 8 + stream + type + actor + data
   }
 }
 
 /// Writes an event's canonical bytes into a buffer large enough for them.
 private struct CanonicalWriter {
   let buffer: UnsafeMutableRawBufferPointer
-  private(set) var offset: Int
+  var offset: Int
 
-  init(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int) {
-    self.buffer = buffer
-    self.offset = offset
+  /// The size of the canonical bytes of `event`: three integers, and four strings with their
+  /// lengths.
+  static func size(of event: EventRecordBytes) -> Int {
+    7 * 8 + event.stream.count + event.type.count + event.actor.count + event.data.count
   }
 
-  /// Writes the fields in canonical order.
   @inline(__always)
-  mutating func put(
-    _ position: Int64, _ stream: UnsafeBufferPointer<UInt8>, _ version: Int64,
-    _ type: UnsafeBufferPointer<UInt8>, _ actor: UnsafeBufferPointer<UInt8>, _ time: Int64,
-    _ data: UnsafeBufferPointer<UInt8>
-  ) {
+  mutating func put(position: Int64, version: Int64, _ event: EventRecordBytes) {
     put(position)
-    put(stream)
+    put(event.stream)
     put(version)
-    put(type)
-    put(actor)
-    put(time)
-    put(data)
+    put(event.type)
+    put(event.actor)
+    put(event.time)
+    put(event.data)
   }
 
   @inline(__always)

@@ -15,22 +15,15 @@ public protocol EventLogReader {
   /// The version of the last event of `stream`, or 0 when the stream has no events.
   func version(of stream: String) throws -> Int64
 
-  /// Streams events with `from <= position <= through` (`through` nil = to the
-  /// end), in position order, never loading the whole log in memory. Return
-  /// false from body to stop early.
+  /// Streams events with `from <= position <= through` (`through` nil = to the end), in
+  /// position order.
   func forEachEvent(from: Int64, through: Int64?, _ body: (StoredEvent) throws -> Bool) throws
 
   /// Streams one stream's events in version order, only those with
   /// `position <= throughPosition` (nil = all).
-  func forEachEvent(
-    inStream stream: String,
-    throughPosition: Int64?,
-    _ body: (StoredEvent) throws -> Bool
-  ) throws
+  func forEachEvent(inStream stream: String, throughPosition: Int64?, _ body: (StoredEvent) throws -> Bool) throws
 
-  /// Streams every event ordered by (stream, version), which lets callers
-  /// process one stream at a time. Streams come in byte order of their UTF-8
-  /// names, like ``streams()``.
+  /// Streams every event ordered by (stream, version), streams in byte order like ``streams()``.
   func forEachEventGroupedByStream(_ body: (StoredEvent) throws -> Bool) throws
 
   /// The highest position of `stream` whose time is at or before `time`, or
@@ -56,11 +49,8 @@ public protocol EventLogReader {
   /// stream's versions 1…n, streaming through the log once.
   func verify() throws -> VerifyReport
 
-  /// Streams events with `from <= position <= through` (`through` nil = to the
-  /// end) in position order, like ``forEachEvent(from:through:_:)``, but lends
-  /// each event's columns as bytes that are valid only during `body`.
-  ///
-  /// Nothing is copied or decoded: this is the fast way through a large log.
+  /// ``forEachEvent(from:through:_:)``, lending each event's columns as bytes that are valid
+  /// only during `body`: nothing is copied or decoded, the fast way through a large log.
   func forEachEventBytes(
     from: Int64, through: Int64?, _ body: (StoredEventBytes) throws -> Bool
   ) throws
@@ -74,16 +64,14 @@ public protocol EventLogReader {
     _ body: (StoredEventBytes) throws -> Bool
   ) throws
 
-  /// Streams one stream's events with `position <= throughPosition` (nil =
-  /// all) in version order, like ``forEachEvent(inStream:throughPosition:_:)``,
-  /// but lends each event's columns as bytes that are valid only during `body`.
+  /// ``forEachEvent(inStream:throughPosition:_:)``, lending each event's columns as bytes that
+  /// are valid only during `body`.
   func forEachEventBytes(
     inStream stream: String, throughPosition: Int64?, _ body: (StoredEventBytes) throws -> Bool
   ) throws
 
-  /// Every stream with events at or before `position` (nil = the whole log),
-  /// with its version and last position there, sorted by the bytes of the
-  /// names like ``streams()``.
+  /// Every stream with events at or before `position` (nil = the whole log), with its version
+  /// and last position there, in byte order like ``streams()``.
   func streamSummaries(through position: Int64?) throws -> [StreamSummary]
 
   /// The position of the last event of each of `streams` at or before
@@ -104,12 +92,7 @@ public protocol EventLogWriter: EventLogReader {
   /// the dictionary is not checked. On any mismatch this throws
   /// ``EventLogError/versionConflict(stream:expected:actual:)`` and writes
   /// nothing. Each event gets position = last + 1 (gap-free) and version =
-  /// its stream's last version + 1.
-  ///
-  /// - Parameters:
-  ///   - events: The events to append, in order; may be empty.
-  ///   - expectedVersions: The version each listed stream must have now.
-  /// - Returns: The positions written and each touched stream's new version.
+  /// its stream's last version + 1. The batch may be empty.
   func append(_ events: [EventRecord], expectedVersions: [String: Int64]) throws -> AppendResult
 
   /// Appends the events that `produce` hands to its ``EventAppender``,
@@ -123,11 +106,6 @@ public protocol EventLogWriter: EventLogReader {
   /// events on another thread while `produce` runs, so producing (validating,
   /// encoding) overlaps with writing; `produce` itself runs on the calling
   /// thread, and must not call the log.
-  ///
-  /// - Parameters:
-  ///   - expectedVersions: The version each listed stream must have now.
-  ///   - produce: Hands the events, in order, to the appender it is given.
-  /// - Returns: The positions written and each touched stream's new version.
   func append(
     expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
   ) throws -> AppendResult
@@ -147,30 +125,12 @@ public struct EventAppender {
   private let sink: (EventRecord) throws -> Void
   private let bytesSink: ((EventRecordBytes) throws -> Void)?
 
-  /// Creates an appender that hands each event to `sink`; logs create it.
-  /// Events lent as bytes are copied into an ``EventRecord`` for `sink`.
-  ///
-  /// - Parameters:
-  ///   - firstPosition: The position of the first event appended.
-  ///   - sink: Writes (or queues) one event.
-  public init(firstPosition: Int64, sink: @escaping (EventRecord) throws -> Void) {
-    self.firstPosition = firstPosition
-    self.sink = sink
-    bytesSink = nil
-  }
-
-  /// Creates an appender that hands each event to `sink`, and each event lent
-  /// as bytes to `bytesSink`; logs create it.
-  ///
-  /// - Parameters:
-  ///   - firstPosition: The position of the first event appended.
-  ///   - sink: Writes (or queues) one event.
-  ///   - bytesSink: Writes (or copies and queues) one event lent as bytes,
-  ///     which are valid only during the call; it refuses bytes that are not
-  ///     UTF-8.
+  /// Creates an appender that hands each event to `sink`, and each event lent as bytes to
+  /// `bytesSink` (which refuses bytes that are not UTF-8) or else, copied into an
+  /// ``EventRecord``, to `sink`; logs create it.
   public init(
     firstPosition: Int64, sink: @escaping (EventRecord) throws -> Void,
-    bytesSink: @escaping (EventRecordBytes) throws -> Void
+    bytesSink: ((EventRecordBytes) throws -> Void)? = nil
   ) {
     self.firstPosition = firstPosition
     self.sink = sink
@@ -225,12 +185,7 @@ extension EventLogReader {
   /// This loads the range into memory: meant for small ranges and tests. Use
   /// ``forEachEvent(from:through:_:)`` for large ones.
   public func events(from: Int64 = 1, through: Int64? = nil) throws -> [StoredEvent] {
-    var events: [StoredEvent] = []
-    try forEachEvent(from: from, through: through) { event in
-      events.append(event)
-      return true
-    }
-    return events
+    try collect { try forEachEvent(from: from, through: through, $0) }
   }
 
   /// Collects one stream's events, in version order, into an array.
@@ -238,16 +193,18 @@ extension EventLogReader {
   /// This loads the stream into memory; use
   /// ``forEachEvent(inStream:throughPosition:_:)`` for long streams.
   public func events(inStream stream: String, throughPosition: Int64? = nil) throws -> [StoredEvent] {
+    try collect { try forEachEvent(inStream: stream, throughPosition: throughPosition, $0) }
+  }
+
+  private func collect(_ scan: ((StoredEvent) throws -> Bool) throws -> Void) throws -> [StoredEvent] {
     var events: [StoredEvent] = []
-    try forEachEvent(inStream: stream, throughPosition: throughPosition) { event in
+    try scan { event in
       events.append(event)
       return true
     }
     return events
   }
-}
 
-extension EventLogReader {
   /// Streams events by position as bytes, through ``forEachEvent(from:through:_:)``.
   public func forEachEventBytes(
     from: Int64, through: Int64?, _ body: (StoredEventBytes) throws -> Bool
@@ -294,14 +251,27 @@ extension EventLogReader {
 
   /// Summarises the streams by reading every event up to `position` once.
   public func streamSummaries(through position: Int64?) throws -> [StreamSummary] {
-    var summaries: [StreamKey: StreamSummary] = [:]
-    try forEachEvent(from: 1, through: position) { event in
-      let key = StreamKey(event.stream)
-      summaries[key, default: StreamSummary(name: event.stream, version: 0, lastPosition: 0)].version += 1
-      summaries[key]?.lastPosition = event.position
+    var streams = NameTable()
+    var summaries: [StreamSummary] = []
+    try forEachEventBytes(from: 1, through: position) { event in
+      let slot = streams.slot(of: event.stream) {
+        summaries.append(StreamSummary(name: $0, version: 0, lastPosition: 0))
+      }
+      summaries[slot].version += 1
+      summaries[slot].lastPosition = event.position
       return true
     }
-    return summaries.keys.sorted().compactMap { summaries[$0] }
+    return summaries.sorted { $0.name.precedesInUTF8($1.name) }
+  }
+
+  /// Recomputes the hash chain and checks the positions and versions, reading every event once.
+  public func verify() throws -> VerifyReport {
+    var verifier = EventChainVerifier()
+    try forEachEventBytes(from: Int64.min, through: nil) { event in
+      verifier.check(event)
+      return true
+    }
+    return verifier.report
   }
 }
 
@@ -313,18 +283,13 @@ extension EventLogWriter {
   public func append(
     expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
   ) throws -> AppendResult {
-    let collected = Collected()
-    try produce(EventAppender(firstPosition: try lastPosition() + 1) { collected.records.append($0) })
-    return try append(collected.records, expectedVersions: expectedVersions)
+    var records: [EventRecord] = []
+    try produce(EventAppender(firstPosition: try lastPosition() + 1) { records.append($0) })
+    return try append(records, expectedVersions: expectedVersions)
   }
 
   /// Appends the batch atomically without checking any stream's version.
   public func append(_ events: [EventRecord]) throws -> AppendResult {
     try append(events, expectedVersions: [:])
   }
-}
-
-/// The events a default streaming append collects.
-private final class Collected {
-  var records: [EventRecord] = []
 }

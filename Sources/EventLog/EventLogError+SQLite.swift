@@ -1,18 +1,9 @@
 import CSQLite
 
 extension EventLogError {
-  /// Translates a SQLite result code into an event log error.
-  ///
-  /// This is the one place where SQLite's result codes become
-  /// ``EventLogError`` values; the connection and statement wrappers call it
-  /// for every failure.
-  ///
-  /// - Parameters:
-  ///   - code: SQLite's (extended) result code.
-  ///   - database: The connection, for SQLite's message; nil if opening failed early.
-  ///   - path: The database path.
-  ///   - purpose: What the log was doing, such as "insert an event". It is put
-  ///     into the message; bound values never are.
+  /// Translates SQLite's (extended) result `code` into an event log error: the one place where
+  /// that happens. `database` gives SQLite's message (nil if opening failed early); `purpose`,
+  /// what the log was doing ("insert an event"), is put into the message; bound values never are.
   init(sqliteCode code: Int32, database: OpaquePointer?, path: String, purpose: String) {
     switch code & 0xFF {
     case SQLITE_BUSY, SQLITE_LOCKED:
@@ -22,14 +13,12 @@ extension EventLogError {
     case SQLITE_NOTADB:
       self = .notAnEventLog(path: path)
     default:
-      let detail: String
-      if let database,
-        sqlite3_extended_errcode(database) == code || sqlite3_errcode(database) == code
-      {
-        detail = String(cString: sqlite3_errmsg(database))
-      } else {
-        detail = String(cString: sqlite3_errstr(code))
-      }
+      let detail =
+        if let database, sqlite3_extended_errcode(database) == code || sqlite3_errcode(database) == code {
+          String(cString: sqlite3_errmsg(database))
+        } else {
+          String(cString: sqlite3_errstr(code))
+        }
       self = .sqlite(code: code, message: "could not \(purpose): \(detail)")
     }
   }

@@ -24,13 +24,6 @@ public struct EventRecord: Sendable, Equatable {
   public var data: String
 
   /// Creates an event to append.
-  ///
-  /// - Parameters:
-  ///   - stream: The name of the stream the event belongs to.
-  ///   - type: The kind of event.
-  ///   - actor: Who or what caused the event.
-  ///   - time: When the event happened, in microseconds since the Unix epoch (UTC).
-  ///   - data: The event's payload as JSON text.
   public init(stream: String, type: String, actor: String, time: Int64, data: String) {
     self.stream = stream
     self.type = type

@@ -23,19 +23,9 @@ public struct EventRecordBytes {
   public var data: UnsafeBufferPointer<UInt8>
 
   /// Lends the columns of one event to append.
-  ///
-  /// - Parameters:
-  ///   - stream: The UTF-8 bytes of the stream's name.
-  ///   - type: The UTF-8 bytes of the event's kind.
-  ///   - actor: The UTF-8 bytes of the actor.
-  ///   - time: When the event happened, in microseconds since the Unix epoch (UTC).
-  ///   - data: The UTF-8 bytes of the payload.
   public init(
-    stream: UnsafeBufferPointer<UInt8>,
-    type: UnsafeBufferPointer<UInt8>,
-    actor: UnsafeBufferPointer<UInt8>,
-    time: Int64,
-    data: UnsafeBufferPointer<UInt8>
+    stream: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>, actor: UnsafeBufferPointer<UInt8>,
+    time: Int64, data: UnsafeBufferPointer<UInt8>
   ) {
     self.stream = stream
     self.type = type
@@ -49,12 +39,10 @@ public struct EventRecordBytes {
   /// - Throws: ``EventLogError/sqlite(code:message:)`` with code 21 (misuse)
   ///   naming the first column that is not valid UTF-8.
   public func record() throws -> EventRecord {
-    EventRecord(
-      stream: try Self.string(stream, column: "stream"),
-      type: try Self.string(type, column: "type"),
-      actor: try Self.string(actor, column: "actor"),
-      time: time,
-      data: try Self.string(data, column: "data"))
+    try checkUTF8()
+    return EventRecord(
+      stream: String(decoding: stream, as: UTF8.self), type: String(decoding: type, as: UTF8.self),
+      actor: String(decoding: actor, as: UTF8.self), time: time, data: String(decoding: data, as: UTF8.self))
   }
 
   /// Lends the contents of `record` as bytes for the duration of `body`.
@@ -72,41 +60,17 @@ public struct EventRecordBytes {
     }
   }
 
-  /// Throws unless every column is valid UTF-8.
+  /// Throws, naming the first column that is not valid UTF-8, unless every column is.
   @inline(__always)
   func checkUTF8() throws {
-    guard Self.isUTF8(stream) else { throw Self.notUTF8("stream") }
-    guard Self.isUTF8(type) else { throw Self.notUTF8("type") }
-    guard Self.isUTF8(actor) else { throw Self.notUTF8("actor") }
-    guard Self.isUTF8(data) else { throw Self.notUTF8("data") }
-  }
-
-  /// Whether `bytes` are valid UTF-8; plain ASCII, the usual case, is
-  /// recognised eight bytes at a time.
-  @inline(__always)
-  static func isUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-    guard let base = bytes.baseAddress else { return true }
-    let raw = UnsafeRawPointer(base)
-    var index = 0
-    var high: UInt64 = 0
-    while index + 8 <= bytes.count {
-      high |= raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-      index += 8
+    func check(_ bytes: UnsafeBufferPointer<UInt8>, _ column: String) throws {
+      guard (try? UTF8Span(validating: bytes.span)) != nil else {
+        throw EventLogError.misuse("the \(column) of an event to append is not valid UTF-8; pass its UTF-8 bytes")
+      }
     }
-    while index < bytes.count {
-      high |= UInt64(base[index])
-      index += 1
-    }
-    if high & 0x8080_8080_8080_8080 == 0 { return true }
-    return String(validating: bytes, as: UTF8.self) != nil
-  }
-
-  private static func string(_ bytes: UnsafeBufferPointer<UInt8>, column: String) throws -> String {
-    guard let string = String(validating: bytes, as: UTF8.self) else { throw notUTF8(column) }
-    return string
-  }
-
-  private static func notUTF8(_ column: String) -> EventLogError {
-    EventLogError.misuse("the \(column) of an event to append is not valid UTF-8; pass its UTF-8 bytes")
+    try check(stream, "stream")
+    try check(type, "type")
+    try check(actor, "actor")
+    try check(data, "data")
   }
 }

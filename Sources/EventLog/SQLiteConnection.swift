@@ -1,10 +1,8 @@
 import CSQLite
 
-/// One SQLite database connection with a cache of prepared statements.
-///
-/// It is not thread-safe: ``SQLiteEventLog`` serialises all use. The
-/// connection is closed in `deinit` with `sqlite3_close_v2`, which also copes
-/// with statements that are finalized later.
+/// One SQLite database connection with a cache of prepared statements, closed in `deinit` with
+/// `sqlite3_close_v2` (which copes with statements finalized later). It is not thread-safe:
+/// ``SQLiteEventLog`` serialises all use.
 final class SQLiteConnection {
   /// The path the connection was opened with, for error messages.
   let path: String
@@ -12,15 +10,11 @@ final class SQLiteConnection {
   private let handle: OpaquePointer
   private var cache: [String: SQLiteStatement] = [:]
 
-  /// Opens a connection.
-  ///
-  /// - Parameters:
-  ///   - path: The database file, or `:memory:` for a private in-memory database.
-  ///   - readOnly: Whether to open with `SQLITE_OPEN_READONLY`.
-  ///   - create: Whether SQLite may create a missing file (ignored when read-only).
-  init(path: String, readOnly: Bool, create: Bool) throws {
-    var flags = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
-    if create && !readOnly {
+  /// Opens a connection to the event log at `path` (`:memory:` for a private in-memory
+  /// database) as `options` say, and brings its schema up to date.
+  init(path: String, options: SQLiteEventLog.Options) throws {
+    var flags = options.readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
+    if options.create && !options.readOnly {
       flags |= SQLITE_OPEN_CREATE
     }
     // The event log serialises every use of the connection itself.
@@ -36,6 +30,10 @@ final class SQLiteConnection {
     sqlite3_extended_result_codes(database, 1)
     self.handle = database
     self.path = path
+    sqlite3_busy_timeout(handle, options.busyTimeoutMilliseconds)
+    try execute(
+      "PRAGMA synchronous = \(options.synchronous.rawValue.uppercased())", purpose: "set the synchronous mode")
+    try SQLiteSchema.prepare(self)
   }
 
   deinit {
@@ -49,16 +47,6 @@ final class SQLiteConnection {
     sqlite3_db_readonly(handle, "main") == 1
   }
 
-  /// Whether a transaction is open.
-  var isInTransaction: Bool {
-    sqlite3_get_autocommit(handle) == 0
-  }
-
-  /// Sets how long SQLite retries when another connection holds a lock.
-  func setBusyTimeout(milliseconds: Int32) {
-    sqlite3_busy_timeout(handle, milliseconds)
-  }
-
   /// Runs one or more SQL statements that return no rows of interest.
   func execute(_ sql: String, purpose: String) throws {
     let code = sqlite3_exec(handle, sql, nil, nil, nil)
@@ -67,24 +55,28 @@ final class SQLiteConnection {
     }
   }
 
-  /// Runs one SQL statement that returns no rows, prepared once and cached (a transaction's
-  /// `BEGIN` and `COMMIT`: parsing them again costs as much as a small insert).
-  func run(_ sql: String, purpose: String) throws {
-    try withStatement(sql, purpose: purpose) { _ = try $0.step() }
-  }
-
-  /// Rolls back the open transaction, if any, ignoring failures: used on
-  /// error paths where the original error is the one to report.
-  func rollbackQuietly() {
-    if isInTransaction {
-      sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
+  /// Runs `body` in a transaction begun with `begin`, committing when it returns and rolling
+  /// back when it (or the commit) throws; `purposes` name the beginning and the commit in errors.
+  func transaction<Result>(
+    _ begin: String, purposes: (begin: String, commit: String), _ body: () throws -> Result
+  ) throws -> Result {
+    // `BEGIN` and `COMMIT` run as prepared statements kept in the cache: parsing them again at
+    // every transaction costs as much as a small insert.
+    try withStatement(begin, purpose: purposes.begin) { _ = try $0.step() }
+    do {
+      let result = try body()
+      try withStatement("COMMIT", purpose: purposes.commit) { _ = try $0.step() }
+      return result
+    } catch {
+      // The error to report is the one that stopped the transaction.
+      if sqlite3_get_autocommit(handle) == 0 {
+        sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
+      }
+      throw error
     }
   }
 
   /// Runs `body` with a prepared statement for `sql`, then resets it.
-  ///
-  /// Statements are prepared once and cached. When the cached statement is
-  /// already in use (a nested read), a fresh one is prepared for this call.
   func withStatement<Result>(
     _ sql: String,
     purpose: String,
@@ -95,17 +87,16 @@ final class SQLiteConnection {
     return try body(statement)
   }
 
-  /// A prepared statement for `sql`, reserved for the caller until it is
-  /// given back with ``checkIn(_:)``; `withStatement` is the scoped form.
+  /// A prepared statement for `sql`, reserved for the caller until it is given back with
+  /// ``checkIn(_:)``. Statements are prepared once and cached; when the cached one is in use (a
+  /// nested read), a fresh one is prepared.
   func checkOut(_ sql: String, purpose: String) throws -> SQLiteStatement {
     let statement: SQLiteStatement
-    if let cached = cache[sql] {
-      statement =
-        cached.isCheckedOut
-        ? try SQLiteStatement(database: handle, path: path, sql: sql, purpose: purpose) : cached
+    if let cached = cache[sql], !cached.isCheckedOut {
+      statement = cached
     } else {
       statement = try SQLiteStatement(database: handle, path: path, sql: sql, purpose: purpose)
-      cache[sql] = statement
+      if cache[sql] == nil { cache[sql] = statement }
     }
     statement.isCheckedOut = true
     return statement
@@ -139,12 +130,5 @@ final class SQLiteConnection {
     bind: (SQLiteStatement) throws -> Void = { _ in }
   ) throws -> Int64 {
     try optionalInteger(sql, purpose: purpose, bind: bind) ?? 0
-  }
-
-  /// The first column of the first row of `sql` as text, or nil when there is no row.
-  func text(_ sql: String, purpose: String) throws -> String? {
-    try withStatement(sql, purpose: purpose) { statement in
-      try statement.step() ? statement.text(at: 0) : nil
-    }
   }
 }

@@ -1,33 +1,18 @@
-import Foundation
-
 extension SQLiteEventLog {
-  /// Appends the batch atomically in one transaction.
-  ///
-  /// `expectedVersions[stream]` is the version the caller based its decision
-  /// on (0 = the stream must not exist yet). Every entry is checked, also for
-  /// streams without events in the batch; a stream of the batch missing from
-  /// the dictionary is not checked. On any mismatch this throws
-  /// ``EventLogError/versionConflict(stream:expected:actual:)`` and writes
-  /// nothing. Each event gets position = last + 1 and version = its stream's
-  /// last version + 1.
-  ///
-  /// The batch is written with `BEGIN IMMEDIATE`, one prepared insert reused
-  /// for every row, and text bound without copying; a large batch is hashed
-  /// and inserted on two threads (see ``append(expectedVersions:_:)``).
+  /// Appends the batch atomically in one transaction, as
+  /// ``EventLogWriter/append(_:expectedVersions:)`` describes, through
+  /// ``append(expectedVersions:_:)``.
   ///
   /// - Throws: ``EventLogError/versionConflict(stream:expected:actual:)``,
   ///   ``EventLogError/busy(path:)`` when another connection holds the write
   ///   lock past the busy timeout, ``EventLogError/readOnly(path:)``.
-  public func append(_ events: [EventRecord], expectedVersions: [String: Int64]) throws
-    -> AppendResult
-  {
+  public func append(_ events: [EventRecord], expectedVersions: [String: Int64]) throws -> AppendResult {
     guard !events.isEmpty else {
       // Nothing to write: check the expectations in a read transaction,
       // which also works on a read-only log.
       return try read { connection in
-        _ = try Self.checkExpectations(expectedVersions, on: connection)
-        let last = try connection.integer(
-          "SELECT max(position) FROM events", purpose: "read the last position")
+        try Self.checkExpectations(expectedVersions, on: connection)
+        let last = try connection.integer("SELECT max(position) FROM events", purpose: "read the last position")
         return AppendResult(firstPosition: last + 1, lastPosition: last, versions: [:])
       }
     }
@@ -38,18 +23,12 @@ extension SQLiteEventLog {
     }
   }
 
-  /// Appends the events `produce` hands over, atomically in one transaction,
-  /// while they are produced.
+  /// Appends the events `produce` hands over, atomically in one transaction (`BEGIN
+  /// IMMEDIATE`, taken even when `produce` appends nothing), while they are produced.
   ///
-  /// The expectations are checked in the write transaction (`BEGIN
-  /// IMMEDIATE`) before `produce` is called. The first events are kept; once
-  /// a batch grows past a thousand events a second thread takes over hashing
-  /// and inserting them while `produce` goes on, so a large import costs
-  /// about the slower of the two rather than their sum. The transaction
-  /// commits when `produce` returns and every event is written, and rolls
-  /// back when either side fails. Even when `produce` appends nothing, the
-  /// write transaction is taken (use ``append(_:expectedVersions:)`` with an
-  /// empty batch to only check expectations).
+  /// Once a batch grows past a thousand events a second thread takes over hashing and
+  /// inserting them while `produce` goes on, so a large import costs about the slower of the
+  /// two rather than their sum (see `AppendPipeline`).
   ///
   /// - Throws: ``EventLogError/versionConflict(stream:expected:actual:)``,
   ///   ``EventLogError/busy(path:)``, ``EventLogError/readOnly(path:)``, or
@@ -57,140 +36,95 @@ extension SQLiteEventLog {
   public func append(
     expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
   ) throws -> AppendResult {
-    try withLock {
-      try write { connection in
-        let checked = try Self.checkExpectations(expectedVersions, on: connection)
-        let planner = try BatchPlanner(connection: connection, knownVersions: checked)
-        let writer = try BatchWriter(connection: connection, expectedVersions: expectedVersions)
-        defer { writer.close() }
-        let pipeline = AppendPipeline(writer: writer, planner: planner)
-        do {
-          try producing {
-            try produce(
-              EventAppender(
-                firstPosition: pipeline.firstPosition, sink: { try pipeline.add($0) },
-                bytesSink: { try pipeline.add($0) }))
-          }
-          return try pipeline.finish()
-        } catch {
-          pipeline.cancel()
-          throw error
+    try write { connection in
+      try Self.checkExpectations(expectedVersions, on: connection)
+      let pipeline = AppendPipeline(writer: try BatchWriter(connection: connection, expectedVersions: expectedVersions))
+      defer { pipeline.writer.close() }
+      do {
+        try lock.producing {
+          try produce(
+            EventAppender(
+              firstPosition: pipeline.writer.firstPosition,
+              sink: { record in try EventRecordBytes.withBytes(of: record) { try pipeline.add($0) } },
+              bytesSink: { event in
+                try event.checkUTF8()
+                try pipeline.add(event)
+              }))
         }
+        return try pipeline.finish()
+      } catch {
+        pipeline.cancel()
+        throw error
       }
     }
   }
 
   /// Throws a version conflict for the first stream (in byte order) whose
-  /// current version differs from the expected one; returns the versions
-  /// checked.
-  static func checkExpectations(
-    _ expected: [String: Int64], on connection: SQLiteConnection
-  ) throws -> [StreamKey: Int64] {
-    var checked: [StreamKey: Int64] = [:]
+  /// current version differs from the expected one.
+  static func checkExpectations(_ expected: [String: Int64], on connection: SQLiteConnection) throws {
     // In an empty log every stream is at version 0: no need to ask for each (an import into a
     // new log names thousands).
     let empty =
       try expected.count > 1
       && connection.integer("SELECT max(position) FROM events", purpose: "read the last position") == 0
-    for stream in Array(expected.keys).sortedByUTF8() {
-      let expectedVersion = expected[stream] ?? 0
-      let actual = empty ? 0 : try currentVersion(of: stream, on: connection)
-      if actual != expectedVersion {
-        throw EventLogError.versionConflict(
-          stream: stream, expected: expectedVersion, actual: actual)
-      }
-      checked[StreamKey(stream)] = actual
+    try StreamVersions.check(expected) { stream in
+      empty ? 0 : try currentVersion(of: stream, on: connection)
     }
-    return checked
   }
 }
 
-/// Assigns positions and versions to the events of one append and extends
-/// the hash chain; `BatchWriter` then inserts them.
-struct BatchPlanner: Sendable {
-  private var versions: StreamVersions
-  private var chain: EventHashChain
-  private(set) var position: Int64
+/// Places the events of one append after the log's last event (positions, versions, the hash
+/// chain) and inserts them, inside the open write transaction, with one prepared statement.
+struct BatchWriter: @unchecked Sendable {
+  // @unchecked Sendable: moved to the pipeline's writer thread, which alone uses it (and the
+  // connection) until the appending thread, which holds the log's lock, has joined it.
+
+  /// The page cache size, in KiB, used while appending a large batch: rows of many streams
+  /// interleaved scatter the inserts over the whole `(stream, version)` index, and with SQLite's
+  /// default 2 MiB cache importing 1,000,000 events of 1,000 interleaved streams took about twice
+  /// as long. The cache only grows as pages are touched and is shrunk back after the batch.
+  private static let largeBatchCacheKiB = 65_536
+
+  private let connection: SQLiteConnection
+  private let insert: SQLiteStatement
+  private let expectedVersions: [String: Int64]
+  private var previousCacheSize: Int64?
+  /// Where the batch is.
+  var progress: Progress
+
+  /// Where the batch is: what the writer thread hands back (nothing of the connection, which
+  /// then closes as soon as the log is let go).
+  struct Progress: Sendable {
+    var versions: StreamVersions
+    var chain: EventHashChain
+    var position: Int64
+  }
 
   /// The position of the batch's first event.
   let firstPosition: Int64
 
-  /// Continues after the last event of the log that `connection` sees.
-  init(connection: SQLiteConnection, knownVersions: [StreamKey: Int64]) throws {
+  /// Continues after the last event of the log that `connection` sees, whose streams' versions
+  /// are `expectedVersions` (just checked).
+  init(connection: SQLiteConnection, expectedVersions: [String: Int64]) throws {
     let (lastPosition, lastHash) = try connection.withStatement(
       "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1",
       purpose: "read the last event"
     ) { statement in
-      try statement.step()
-        ? (statement.int64(at: 0), statement.blob(at: 1)) : (0, EventHashChain.genesis)
+      try statement.step() ? (statement.int64(at: 0), Array(statement.blobBytes(at: 1))) : (0, EventHashChain.genesis)
     }
     guard let chain = EventHashChain(lastHash: lastHash) else {
       throw EventLogError.corrupt(
-        "the hash of the last event (position \(lastPosition)) is not 32 bytes; "
-          + "run verify to inspect the log"
-      )
+        "the hash of the last event (position \(lastPosition)) is not 32 bytes; run verify to inspect the log")
     }
-    self.chain = chain
-    versions = StreamVersions(known: knownVersions)
-    position = lastPosition
-    firstPosition = lastPosition + 1
-  }
-
-  /// Places the events of `chunk` after the events planned so far and inserts each with
-  /// `writer`; a stream the planner does not know yet has its stored version read first.
-  mutating func write(_ chunk: RecordChunk, with writer: BatchWriter) throws {
-    try chunk.forEach { event in
-      position += 1
-      let version = try versions.next(for: event.stream) { stream in
-        try SQLiteEventLog.currentVersion(of: stream, on: writer.connection)
-      }
-      chain.append(
-        position: position, stream: event.stream, version: version, type: event.type, actor: event.actor,
-        time: event.time, data: event.data)
-      try chain.withLastHash { hash in try writer.insert(event, position: position, version: version, hash: hash) }
-    }
-  }
-
-  /// What the batch wrote, once every planned event is inserted.
-  func result() -> AppendResult {
-    AppendResult(firstPosition: firstPosition, lastPosition: position, versions: versions.finalVersions())
-  }
-}
-
-/// Inserts planned events inside the open write transaction with one
-/// prepared statement.
-///
-/// It is used by one thread at a time: the appending thread, or the
-/// pipeline's writer thread (see `AppendPipeline`). The log's lock stays
-/// held by the appending thread throughout, so no other call reaches the
-/// connection meanwhile.
-final class BatchWriter: @unchecked Sendable {
-  // @unchecked Sendable: handed from the appending thread to the pipeline's writer thread, which
-  // alone uses it until the appending thread has joined it.
-
-  private static let insertSQL = """
-    INSERT INTO events (position, stream, version, type, actor, time_us, data, hash)
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-    """
-
-  /// The page cache size, in KiB, used while appending a large batch.
-  ///
-  /// Rows of many streams interleaved scatter the inserts over the whole
-  /// `(stream, version)` index; with SQLite's default 2 MiB cache most of
-  /// them then miss the cache, which made importing 1,000,000 events of 1,000
-  /// interleaved streams about twice as slow. The cache only grows as pages
-  /// are touched and is shrunk back after the batch.
-  private static let largeBatchCacheKiB = 65_536
-
-  let connection: SQLiteConnection
-  private let insert: SQLiteStatement
-  private let expectedVersions: [String: Int64]
-  private var previousCacheSize: Int64?
-
-  init(connection: SQLiteConnection, expectedVersions: [String: Int64]) throws {
     self.connection = connection
     self.expectedVersions = expectedVersions
-    insert = try connection.checkOut(Self.insertSQL, purpose: "insert an event")
+    progress = Progress(versions: StreamVersions(known: expectedVersions), chain: chain, position: lastPosition)
+    firstPosition = lastPosition + 1
+    insert = try connection.checkOut(
+      """
+      INSERT INTO events (position, stream, version, type, actor, time_us, data, hash)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+      """, purpose: "insert an event")
   }
 
   /// Gives the insert back to the connection and restores its cache size.
@@ -198,90 +132,89 @@ final class BatchWriter: @unchecked Sendable {
     connection.checkIn(insert)
     if let previousCacheSize {
       try? connection.execute("PRAGMA cache_size = \(previousCacheSize)", purpose: "restore the cache size")
-      self.previousCacheSize = nil
     }
   }
 
   /// Raises the page cache for the rest of a large batch.
-  func prepareForLargeBatch() throws {
+  mutating func prepareForLargeBatch() throws {
     guard previousCacheSize == nil else { return }
     previousCacheSize = try connection.integer("PRAGMA cache_size", purpose: "read the cache size")
     try connection.execute(
       "PRAGMA cache_size = -\(Self.largeBatchCacheKiB)", purpose: "raise the cache size for a large batch")
   }
 
-  /// Inserts `event` where the planner placed it, binding its bytes and `hash` without copying
-  /// them (they stay valid until the step has finished).
-  func insert(_ event: EventRecordBytes, position: Int64, version: Int64, hash: UnsafeRawBufferPointer) throws {
-    do {
-      try insert.bind(position, at: 1)
-      try insert.bindUnretained(text: event.stream, at: 2)
-      try insert.bind(version, at: 3)
-      try insert.bindUnretained(text: event.type, at: 4)
-      try insert.bindUnretained(text: event.actor, at: 5)
-      try insert.bind(event.time, at: 6)
-      try insert.bindUnretained(text: event.data, at: 7)
-      try insert.bindUnretained(blob: hash, at: 8)
-      _ = try insert.step()
-      insert.rewind()
-    } catch let error as EventLogError where error.isUniquenessViolation {
-      let stream = String(decoding: event.stream, as: UTF8.self)
-      let actual = try SQLiteEventLog.currentVersion(of: stream, on: connection)
-      let expected = expectedVersions[stream] ?? version - 1
-      throw EventLogError.versionConflict(stream: stream, expected: expected, actual: actual)
+  /// Places the events of `chunk` after the events written so far and inserts each, binding its
+  /// bytes and hash without copying them (they stay valid until the step has finished); a stream
+  /// met for the first time has its stored version read first.
+  mutating func write(_ chunk: RecordChunk) throws {
+    // Read once: used through `self` in the loop, each use would cost a reference count.
+    let (insert, connection) = (insert, connection)
+    try chunk.forEach { event in
+      progress.position += 1
+      let position = progress.position
+      let version = try progress.versions.next(for: event.stream) { stream in
+        try SQLiteEventLog.currentVersion(of: stream, on: connection)
+      }
+      progress.chain.append(position: position, version: version, event)
+      do {
+        try progress.chain.withLastHash { hash in
+          try insert.bind(position, at: 1)
+          try insert.bindUnretained(text: event.stream, at: 2)
+          try insert.bind(version, at: 3)
+          try insert.bindUnretained(text: event.type, at: 4)
+          try insert.bindUnretained(text: event.actor, at: 5)
+          try insert.bind(event.time, at: 6)
+          try insert.bindUnretained(text: event.data, at: 7)
+          try insert.bindUnretained(blob: hash, at: 8)
+          _ = try insert.step()
+          insert.rewind()
+        }
+      } catch let error as EventLogError where error.isUniquenessViolation {
+        let stream = String(decoding: event.stream, as: UTF8.self)
+        let actual = try SQLiteEventLog.currentVersion(of: stream, on: connection)
+        let expected = expectedVersions[stream] ?? version - 1
+        throw EventLogError.versionConflict(stream: stream, expected: expected, actual: actual)
+      }
     }
+  }
+
+  /// What the batch wrote, once every event is inserted.
+  var result: AppendResult {
+    AppendResult(
+      firstPosition: firstPosition, lastPosition: progress.position, versions: progress.versions.finalVersions())
   }
 }
 
 /// Overlaps producing a large append with writing it.
 ///
-/// The events are copied into chunks (`RecordChunk`: their bytes in one array). A small batch
-/// (up to `chunkSize` events) is planned and written on the appending thread when the producer
-/// is done, and never starts a thread. When a chunk fills, a writer thread starts and takes the
-/// chunks through a short ``Handoff``: it plans them (positions, versions, the hash chain:
-/// `BatchPlanner`), inserts them with the `BatchWriter` and hands the emptied chunks back for
-/// the producer to fill again, so that the appending thread is left with producing the events.
+/// The events are copied into chunks (`RecordChunk`). A small batch (up to `chunkSize` events)
+/// is written on the appending thread when the producer is done. When a chunk fills, a writer
+/// thread starts and takes the chunks through a short ``Handoff``: it writes them with the
+/// `BatchWriter` and hands the emptied chunks back for the producer to fill again.
 final class AppendPipeline {
   private static let chunkSize = 1024
   /// Chunks the producer may get ahead of the writer.
   private static let queueLimit = 8
 
-  private let writer: BatchWriter
-  /// The planner, until the writer thread takes it over.
-  private var planner: BatchPlanner
+  /// The writer, until the writer thread takes it over (and once it has handed it back).
+  private(set) var writer: BatchWriter
   private var chunk = RecordChunk()
   /// Chunks the writer has written and emptied, for the producer to fill again.
   private var spares: [RecordChunk] = []
-  private var writing: (queue: Handoff<RecordChunk>, thread: Worker<Result<BatchPlanner, any Error>>)?
+  private var writing: (queue: Handoff<RecordChunk>, thread: Worker<Result<BatchWriter.Progress, any Error>>)?
 
-  /// The position of the batch's first event.
-  let firstPosition: Int64
-
-  init(writer: BatchWriter, planner: BatchPlanner) {
+  init(writer: BatchWriter) {
     self.writer = writer
-    self.planner = planner
-    firstPosition = planner.firstPosition
   }
 
   /// Takes the next event from the producer.
-  func add(_ record: EventRecord) throws {
-    let count = EventRecordBytes.withBytes(of: record) { chunk.add($0) }
-    if count == Self.chunkSize { try handOver() }
-  }
-
-  /// Takes the next event, lent as bytes, from the producer.
   func add(_ event: EventRecordBytes) throws {
-    try event.checkUTF8()
-    if chunk.add(event) == Self.chunkSize { try handOver() }
-  }
-
-  /// Queues the full chunk for the writer thread, started with the first.
-  private func handOver() throws {
+    guard chunk.add(event) == Self.chunkSize else { return }
+    // The chunk is full: queued for the writer thread, started with the first.
     if writing == nil {
       try writer.prepareForLargeBatch()
-      let queue = Handoff<RecordChunk>(capacity: Self.queueLimit)
-      let (writer, planner) = (writer, planner)
-      writing = (queue, Worker(name: "EventLog append writer") { Self.write(from: queue, planner, writer) })
+      let (queue, writer) = (Handoff<RecordChunk>(capacity: Self.queueLimit), writer)
+      writing = (queue, Worker(name: "EventLog append writer") { Self.write(from: queue, writer) })
     }
     guard writing!.queue.put(chunk) else { throw writerFailure() }
     spares += writing!.queue.takeBack()
@@ -294,11 +227,11 @@ final class AppendPipeline {
       guard writing.queue.put(chunk) else { throw writerFailure() }
       writing.queue.finish()
       self.writing = nil
-      planner = try writing.thread.join().get()
+      writer.progress = try writing.thread.join().get()
     } else {
-      try planner.write(chunk, with: writer)
+      try writer.write(chunk)
     }
-    return planner.result()
+    return writer.result
   }
 
   /// Stops the writer (the transaction is then rolled back).
@@ -318,20 +251,20 @@ final class AppendPipeline {
     return error
   }
 
-  /// The writer thread: plans and inserts the chunks of `queue` until the producer is done or
-  /// the append is cancelled, and gives each written chunk back emptied. A failure cancels the
-  /// queue, so that the producer stops.
-  private static func write(
-    from queue: Handoff<RecordChunk>, _ planner: BatchPlanner, _ writer: BatchWriter
-  ) -> Result<BatchPlanner, any Error> {
-    var planner = planner
+  /// The writer thread: writes the chunks of `queue` until the producer is done or the append is
+  /// cancelled, and gives each written chunk back emptied. A failure cancels the queue, so that
+  /// the producer stops.
+  private static func write(from queue: Handoff<RecordChunk>, _ writer: BatchWriter) -> Result<
+    BatchWriter.Progress, any Error
+  > {
+    var writer = writer
     do {
       while var next = try queue.take() {
-        try planner.write(next, with: writer)
+        try writer.write(next)
         next.removeAll()
         queue.giveBack(next)
       }
-      return .success(planner)
+      return .success(writer.progress)
     } catch {
       queue.cancel()
       return .failure(error)
@@ -346,54 +279,43 @@ final class AppendPipeline {
 /// memory (both cost more than copying the bytes, see `Docs/performance.md`). A written chunk is
 /// emptied and filled again, so its memory is allocated once per append.
 struct RecordChunk: Sendable {
-  /// Where one event's columns are: its bytes start at `start`, the stream's first, then the
-  /// type's, the actor's and the data's.
-  private struct Extent: Sendable {
-    var start: Int
-    var stream: Int
-    var type: Int
-    var actor: Int
-    var data: Int
-    var time: Int64
-  }
-
-  private var extents: [Extent] = []
+  /// Where each event's stream, type, actor and data end in `bytes` (its stream starts where the
+  /// event before ends), and its time.
+  private var ends: [(stream: Int, type: Int, actor: Int, data: Int, time: Int64)] = []
   private var bytes: [UInt8] = []
 
   /// Copies `event` after the events the chunk holds; returns how many it holds then.
   mutating func add(_ event: EventRecordBytes) -> Int {
-    let start = bytes.count
     bytes.append(contentsOf: event.stream)
+    let stream = bytes.count
     bytes.append(contentsOf: event.type)
+    let type = bytes.count
     bytes.append(contentsOf: event.actor)
+    let actor = bytes.count
     bytes.append(contentsOf: event.data)
-    extents.append(
-      Extent(
-        start: start, stream: event.stream.count, type: event.type.count, actor: event.actor.count,
-        data: event.data.count, time: event.time))
-    return extents.count
+    ends.append((stream, type, actor, bytes.count, event.time))
+    return ends.count
   }
 
   /// Lends each event in turn to `body`.
   func forEach(_ body: (EventRecordBytes) throws -> Void) throws {
     try bytes.withUnsafeBufferPointer { all in
-      for extent in extents {
-        var start = extent.start
-        func next(_ count: Int) -> UnsafeBufferPointer<UInt8> {
-          defer { start += count }
-          return UnsafeBufferPointer(rebasing: all[start..<start + count])
-        }
-        let (stream, type, actor, data) = (
-          next(extent.stream), next(extent.type), next(extent.actor), next(extent.data)
-        )
-        try body(EventRecordBytes(stream: stream, type: type, actor: actor, time: extent.time, data: data))
+      var start = 0
+      for end in ends {
+        try body(
+          EventRecordBytes(
+            stream: UnsafeBufferPointer(rebasing: all[start..<end.stream]),
+            type: UnsafeBufferPointer(rebasing: all[end.stream..<end.type]),
+            actor: UnsafeBufferPointer(rebasing: all[end.type..<end.actor]), time: end.time,
+            data: UnsafeBufferPointer(rebasing: all[end.actor..<end.data])))
+        start = end.data
       }
     }
   }
 
   /// Forgets the events, keeping the memory.
   mutating func removeAll() {
-    extents.removeAll(keepingCapacity: true)
+    ends.removeAll(keepingCapacity: true)
     bytes.removeAll(keepingCapacity: true)
   }
 }

@@ -66,25 +66,12 @@ public final class SQLiteEventLog: EventLogWriter, @unchecked Sendable {
   /// The options the log was opened with.
   public let options: Options
 
-  /// Serialises every call. A SQLite connection has one transaction state and
-  /// its cached statements have one set of bindings each; SQLite's own mutex
-  /// only protects single API calls, not a BEGIN…COMMIT sequence or a
-  /// bind/step/reset cycle, so two threads would interleave each other's
-  /// transactions and clobber each other's bindings. The lock is recursive so
-  /// the body of a streaming read may call other reading methods.
-  private let lock = NSRecursiveLock()
+  /// Serialises every call: SQLite's own mutex protects single API calls, not a BEGIN…COMMIT
+  /// sequence or a bind/step/reset cycle.
+  let lock = LogLock()
 
   /// The connection; used only while holding `lock`.
   let connection: SQLiteConnection
-
-  /// How many reads are in progress (nested reads share one transaction);
-  /// used only while holding `lock`.
-  private var readDepth = 0
-
-  /// Whether the producer of a streaming append is running: the connection
-  /// may then be busy on the append's writer thread, so calls back into the
-  /// log are refused. Used only while holding `lock`.
-  private var isProducing = false
 
   /// Opens (or, with `options.create`, creates) the event log at `path`.
   ///
@@ -94,21 +81,21 @@ public final class SQLiteEventLog: EventLogWriter, @unchecked Sendable {
   ///   ``EventLogError/newerSchema(path:found:supported:)`` when a newer program
   ///   wrote it, ``EventLogError/readOnly(path:)`` when a read-only log would
   ///   need its schema written.
-  public init(path: String, options: Options = .init()) throws {
+  public convenience init(path: String, options: Options = .init()) throws {
     let existed = FileManager.default.fileExists(atPath: path)
     guard existed || (options.create && !options.readOnly) else {
       throw EventLogError.fileNotFound(path: path)
     }
-    self.path = path
-    self.options = options
+    let connection: SQLiteConnection
     do {
-      connection = try SQLiteEventLog.openConnection(path: path, options: options)
+      connection = try SQLiteConnection(path: path, options: options)
     } catch {
       if !existed, error as? EventLogError != .busy(path: path) {
         SQLiteEventLog.removeFiles(of: path)
       }
       throw error
     }
+    self.init(connection: connection, path: path, options: options)
   }
 
   private init(connection: SQLiteConnection, path: String, options: Options) {
@@ -121,108 +108,42 @@ public final class SQLiteEventLog: EventLogWriter, @unchecked Sendable {
   /// disappears when the instance is released.
   public static func inMemory() throws -> SQLiteEventLog {
     let options = Options(create: true)
-    let connection = try openConnection(path: ":memory:", options: options)
-    return SQLiteEventLog(connection: connection, path: ":memory:", options: options)
-  }
-
-  private static func openConnection(path: String, options: Options) throws -> SQLiteConnection {
-    let connection = try SQLiteConnection(
-      path: path, readOnly: options.readOnly, create: options.create)
-    connection.setBusyTimeout(milliseconds: options.busyTimeoutMilliseconds)
-    try connection.execute(
-      "PRAGMA synchronous = \(options.synchronous.rawValue.uppercased())",
-      purpose: "set the synchronous mode"
-    )
-    try SQLiteSchema.prepare(connection)
-    return connection
+    return SQLiteEventLog(
+      connection: try SQLiteConnection(path: ":memory:", options: options), path: ":memory:", options: options)
   }
 
   /// Whether appends are refused: opened read-only, or the file is write-protected.
   public var isReadOnly: Bool {
-    withLock { options.readOnly || connection.isReadOnly }
-  }
-
-  // MARK: Serialisation and transactions
-
-  /// Runs `body` while holding the lock.
-  func withLock<Result>(_ body: () throws -> Result) rethrows -> Result {
-    lock.lock()
-    defer { lock.unlock() }
-    return try body()
+    lock.withLock { options.readOnly || connection.isReadOnly }
   }
 
   /// Runs `body`, a single statement, while holding the lock. One statement
   /// always reads one snapshot, so it needs no explicit transaction.
   func query<Result>(_ body: (SQLiteConnection) throws -> Result) throws -> Result {
-    try withLock {
-      try refuseWhileProducing()
-      return try body(connection)
-    }
-  }
-
-  /// Runs `body`, the producer of a streaming append, refusing calls back
-  /// into the log meanwhile. Call while holding the lock.
-  func producing<Result>(_ body: () throws -> Result) rethrows -> Result {
-    isProducing = true
-    defer { isProducing = false }
-    return try body()
-  }
-
-  private func refuseWhileProducing() throws {
-    guard !isProducing else {
-      throw EventLogError.misuse(
-        "the log was called from inside the producer of a streaming append; "
-          + "read what the producer needs before the append")
-    }
+    try lock.read { _ in try body(connection) }
   }
 
   /// Runs `body` in a read transaction, so everything it reads comes from one
   /// snapshot. Nested reads join the outer transaction.
   func read<Result>(_ body: (SQLiteConnection) throws -> Result) throws -> Result {
-    try withLock {
-      try refuseWhileProducing()
-      let outermost = readDepth == 0
-      if outermost {
-        try connection.run("BEGIN DEFERRED", purpose: "begin a read transaction")
-      }
-      readDepth += 1
-      defer { readDepth -= 1 }
-      let result: Result
-      do {
-        result = try body(connection)
-      } catch {
-        if outermost {
-          connection.rollbackQuietly()
-        }
-        throw error
-      }
-      if outermost {
-        try connection.run("COMMIT", purpose: "end a read transaction")
-      }
-      return result
+    try lock.read { outermost in
+      guard outermost else { return try body(connection) }
+      return try connection.transaction(
+        "BEGIN DEFERRED", purposes: ("begin a read transaction", "end a read transaction")
+      ) { try body(connection) }
     }
   }
 
   /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`), committing when
-  /// it returns and rolling back when it throws. Call while holding the lock.
+  /// it returns and rolling back when it throws.
   func write<Result>(_ body: (SQLiteConnection) throws -> Result) throws -> Result {
-    try refuseWhileProducing()
-    guard readDepth == 0 else {
-      throw EventLogError.misuse(
-        "append was called from inside a read of the same log; append after the read has returned"
-      )
-    }
-    guard !options.readOnly, !connection.isReadOnly else {
-      throw EventLogError.readOnly(path: path)
-    }
-    try connection.run("BEGIN IMMEDIATE", purpose: "begin the append transaction")
-    do {
-      let result = try body(connection)
-      try connection.run("COMMIT", purpose: "commit the append")
-      return result
-    } catch {
-      connection.rollbackQuietly()
-      throw error
+    try lock.append {
+      guard !options.readOnly, !connection.isReadOnly else {
+        throw EventLogError.readOnly(path: path)
+      }
+      return try connection.transaction(
+        "BEGIN IMMEDIATE", purposes: ("begin the append transaction", "commit the append")
+      ) { try body(connection) }
     }
   }
 }

@@ -1,12 +1,3 @@
-/// One named step of the schema's history, applied in its own transaction.
-struct SQLiteMigration: Sendable {
-  /// A short description, used in error messages.
-  let name: String
-
-  /// The SQL that brings the schema from the previous version to this one.
-  let sql: String
-}
-
 /// The event log's SQLite schema: identification, history and upgrade.
 ///
 /// A file is an event log when its `application_id` is ``applicationID``.
@@ -17,37 +8,38 @@ enum SQLiteSchema {
   /// The `application_id` of an event log file: 0x50534E43 ("PSNC").
   static let applicationID: Int64 = 1_347_636_803
 
-  /// The schema's history, oldest first; step `i` produces version `i + 1`.
+  /// The schema's history, oldest first: a short description of each step, for error messages,
+  /// and its SQL; step `i` produces version `i + 1`.
   ///
   /// There is deliberately no `events(stream, time_us)` index: it made
   /// importing a million events in one batch more than twice as slow, while
   /// the only query it helps (`lastPosition(inStream:atOrBefore:)`) reads one
   /// stream's rows through the `UNIQUE (stream, version)` index anyway.
-  static let migrations: [SQLiteMigration] = [
-    SQLiteMigration(
-      name: "create the events table, its append-only triggers and the readable view",
-      sql: """
-        CREATE TABLE events (
-          position INTEGER PRIMARY KEY,
-          stream   TEXT    NOT NULL,
-          version  INTEGER NOT NULL,
-          type     TEXT    NOT NULL,
-          actor    TEXT    NOT NULL,
-          time_us  INTEGER NOT NULL,
-          data     TEXT    NOT NULL,
-          hash     BLOB    NOT NULL,
-          UNIQUE (stream, version)
-        );
-        CREATE TRIGGER events_refuse_update BEFORE UPDATE ON events
-        BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;
-        CREATE TRIGGER events_refuse_delete BEFORE DELETE ON events
-        BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
-        CREATE VIEW events_readable AS
-          SELECT position, stream, version, type, actor,
-                 strftime('%Y-%m-%dT%H:%M:%fZ', time_us / 1000000.0, 'unixepoch') AS time,
-                 data, hex(hash) AS hash
-          FROM events;
-        """
+  static let migrations: [(name: String, sql: String)] = [
+    (
+      "create the events table, its append-only triggers and the readable view",
+      """
+      CREATE TABLE events (
+        position INTEGER PRIMARY KEY,
+        stream   TEXT    NOT NULL,
+        version  INTEGER NOT NULL,
+        type     TEXT    NOT NULL,
+        actor    TEXT    NOT NULL,
+        time_us  INTEGER NOT NULL,
+        data     TEXT    NOT NULL,
+        hash     BLOB    NOT NULL,
+        UNIQUE (stream, version)
+      );
+      CREATE TRIGGER events_refuse_update BEFORE UPDATE ON events
+      BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;
+      CREATE TRIGGER events_refuse_delete BEFORE DELETE ON events
+      BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
+      CREATE VIEW events_readable AS
+        SELECT position, stream, version, type, actor,
+               strftime('%Y-%m-%dT%H:%M:%fZ', time_us / 1000000.0, 'unixepoch') AS time,
+               data, hex(hash) AS hash
+        FROM events;
+      """
     )
   ]
 
@@ -85,34 +77,23 @@ enum SQLiteSchema {
     if isEmpty {
       // WAL lets readers work while a writer appends. The mode is stored in
       // the file, so it is set once, when the log is created.
-      _ = try connection.text(
-        "PRAGMA journal_mode = WAL", purpose: "switch the new log to WAL mode")
+      try connection.execute("PRAGMA journal_mode = WAL", purpose: "switch the new log to WAL mode")
     }
-    try migrate(connection)
-  }
-
-  /// Applies the missing migration steps, each in its own transaction.
-  ///
-  /// Each step re-reads `user_version` inside its write transaction, so two
-  /// processes creating the same log at once apply each step once.
-  private static func migrate(_ connection: SQLiteConnection) throws {
+    // Each step re-reads `user_version` inside its write transaction, so two
+    // processes creating the same log at once apply each step once.
     for (index, migration) in migrations.enumerated() {
       let target = index + 1
-      try connection.execute("BEGIN IMMEDIATE", purpose: "begin the schema upgrade")
-      do {
-        let current = try connection.integer(
-          "PRAGMA user_version", purpose: "read the schema version")
+      try connection.transaction(
+        "BEGIN IMMEDIATE", purposes: ("begin the schema upgrade", "commit the schema upgrade")
+      ) {
+        let current = try connection.integer("PRAGMA user_version", purpose: "read the schema version")
         if current < target {
           try connection.execute(migration.sql, purpose: "upgrade the schema (\(migration.name))")
           try connection.execute(
-            "PRAGMA application_id = \(applicationID); PRAGMA user_version = \(target)",
+            "PRAGMA application_id = \(Self.applicationID); PRAGMA user_version = \(target)",
             purpose: "record the schema version"
           )
         }
-        try connection.execute("COMMIT", purpose: "commit the schema upgrade")
-      } catch {
-        connection.rollbackQuietly()
-        throw error
       }
     }
   }

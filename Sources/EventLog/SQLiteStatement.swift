@@ -1,21 +1,15 @@
 import CSQLite
 
-/// A prepared SQLite statement: binds parameters, steps rows, reads columns.
+/// A prepared SQLite statement: binds parameters, steps rows, reads columns; finalized in
+/// `deinit`. It is not thread-safe; ``SQLiteEventLog`` serialises all use of its connection.
 ///
-/// Like GRDB's `Statement`, it is a final class that finalizes its handle in
-/// `deinit`, so a statement can never leak or be finalized twice. It is not
-/// thread-safe; ``SQLiteEventLog`` serialises all use of its connection.
-///
-/// Failures are thrown as ``EventLogError`` values built by
-/// `EventLogError(sqliteCode:database:path:purpose:)`, the single place that
-/// translates SQLite result codes. `purpose` names what the statement is for
+/// Failures are thrown as ``EventLogError`` values; `purpose` names what the statement is for
 /// and is the only context put into error messages: bound values never are.
 final class SQLiteStatement {
   /// What the statement is for, such as "insert an event"; used in errors.
   let purpose: String
 
-  /// Whether a caller is using the statement right now (see
-  /// `SQLiteConnection.withStatement`).
+  /// Whether a caller is using the statement right now (see `SQLiteConnection.checkOut`).
   var isCheckedOut = false
 
   private let handle: OpaquePointer
@@ -25,12 +19,10 @@ final class SQLiteStatement {
   /// Prepares `sql` on `database`.
   init(database: OpaquePointer, path: String, sql: String, purpose: String) throws {
     var statement: OpaquePointer?
-    let code = sqlite3_prepare_v3(
-      database, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+    let code = sqlite3_prepare_v3(database, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
     guard code == SQLITE_OK, let statement else {
       sqlite3_finalize(statement)
-      throw EventLogError(
-        sqliteCode: code, database: database, path: path, purpose: "prepare to \(purpose)")
+      throw EventLogError(sqliteCode: code, database: database, path: path, purpose: "prepare to \(purpose)")
     }
     self.handle = statement
     self.database = database
@@ -41,8 +33,6 @@ final class SQLiteStatement {
   deinit {
     sqlite3_finalize(handle)
   }
-
-  // MARK: Stepping
 
   /// Runs the statement to its next row: true when a row is available, false
   /// when the statement is done.
@@ -71,8 +61,6 @@ final class SQLiteStatement {
     sqlite3_clear_bindings(handle)
   }
 
-  // MARK: Binding
-
   /// Binds an integer to the parameter at `index` (1-based).
   @inline(__always)
   func bind(_ value: Int64, at index: Int32) throws {
@@ -81,51 +69,33 @@ final class SQLiteStatement {
 
   /// Binds a string to the parameter at `index` (1-based); SQLite copies it.
   func bind(_ value: String, at index: Int32) throws {
-    var value = value
-    try value.withUTF8 { bytes in
-      try bindText(bytes, at: index, destructor: SQLiteStatement.transient)
-    }
+    try value.withUTF8Bytes { try bindUnretained(text: $0, at: index, copying: true) }
   }
 
-  /// Binds UTF-8 text without copying it.
-  ///
-  /// The caller must keep `bytes` valid until the statement has been stepped
-  /// and then re-bound or reset.
+  /// Binds UTF-8 text; without `copying`, the caller must keep `bytes` valid until the statement
+  /// has been stepped and then re-bound or reset.
   @inline(__always)
-  func bindUnretained(text bytes: UnsafeBufferPointer<UInt8>, at index: Int32) throws {
-    try bindText(bytes, at: index, destructor: SQLiteStatement.static)
+  func bindUnretained(text bytes: UnsafeBufferPointer<UInt8>, at index: Int32, copying: Bool = false) throws {
+    guard let base = bytes.baseAddress, !bytes.isEmpty else {
+      // A nil pointer would bind NULL; bind an empty string instead.
+      try check(sqlite3_bind_text(handle, index, "", 0, Self.transient))
+      return
+    }
+    let text = UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self)
+    let destructor = copying ? Self.transient : Self.static
+    try check(sqlite3_bind_text64(handle, index, text, UInt64(bytes.count), destructor, UInt8(SQLITE_UTF8)))
   }
 
-  /// Binds a blob without copying it.
-  ///
-  /// The caller must keep `bytes` valid until the statement has been stepped
-  /// and then re-bound or reset.
+  /// Binds a blob without copying it: the caller must keep `bytes` valid until the statement
+  /// has been stepped and then re-bound or reset.
   @inline(__always)
   func bindUnretained(blob bytes: UnsafeRawBufferPointer, at index: Int32) throws {
     guard let base = bytes.baseAddress, !bytes.isEmpty else {
       try check(sqlite3_bind_zeroblob(handle, index, 0))
       return
     }
-    try check(sqlite3_bind_blob64(handle, index, base, UInt64(bytes.count), SQLiteStatement.static))
+    try check(sqlite3_bind_blob64(handle, index, base, UInt64(bytes.count), Self.static))
   }
-
-  @inline(__always)
-  private func bindText(
-    _ bytes: UnsafeBufferPointer<UInt8>,
-    at index: Int32,
-    destructor: sqlite3_destructor_type
-  ) throws {
-    guard let base = bytes.baseAddress, !bytes.isEmpty else {
-      // A nil pointer would bind NULL; bind an empty string instead.
-      try check(sqlite3_bind_text(handle, index, "", 0, SQLiteStatement.transient))
-      return
-    }
-    let text = UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self)
-    try check(
-      sqlite3_bind_text64(handle, index, text, UInt64(bytes.count), destructor, UInt8(SQLITE_UTF8)))
-  }
-
-  // MARK: Columns
 
   /// Whether the column at `index` (0-based) of the current row is NULL.
   func isNull(at index: Int32) -> Bool {
@@ -139,39 +109,24 @@ final class SQLiteStatement {
   }
 
   /// The text in the column at `index` (0-based) of the current row.
-  @inline(__always)
   func text(at index: Int32) -> String {
-    guard let text = sqlite3_column_text(handle, index) else { return "" }
-    let count = Int(sqlite3_column_bytes(handle, index))
-    return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
-  }
-
-  /// The bytes of the blob in the column at `index` (0-based) of the current row.
-  @inline(__always)
-  func blob(at index: Int32) -> [UInt8] {
-    guard let bytes = sqlite3_column_blob(handle, index) else { return [] }
-    let count = Int(sqlite3_column_bytes(handle, index))
-    return Array(UnsafeRawBufferPointer(start: bytes, count: count))
+    String(decoding: textBytes(at: index), as: UTF8.self)
   }
 
   /// The bytes of the text in the column at `index` (0-based) of the current
   /// row, valid until the statement is stepped, reset or finalized.
   @inline(__always)
   func textBytes(at index: Int32) -> UnsafeBufferPointer<UInt8> {
-    guard let text = sqlite3_column_text(handle, index) else { return UnsafeBufferPointer(start: nil, count: 0) }
-    return UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, index)))
+    UnsafeBufferPointer(start: sqlite3_column_text(handle, index), count: Int(sqlite3_column_bytes(handle, index)))
   }
 
   /// The bytes of the blob in the column at `index` (0-based) of the current
   /// row, valid until the statement is stepped, reset or finalized.
   @inline(__always)
   func blobBytes(at index: Int32) -> UnsafeBufferPointer<UInt8> {
-    guard let blob = sqlite3_column_blob(handle, index) else { return UnsafeBufferPointer(start: nil, count: 0) }
-    let count = Int(sqlite3_column_bytes(handle, index))
-    return UnsafeBufferPointer(start: blob.assumingMemoryBound(to: UInt8.self), count: count)
+    let blob = sqlite3_column_blob(handle, index)?.assumingMemoryBound(to: UInt8.self)
+    return UnsafeBufferPointer(start: blob, count: Int(sqlite3_column_bytes(handle, index)))
   }
-
-  // MARK: Errors
 
   @inline(__always)
   private func check(_ code: Int32) throws {

@@ -29,24 +29,8 @@ public struct StoredEvent: Sendable, Equatable {
   public var hash: [UInt8]
 
   /// Creates a stored event; the log does this when it reads events back.
-  ///
-  /// - Parameters:
-  ///   - position: The event's global position.
-  ///   - stream: The name of the stream the event belongs to.
-  ///   - version: The event's version within its stream.
-  ///   - type: The kind of event.
-  ///   - actor: Who or what caused the event.
-  ///   - time: When the event happened, in microseconds since the Unix epoch (UTC).
-  ///   - data: The event's payload as JSON text.
-  ///   - hash: The event's 32-byte chain link.
   public init(
-    position: Int64,
-    stream: String,
-    version: Int64,
-    type: String,
-    actor: String,
-    time: Int64,
-    data: String,
+    position: Int64, stream: String, version: Int64, type: String, actor: String, time: Int64, data: String,
     hash: [UInt8]
   ) {
     self.position = position

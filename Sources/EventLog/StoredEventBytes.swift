@@ -32,25 +32,9 @@ public struct StoredEventBytes {
   public var hash: UnsafeBufferPointer<UInt8>
 
   /// Lends the columns of one event.
-  ///
-  /// - Parameters:
-  ///   - position: The event's global position.
-  ///   - version: The event's version within its stream.
-  ///   - time: When the event happened, in microseconds since the Unix epoch (UTC).
-  ///   - stream: The UTF-8 bytes of the stream's name.
-  ///   - type: The UTF-8 bytes of the event's kind.
-  ///   - actor: The UTF-8 bytes of the actor.
-  ///   - data: The UTF-8 bytes of the payload.
-  ///   - hash: The bytes of the chain link.
   public init(
-    position: Int64,
-    version: Int64,
-    time: Int64,
-    stream: UnsafeBufferPointer<UInt8>,
-    type: UnsafeBufferPointer<UInt8>,
-    actor: UnsafeBufferPointer<UInt8>,
-    data: UnsafeBufferPointer<UInt8>,
-    hash: UnsafeBufferPointer<UInt8>
+    position: Int64, version: Int64, time: Int64, stream: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>,
+    actor: UnsafeBufferPointer<UInt8>, data: UnsafeBufferPointer<UInt8>, hash: UnsafeBufferPointer<UInt8>
   ) {
     self.position = position
     self.version = version
@@ -65,39 +49,25 @@ public struct StoredEventBytes {
   /// A copy of the event that owns its contents.
   public var event: StoredEvent {
     StoredEvent(
-      position: position,
-      stream: String(decoding: stream, as: UTF8.self),
-      version: version,
-      type: String(decoding: type, as: UTF8.self),
-      actor: String(decoding: actor, as: UTF8.self),
-      time: time,
-      data: String(decoding: data, as: UTF8.self),
-      hash: Array(hash)
-    )
+      position: position, stream: String(decoding: stream, as: UTF8.self), version: version,
+      type: String(decoding: type, as: UTF8.self), actor: String(decoding: actor, as: UTF8.self), time: time,
+      data: String(decoding: data, as: UTF8.self), hash: Array(hash))
   }
 
   /// Lends the contents of `event` as bytes for the duration of `body`.
   public static func withBytes<Result>(
     of event: StoredEvent, _ body: (StoredEventBytes) throws -> Result
   ) rethrows -> Result {
-    try event.stream.withUTF8Bytes { stream in
-      try event.type.withUTF8Bytes { type in
-        try event.actor.withUTF8Bytes { actor in
-          try event.data.withUTF8Bytes { data in
-            try event.hash.withUnsafeBufferPointer { hash in
-              try body(
-                StoredEventBytes(
-                  position: event.position, version: event.version, time: event.time,
-                  stream: stream, type: type, actor: actor, data: data, hash: hash))
-            }
-          }
-        }
+    try EventRecordBytes.withBytes(of: event.record) { record in
+      try event.hash.withUnsafeBufferPointer { hash in
+        try body(
+          StoredEventBytes(
+            position: event.position, version: event.version, time: event.time, stream: record.stream,
+            type: record.type, actor: record.actor, data: record.data, hash: hash))
       }
     }
   }
-}
 
-extension StoredEventBytes {
   /// The columns beyond position, stream, type, actor and data that a byte scan needs (see
   /// ``EventLogReader/forEachEventBytes(from:through:columns:_:)``). A column not needed may be
   /// left unread and lent as 0 (`version`, `time`) or empty (`hash`).
@@ -131,11 +101,6 @@ public struct StreamSummary: Sendable, Equatable {
   public var lastPosition: Int64
 
   /// Creates a stream summary.
-  ///
-  /// - Parameters:
-  ///   - name: The stream's name.
-  ///   - version: How many events the stream has.
-  ///   - lastPosition: The position of the stream's last event.
   public init(name: String, version: Int64, lastPosition: Int64) {
     self.name = name
     self.version = version

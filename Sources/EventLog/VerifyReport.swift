@@ -19,11 +19,6 @@ public struct VerifyReport: Sendable, Equatable {
   public var isHealthy: Bool { firstBadPosition == nil }
 
   /// Creates a verification report.
-  ///
-  /// - Parameters:
-  ///   - events: The number of events read.
-  ///   - firstBadPosition: The first bad position, or `nil` when healthy.
-  ///   - problem: One sentence describing the first problem, or `nil` when healthy.
   public init(events: Int64, firstBadPosition: Int64? = nil, problem: String? = nil) {
     self.events = events
     self.firstBadPosition = firstBadPosition
@@ -33,67 +28,44 @@ public struct VerifyReport: Sendable, Equatable {
 
 /// Checks a log's events, fed in position order, one at a time.
 ///
-/// Used by both backends' ``EventLogReader/verify()``, so a log is judged the
-/// same way whatever stores it. It keeps only the chain's last link and each
-/// stream's last version in memory. After the first problem it only counts
-/// the remaining events.
+/// Used by every ``EventLogReader/verify()``, so a log is judged the same way whatever stores
+/// it. It keeps only the chain's last link and each stream's last version in memory. After the
+/// first problem it only counts the remaining events.
 struct EventChainVerifier {
   private var chain = EventHashChain()
-  private var expectedPosition: Int64 = 1
   /// Each stream's version so far, by its slot in `streams`.
   private var streams = NameTable()
   private var versions: [Int64] = []
-  private var eventCount: Int64 = 0
-  private var firstBadPosition: Int64?
-  private var problem: String?
-
-  /// Whether a problem has been found.
-  var hasFoundProblem: Bool { firstBadPosition != nil }
+  /// The report for the events checked so far.
+  private(set) var report = VerifyReport(events: 0)
 
   /// Checks the next event in position order.
-  mutating func check(_ event: StoredEvent) {
-    StoredEventBytes.withBytes(of: event) { check($0) }
-  }
-
-  /// Checks the next event in position order, lent as bytes.
   mutating func check(_ event: StoredEventBytes) {
-    eventCount += 1
-    guard firstBadPosition == nil else { return }
-    let position = event.position
+    report.events += 1
+    guard report.isHealthy else { return }
+    // Every event before this one was where it should be.
+    let (position, expectedPosition) = (event.position, report.events)
     if position != expectedPosition {
       let kind = position > expectedPosition ? "gap" : "out of order"
-      fail(
-        at: expectedPosition, "position \(kind): expected \(expectedPosition), found \(position)")
-      return
+      return fail(at: expectedPosition, "position \(kind): expected \(expectedPosition), found \(position)")
     }
     let slot = streams.slot(of: event.stream)
     if slot == versions.count { versions.append(0) }
-    let expectedVersion = versions[slot] + 1
-    if event.version != expectedVersion {
-      fail(
+    versions[slot] += 1
+    if event.version != versions[slot] {
+      return fail(
         at: position,
         "position \(position): stream \"\(streams.names[slot])\" has version \(event.version), "
-          + "expected \(expectedVersion)"
-      )
-      return
+          + "expected \(versions[slot])")
     }
-    versions[slot] = expectedVersion
     chain.append(event)
     if !chain.lastHashEquals(event.hash) {
-      fail(
-        at: position, "position \(position): hash does not match its contents or its predecessor")
-      return
+      fail(at: position, "position \(position): hash does not match its contents or its predecessor")
     }
-    expectedPosition += 1
-  }
-
-  /// The report for the events checked so far.
-  var report: VerifyReport {
-    VerifyReport(events: eventCount, firstBadPosition: firstBadPosition, problem: problem)
   }
 
   private mutating func fail(at position: Int64, _ sentence: String) {
-    firstBadPosition = position
-    problem = sentence
+    report.firstBadPosition = position
+    report.problem = sentence
   }
 }
