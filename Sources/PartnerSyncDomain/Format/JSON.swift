@@ -262,7 +262,6 @@ package enum JSONParser {
     // An event has a handful of members: they are kept on the stack unless there are more.
     let result = withUnsafeTemporaryAllocation(of: JSONFlatObject.Member.self, capacity: 16) { stack in
       var members = FlatMembers(base: stack.baseAddress!, capacity: stack.count)
-      defer { members.free() }
       return Result { () throws(JSONParseError) in
         var parser = Parser(base: base, count: bytes.count)
         parser.skipWhitespace()
@@ -376,8 +375,8 @@ package struct JSONFlatObject {
 // MARK: - Implementation
 
 /// The members of an object read in place, in memory that starts on the stack and moves to the
-/// heap when it fills.
-private struct FlatMembers {
+/// heap when it fills; heap memory is freed with the value.
+private struct FlatMembers: ~Copyable {
   var base: UnsafeMutablePointer<JSONFlatObject.Member>
   var count = 0
   var capacity: Int
@@ -394,7 +393,7 @@ private struct FlatMembers {
     if count == capacity {
       let newBase = UnsafeMutablePointer<JSONFlatObject.Member>.allocate(capacity: capacity * 2)
       newBase.moveInitialize(from: base, count: count)
-      free()
+      if onHeap { base.deallocate() }
       base = newBase
       capacity *= 2
       onHeap = true
@@ -403,8 +402,8 @@ private struct FlatMembers {
     count += 1
   }
 
-  /// Frees the memory when it is on the heap (members are plain values: nothing to deinitialise).
-  func free() {
+  // Members are plain values: there is nothing to deinitialise, only heap memory to free.
+  deinit {
     if onHeap { base.deallocate() }
   }
 }
