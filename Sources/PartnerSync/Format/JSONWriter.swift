@@ -1,3 +1,5 @@
+import EventLog
+
 /// Writes `JSONValue`s in canonical form: deterministic byte-for-byte.
 ///
 /// - No whitespace.
@@ -11,48 +13,12 @@
 ///   `9007199254740992.0`), which is always valid JSON for finite values. A non-finite number
 ///   has no JSON form: it is a programming error (an assertion in debug builds; `null` in
 ///   release builds), which the library never makes (see `NumberField`).
-struct JSONWriter {
-  /// The UTF-8 output so far.
-  var bytes: [UInt8]
-
-  /// Creates an empty writer, optionally reserving space for `capacity` bytes.
-  init(reservingCapacity capacity: Int = 0) {
-    bytes = []
-    bytes.reserveCapacity(capacity)
-  }
-
-  /// Appends the canonical form of `value` to `bytes`.
-  mutating func write(_ value: JSONValue, sortedKeys: Bool) {
-    Emitter.with { emitter in
-      emitter.write(value, sortedKeys: sortedKeys)
-      bytes.append(contentsOf: emitter.buffer)
-    }
-  }
-
+enum JSONWriter {
   /// The canonical form of `value` as a string.
   static func string(_ value: JSONValue, sortedKeys: Bool = true) -> String {
     Emitter.with { emitter in
       emitter.write(value, sortedKeys: sortedKeys)
       return String(decoding: emitter.buffer, as: UTF8.self)
-    }
-  }
-
-  /// The canonical form of `value` as UTF-8 bytes.
-  static func encode(_ value: JSONValue, sortedKeys: Bool = true) -> [UInt8] {
-    Emitter.with { emitter in
-      emitter.write(value, sortedKeys: sortedKeys)
-      return Array(emitter.buffer)
-    }
-  }
-
-  /// The canonical form of `value`, lent to `body` as UTF-8 bytes that are valid only during
-  /// `body`: no string is made.
-  static func withEncoded<Result>(
-    _ value: JSONValue, sortedKeys: Bool = true, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
-  ) rethrows -> Result {
-    try Emitter.with { emitter in
-      emitter.write(value, sortedKeys: sortedKeys)
-      return try body(emitter.buffer)
     }
   }
 
@@ -63,23 +29,16 @@ struct JSONWriter {
   ) rethrows -> Result {
     try Emitter.with { emitter in
       var members = ObjectMembers(emitter: emitter)
-      members.emitter.reserve(1)
-      members.emitter.put(UInt8(ascii: "{"))
+      members.emitter.appendByte(UInt8(ascii: "{"))
       build(&members)
-      members.emitter.reserve(1)
-      members.emitter.put(UInt8(ascii: "}"))
+      members.emitter.appendByte(UInt8(ascii: "}"))
       emitter = members.emitter
       return try body(emitter.buffer)
     }
   }
 
   /// `s` as a JSON string literal, quotes included (`"a\"b"`).
-  static func quoted(_ s: String) -> String {
-    Emitter.with { emitter in
-      emitter.writeString(s)
-      return String(decoding: emitter.buffer, as: UTF8.self)
-    }
-  }
+  static func quoted(_ s: String) -> String { string(.string(s)) }
 }
 
 /// The members of an object that ``JSONWriter/object(_:_:)`` writes, each in canonical form.
@@ -98,7 +57,6 @@ struct ObjectMembers {
     first = false
     emitter.put(UInt8(ascii: "\""))
     emitter.append(key)
-    emitter.reserve(2)
     emitter.put(UInt8(ascii: "\""))
     emitter.put(UInt8(ascii: ":"))
   }
@@ -120,6 +78,25 @@ struct ObjectMembers {
     self.key(key)
     emitter.append(value ? "true" : "false")
   }
+}
+
+/// Writes the decimal digits of `value` (below 10^19) at `p`, left-padded with zeros to `width`,
+/// and returns how many bytes it wrote.
+@inline(__always)
+func writeDecimal(_ value: UInt64, width: Int = 1, to p: UnsafeMutablePointer<UInt8>) -> Int {
+  var length = 1
+  var power: UInt64 = 10
+  while length < 19 && value >= power {
+    length += 1
+    power &*= 10
+  }
+  length = max(length, width)
+  var rest = value
+  for i in stride(from: length - 1, through: 0, by: -1) {
+    p[i] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
+    rest /= 10
+  }
+  return length
 }
 
 // MARK: - Implementation
@@ -166,140 +143,97 @@ private struct Emitter {
   }
 
   @inline(__always)
+  mutating func appendByte(_ byte: UInt8) {
+    reserve(1)
+    put(byte)
+  }
+
+  @inline(__always)
   mutating func append(_ ascii: StaticString) {
-    let n = ascii.utf8CodeUnitCount
-    reserve(n)
-    (base + count).initialize(from: ascii.utf8Start, count: n)
-    count += n
+    append(UnsafeBufferPointer(start: ascii.utf8Start, count: ascii.utf8CodeUnitCount))
+  }
+
+  @inline(__always)
+  mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+    reserve(bytes.count)
+    (base + count).initialize(from: bytes.baseAddress!, count: bytes.count)
+    count += bytes.count
   }
 
   mutating func write(_ value: JSONValue, sortedKeys: Bool) {
     switch value {
-    case .null:
-      append("null")
-    case .bool(let b):
-      append(b ? "true" : "false")
-    case .number(let d):
-      writeNumber(d)
-    case .string(let s):
-      writeString(s)
+    case .null: append("null")
+    case .bool(let b): append(b ? "true" : "false")
+    case .number(let d): writeNumber(d)
+    case .string(let s): writeString(s)
     case .array(let elements):
-      reserve(1)
-      put(UInt8(ascii: "["))
-      var first = true
-      for element in elements {
-        if !first {
-          reserve(1)
-          put(UInt8(ascii: ","))
-        }
-        first = false
+      appendByte(UInt8(ascii: "["))
+      for (i, element) in elements.enumerated() {
+        if i > 0 { appendByte(UInt8(ascii: ",")) }
         write(element, sortedKeys: sortedKeys)
       }
-      reserve(1)
-      put(UInt8(ascii: "]"))
+      appendByte(UInt8(ascii: "]"))
     case .object(let members):
-      reserve(1)
-      put(UInt8(ascii: "{"))
-      if sortedKeys && !Self.isSorted(members) {
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: members.count) { storage in
-          var order = storage
-          for i in 0..<members.count { order.initializeElement(at: i, to: i) }
-          order.sort { i, j in
-            let c = JSONValue.compareUTF8(members[i].key, members[j].key)
-            return c == 0 ? i < j : c < 0
-          }
-          for (n, i) in order.enumerated() {
-            writeMember(members[i], first: n == 0, sortedKeys: sortedKeys)
-          }
+      appendByte(UInt8(ascii: "{"))
+      if sortedKeys && !zip(members, members.dropFirst()).allSatisfy({ JSONValue.compareUTF8($0.key, $1.key) <= 0 }) {
+        let order = members.indices.sorted { i, j in
+          let c = JSONValue.compareUTF8(members[i].key, members[j].key)
+          return c == 0 ? i < j : c < 0
         }
+        writeMembers(order.lazy.map { members[$0] }, sortedKeys: sortedKeys)
       } else {
-        var first = true
-        for member in members {
-          writeMember(member, first: first, sortedKeys: sortedKeys)
-          first = false
-        }
+        writeMembers(members, sortedKeys: sortedKeys)
       }
-      reserve(1)
-      put(UInt8(ascii: "}"))
+      appendByte(UInt8(ascii: "}"))
     }
   }
 
-  @inline(__always)
-  mutating func writeMember(
-    _ member: (key: String, value: JSONValue), first: Bool, sortedKeys: Bool
-  ) {
-    if !first {
-      reserve(1)
-      put(UInt8(ascii: ","))
+  mutating func writeMembers(_ members: some Sequence<(key: String, value: JSONValue)>, sortedKeys: Bool) {
+    var first = true
+    for member in members {
+      if !first { appendByte(UInt8(ascii: ",")) }
+      first = false
+      writeString(member.key)
+      appendByte(UInt8(ascii: ":"))
+      write(member.value, sortedKeys: sortedKeys)
     }
-    writeString(member.key)
-    reserve(1)
-    put(UInt8(ascii: ":"))
-    write(member.value, sortedKeys: sortedKeys)
-  }
-
-  static func isSorted(_ members: [(key: String, value: JSONValue)]) -> Bool {
-    var i = 1
-    while i < members.count {
-      if JSONValue.compareUTF8(members[i - 1].key, members[i].key) > 0 { return false }
-      i += 1
-    }
-    return true
   }
 
   /// Writes `s` as a JSON string literal with minimal escaping.
   mutating func writeString(_ s: String) {
-    let done: Void? = s.utf8.withContiguousStorageIfAvailable { writeString(utf8: $0) }
-    if done == nil {
-      let bytes = Array(s.utf8)
-      bytes.withUnsafeBufferPointer { writeString(utf8: $0) }
-    }
-  }
-
-  mutating func writeString(utf8: UnsafeBufferPointer<UInt8>) {
-    let n = utf8.count
-    reserve(n * 6 + 2)  // worst case: every byte escaped as \u00xx
-    put(UInt8(ascii: "\""))
-    let source = utf8.baseAddress!
-    var runStart = 0
-    var i = 0
-    while i < n {
-      i = Self.skipUnescaped(source, from: i, count: n)
-      guard i < n else { break }
-      let byte = source[i]
-      if byte >= 0x20 && byte != 0x22 && byte != 0x5C {
+    s.withUTF8Bytes { utf8 in
+      let n = utf8.count
+      reserve(n * 6 + 2)  // worst case: every byte escaped as \u00xx
+      put(UInt8(ascii: "\""))
+      guard let source = utf8.baseAddress else { return put(UInt8(ascii: "\"")) }
+      var runStart = 0
+      var i = 0
+      while i < n {
+        i = Self.skipUnescaped(source, from: i, count: n)
+        guard i < n else { break }
+        let byte = source[i]
         i += 1
-        continue
+        if byte >= 0x20 && byte != 0x22 && byte != 0x5C { continue }
+        append(UnsafeBufferPointer(start: source + runStart, count: i - 1 - runStart))
+        runStart = i
+        put(UInt8(ascii: "\\"))
+        switch byte {
+        case 0x22, 0x5C: put(byte)
+        case 0x08: put(UInt8(ascii: "b"))
+        case 0x0C: put(UInt8(ascii: "f"))
+        case 0x0A: put(UInt8(ascii: "n"))
+        case 0x0D: put(UInt8(ascii: "r"))
+        case 0x09: put(UInt8(ascii: "t"))
+        default:
+          let hexDigits: StaticString = "0123456789abcdef"
+          append("u00")
+          put(hexDigits.utf8Start[Int(byte >> 4)])
+          put(hexDigits.utf8Start[Int(byte & 0x0F)])
+        }
       }
-      if runStart < i {
-        (base + count).initialize(from: source + runStart, count: i - runStart)
-        count += i - runStart
-      }
-      put(UInt8(ascii: "\\"))
-      switch byte {
-      case 0x22: put(UInt8(ascii: "\""))
-      case 0x5C: put(UInt8(ascii: "\\"))
-      case 0x08: put(UInt8(ascii: "b"))
-      case 0x0C: put(UInt8(ascii: "f"))
-      case 0x0A: put(UInt8(ascii: "n"))
-      case 0x0D: put(UInt8(ascii: "r"))
-      case 0x09: put(UInt8(ascii: "t"))
-      default:
-        let hexDigits: StaticString = "0123456789abcdef"
-        put(UInt8(ascii: "u"))
-        put(UInt8(ascii: "0"))
-        put(UInt8(ascii: "0"))
-        put(hexDigits.utf8Start[Int(byte >> 4)])
-        put(hexDigits.utf8Start[Int(byte & 0x0F)])
-      }
-      i += 1
-      runStart = i
+      append(UnsafeBufferPointer(start: source + runStart, count: n - runStart))
+      put(UInt8(ascii: "\""))
     }
-    if runStart < n {
-      (base + count).initialize(from: source + runStart, count: n - runStart)
-      count += n - runStart
-    }
-    put(UInt8(ascii: "\""))
   }
 
   /// The index of the first byte at or after `i` that needs an escape (below 0x20, `"` or `\`),
@@ -321,32 +255,14 @@ private struct Emitter {
       // Every number the library writes is finite: the rules bound those of events
       // (`NumberField`), and what is made of them stays within a `Double`.
       assertionFailure("JSON has no form for the number \(d)")
-      append("null")
-      return
+      return append("null")
     }
-    let twoTo53 = 9_007_199_254_740_992.0
-    if d.magnitude < twoTo53, case let n = Int64(d), Double(n) == d {
+    if d.magnitude < 9_007_199_254_740_992.0, case let n = Int64(d), Double(n) == d {
       reserve(17)  // sign and up to 16 digits
       if n < 0 { put(UInt8(ascii: "-")) }
-      var magnitude = n.magnitude
-      var digits = 1
-      var power: UInt64 = 10
-      while digits < 16 && magnitude >= power {
-        digits += 1
-        power &*= 10
-      }
-      count += digits
-      var p = base + count
-      repeat {
-        p -= 1
-        p.pointee = UInt8(truncatingIfNeeded: magnitude % 10) &+ 0x30
-        magnitude /= 10
-      } while magnitude > 0
-      return
+      count += writeDecimal(n.magnitude, to: base + count)
+    } else {
+      d.description.withUTF8Bytes { append($0) }
     }
-    let text = d.description
-    let n = text.utf8.count
-    reserve(n)
-    for byte in text.utf8 { put(byte) }
   }
 }

@@ -135,7 +135,7 @@ import Testing
     for text in texts {
       let bytes = Array(text.utf8)
       let quick = bytes.withUnsafeBufferPointer { Timestamp.parse(utf8: $0) }
-      let slow = bytes.withUnsafeBufferPointer { Timestamp.parseStepByStep(utf8: $0) }
+      let slow = bytes.withUnsafeBufferPointer { Timestamp.parse(utf8: $0, stepByStep: true) }
       #expect(quick == slow, "\(text)")
       if bytes.count == 20 || bytes.count == 24 { common += 1 }
     }
