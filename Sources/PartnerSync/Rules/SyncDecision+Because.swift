@@ -15,12 +15,7 @@ enum CopyChange: Sendable, Hashable {
   case none
 
   init(before: Bool, after: Bool) {
-    switch (before, after) {
-    case (false, true): self = .created
-    case (true, true): self = .updated
-    case (true, false): self = .removed
-    case (false, false): self = .none
-    }
+    self = before ? (after ? .updated : .removed) : (after ? .created : .none)
   }
 }
 
@@ -44,8 +39,7 @@ enum Claim: Sendable, Hashable {
   case completed(engagement: Int)
   /// The change was held at that position.
   case heldAt(Int64)
-  /// The entry, in its owner's latest state, fails the filter `rule` (`deleted`: as it was
-  /// when it was deleted).
+  /// The entry, in its owner's latest state (`deleted`: when deleted), fails the filter `rule`.
   case fails(RuleID, deleted: Bool)
   /// What the decision did to `partner`'s copy, and the transforms that shaped a copy left there.
   case copy(CopyChange, partner: String, transforms: [RuleID])
@@ -63,12 +57,7 @@ enum Claim: Sendable, Hashable {
   /// The claim in words.
   var text: String {
     switch self {
-    case .acted(let actor, let event):
-      switch event {
-      case .entryAdded: "\(actor) added"
-      case .entryDeleted: "\(actor) deleted"
-      default: "\(actor) edited"
-      }
+    case .acted(let actor, let event): "\(actor) \(event.entryVerb)"
     case .entry(let owner, let kind, let id, let afterOwner):
       afterOwner ? "its \(kind.rawValue) \(id)" : "\(owner)'s \(kind.rawValue) \(id)"
     case .syncActive: "while sync was active"
@@ -79,11 +68,9 @@ enum Claim: Sendable, Hashable {
     case .completed(let n): "Engagement \(n) was completed"
     case .heldAt(let position): "held at position \(position)"
     case .fails(let rule, let deleted):
-      switch rule {
-      case .internalNeverSyncs: deleted ? "it was internal" : "it is internal"
-      case .linksNeverSync: deleted ? "it was a link attachment" : "it is a link attachment"
-      default: deleted ? "it was a charge of the lead" : "it is a charge of the lead"
-      }
+      "it \(deleted ? "was" : "is") "
+        + (rule == .internalNeverSyncs
+          ? "internal" : rule == .linksNeverSync ? "a link attachment" : "a charge of the lead")
     case .copy(let change, let partner, let transforms):
       switch change {
       case .created: "a copy was made in \(partner)'s version" + Self.shaped(by: transforms)
@@ -149,28 +136,24 @@ extension SyncDecision {
     ]
     let held: [SentencePart] = [.words(" "), .claim(.heldAt(heldAt ?? 0))]
     let copy = SentencePart.claim(.copy(copyChange, partner: to, transforms: transforms))
+    let existed: [SentencePart] = [item, .words(" existed "), .claim(.accepted(partner: to, engagement: engagement))]
+    let notReleased: [SentencePart] =
+      [.claim(.rejected(engagement: engagement)), .words(", but the change to "), item] + held
+      + [.words(" was not released: ")]
     switch rule {
     case .ownChangeSyncs:
       return change + [.words(" "), .claim(.syncActive(engagement: engagement)), .words(", so "), copy, .words(".")]
     case .copiedAtAcceptance:
-      return [
-        item, .words(" existed "), .claim(.accepted(partner: to, engagement: engagement)), .words(", so "), copy,
-        .words("."),
-      ]
+      return existed + [.words(", so "), copy, .words(".")]
     case .internalNeverSyncs, .linksNeverSync, .leadChargesStayLocal:
       let filter: [SentencePart] = [
         .claim(.fails(rule, deleted: !entryExists)), .words(", and " + Self.filterReason(rule) + ", so "), copy,
         .words("."),
       ]
       switch event {
-      case .accepted:
-        return [item, .words(" existed "), .claim(.accepted(partner: to, engagement: engagement)), .words(", but ")]
-          + filter
-      case .completionRejected:
-        return [.claim(.rejected(engagement: engagement)), .words(", but the change to "), item] + held
-          + [.words(" was not released: ")] + filter
-      default:
-        return change + [.words(": ")] + filter
+      case .accepted: return existed + [.words(", but ")] + filter
+      case .completionRejected: return notReleased + filter
+      default: return change + [.words(": ")] + filter
       }
     case .foreignEditSevers, .foreignDeleteSevers:
       return change + [
@@ -181,11 +164,7 @@ extension SyncDecision {
       let stays: [SentencePart] = [
         .claim(.severed(partner: to, now: false)), .words(", so "), .claim(.unchanged(partner: to)), .words("."),
       ]
-      if event == .completionRejected {
-        return [.claim(.rejected(engagement: engagement)), .words(", but the change to "), item] + held
-          + [.words(" was not released: ")] + stays
-      }
-      return change + [.words(", but ")] + stays
+      return event == .completionRejected ? notReleased + stays : change + [.words(", but ")] + stays
     case .suspendedWaitingApproval:
       return change + [
         .words(" "), .claim(.waitingApproval(engagement: engagement)), .words(", so the change was held and "),
@@ -246,13 +225,7 @@ extension PartnerNotification {
       if released {
         return "\(by)'s change to \(item), held while the completion was pending, was released: \(effect)."
       }
-      let verb =
-        switch event {
-        case .entryAdded: "added"
-        case .entryDeleted: "deleted"
-        default: "edited"
-        }
-      return "\(by) \(verb) \(item); \(effect)."
+      return "\(by) \(event.entryVerb) \(item); \(effect)."
     case .timeLogged(let by):
       return "\(by) logged time entry \(entry ?? "") on ticket \(ticket)."
     case .status(let type, let lead, let partner, let number):
@@ -270,4 +243,9 @@ extension PartnerNotification {
       }
     }
   }
+}
+
+extension EventType {
+  /// What an event did to its entry, in words: "added", "deleted" or "edited".
+  var entryVerb: String { self == .entryAdded ? "added" : self == .entryDeleted ? "deleted" : "edited" }
 }
