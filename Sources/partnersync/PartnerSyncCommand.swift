@@ -38,6 +38,8 @@ struct PartnerSyncCommand: ParsableCommand {
     } catch let code as ExitCode {
       // The command printed its message already.
       Foundation.exit(code.rawValue)
+    } catch let error as PartnerSyncError {
+      Foundation.exit(fail(error).rawValue)
     } catch {
       let code = exitCode(for: error)
       // --help and --version print to standard output and succeed.

@@ -35,32 +35,33 @@ struct Audit: ParsableCommand {
 
   func run() throws {
     let log = try global.openLog()
-    let decisions = try report { try log.audit(ticket: ticket, entry: entry) }
-    var out = Output()
+    let decisions = try log.audit(ticket: ticket, entry: entry)
     switch format {
     case .mermaid:
-      let projection = try report { try log.projection(ticket: ticket) }
-      let partners = projection?.partners ?? []
+      let projection = try log.projection(ticket: ticket)
+      var out = Output()
       out.line(
         AuditDiagram.mermaid(
-          ticket: ticket, lead: projection?.lead, partners: Array(partners.dropFirst()), decisions: decisions,
-          titles: projection?.entryTitles ?? [:], engagements: projection?.engagementSummaries ?? []),
+          ticket: ticket, lead: projection?.lead, partners: Array((projection?.partners ?? []).dropFirst()),
+          decisions: decisions, titles: projection?.entryTitles ?? [:],
+          engagements: projection?.engagementSummaries ?? []),
         terminator: false)
-    case .json:
-      out.line(
-        JSONValue.object([("ticket", .string(ticket)), ("decisions", .array(decisions.map(\.json)))]).jsonText)
-    case .text:
-      for line in AuditText.lines(ticket: ticket, entry: entry, decisions: decisions, colors: Terminal.colorsOnStdout) {
-        out.line(line)
-      }
+      out.flush()
+    case .json: printJSON(AuditText.json(ticket: ticket, decisions: decisions))
+    case .text: printLines(AuditText.lines(ticket: ticket, entry: entry, decisions: decisions))
     }
-    out.flush()
   }
 }
 
-/// The text form of an audit.
+/// The text and JSON forms of an audit.
 enum AuditText {
-  static func lines(ticket: String, entry: String?, decisions: [SyncDecision], colors: Bool = false) -> [String] {
+  static func json(ticket: String, decisions: [SyncDecision]) -> JSONValue {
+    .object([("ticket", .string(ticket)), ("decisions", .array(decisions.map(\.json)))])
+  }
+
+  static func lines(
+    ticket: String, entry: String?, decisions: [SyncDecision], colors: Bool = Terminal.colorsOnStdout
+  ) -> [String] {
     let subject = entry.map { "entry \($0) of ticket \(ticket)" } ?? "ticket \(ticket)"
     guard !decisions.isEmpty else { return ["No sync decisions for \(subject)."] }
     var table = Table("POS", "EVENT", "ENTRY", "BY→TO", "OUTCOME", "RULE", "BECAUSE")

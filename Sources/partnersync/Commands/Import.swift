@@ -31,7 +31,7 @@ struct Import: ParsableCommand {
       defer { bar.finish() }
       if FileManager.default.fileExists(atPath: path) {
         try refuseWriteProtected(path, nothingDone: "nothing was imported", instead: "import into another log")
-        let log = try report { try global.open(path: path, create: true) }
+        let log = try global.openLog(create: true)
         result = try input.withUnsafeBytes {
           try log.importJSONLines($0, now: Timestamp.now(), keepingDecisions: false, progress: bar.handler)
         }
@@ -50,7 +50,7 @@ struct Import: ParsableCommand {
         )
         throw ExitCode(Exit.dataError)
       }
-      try fail(error)
+      throw error
     }
     switch output.format {
     case .json:
@@ -63,11 +63,9 @@ struct Import: ParsableCommand {
         ]))
     case .text:
       guard !global.quiet else { return }
-      var out = Output()
-      out.line(
-        "Imported \(result.count) event\(result.count == 1 ? "" : "s") from \(displayName) into \(global.path): positions \(result.firstPosition)–\(result.lastPosition), \(result.decisionCount) sync decision\(result.decisionCount == 1 ? "" : "s")."
-      )
-      out.flush()
+      printLines([
+        "Imported \(plural(result.count, "event")) from \(displayName) into \(path): positions \(result.firstPosition)–\(result.lastPosition), \(plural(result.decisionCount, "sync decision"))."
+      ])
     }
   }
 

@@ -19,7 +19,7 @@ struct Verify: ParsableCommand {
 
   func run() throws {
     let log = try global.openLog()
-    let result = try report { try log.verify() }
+    let result = try log.verify()
     switch output.format {
     case .json:
       var members: [(key: String, value: JSONValue)] = [
@@ -31,18 +31,14 @@ struct Verify: ParsableCommand {
       }
       printJSON(.object(members))
     case .text:
-      var out = Output()
-      if let bad = result.firstBadPosition {
-        out.line("DAMAGED at position \(bad): \(result.problem ?? "the hash chain is broken").")
-      } else {
-        out.line("OK: \(result.events) events, hash chain and positions intact.")
-      }
-      out.flush()
+      printLines([
+        result.firstBadPosition.map { "DAMAGED at position \($0): \(result.problem ?? "the hash chain is broken")." }
+          ?? "OK: \(result.events) events, hash chain and positions intact."
+      ])
     }
-    if result.firstBadPosition != nil {
+    if let bad = result.firstBadPosition {
       printError(
-        "error: the log \(global.path) is damaged from position \(result.firstBadPosition!); restore it from a backup or an export."
-      )
+        "error: the log \(global.path) is damaged from position \(bad); restore it from a backup or an export.")
       throw ExitCode(Exit.damaged)
     }
   }

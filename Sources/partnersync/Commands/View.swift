@@ -47,13 +47,11 @@ struct View: ParsableCommand {
   func run() throws {
     let log = try global.openLog()
     let point = try at.map(parsePoint) ?? .latest
-    let view = try report { try log.view(ticket: ticket, as: partner, at: point, engagement: engagement) }
-    var out = Output()
+    let view = try log.view(ticket: ticket, as: partner, at: point, engagement: engagement)
     switch output.format {
-    case .json: out.line(view.json.jsonText)
-    case .text: ViewText.lines(view).forEach { out.line($0) }
+    case .json: printJSON(view.json)
+    case .text: printLines(ViewText.lines(view))
     }
-    out.flush()
   }
 }
 
@@ -86,15 +84,11 @@ func parsePoint(_ text: String) throws -> PartnerSyncLog.Point {
 /// The text form of a view.
 enum ViewText {
   static func lines(_ view: TicketView) -> [String] {
-    var lines: [String] = []
     let engagement = view.engagement.map { "engagement \($0), " } ?? ""
-    lines.append(
+    let lines = [
       "Ticket \(view.ticket) as \(view.partner) (\(view.role.rawValue)): \(engagement)status \(view.status?.rawValue ?? "none"), as of position \(view.position)"
-    )
-    if view.entries.isEmpty {
-      lines.append("  (no entries)")
-      return lines
-    }
+    ]
+    guard !view.entries.isEmpty else { return lines + ["  (no entries)"] }
     var table = Table("ENTRY", "KIND", "OWNER", "ORIGIN", "VISIBILITY", "DETAILS")
     for entry in view.entries {
       var origin = entry.isCopy ? "copy" : "own"
@@ -106,8 +100,7 @@ enum ViewText {
         entry.id, kind, entry.owner, origin, entry.content.visibility?.rawValue ?? "-",
         details(entry.content))
     }
-    lines += table.lines.map { "  " + $0 }
-    return lines
+    return lines + table.lines.map { "  " + $0 }
   }
 
   static func details(_ c: EntryContent) -> String {

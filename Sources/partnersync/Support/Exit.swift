@@ -34,21 +34,11 @@ func printError(_ message: String) {
 
 /// Writes an informational line to standard error, unless `--quiet`.
 func printNote(_ message: String, quiet: Bool) {
-  guard !quiet else { return }
-  FileHandle.standardError.write(Data((message + "\n").utf8))
+  if !quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
 }
 
-/// Runs `body`; a library error becomes one line on standard error and its exit code.
-func report<T>(_ body: () throws -> T) throws -> T {
-  do {
-    return try body()
-  } catch let error as PartnerSyncError {
-    try fail(error)
-  }
-}
-
-/// Prints a library error as one line on standard error and exits with its code.
-func fail(_ error: PartnerSyncError, path: String? = nil) throws -> Never {
+/// Prints a library error as one line on standard error and returns its exit code.
+func fail(_ error: PartnerSyncError, path: String? = nil) -> ExitCode {
   // (The library names the cause itself when the log's folder does not exist.)
   if error.code == .logNotFound, let path, folderExists(of: path) {
     printError(
@@ -59,7 +49,7 @@ func fail(_ error: PartnerSyncError, path: String? = nil) throws -> Never {
     let text = error.description
     printError("error: \(text)\(hint.isEmpty || text.hasSuffix(".") ? "" : ".")\(hint)")
   }
-  throw ExitCode(Exit.code(for: error))
+  return ExitCode(Exit.code(for: error))
 }
 
 /// Whether the folder that `path` would be in exists.
@@ -110,12 +100,15 @@ struct Output {
   }
 }
 
-/// Prints a JSON document on one line.
-func printJSON(_ value: JSONValue) {
+/// Writes `lines` to standard output.
+func printLines(_ lines: [String]) {
   var out = Output()
-  out.line(value.jsonText)
+  lines.forEach { out.line($0) }
   out.flush()
 }
+
+/// Prints a JSON document on one line.
+func printJSON(_ value: JSONValue) { printLines([value.jsonText]) }
 
 /// Refuses to write to a log whose file exists with no write permission at all (SQLite, run as
 /// root, would write to it anyway): one line saying what was not done (`nothingDone`) and what to

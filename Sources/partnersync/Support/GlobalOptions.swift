@@ -29,11 +29,6 @@ struct GlobalOptions: ParsableArguments {
   /// How long a write waits for another writer (`--wait`).
   var waitDuration: Duration { .milliseconds(Int64(wait * 1000)) }
 
-  /// Opens the log at `path` for this command, with `--wait`.
-  func open(path: String, create: Bool, readOnly: Bool = false) throws(PartnerSyncError) -> PartnerSyncLog {
-    try PartnerSyncLog.open(path: path, create: create, readOnly: readOnly, wait: waitDuration)
-  }
-
   /// The log's path after defaults.
   var path: String {
     if let db { return db }
@@ -41,12 +36,14 @@ struct GlobalOptions: ParsableArguments {
     return "partnersync.sqlite"
   }
 
-  /// Opens the existing log (exit 66 when it does not exist).
-  func openLog(readOnly: Bool = true) throws -> PartnerSyncLog {
+  /// Opens the log, with `--wait`; the existing log read-only unless `create` (exit 66 when it
+  /// does not exist).
+  func openLog(create: Bool = false) throws -> PartnerSyncLog {
     do {
-      return try open(path: path, create: false, readOnly: readOnly)
+      return try PartnerSyncLog.open(path: path, create: create, readOnly: !create, wait: waitDuration)
     } catch {
-      try fail(error, path: path)
+      if create { throw error }
+      throw fail(error, path: path)
     }
   }
 }

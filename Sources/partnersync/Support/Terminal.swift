@@ -6,10 +6,7 @@ import PartnerSync
 enum Terminal {
   static let stdoutIsTTY = isatty(1) == 1
   static let stderrIsTTY = isatty(2) == 1
-  static let noColor: Bool = {
-    let value = ProcessInfo.processInfo.environment["NO_COLOR"]
-    return value != nil && value != ""
-  }()
+  static let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
 
   /// Colours for standard output.
   static var colorsOnStdout: Bool { stdoutIsTTY && !noColor }
