@@ -46,30 +46,29 @@ struct DocumentLines: Sendable {
   init(_ bytes: DocumentBytes, progress: ProgressHandler? = nil) {
     source = .bytes(bytes)
     var names = NameTable()
-    guard bytes.count >= Self.parallelBytes,
-      let split = bytes.buffer[(bytes.count / 2)...].firstIndex(of: 0x0A).map({ $0 + 1 }), split < bytes.count
-    else {
-      (lines, _) = Self.scan(bytes, 0..<bytes.count, lineBefore: 0, names: &names, progress: progress)
-      tickets = names.names
-      lastLine = Self.lastLines(of: lines, tickets: tickets.count)
-      return
-    }
+    let split =
+      bytes.count < Self.parallelBytes
+      ? bytes.count : bytes.buffer[(bytes.count / 2)...].firstIndex(of: 0x0A).map { $0 + 1 } ?? bytes.count
     // The second half numbers its lines and tickets from its own start; they are renumbered once
     // the first half has counted its lines and named its tickets.
-    let worker = Worker(name: "PartnerSync document lines") {
-      var secondNames = NameTable()
-      let (lines, _) = Self.scan(bytes, split..<bytes.count, lineBefore: 0, names: &secondNames, progress: nil)
-      return (lines, secondNames.names)
-    }
+    let worker =
+      split == bytes.count
+      ? nil
+      : Worker(name: "PartnerSync document lines") {
+        var secondNames = NameTable()
+        let (lines, _) = Self.scan(bytes, split..<bytes.count, names: &secondNames, progress: nil)
+        return (lines, secondNames.names)
+      }
     let lineBefore: Int
-    (lines, lineBefore) = Self.scan(bytes, 0..<split, lineBefore: 0, names: &names, progress: progress)
-    let second = worker.join()
-    let slots = second.1.map { Int32(names.slot(of: $0)) }
-    lines.reserveCapacity(lines.count + second.0.count)
-    for var line in second.0 {
-      line.number += lineBefore
-      if line.ticket >= 0 { line.ticket = slots[Int(line.ticket)] }
-      lines.append(line)
+    (lines, lineBefore) = Self.scan(bytes, 0..<split, names: &names, progress: progress)
+    if let second = worker?.join() {
+      let slots = second.1.map { Int32(names.slot(of: $0)) }
+      lines.reserveCapacity(lines.count + second.0.count)
+      for var line in second.0 {
+        line.number += lineBefore
+        if line.ticket >= 0 { line.ticket = slots[Int(line.ticket)] }
+        lines.append(line)
+      }
     }
     tickets = names.names
     lastLine = Self.lastLines(of: lines, tickets: tickets.count)
@@ -111,15 +110,15 @@ struct DocumentLines: Sendable {
     return last
   }
 
-  /// The lines of `range` (which starts a line), numbered after `lineBefore`, their tickets
-  /// numbered in `names`; and the number of the last line.
+  /// The lines of `range` (which starts a line), numbered from its start, their tickets numbered
+  /// in `names`; and the number of the last line.
   private static func scan(
-    _ bytes: DocumentBytes, _ range: Range<Int>, lineBefore: Int, names: inout NameTable, progress: ProgressHandler?
+    _ bytes: DocumentBytes, _ range: Range<Int>, names: inout NameTable, progress: ProgressHandler?
   ) -> (lines: [Line], lastLine: Int) {
     var lines: [Line] = []
     // An event line is about 150-250 bytes long.
     lines.reserveCapacity(range.count / 128)
-    var number = lineBefore
+    var number = 0
     let buffer = bytes.buffer
     guard let base = buffer.baseAddress else { return ([], number) }
     var start = range.lowerBound

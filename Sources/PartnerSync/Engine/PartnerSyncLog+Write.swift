@@ -116,15 +116,7 @@ extension PartnerSyncLog {
   static func items<Item>(
     _ items: [Item], from first: Int64, through last: Int64, position: (Item) -> Int64
   ) -> ArraySlice<Item> {
-    let tail = suffix(items, from: first, position: position)
-    return tail.prefix { position($0) <= last }
-  }
-
-  /// The elements of `items` (ordered by position) from position `first` on.
-  static func suffix<Item>(
-    _ items: [Item], from first: Int64, position: (Item) -> Int64
-  ) -> ArraySlice<Item> {
-    items[startOfSuffix(items, from: first, position: position)...]
+    items[startOfSuffix(items, from: first, position: position)...].prefix { position($0) <= last }
   }
 
   /// The items of several tickets, each list in its ticket's order, merged by position: all the

@@ -71,15 +71,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
 
   /// Decodes a stored event.
   func decode(_ stored: StoredEvent) throws(PartnerSyncError) -> RecordedEvent {
-    guard let type = EventType(rawValue: stored.type) else {
-      throw PartnerSyncError(
-        .corruptLog, "the event at position \(stored.position) has an unknown type '\(stored.type)'")
-    }
-    let payload = try Self.decodePayload(type, data: stored.data, position: stored.position)
-    let at = Timestamp(microseconds: stored.time)
-    return RecordedEvent(
-      position: stored.position, version: stored.version, at: at,
-      event: TicketEvent(ticket: stored.stream, by: stored.actor, at: at, payload))
+    try PartnerSyncError.wrap { try StoredEventBytes.withBytes(of: stored) { try decode($0) } }
   }
 
   /// Decodes a stored event lent as bytes. `ticket` and `actor` are the names of its stream and
@@ -106,32 +98,20 @@ public final class PartnerSyncLog: @unchecked Sendable {
     }
     var payload = EventPayload.accepted
     if !EventCodec.decodePayload(type, data: stored.data, into: &payload) {
-      // The text as `decode(_: StoredEvent)` sees it (invalid UTF-8 repaired), for the same
-      // outcome and the same message.
-      payload = try Self.decodePayload(
-        type, data: String(decoding: stored.data, as: UTF8.self), position: stored.position)
+      // Read again with invalid UTF-8 repaired, which also says why it fails.
+      do {
+        var data = String(decoding: stored.data, as: UTF8.self)
+        payload = try data.withUTF8 { try EventCodec.decodePayload(type, data: $0) }
+      } catch {
+        let reason = (error as? EventFormatError)?.message ?? (error as? JSONParseError)?.message
+        throw PartnerSyncError(
+          .corruptLog, "the event at position \(stored.position) cannot be read" + (reason.map { ": " + $0 } ?? ""))
+      }
     }
     return TicketEvent(
       ticket: ticket ?? String(decoding: stored.stream, as: UTF8.self),
       by: actor ?? String(decoding: stored.actor, as: UTF8.self), at: Timestamp(microseconds: stored.time),
       payload)
-  }
-
-  private static func decodePayload(
-    _ type: EventType, data: String, position: Int64
-  ) throws(PartnerSyncError) -> EventPayload {
-    do {
-      var data = data
-      return try data.withUTF8 { try EventCodec.decodePayload(type, data: $0) }
-    } catch let error as EventFormatError {
-      throw PartnerSyncError(
-        .corruptLog, "the event at position \(position) cannot be read: \(error.message)")
-    } catch let error as JSONParseError {
-      throw PartnerSyncError(
-        .corruptLog, "the event at position \(position) cannot be read: \(error.message)")
-    } catch {
-      throw PartnerSyncError(.corruptLog, "the event at position \(position) cannot be read")
-    }
   }
 
   /// Streams events in position order (one ticket's, or the whole log's), decoded.
@@ -143,15 +123,15 @@ public final class PartnerSyncLog: @unchecked Sendable {
   ) throws(PartnerSyncError) {
     var found = false
     try PartnerSyncError.wrap {
-      let visit: (StoredEvent) throws -> Bool = { stored in
+      let visit: (StoredEventBytes) throws -> Bool = { stored in
         found = true
         try body(try self.decode(stored))
         return true
       }
       if let ticket {
-        try store.forEachEvent(inStream: ticket, throughPosition: nil, visit)
+        try store.forEachEventBytes(inStream: ticket, throughPosition: nil, visit)
       } else {
-        try store.forEachEvent(from: 1, through: nil, visit)
+        try store.forEachEventBytes(from: 1, through: nil, visit)
       }
     }
     if let ticket, !found {

@@ -36,7 +36,13 @@ final class ProjectionCache: @unchecked Sendable {
   /// Keeps `projections` (the latest of their tickets); of a batch larger than the cache, the
   /// ones whose last event is latest.
   func store(_ projections: [TicketProjection]) {
-    let kept = selection(of: projections)
+    // Sorting indices rather than projections spares moving (and reference counting) every
+    // projection of a large import.
+    var kept = Array(projections.indices)
+    if projections.count > capacity {
+      kept.sort { projections[$0].position > projections[$1].position }
+      kept.removeLast(kept.count - capacity)
+    }
     lock.lock()
     defer { lock.unlock() }
     for index in kept.reversed() {
@@ -47,19 +53,6 @@ final class ProjectionCache: @unchecked Sendable {
       let oldest = entries.min { $0.value.used < $1.value.used }!.key
       entries.removeValue(forKey: oldest)
     }
-  }
-
-  /// The indices of the projections that `store(_:)` keeps of `projections`, the latest first:
-  /// all of them, or of more than the cache holds, those whose last event is latest. Sorting
-  /// indices rather than projections spares moving (and reference counting) every projection of
-  /// a large import.
-  func selection(of projections: [TicketProjection]) -> [Int] {
-    var kept = Array(projections.indices)
-    if projections.count > capacity {
-      kept.sort { projections[$0].position > projections[$1].position }
-      kept.removeLast(kept.count - capacity)
-    }
-    return kept
   }
 
   /// Forgets `tickets` (after a version conflict on them).
