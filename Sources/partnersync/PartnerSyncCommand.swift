@@ -21,7 +21,7 @@ struct PartnerSyncCommand: ParsableCommand {
       used, 70 internal error, 75 the log stayed busy or changed under the writer (nothing \
       appended; try again). Errors are one line on standard error that starts with "error: ".
       """,
-    version: PartnerSyncVersion.current,
+    version: "0.1.0",
     subcommands: [
       Demo.self, Import.self, Export.self, Log.self, View.self, Audit.self, Notifications.self,
       Replay.self, Verify.self,

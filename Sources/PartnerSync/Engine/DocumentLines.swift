@@ -20,7 +20,7 @@ struct DocumentLines: Sendable {
     /// The line's 1-based number in the document.
     var number: Int
     /// The slot in ``DocumentLines/tickets`` of the ticket the line names, or -1 when the line
-    /// names none that could be read: it is not a valid event, and parsing it says why.
+    /// is not a valid event.
     var ticket: Int32
   }
 
@@ -143,10 +143,6 @@ struct DocumentLines: Sendable {
   }
 
   /// The slot of the ticket that the line `slice` names, or -1 when it is not a valid event.
-  ///
-  /// The ticket is read from its bytes when the line names it as a plain string (see
-  /// `EventCodec.plainTicket(in:)`); any other line is parsed in full, as the import will parse
-  /// it.
   private static func ticketSlot(of slice: UnsafeBufferPointer<UInt8>, in names: inout NameTable) -> Int32 {
     if slice.count <= EventCodec.maximumLineLength, let ticket = EventCodec.plainTicket(in: slice) {
       return Int32(names.slot(of: ticket))
@@ -156,9 +152,7 @@ struct DocumentLines: Sendable {
   }
 }
 
-/// A document's bytes, lent by the caller of an import for its duration: the import's threads
-/// read them in place (an array's storage, or a file's bytes read into memory), and all of them
-/// have ended before the import returns.
+/// A document's bytes, lent by the caller of an import for its duration.
 struct DocumentBytes: @unchecked Sendable {
   // @unchecked Sendable: the bytes are only read, and outlive every thread that reads them.
   let buffer: UnsafeBufferPointer<UInt8>

@@ -9,11 +9,9 @@ extension PartnerSyncLog {
   /// Validates the events of `document` and appends them in one transaction: the one write
   /// path, of an import and of a record alike.
   ///
-  /// A version conflict (another writer changed a ticket meanwhile) validates the events again
-  /// against the tickets folded afresh. When the log fails, a line that is not an event is still
-  /// reported first, as the one thing to fix in the input; and when the log only refused to be
-  /// written (busy, read-only), also an event that the rules refuse, found by folding the
-  /// events without writing them.
+  /// When the log fails, a line that is not an event is still reported first, as the one thing
+  /// to fix in the input; and when the log only refused to be written (busy, read-only), also an
+  /// event that the rules refuse, found by folding the events without writing them.
   func write(
     _ document: DocumentLines, now: Timestamp, progress: ProgressHandler?, keeping: Bool
   ) throws(PartnerSyncError) -> RecordResult {
@@ -37,8 +35,7 @@ extension PartnerSyncLog {
   }
 
   /// Runs `write` again, with the projections of `tickets` dropped from the cache, while it fails
-  /// with a version conflict (another writer changed one of the tickets it validated against),
-  /// up to ``conflictRetries`` times in all.
+  /// with a version conflict, up to ``conflictRetries`` times in all.
   func retryingConflicts<Result>(
     on tickets: @autoclosure () -> [String], _ write: () throws(PartnerSyncError) -> Result
   ) throws(PartnerSyncError) -> Result {
@@ -49,7 +46,6 @@ extension PartnerSyncLog {
         return try write()
       } catch {
         guard error.code == .versionConflict, attempt < Self.conflictRetries else { throw error }
-        // The projections this attempt started from are stale: fold those tickets afresh.
         projectionCache.remove(tickets())
         Self.logger.debug(
           "another writer changed a ticket of this batch; validating again",
@@ -85,9 +81,8 @@ extension PartnerSyncLog {
     if first == foldedFrom {
       projectionCache.store(fold.latestFinished)
     } else if keeping {
-      // The log placed the document elsewhere than it announced (a log without its own
-      // streaming append, shared with another writer): the projections folded here carry the
-      // wrong positions (so none is cached), and the decisions are taken from the tickets folded
+      // The log placed the document elsewhere than it announced (a log without its own streaming
+      // append, shared with another writer): the decisions are taken from the tickets folded
       // from the log.
       decisionLists = []
       notificationLists = []

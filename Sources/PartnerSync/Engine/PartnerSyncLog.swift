@@ -25,14 +25,11 @@ public final class PartnerSyncLog: @unchecked Sendable {
 
   /// Opens (or, with `create`, creates) the SQLite log at `path`.
   ///
-  /// A write waits up to `wait` for another writer (another connection, another process) to
-  /// finish; past it, the write fails with ``PartnerSyncError/Code/busy`` and appends nothing.
-  /// A large import holds the log for as long as it validates and writes, so writers that may
-  /// meet one should wait longer than the default.
-  ///
+  /// A write waits up to `wait` for another writer (a large import holds the log while it
+  /// validates and writes); past it, it fails with ``PartnerSyncError/Code/busy``, appending
+  /// nothing.
   /// - Throws: ``PartnerSyncError`` with code `logNotFound` when there is no log at `path` (and
-  ///   `create` is off) or its folder does not exist, `unusableLog` when `path` is a folder or
-  ///   a file that is not a PartnerSync log.
+  ///   `create` is off) or no such folder, `unusableLog` when `path` is not a PartnerSync log.
   public static func open(
     path: String, create: Bool = false, readOnly: Bool = false, rules: RuleSet = .standard,
     wait: Duration = .seconds(5)
@@ -74,8 +71,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
     try PartnerSyncError.wrap { try StoredEventBytes.withBytes(of: stored) { try decode($0) } }
   }
 
-  /// Decodes a stored event lent as bytes. `ticket` and `actor` are the names of its stream and
-  /// actor when the caller knows them already (they are then not decoded again).
+  /// Decodes a stored event lent as bytes; `ticket` and `actor`, when known, are not decoded again.
   func decode(
     _ stored: StoredEventBytes, ticket: String? = nil, actor: String? = nil
   ) throws(PartnerSyncError) -> RecordedEvent {
@@ -85,8 +81,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
       event: try decodeEvent(stored, ticket: ticket, actor: actor))
   }
 
-  /// ``decode(_:ticket:actor:)`` without what only the log knows of the event (its position and
-  /// version): the event as it was recorded.
+  /// ``decode(_:ticket:actor:)`` without the event's position and version.
   func decodeEvent(
     _ stored: StoredEventBytes, ticket: String? = nil, actor: String? = nil
   ) throws(PartnerSyncError) -> TicketEvent {
@@ -115,9 +110,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
   }
 
   /// Streams events in position order (one ticket's, or the whole log's), decoded.
-  ///
-  /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when `ticket` is not in the log
-  ///   (`body` is then never called).
+  /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when `ticket` is not in the log.
   public func forEachEvent(
     ticket: String? = nil, _ body: (RecordedEvent) throws -> Void
   ) throws(PartnerSyncError) {
@@ -140,7 +133,6 @@ public final class PartnerSyncLog: @unchecked Sendable {
   }
 
   /// The export of the log (or of one ticket's history) as JSON Lines, one line per call.
-  ///
   /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when `ticket` is not in the log.
   public func export(ticket: String? = nil, _ line: (String) throws -> Void) throws(PartnerSyncError) {
     try forEachEvent(ticket: ticket) { try line(EventCodec.exportLine($0)) }
@@ -185,11 +177,8 @@ public final class PartnerSyncLog: @unchecked Sendable {
     case latest
     /// After the event at this position.
     case position(Int64)
-    /// As of this time: after the ticket's events before its first event stamped after it.
-    ///
-    /// Times come from the sources' clocks, which disagree, so they need not grow along a
-    /// ticket's history; a view as of a time never shows an event stamped after it, nor any
-    /// event that came after such an event (even one stamped earlier).
+    /// As of this time: after the ticket's events before its first event stamped after it (times
+    /// come from clocks that disagree, so they need not grow along a ticket's history).
     case time(Timestamp)
   }
 
@@ -260,9 +249,6 @@ public final class PartnerSyncLog: @unchecked Sendable {
   }
 
   /// Every sync decision of `ticket` (or of one entry) in order, as of `point`.
-  ///
-  /// An entry that the ticket has (or had, deleted) but that no decision is about gives an
-  /// empty list.
   /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when the ticket is not in the log
   ///   (at that point), `unknownEntry` when it never had an entry `entry` (up to that point).
   public func audit(

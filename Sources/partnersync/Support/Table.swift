@@ -11,7 +11,6 @@ struct Table {
   init(_ headers: String...) { self.headers = headers }
 
   mutating func add(_ cells: String...) { rows.append(cells) }
-  mutating func add(_ cells: [String]) { rows.append(cells) }
 
   /// The rendered lines.
   var lines: [String] {
@@ -30,8 +29,7 @@ struct Table {
       while line.hasSuffix(" ") { line.removeLast() }
       return line
     }
-    let header = render(headers)
-    return [header] + clipped.map(render)
+    return [render(headers)] + clipped.map(render)
   }
 
   private func clip(_ text: String) -> String {

@@ -4,22 +4,18 @@ import PartnerSync
 /// What the terminal allows: colours only on a terminal and never with `NO_COLOR`; progress only
 /// when standard error is a terminal.
 enum Terminal {
-  static let stdoutIsTTY = isatty(1) == 1
   static let stderrIsTTY = isatty(2) == 1
   static let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
-
   /// Colours for standard output.
-  static var colorsOnStdout: Bool { stdoutIsTTY && !noColor }
+  static let colorsOnStdout = isatty(1) == 1 && !noColor
   /// Colours for standard error.
-  static var colorsOnStderr: Bool { stderrIsTTY && !noColor }
+  static let colorsOnStderr = stderrIsTTY && !noColor
 
   enum Color: String {
     case red = "31"
     case green = "32"
     case yellow = "33"
     case cyan = "36"
-    case dim = "2"
-    case bold = "1"
   }
 
   static func paint(_ text: String, _ color: Color, enabled: Bool) -> String {
