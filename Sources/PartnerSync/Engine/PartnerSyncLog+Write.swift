@@ -76,33 +76,30 @@ extension PartnerSyncLog {
     }
     let first = appended.firstPosition
     let last = appended.lastPosition
-    var decisionLists = fold.decisionLists
-    var notificationLists = fold.notificationLists
+    var decisions = fold.decisionLists
+    var notifications = fold.notificationLists
     if first == foldedFrom {
       projectionCache.store(fold.latestFinished)
     } else if keeping {
       // The log placed the document elsewhere than it announced (a log without its own streaming
       // append, shared with another writer): the decisions are taken from the tickets folded
       // from the log.
-      decisionLists = []
-      notificationLists = []
+      decisions = []
+      notifications = []
       for ticket in document.tickets {
         guard let projection = try projection(ticket: ticket, through: last) else { continue }
-        decisionLists.append(Self.items(projection.decisions, from: first, through: last, position: \.position))
-        notificationLists.append(
-          Self.items(projection.notifications, from: first, through: last, position: \.position))
+        decisions.append(Self.items(projection.decisions, from: first, through: last, position: \.position))
+        notifications.append(Self.items(projection.notifications, from: first, through: last, position: \.position))
       }
     }
     let count = Int(last - first + 1)
     Self.logger.debug("appended events", metadata: ["count": "\(count)", "first": "\(first)", "last": "\(last)"])
-    let decisions = decisionLists
-    let notifications = notificationLists
     return RecordResult(
       firstPosition: first, lastPosition: last,
-      decisions: DeferredList(count: fold.decisionCount) {
+      decisions: DeferredList(count: fold.decisionCount) { [decisions] in
         Self.merge(decisions, first: first, count: count, position: \.position)
       },
-      notifications: DeferredList(count: fold.notificationCount) {
+      notifications: DeferredList(count: fold.notificationCount) { [notifications] in
         Self.merge(notifications, first: first, count: count, position: \.position)
       })
   }

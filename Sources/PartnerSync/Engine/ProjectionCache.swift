@@ -4,11 +4,9 @@ import Foundation
 /// The latest projections of the tickets a log wrote recently, so that recording one more event
 /// on a ticket does not fold its whole history again.
 ///
-/// An entry is the projection of a ticket's whole history as this process last wrote or read
-/// it. It may be stale (another process appended since): a write based on it names the version
-/// it expects, the log refuses the write with a version conflict, and the writer drops the entry
-/// and folds the ticket from the log again. The cache holds at most `capacity` tickets and drops
-/// the least recently used.
+/// An entry may be stale (another process appended since): a write based on it names the version
+/// it expects, the log refuses it with a version conflict, and the writer folds the ticket from
+/// the log again. The cache holds at most `capacity` tickets and drops the least recently used.
 final class ProjectionCache: @unchecked Sendable {
   // @unchecked Sendable: `entries` and `clock` are read and written while holding `lock`.
 
@@ -22,11 +20,8 @@ final class ProjectionCache: @unchecked Sendable {
     self.capacity = capacity
   }
 
-  /// Removes and returns the cached projection of `ticket`, if any.
-  ///
-  /// A writer takes the projection out rather than copying it: it then holds the only reference
-  /// to the projection's storage, so folding new events into it changes it in place instead of
-  /// copying every collection the cache shares. The writer stores it back when its write is done.
+  /// Removes and returns the cached projection of `ticket`, if any: its writer then holds the only
+  /// reference to its storage, so folding new events into it changes it in place.
   func take(_ ticket: String) -> TicketProjection? {
     lock.lock()
     defer { lock.unlock() }

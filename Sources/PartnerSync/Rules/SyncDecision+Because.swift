@@ -3,16 +3,10 @@
 // is rule text joined with claims, and every claim is a fact that the versions just before and
 // just after the decision show (the property tests check each one).
 
-/// What a decision did to the counterpart's copy of the entry.
+/// What a decision did to the counterpart's copy of the entry, by whether there was one before and
+/// after it.
 enum CopyChange: Sendable, Hashable {
-  /// The counterpart held no copy before and holds one after.
-  case created
-  /// The counterpart held a copy before and after.
-  case updated
-  /// The counterpart held a copy before and none after.
-  case removed
-  /// The counterpart held no copy before or after.
-  case none
+  case created, updated, removed, none
 
   init(before: Bool, after: Bool) {
     self = before ? (after ? .updated : .removed) : (after ? .created : .none)
@@ -215,13 +209,13 @@ extension PartnerNotification {
       return text
     case .syncedChange(let by, let kind, let event, let released, let copy):
       let item = "\(kind.rawValue) \(entry ?? "") on ticket \(ticket)"
-      let effect: String
-      switch copy {
-      case .created: effect = "\(notified)'s version now holds a copy"
-      case .updated: effect = "\(notified)'s copy is up to date"
-      case .removed: effect = "it is gone from \(notified)'s version too"
-      case .none: effect = "\(notified)'s version holds no copy of it"
-      }
+      let effect =
+        switch copy {
+        case .created: "\(notified)'s version now holds a copy"
+        case .updated: "\(notified)'s copy is up to date"
+        case .removed: "it is gone from \(notified)'s version too"
+        case .none: "\(notified)'s version holds no copy of it"
+        }
       if released {
         return "\(by)'s change to \(item), held while the completion was pending, was released: \(effect)."
       }

@@ -104,15 +104,10 @@ enum ViewText {
   }
 
   static func details(_ c: EntryContent) -> String {
-    var parts: [String] = []
-    if let v = c.hours { parts.append("\(formatNumber(v)) h") }
-    if let v = c.amount { parts.append("amount \(formatNumber(v))") }
-    if let v = c.billable { parts.append(v ? "billable" : "non-billable") }
-    if let v = c.attachmentType { parts.append(v.rawValue) }
-    if let v = c.name { parts.append(v) }
-    if let v = c.uri { parts.append(v) }
-    if let v = c.title { parts.append("\"\(v)\"") }
-    if let v = c.text { parts.append(v) }
-    return parts.joined(separator: " · ")
+    [
+      c.hours.map { "\(formatNumber($0)) h" }, c.amount.map { "amount \(formatNumber($0))" },
+      c.billable.map { $0 ? "billable" : "non-billable" }, c.attachmentType?.rawValue, c.name, c.uri,
+      c.title.map { "\"\($0)\"" }, c.text,
+    ].compactMap { $0 }.joined(separator: " · ")
   }
 }
