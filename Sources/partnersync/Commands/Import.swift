@@ -45,10 +45,9 @@ struct Import: ParsableCommand {
       }
     } catch let error as PartnerSyncError {
       if error.code == .invalidEvent, let line = error.line {
-        printError(
-          "error: \(displayName):\(line): \(error.message) — nothing was imported; fix line \(line) and import the file again."
-        )
-        throw ExitCode(Exit.dataError)
+        throw failure(
+          "\(displayName):\(line): \(error.message) — nothing was imported; fix line \(line) and import the file again.",
+          Exit.dataError)
       }
       throw error
     }
@@ -77,15 +76,13 @@ struct Import: ParsableCommand {
     }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
-      printError(
-        "error: \(file) does not exist; give the path of a JSON Lines file of events, or - for standard input.")
-      throw ExitCode(Exit.noInput)
+      throw failure(
+        "\(file) does not exist; give the path of a JSON Lines file of events, or - for standard input.", Exit.noInput)
     }
     // Read once, then imported in place. (Not mapped: a file truncated meanwhile would then stop
     // the program with a bus error instead of a message about its last line.)
     guard !isDirectory.boolValue, let data = try? Data(contentsOf: URL(fileURLWithPath: file)) else {
-      printError("error: \(file) cannot be read; give the path of a readable JSON Lines file.")
-      throw ExitCode(Exit.noInput)
+      throw failure("\(file) cannot be read; give the path of a readable JSON Lines file.", Exit.noInput)
     }
     return data
   }

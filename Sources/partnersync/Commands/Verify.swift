@@ -37,9 +37,8 @@ struct Verify: ParsableCommand {
       ])
     }
     if let bad = result.firstBadPosition {
-      printError(
-        "error: the log \(global.path) is damaged from position \(bad); restore it from a backup or an export.")
-      throw ExitCode(Exit.damaged)
+      throw failure(
+        "the log \(global.path) is damaged from position \(bad); restore it from a backup or an export.", Exit.damaged)
     }
   }
 }

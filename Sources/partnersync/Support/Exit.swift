@@ -37,6 +37,12 @@ func printNote(_ message: String, quiet: Bool) {
   if !quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
 }
 
+/// Prints `error: message` on standard error and returns `code` to throw.
+func failure(_ message: String, _ code: Int32) -> ExitCode {
+  printError("error: " + message)
+  return ExitCode(code)
+}
+
 /// Prints a library error as one line on standard error and returns its exit code.
 func fail(_ error: PartnerSyncError, path: String? = nil) -> ExitCode {
   // (The library names the cause itself when the log's folder does not exist.)
@@ -116,8 +122,7 @@ func printJSON(_ value: JSONValue) { printLines([value.jsonText]) }
 func refuseWriteProtected(_ path: String, nothingDone: String, instead: String) throws {
   var status = stat()
   guard stat(path, &status) == 0, status.st_mode & 0o222 == 0 else { return }
-  printError(
-    "error: the log \(path) is read-only (its file has no write permission); \(nothingDone). Make it writable (chmod u+w \(path)) or \(instead)."
-  )
-  throw ExitCode(Exit.noInput)
+  throw failure(
+    "the log \(path) is read-only (its file has no write permission); \(nothingDone). Make it writable (chmod u+w \(path)) or \(instead).",
+    Exit.noInput)
 }

@@ -39,40 +39,30 @@ final class ProgressBar {
   private let enabled: Bool
   private let start = ContinuousClock.now
   private var lastDraw: ContinuousClock.Instant?
-  private var drawn = false
 
   init(quiet: Bool) { enabled = !quiet && Terminal.stderrIsTTY }
 
   /// The handler to give to the library.
-  var handler: ProgressHandler? {
-    guard enabled else { return nil }
-    return { [self] progress in self.update(progress) }
-  }
+  var handler: ProgressHandler? { enabled ? { [self] in update($0) } : nil }
 
   func update(_ progress: ProgressReport) {
     let now = ContinuousClock.now
-    guard now - start > .milliseconds(800) else { return }
-    if let lastDraw, now - lastDraw < .milliseconds(100) { return }
+    guard now - start > .milliseconds(800), lastDraw.map({ now - $0 >= .milliseconds(100) }) ?? true else { return }
     lastDraw = now
-    drawn = true
-    let width = 30
-    var line = "\r\u{1B}[K"
+    var line = "\(progress.phase.rawValue)…"
     if let total = progress.total, total > 0 {
       let fraction = min(1, Double(progress.done) / Double(total))
-      let filled = Int(fraction * Double(width))
-      line += "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
-      line += String(format: "%3d%% ", Int(fraction * 100))
+      let filled = Int(fraction * 30)
       let unit = progress.phase == .reading ? "bytes" : "events"
-      line += "\(progress.phase.rawValue) \(progress.done)/\(total) \(unit)"
-    } else {
-      line += "\(progress.phase.rawValue)…"
+      line =
+        "[\(String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled))] "
+        + String(format: "%3d%% ", Int(fraction * 100)) + "\(progress.phase.rawValue) \(progress.done)/\(total) \(unit)"
     }
-    FileHandle.standardError.write(Data(line.utf8))
+    FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
   }
 
   /// Clears the bar.
   func finish() {
-    guard drawn else { return }
-    FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    if lastDraw != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
   }
 }
