@@ -9,47 +9,35 @@ extension PartnerSyncLog {
   /// Validates the events of `document` and appends them in one transaction: the one write
   /// path, of an import and of a record alike.
   ///
-  /// When the log fails, a line that is not an event is still reported first, as the one thing
-  /// to fix in the input; and when the log only refused to be written (busy, read-only), also an
-  /// event that the rules refuse, found by folding the events without writing them.
+  /// A version conflict (another writer changed a ticket meanwhile) validates the events again
+  /// against the tickets folded afresh, up to ``conflictRetries`` times in all. When the log
+  /// fails, a line that is not an event is still reported first, as the one thing to fix in the
+  /// input; and when the log only refused to be written (busy, read-only), also an event that the
+  /// rules refuse, found by folding the events without writing them.
   func write(
     _ document: DocumentLines, now: Timestamp, progress: ProgressHandler?, keeping: Bool
   ) throws(PartnerSyncError) -> RecordResult {
-    do {
-      return try retryingConflicts(on: document.tickets) { () throws(PartnerSyncError) in
-        try writeOnce(document, now: now, progress: progress, keeping: keeping)
-      }
-    } catch  where error.code != .invalidEvent {
-      if error.code == .readOnly || error.code == .busy {
-        var dryRun = try ImportFold(document, log: self, empty: try lastPosition() == 0, keeping: false)
-        do {
-          try dryRun.run(from: 1, now: now, progress: nil) { _ in }
-        } catch let refused as PartnerSyncError {
-          throw refused
-        } catch {}
-      } else {
-        try document.firstInvalidLine(in: document.lines[...])
-      }
-      throw error
-    }
-  }
-
-  /// Runs `write` again, with the projections of `tickets` dropped from the cache, while it fails
-  /// with a version conflict, up to ``conflictRetries`` times in all.
-  func retryingConflicts<Result>(
-    on tickets: @autoclosure () -> [String], _ write: () throws(PartnerSyncError) -> Result
-  ) throws(PartnerSyncError) -> Result {
     var attempt = 0
     while true {
       attempt += 1
       do {
-        return try write()
-      } catch {
-        guard error.code == .versionConflict, attempt < Self.conflictRetries else { throw error }
-        projectionCache.remove(tickets())
+        return try writeOnce(document, now: now, progress: progress, keeping: keeping)
+      } catch  where error.code == .versionConflict && attempt < Self.conflictRetries {
+        projectionCache.remove(document.tickets)
         Self.logger.debug(
           "another writer changed a ticket of this batch; validating again",
           metadata: ["attempt": "\(attempt)", "reason": "\(error.message)"])
+      } catch  where error.code == .readOnly || error.code == .busy {
+        var dryRun = try ImportFold(document, log: self, empty: try lastPosition() == 0, keeping: false)
+        if case .failure(let refused as PartnerSyncError) = Result(catching: {
+          try dryRun.run(from: 1, now: now, progress: nil) { _ in }
+        }) {
+          throw refused
+        }
+        throw error
+      } catch  where error.code != .invalidEvent {
+        try document.firstInvalidLine(in: document.lines[...])
+        throw error
       }
     }
   }

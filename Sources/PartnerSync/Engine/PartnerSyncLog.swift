@@ -71,17 +71,15 @@ public final class PartnerSyncLog: @unchecked Sendable {
     try PartnerSyncError.wrap { try StoredEventBytes.withBytes(of: stored) { try decode($0) } }
   }
 
-  /// Decodes a stored event lent as bytes; `ticket` and `actor`, when known, are not decoded again.
-  func decode(
-    _ stored: StoredEventBytes, ticket: String? = nil, actor: String? = nil
-  ) throws(PartnerSyncError) -> RecordedEvent {
-    let at = Timestamp(microseconds: stored.time)
-    return RecordedEvent(
-      position: stored.position, version: stored.version, at: at,
-      event: try decodeEvent(stored, ticket: ticket, actor: actor))
+  /// Decodes a stored event lent as bytes.
+  func decode(_ stored: StoredEventBytes) throws(PartnerSyncError) -> RecordedEvent {
+    RecordedEvent(
+      position: stored.position, version: stored.version, at: Timestamp(microseconds: stored.time),
+      event: try decodeEvent(stored))
   }
 
-  /// ``decode(_:ticket:actor:)`` without the event's position and version.
+  /// The event of a stored event lent as bytes; `ticket` and `actor`, when known, are not decoded
+  /// again.
   func decodeEvent(
     _ stored: StoredEventBytes, ticket: String? = nil, actor: String? = nil
   ) throws(PartnerSyncError) -> TicketEvent {
@@ -149,20 +147,17 @@ public final class PartnerSyncLog: @unchecked Sendable {
     var found = false
     try PartnerSyncError.wrap {
       try store.forEachEventBytes(inStream: ticket, throughPosition: position) { stored in
-        try self.fold(&projection, self.decode(stored, ticket: ticket))
+        let event = try self.decodeEvent(stored, ticket: ticket)
+        do throws(RefusedEvent) {
+          try projection.apply(event, position: stored.position)
+        } catch {
+          throw Self.refusedOnReplay(error, position: stored.position)
+        }
         found = true
         return true
       }
     }
     return found ? projection : nil
-  }
-
-  func fold(_ projection: inout TicketProjection, _ recorded: RecordedEvent) throws(PartnerSyncError) {
-    do {
-      try projection.apply(recorded.event, position: recorded.position)
-    } catch {
-      throw Self.refusedOnReplay(error, position: recorded.position)
-    }
   }
 
   /// A stored event that the rules refuse when the log is read back: the log is corrupt.

@@ -180,10 +180,6 @@ private struct TimestampParser {
     "July", "August", "September", "October", "November", "December",
   ]
 
-  init(bytes: UnsafeBufferPointer<UInt8>) {
-    self.bytes = bytes
-  }
-
   func fail(_ message: String, at offset: Int? = nil) -> TimestampError {
     TimestampError(message: message, offset: offset ?? pos)
   }
