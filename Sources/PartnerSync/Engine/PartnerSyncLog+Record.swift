@@ -67,9 +67,8 @@ final class DeferredList<Item: Sendable>: @unchecked Sendable {
   /// How many items the list has (or will have).
   let count: Int
 
-  init(_ items: [Item]) {
-    made = items
-    count = items.count
+  convenience init(_ items: [Item]) {
+    self.init(count: items.count) { items }
   }
 
   init(count: Int, _ make: @escaping @Sendable () -> [Item]) {

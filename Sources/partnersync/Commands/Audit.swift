@@ -59,25 +59,21 @@ enum AuditText {
     .object([("ticket", .string(ticket)), ("decisions", .array(decisions.map(\.json)))])
   }
 
-  static func lines(
-    ticket: String, entry: String?, decisions: [SyncDecision], colors: Bool = Terminal.colorsOnStdout
-  ) -> [String] {
+  static func lines(ticket: String, entry: String?, decisions: [SyncDecision]) -> [String] {
     let subject = entry.map { "entry \($0) of ticket \(ticket)" } ?? "ticket \(ticket)"
     guard !decisions.isEmpty else { return ["No sync decisions for \(subject)."] }
     var table = Table("POS", "EVENT", "ENTRY", "BY→TO", "OUTCOME", "RULE", "BECAUSE")
     table.maximumCellWidth = 200
-    if colors {
+    if Terminal.colorsOnStdout {
       table.style = { column, raw, padded in
         guard column == 4, let outcome = SyncOutcome(rawValue: raw) else { return padded }
         return Terminal.paint(padded, Terminal.color(for: outcome), enabled: true)
       }
     }
     for d in decisions {
-      var rule = d.rule.rawValue
-      if !d.transforms.isEmpty { rule += " +" + d.transforms.map(\.rawValue).joined(separator: " +") }
+      let rule = ([d.rule] + d.transforms).map(\.rawValue).joined(separator: " +")
       table.add(
-        String(d.position), d.event.rawValue, d.entry, "\(d.by)→\(d.to)", d.outcome.rawValue, rule,
-        d.because)
+        String(d.position), d.event.rawValue, d.entry, "\(d.by)→\(d.to)", d.outcome.rawValue, rule, d.because)
     }
     return ["Sync decisions for \(subject):"] + table.lines.map { "  " + $0 }
   }

@@ -5,7 +5,6 @@ import PartnerSync
 /// Options every command shares.
 struct GlobalOptions: ParsableArguments {
   @Option(
-    name: .long,
     help: ArgumentHelp(
       "The SQLite log (default: $PARTNERSYNC_DB, else partnersync.sqlite).", valueName: "path"))
   var db: String?
@@ -14,7 +13,6 @@ struct GlobalOptions: ParsableArguments {
   var quiet = false
 
   @Option(
-    name: .long,
     help: ArgumentHelp(
       "Seconds a write waits for another writer to finish before giving up with exit 75.",
       valueName: "seconds"))
@@ -56,6 +54,6 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// The `--format` option of every command that prints data.
 struct FormatOptions: ParsableArguments {
-  @Option(name: .long, help: "Output format: text (a readable table) or json.")
+  @Option(help: "Output format: text (a readable table) or json.")
   var format: OutputFormat = .text
 }
