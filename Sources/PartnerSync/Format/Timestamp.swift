@@ -46,13 +46,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
   }
 
   /// Parses an RFC 3339 date-time from its UTF-8 bytes, exactly as ``parse(_:)`` parses the
-  /// string of those bytes; `stepByStep` skips the shortcut for the two forms that logs are made
-  /// of (what the shortcut is tested against).
-  static func parse(
-    utf8 bytes: UnsafeBufferPointer<UInt8>, stepByStep: Bool = false
-  ) -> Result<Timestamp, TimestampError> {
+  /// string of those bytes.
+  static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Result<Timestamp, TimestampError> {
     var parser = TimestampParser(bytes: bytes)
-    if !stepByStep, let timestamp = parser.commonForm() { return .success(timestamp) }
     return Result { () throws(TimestampError) in try parser.parse() }
   }
 
@@ -141,15 +137,6 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     default: 31
     }
   }
-
-  /// The timestamp of a valid local date and time `offsetMinutes` ahead of UTC.
-  static func from(
-    year: Int64, month: Int64, day: Int64, hour: Int64, minute: Int64, second: Int64, fraction: Int64,
-    offsetMinutes: Int64 = 0
-  ) -> Timestamp {
-    let seconds = daysFromCivil(year: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
-    return Timestamp(microseconds: (seconds - offsetMinutes * 60) * 1_000_000 + fraction)
-  }
 }
 
 /// Why `Timestamp.parse(_:)` rejected a string.
@@ -185,6 +172,7 @@ private struct TimestampParser {
   }
 
   /// Reads exactly `count` ASCII digits, or returns `nil` without moving.
+  @inline(__always)
   mutating func digits(_ count: Int) -> Int64? {
     guard pos + count <= bytes.count else { return nil }
     var value: Int64 = 0
@@ -198,13 +186,17 @@ private struct TimestampParser {
   }
 
   /// Reads the 2-digit field `name`, which must lie in `range`.
+  @inline(__always)
   mutating func field(_ name: String, _ range: ClosedRange<Int64>, hint: String = "") throws(TimestampError) -> Int64 {
     guard let value = digits(2) else { throw fail("expected a 2-digit \(name)\(hint)") }
-    guard range.contains(value) else { throw fail("\(name) \(value) is out of range", at: pos - 2) }
+    guard value >= range.lowerBound && value <= range.upperBound else {
+      throw fail("\(name) \(value) is out of range", at: pos - 2)
+    }
     return value
   }
 
   /// Reads `ascii` (either case of a letter with `anyCase`), or fails with `message`.
+  @inline(__always)
   mutating func expect(_ ascii: Unicode.Scalar, anyCase: Bool = false, _ message: String) throws(TimestampError) {
     guard pos < bytes.count, bytes[pos] | (anyCase ? 0x20 : 0) == UInt8(ascii: ascii) else { throw fail(message) }
     pos += 1
@@ -260,42 +252,12 @@ private struct TimestampParser {
     }
     guard pos >= bytes.count else { throw fail("trailing characters after the time zone") }
 
-    let timestamp = Timestamp.from(
-      year: year, month: month, day: day, hour: hour, minute: minute, second: second, fraction: fraction,
-      offsetMinutes: offsetMinutes)
+    let days = Timestamp.daysFromCivil(year: year, month: month, day: day)
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetMinutes * 60
+    let timestamp = Timestamp(microseconds: seconds * 1_000_000 + fraction)
     guard timestamp >= Timestamp.minRFC3339, timestamp <= Timestamp.maxRFC3339 else {
       throw fail("time is outside years 0000–9999 in UTC", at: 0)
     }
     return timestamp
-  }
-
-  /// The time when the text has one of the two forms that logs are made of,
-  /// `YYYY-MM-DDTHH:MM:SSZ` and `YYYY-MM-DDTHH:MM:SS.fffZ`, and is valid; `nil` for any other
-  /// text, which the parser then reads step by step (with the same outcome for these forms).
-  func commonForm() -> Timestamp? {
-    let count = bytes.count
-    guard count == 20 || count == 24, let p = bytes.baseAddress else { return nil }
-    guard p[4] == UInt8(ascii: "-"), p[7] == UInt8(ascii: "-"), p[10] == UInt8(ascii: "T"),
-      p[13] == UInt8(ascii: ":"), p[16] == UInt8(ascii: ":"), p[count - 1] == UInt8(ascii: "Z"),
-      count == 20 || p[19] == UInt8(ascii: ".")
-    else { return nil }
-    var invalid: UInt8 = 0
-    @inline(__always) func digit(_ i: Int) -> Int64 {
-      let d = p[i] &- UInt8(ascii: "0")
-      invalid |= d > 9 ? 1 : 0
-      return Int64(d)
-    }
-    let year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3)
-    let month = digit(5) * 10 + digit(6)
-    let day = digit(8) * 10 + digit(9)
-    let hour = digit(11) * 10 + digit(12)
-    let minute = digit(14) * 10 + digit(15)
-    let second = digit(17) * 10 + digit(18)
-    let fraction = count == 24 ? (digit(20) * 100 + digit(21) * 10 + digit(22)) * 1000 : 0
-    guard invalid == 0, month >= 1, month <= 12, day >= 1, hour < 24, minute < 60, second < 60,
-      day <= Timestamp.daysInMonth(year: year, month: month)
-    else { return nil }
-    return Timestamp.from(
-      year: year, month: month, day: day, hour: hour, minute: minute, second: second, fraction: fraction)
   }
 }
