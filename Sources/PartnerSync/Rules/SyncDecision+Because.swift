@@ -130,10 +130,11 @@ extension SyncDecision {
     ]
     let held: [SentencePart] = [.words(" "), .claim(.heldAt(heldAt ?? 0))]
     let copy = SentencePart.claim(.copy(copyChange, partner: to, transforms: transforms))
-    let existed: [SentencePart] = [item, .words(" existed "), .claim(.accepted(partner: to, engagement: engagement))]
-    let notReleased: [SentencePart] =
+    var existed: [SentencePart] { [item, .words(" existed "), .claim(.accepted(partner: to, engagement: engagement))] }
+    var notReleased: [SentencePart] {
       [.claim(.rejected(engagement: engagement)), .words(", but the change to "), item] + held
-      + [.words(" was not released: ")]
+        + [.words(" was not released: ")]
+    }
     switch rule {
     case .ownChangeSyncs:
       return change + [.words(" "), .claim(.syncActive(engagement: engagement)), .words(", so "), copy, .words(".")]
