@@ -57,7 +57,7 @@ public enum AuditDiagram {
     }
 
     guard !decisions.isEmpty else {
-      for e in engagements { lines.append(note(e, previous: nil, over: first, alias(e.partner))) }
+      for e in engagements { lines.append(note(e, previous: nil, over: "\(first),\(alias(e.partner))")) }
       lines.append("  Note over \(first),\(syncLine): no sync decisions yet")
       return lines.joined(separator: "\n") + "\n"
     }
@@ -70,7 +70,7 @@ public enum AuditDiagram {
       while announced < number, announced < engagements.count {
         let previous = announced > 0 ? engagements[announced - 1] : nil
         let e = engagements[announced]
-        lines.append(note(e, previous: previous, over: first, alias(e.partner)))
+        lines.append(note(e, previous: previous, over: "\(first),\(alias(e.partner))"))
         announced += 1
       }
     }
@@ -118,11 +118,9 @@ public enum AuditDiagram {
     }
   }
 
-  /// The note that opens engagement `e`: its partner and status now, and for a later engagement
-  /// the handover from the one before.
-  static func note(_ e: EngagementSummary, previous: EngagementSummary?, over first: String, _ partner: String)
-    -> String
-  {
+  /// The note over `span` that opens engagement `e`: its partner and status now, and for a later
+  /// engagement the handover from the one before.
+  static func note(_ e: EngagementSummary, previous: EngagementSummary?, over span: String) -> String {
     let status =
       switch e.status {
       case .assigned: "offered, no answer yet"
@@ -133,7 +131,7 @@ public enum AuditDiagram {
       }
     var text = "engagement \(e.number) → \(e.partner) · \(status)"
     if let previous { text = "handover from \(previous.partner) · " + text }
-    return "  Note over \(first),\(partner): \(escape(text))"
+    return "  Note over \(span): \(escape(text))"
   }
 
   /// The first words of `title` on one line: at most ``captionWords`` whole words and

@@ -4,12 +4,9 @@ import Foundation
 /// The event lines of a JSON Lines document, found before any is parsed: where each lies, its
 /// number, and the ticket it names.
 ///
-/// Finding them is a light pass over the document: in each line only the `ticket` key and its
-/// plain string are found and looked up (a line that names its ticket otherwise is parsed in
-/// full, as the import will parse it; see `EventCodec.plainTicket(in:)`). With it an import
-/// knows every ticket it touches, and the last line of each, before it parses a single event: it
-/// names the versions it expects up front, parses and validates the lines in chunks as they are
-/// written, and lets a ticket's projection go as soon as its last line is folded.
+/// Finding them is a light pass (see `EventCodec.plainTicket(in:)`); with it an import knows every
+/// ticket it touches, and the last line of each, before it parses a single event: it names the
+/// versions it expects up front, and lets a ticket's projection go once its last line is folded.
 struct DocumentLines: Sendable {
   /// One line that is not blank.
   struct Line: Sendable {

@@ -25,7 +25,7 @@ final class ProjectionCache: @unchecked Sendable {
   func take(_ ticket: String) -> TicketProjection? {
     lock.lock()
     defer { lock.unlock() }
-    return entries.removeValue(forKey: TicketKey(ticket))?.projection
+    return entries.removeValue(forKey: TicketKey(name: ticket))?.projection
   }
 
   /// Keeps `projections` (the latest of their tickets); of a batch larger than the cache, the
@@ -42,7 +42,7 @@ final class ProjectionCache: @unchecked Sendable {
     defer { lock.unlock() }
     for index in kept.reversed() {
       clock += 1
-      entries[TicketKey(projections[index].ticket)] = (projections[index], clock)
+      entries[TicketKey(name: projections[index].ticket)] = (projections[index], clock)
     }
     while entries.count > capacity {
       let oldest = entries.min { $0.value.used < $1.value.used }!.key
@@ -55,17 +55,13 @@ final class ProjectionCache: @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     for ticket in tickets {
-      entries.removeValue(forKey: TicketKey(ticket))
+      entries.removeValue(forKey: TicketKey(name: ticket))
     }
   }
 }
 /// A ticket number compared and hashed by its UTF-8 bytes, as the log compares stream names.
 struct TicketKey: Hashable {
   let name: String
-
-  init(_ name: String) {
-    self.name = name
-  }
 
   static func == (lhs: TicketKey, rhs: TicketKey) -> Bool {
     JSONValue.utf8Equal(lhs.name, rhs.name)

@@ -68,9 +68,7 @@ func parsePoint(_ text: String) throws -> PartnerSyncLog.Point {
     return .position(position)
   }
   // A number that is not a whole number from 1 (`-3`, `12.5`, `+4`, `1e3`) is no position.
-  if let first = text.first, first == "-" || first == "+" || first == "." || first.isNumber,
-    Double(text) != nil
-  {
+  if let first = text.first, "-+.".contains(first) || first.isNumber, Double(text) != nil {
     throw ValidationError("--at \(text) is not a position; \(pointUsage)")
   }
   switch Timestamp.parse(text) {
