@@ -173,29 +173,21 @@ private struct Emitter {
         write(element, sortedKeys: sortedKeys)
       }
       appendByte(UInt8(ascii: "]"))
-    case .object(let members):
+    case .object(var members):
+      if sortedKeys {
+        members = members.enumerated().sorted { a, b in
+          let c = JSONValue.compareUTF8(a.element.key, b.element.key)
+          return c == 0 ? a.offset < b.offset : c < 0
+        }.map(\.element)
+      }
       appendByte(UInt8(ascii: "{"))
-      if sortedKeys && !zip(members, members.dropFirst()).allSatisfy({ JSONValue.compareUTF8($0.key, $1.key) <= 0 }) {
-        let order = members.indices.sorted { i, j in
-          let c = JSONValue.compareUTF8(members[i].key, members[j].key)
-          return c == 0 ? i < j : c < 0
-        }
-        writeMembers(order.lazy.map { members[$0] }, sortedKeys: sortedKeys)
-      } else {
-        writeMembers(members, sortedKeys: sortedKeys)
+      for (i, member) in members.enumerated() {
+        if i > 0 { appendByte(UInt8(ascii: ",")) }
+        writeString(member.key)
+        appendByte(UInt8(ascii: ":"))
+        write(member.value, sortedKeys: sortedKeys)
       }
       appendByte(UInt8(ascii: "}"))
-    }
-  }
-
-  mutating func writeMembers(_ members: some Sequence<(key: String, value: JSONValue)>, sortedKeys: Bool) {
-    var first = true
-    for member in members {
-      if !first { appendByte(UInt8(ascii: ",")) }
-      first = false
-      writeString(member.key)
-      appendByte(UInt8(ascii: ":"))
-      write(member.value, sortedKeys: sortedKeys)
     }
   }
 

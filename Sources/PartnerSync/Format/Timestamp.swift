@@ -91,12 +91,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
       put(day, 2, "T")
       put(seconds / 3600, 2, ":")
       put(seconds / 60 % 60, 2, ":")
-      if fraction == 0 {
-        put(seconds % 60, 2, "Z")
-      } else {
-        put(seconds % 60, 2, ".")
-        put(fraction, fractionWidth, "Z")
-      }
+      put(seconds % 60, 2, fraction == 0 ? "Z" : ".")
+      if fraction != 0 { put(fraction, fractionWidth, "Z") }
       return count
     }
   }

@@ -111,12 +111,7 @@ extension SyncDecision {
   public var because: String { sentence.map(\.text).joined() }
 
   /// The claims of ``because``.
-  var claims: [Claim] {
-    sentence.compactMap {
-      if case .claim(let claim) = $0 { return claim }
-      return nil
-    }
-  }
+  var claims: [Claim] { sentence.compactMap { if case .claim(let claim) = $0 { claim } else { nil } } }
 
   /// What the counterpart's copy went through.
   var copyChange: CopyChange { CopyChange(before: copyBefore, after: copyAfter) }
