@@ -229,17 +229,13 @@ public final class PartnerSyncLog: @unchecked Sendable {
       view.position = position
       return view
     } catch {
-      switch error {
-      case .noEngagement:
-        let known = projection.partners.joined(separator: ", ")
-        throw PartnerSyncError(
-          .unknownPartner,
-          "\(partner) has no engagement on ticket \(ticket)\(point == .latest ? "" : " at position \(position)") (its partners: \(known))"
-        )
-      case .noSuchEngagement(_, _, let n):
-        throw PartnerSyncError(
-          .unknownPartner, "ticket \(ticket) has no engagement \(n) with \(partner)")
-      }
+      let message =
+        switch error {
+        case .noEngagement:
+          "\(partner) has no engagement on ticket \(ticket)\(point == .latest ? "" : " at position \(position)") (its partners: \(projection.partners.joined(separator: ", ")))"
+        case .noSuchEngagement(_, _, let n): "ticket \(ticket) has no engagement \(n) with \(partner)"
+        }
+      throw PartnerSyncError(.unknownPartner, message)
     }
   }
 

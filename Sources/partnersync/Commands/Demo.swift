@@ -21,8 +21,7 @@ struct Demo: ParsableCommand {
   func run() throws {
     let log = try global.openLog(create: true)
     let ticket = DemoHistory.ticket
-    let existing = try log.projection(ticket: ticket)
-    if existing == nil {
+    if try log.projection(ticket: ticket) == nil {
       try refuseWriteProtected(
         global.path, nothingDone: "the sample history was not written",
         instead: "run the demo on another log (--db PATH)")

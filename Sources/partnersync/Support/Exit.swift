@@ -46,7 +46,10 @@ func failure(_ message: String, _ code: Int32) -> ExitCode {
 /// Prints a library error as one line on standard error and returns its exit code.
 func fail(_ error: PartnerSyncError, path: String? = nil) -> ExitCode {
   // (The library names the cause itself when the log's folder does not exist.)
-  if error.code == .logNotFound, let path, folderExists(of: path) {
+  var isFolder: ObjCBool = false
+  if error.code == .logNotFound, let path, case let folder = (path as NSString).deletingLastPathComponent,
+    folder.isEmpty || (FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue)
+  {
     printError(
       "error: there is no log at \(path); import events first (partnersync --db \(path) import FILE), run partnersync demo, or point --db or PARTNERSYNC_DB at an existing log."
     )
@@ -56,14 +59,6 @@ func fail(_ error: PartnerSyncError, path: String? = nil) -> ExitCode {
     printError("error: \(text)\(hint.isEmpty || text.hasSuffix(".") ? "" : ".")\(hint)")
   }
   return ExitCode(Exit.code(for: error))
-}
-
-/// Whether the folder that `path` would be in exists.
-private func folderExists(of path: String) -> Bool {
-  let folder = (path as NSString).deletingLastPathComponent
-  var isFolder: ObjCBool = false
-  return folder.isEmpty
-    || (FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue)
 }
 
 private func hint(for error: PartnerSyncError) -> String {
