@@ -27,7 +27,7 @@ enum Exit {
 func printError(_ message: String) {
   var text = message
   if text.hasPrefix("error:") {
-    text = Terminal.paint("error:", .red, enabled: Terminal.colorsOnStderr) + text.dropFirst("error:".count)
+    text = Terminal.paint("error:", "31", enabled: Terminal.colorsOnStderr) + text.dropFirst("error:".count)
   }
   FileHandle.standardError.write(Data((text + "\n").utf8))
 }
@@ -50,15 +50,13 @@ func fail(_ error: PartnerSyncError, path: String? = nil) -> ExitCode {
   if error.code == .logNotFound, let path, case let folder = (path as NSString).deletingLastPathComponent,
     folder.isEmpty || (FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue)
   {
-    printError(
-      "error: there is no log at \(path); import events first (partnersync --db \(path) import FILE), run partnersync demo, or point --db or PARTNERSYNC_DB at an existing log."
-    )
-  } else {
-    let hint = hint(for: error)
-    let text = error.description
-    printError("error: \(text)\(hint.isEmpty || text.hasSuffix(".") ? "" : ".")\(hint)")
+    return failure(
+      "there is no log at \(path); import events first (partnersync --db \(path) import FILE), run partnersync demo, or point --db or PARTNERSYNC_DB at an existing log.",
+      Exit.code(for: error))
   }
-  return ExitCode(Exit.code(for: error))
+  let hint = hint(for: error)
+  let text = error.description
+  return failure("\(text)\(hint.isEmpty || text.hasSuffix(".") ? "" : ".")\(hint)", Exit.code(for: error))
 }
 
 private func hint(for error: PartnerSyncError) -> String {

@@ -11,24 +11,18 @@ enum Terminal {
   /// Colours for standard error.
   static let colorsOnStderr = stderrIsTTY && !noColor
 
-  enum Color: String {
-    case red = "31"
-    case green = "32"
-    case yellow = "33"
-    case cyan = "36"
-  }
-
-  static func paint(_ text: String, _ color: Color, enabled: Bool) -> String {
-    enabled ? "\u{1B}[\(color.rawValue)m\(text)\u{1B}[0m" : text
+  /// `text` in the ANSI colour `color` ("31" red, "32" green, "33" yellow, "36" cyan) when `enabled`.
+  static func paint(_ text: String, _ color: String, enabled: Bool) -> String {
+    enabled ? "\u{1B}[\(color)m\(text)\u{1B}[0m" : text
   }
 
   /// The colour of an outcome in tables.
-  static func color(for outcome: SyncOutcome) -> Color {
+  static func color(for outcome: SyncOutcome) -> String {
     switch outcome {
-    case .synced, .released: .green
-    case .notSynced: .yellow
-    case .held: .cyan
-    case .dropped: .red
+    case .synced, .released: "32"
+    case .notSynced: "33"
+    case .held: "36"
+    case .dropped: "31"
     }
   }
 }
