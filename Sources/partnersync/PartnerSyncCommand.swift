@@ -44,9 +44,9 @@ struct PartnerSyncCommand: ParsableCommand {
       let code = exitCode(for: error)
       // --help and --version print to standard output and succeed.
       guard code != .success else { exit(withError: error) }
-      printError("error: " + usageMessage(for: error))
       // Anything that is not wrong usage is an internal error (never 1, which is verify's).
-      Foundation.exit(code == .validationFailure ? Exit.usage : Exit.software)
+      Foundation.exit(
+        failure(usageMessage(for: error), code == .validationFailure ? Exit.usage : Exit.software).rawValue)
     }
   }
 

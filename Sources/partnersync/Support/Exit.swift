@@ -23,23 +23,15 @@ enum Exit {
   }
 }
 
-/// Writes one line to standard error.
-func printError(_ message: String) {
-  var text = message
-  if text.hasPrefix("error:") {
-    text = Terminal.paint("error:", "31", enabled: Terminal.colorsOnStderr) + text.dropFirst("error:".count)
-  }
-  FileHandle.standardError.write(Data((text + "\n").utf8))
-}
-
 /// Writes an informational line to standard error, unless `--quiet`.
 func printNote(_ message: String, quiet: Bool) {
   if !quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
 }
 
-/// Prints `error: message` on standard error and returns `code` to throw.
+/// Prints `error: message` as one line on standard error and returns `code` to throw.
 func failure(_ message: String, _ code: Int32) -> ExitCode {
-  printError("error: " + message)
+  let label = Terminal.paint("error:", "31", enabled: Terminal.colorsOnStderr)
+  FileHandle.standardError.write(Data("\(label) \(message)\n".utf8))
   return ExitCode(code)
 }
 
