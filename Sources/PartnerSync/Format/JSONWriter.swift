@@ -44,11 +44,7 @@ enum JSONWriter {
 /// The members of an object that ``JSONWriter/object(_:_:)`` writes, each in canonical form.
 struct ObjectMembers {
   fileprivate var emitter: Emitter
-  private var first = true
-
-  fileprivate init(emitter: Emitter) {
-    self.emitter = emitter
-  }
+  fileprivate var first = true
 
   /// Writes `key` (ASCII without characters to escape) and the colon.
   private mutating func key(_ key: StaticString) {

@@ -199,7 +199,6 @@ extension SyncDecision {
 extension PartnerNotification {
   /// ``text``, written from ``message``.
   func written() -> String {
-    let notified = partner
     switch message {
     case .written(let text):
       return text
@@ -207,10 +206,10 @@ extension PartnerNotification {
       let item = "\(kind.rawValue) \(entry ?? "") on ticket \(ticket)"
       let effect =
         switch copy {
-        case .created: "\(notified)'s version now holds a copy"
-        case .updated: "\(notified)'s copy is up to date"
-        case .removed: "it is gone from \(notified)'s version too"
-        case .none: "\(notified)'s version holds no copy of it"
+        case .created: "\(partner)'s version now holds a copy"
+        case .updated: "\(partner)'s copy is up to date"
+        case .removed: "it is gone from \(partner)'s version too"
+        case .none: "\(partner)'s version holds no copy of it"
         }
       if released {
         return "\(by)'s change to \(item), held while the completion was pending, was released: \(effect)."
