@@ -161,13 +161,10 @@ public enum AuditDiagram {
     out.reserveCapacity(text.utf8.count)
     for scalar in text.unicodeScalars {
       switch scalar {
-      case "#", ";", ":", "<", ">", "\"", "{", "}", "%", "\\", "`":
-        out += "#\(scalar.value);"
-      case "\n", "\r", "\t":
-        out += " "
-      default:
-        if scalar.value < 0x20 { continue }
-        out.unicodeScalars.append(scalar)
+      case "#", ";", ":", "<", ">", "\"", "{", "}", "%", "\\", "`": out += "#\(scalar.value);"
+      case "\n", "\r", "\t": out += " "
+      case _ where scalar.value < 0x20: continue
+      default: out.unicodeScalars.append(scalar)
       }
     }
     return out

@@ -181,15 +181,11 @@ public final class PartnerSyncLog: @unchecked Sendable {
   public func position(of point: Point, ticket: String) throws(PartnerSyncError) -> Int64 {
     let last = try lastPosition()
     switch point {
-    case .latest:
-      return last
+    case .latest: return last
     case .position(let p):
       guard p >= 1, p <= last else {
         throw PartnerSyncError(
-          .outOfRange,
-          last == 0
-            ? "position \(p) is outside the log, which is empty"
-            : "position \(p) is outside the log (1…\(last))")
+          .outOfRange, "position \(p) is outside the log" + (last == 0 ? ", which is empty" : " (1…\(last))"))
       }
       return p
     case .time(let t):

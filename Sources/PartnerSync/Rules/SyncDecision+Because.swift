@@ -133,8 +133,7 @@ extension SyncDecision {
     switch rule {
     case .ownChangeSyncs:
       return change + [.words(" "), .claim(.syncActive(engagement: engagement)), .words(", so "), copy, .words(".")]
-    case .copiedAtAcceptance:
-      return existed + [.words(", so "), copy, .words(".")]
+    case .copiedAtAcceptance: return existed + [.words(", so "), copy, .words(".")]
     case .internalNeverSyncs, .linksNeverSync, .leadChargesStayLocal:
       let filter: [SentencePart] = [
         .claim(.fails(rule, deleted: !entryExists)), .words(", and " + Self.filterReason(rule) + ", so "), copy,
@@ -200,8 +199,7 @@ extension PartnerNotification {
   /// ``text``, written from ``message``.
   func written() -> String {
     switch message {
-    case .written(let text):
-      return text
+    case .written(let text): return text
     case .syncedChange(let by, let kind, let event, let released, let copy):
       let item = "\(kind.rawValue) \(entry ?? "") on ticket \(ticket)"
       let effect =

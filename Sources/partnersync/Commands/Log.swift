@@ -21,8 +21,7 @@ struct Log: ParsableCommand {
     var events: [RecordedEvent] = []
     try log.forEachEvent(ticket: ticket) { events.append($0) }
     switch output.format {
-    case .json:
-      printJSON(.object([("events", .array(events.map(Self.json)))]))
+    case .json: printJSON(.object([("events", .array(events.map(Self.json)))]))
     case .text:
       // (A ticket that is not in the log is an error, exit 66.)
       guard !events.isEmpty else { return printNote("The log \(global.path) is empty.", quiet: global.quiet) }

@@ -26,8 +26,7 @@ struct Notifications: ParsableCommand {
     let log = try global.openLog()
     let notifications = try log.notifications(ticket: ticket, after: after)
     switch output.format {
-    case .json:
-      printJSON(.object([("notifications", .array(notifications.map(\.json)))]))
+    case .json: printJSON(.object([("notifications", .array(notifications.map(\.json)))]))
     case .text:
       guard !notifications.isEmpty else { return printLines(["No notifications."]) }
       var table = Table("POS", "TICKET", "PARTNER", "TO", "RULE", "ENTRY", "TEXT")
