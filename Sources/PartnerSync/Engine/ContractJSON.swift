@@ -53,8 +53,7 @@ extension SyncDecision {
     ]
     if !transforms.isEmpty { members.append(("transforms", .array(transforms.map { .string($0.rawValue) }))) }
     if let heldAt { members.append(("heldAt", .number(Double(heldAt)))) }
-    members.append(("engagement", .number(Double(engagement))))
-    members.append(("because", .string(because)))
+    members += [("engagement", .number(Double(engagement))), ("because", .string(because))]
     return .object(members)
   }
 }

@@ -240,8 +240,6 @@ private struct Emitter {
   /// Writes `d` in canonical number form (see `JSONWriter`).
   mutating func writeNumber(_ d: Double) {
     guard d.isFinite else {
-      // Every number the library writes is finite: the rules bound those of events
-      // (`NumberField`), and what is made of them stays within a `Double`.
       assertionFailure("JSON has no form for the number \(d)")
       return append("null")
     }

@@ -89,11 +89,9 @@ enum ViewText {
     guard !view.entries.isEmpty else { return lines + ["  (no entries)"] }
     var table = Table("ENTRY", "KIND", "OWNER", "ORIGIN", "VISIBILITY", "DETAILS")
     for entry in view.entries {
-      var origin = entry.isCopy ? "copy" : "own"
-      if entry.severed { origin += " (severed)" }
-      if entry.system { origin += " (system)" }
-      var kind = entry.content.kind?.rawValue ?? ""
-      if let from = entry.convertedFrom { kind += " (from \(from.rawValue))" }
+      let origin =
+        (entry.isCopy ? "copy" : "own") + (entry.severed ? " (severed)" : "") + (entry.system ? " (system)" : "")
+      let kind = (entry.content.kind?.rawValue ?? "") + (entry.convertedFrom.map { " (from \($0.rawValue))" } ?? "")
       table.add(
         entry.id, kind, entry.owner, origin, entry.content.visibility?.rawValue ?? "-",
         details(entry.content))
