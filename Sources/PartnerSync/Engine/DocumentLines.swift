@@ -101,9 +101,7 @@ struct DocumentLines: Sendable {
   /// By ticket slot, the index of the ticket's last line.
   private static func lastLines(of lines: [Line], tickets: Int) -> [Int] {
     var last = [Int](repeating: -1, count: tickets)
-    for index in lines.indices where lines[index].ticket >= 0 {
-      last[Int(lines[index].ticket)] = index
-    }
+    for (index, line) in lines.enumerated() where line.ticket >= 0 { last[Int(line.ticket)] = index }
     return last
   }
 

@@ -43,13 +43,11 @@ struct Import: ParsableCommand {
             progress: bar.handler)
         }
       }
-    } catch let error as PartnerSyncError {
-      if error.code == .invalidEvent, let line = error.line {
-        throw failure(
-          "\(displayName):\(line): \(error.message) — nothing was imported; fix line \(line) and import the file again.",
-          Exit.dataError)
-      }
-      throw error
+    } catch let error as PartnerSyncError where error.code == .invalidEvent && error.line != nil {
+      let line = error.line!
+      throw failure(
+        "\(displayName):\(line): \(error.message) — nothing was imported; fix line \(line) and import the file again.",
+        Exit.dataError)
     }
     switch output.format {
     case .json:
@@ -71,9 +69,7 @@ struct Import: ParsableCommand {
   private var displayName: String { file == "-" ? "<stdin>" : file }
 
   private func readInput() throws -> Data {
-    if file == "-" {
-      return FileHandle.standardInput.readDataToEndOfFile()
-    }
+    if file == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
       throw failure(
