@@ -152,10 +152,8 @@ struct DocumentBytes: @unchecked Sendable {
   // @unchecked Sendable: the bytes are only read, and outlive every thread that reads them.
   let buffer: UnsafeBufferPointer<UInt8>
 
-  /// How many bytes the document has.
   var count: Int { buffer.count }
 
-  /// The bytes of `range`.
   subscript(range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
     UnsafeBufferPointer(rebasing: buffer[range])
   }

@@ -11,7 +11,6 @@ final class ProjectionCache: @unchecked Sendable {
   // @unchecked Sendable: `entries` and `clock` are read and written while holding `lock`.
 
   private let lock = NSLock()
-  /// The most tickets the cache holds.
   let capacity: Int
   private var entries: [TicketKey: (projection: TicketProjection, used: UInt64)] = [:]
   private var clock: UInt64 = 0

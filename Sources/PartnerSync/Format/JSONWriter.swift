@@ -57,19 +57,16 @@ struct ObjectMembers {
     emitter.put(UInt8(ascii: ":"))
   }
 
-  /// A string member.
   mutating func string(_ key: StaticString, _ value: String) {
     self.key(key)
     emitter.writeString(value)
   }
 
-  /// A number member.
   mutating func number(_ key: StaticString, _ value: Double) {
     self.key(key)
     emitter.writeNumber(value)
   }
 
-  /// A Boolean member.
   mutating func bool(_ key: StaticString, _ value: Bool) {
     self.key(key)
     emitter.append(value ? "true" : "false")

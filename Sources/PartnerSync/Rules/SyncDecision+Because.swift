@@ -61,10 +61,7 @@ enum Claim: Sendable, Hashable {
     case .rejected(let n): "The completion of engagement \(n) was rejected"
     case .completed(let n): "Engagement \(n) was completed"
     case .heldAt(let position): "held at position \(position)"
-    case .fails(let rule, let deleted):
-      "it \(deleted ? "was" : "is") "
-        + (rule == .internalNeverSyncs
-          ? "internal" : rule == .linksNeverSync ? "a link attachment" : "a charge of the lead")
+    case .fails(let rule, let deleted): "it \(deleted ? "was" : "is") \(SyncDecision.filter(rule).what)"
     case .copy(let change, let partner, let transforms):
       switch change {
       case .created: "a copy was made in \(partner)'s version" + Self.shaped(by: transforms)
@@ -136,7 +133,7 @@ extension SyncDecision {
     case .copiedAtAcceptance: return existed + [.words(", so "), copy, .words(".")]
     case .internalNeverSyncs, .linksNeverSync, .leadChargesStayLocal:
       let filter: [SentencePart] = [
-        .claim(.fails(rule, deleted: !entryExists)), .words(", and " + Self.filterReason(rule) + ", so "), copy,
+        .claim(.fails(rule, deleted: !entryExists)), .words(", and " + Self.filter(rule).reason + ", so "), copy,
         .words("."),
       ]
       switch event {
@@ -183,12 +180,12 @@ extension SyncDecision {
     }
   }
 
-  /// Why a filter keeps an entry home, as a rule says it.
-  static func filterReason(_ rule: RuleID) -> String {
+  /// What a filter rule finds the entry it keeps home to be, and why it keeps it, as the rule says.
+  static func filter(_ rule: RuleID) -> (what: String, reason: String) {
     switch rule {
-    case .internalNeverSyncs: "internal entries never leave their partner"
-    case .linksNeverSync: "only file attachments are copied"
-    default: "the lead's charges are never copied to a service partner"
+    case .internalNeverSyncs: ("internal", "internal entries never leave their partner")
+    case .linksNeverSync: ("a link attachment", "only file attachments are copied")
+    default: ("a charge of the lead", "the lead's charges are never copied to a service partner")
     }
   }
 }
@@ -209,10 +206,9 @@ extension PartnerNotification {
         case .removed: "it is gone from \(partner)'s version too"
         case .none: "\(partner)'s version holds no copy of it"
         }
-      if released {
-        return "\(by)'s change to \(item), held while the completion was pending, was released: \(effect)."
-      }
-      return "\(by) \(event.entryVerb) \(item); \(effect)."
+      return released
+        ? "\(by)'s change to \(item), held while the completion was pending, was released: \(effect)."
+        : "\(by) \(event.entryVerb) \(item); \(effect)."
     case .timeLogged(let by):
       return "\(by) logged time entry \(entry ?? "") on ticket \(ticket)."
     case .status(let type, let lead, let partner, let number):

@@ -19,9 +19,7 @@ struct Audit: ParsableCommand {
 
   /// The audit's own formats: the shared two, and a diagram.
   enum Format: String, ExpressibleByArgument, CaseIterable {
-    case text
-    case json
-    case mermaid
+    case text, json, mermaid
   }
 
   @Option(help: "Output format: text (a readable table), json, or mermaid (a sequence diagram).")

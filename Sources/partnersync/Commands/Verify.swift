@@ -26,8 +26,7 @@ struct Verify: ParsableCommand {
         ("ok", .bool(result.isHealthy)), ("events", .number(Double(result.events))),
       ]
       if let bad = result.firstBadPosition {
-        members.append(("firstBadPosition", .number(Double(bad))))
-        members.append(("problem", .string(result.problem ?? "")))
+        members += [("firstBadPosition", .number(Double(bad))), ("problem", .string(result.problem ?? ""))]
       }
       printJSON(.object(members))
     case .text:

@@ -48,8 +48,7 @@ struct GlobalOptions: ParsableArguments {
 
 /// How data is printed.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-  case text
-  case json
+  case text, json
 }
 
 /// The `--format` option of every command that prints data.

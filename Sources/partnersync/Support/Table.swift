@@ -12,7 +12,6 @@ struct Table {
 
   mutating func add(_ cells: String...) { rows.append(cells) }
 
-  /// The rendered lines.
   var lines: [String] {
     let clipped = rows.map { $0.map { clip($0) } }
     var widths = headers.map(\.count)
