@@ -1,5 +1,3 @@
-import EventLog
-
 /// Writes `JSONValue`s in canonical form: deterministic byte-for-byte.
 ///
 /// - No whitespace.
@@ -186,39 +184,43 @@ private struct Emitter {
 
   /// Writes `s` as a JSON string literal with minimal escaping.
   mutating func writeString(_ s: String) {
-    s.withUTF8Bytes { utf8 in
-      let n = utf8.count
-      reserve(n * 6 + 2)  // worst case: every byte escaped as \u00xx
-      put(UInt8(ascii: "\""))
-      guard let source = utf8.baseAddress else { return put(UInt8(ascii: "\"")) }
-      var runStart = 0
-      var i = 0
-      while i < n {
-        i = Self.skipUnescaped(source, from: i, count: n)
-        guard i < n else { break }
-        let byte = source[i]
-        i += 1
-        if byte >= 0x20 && byte != 0x22 && byte != 0x5C { continue }
-        append(UnsafeBufferPointer(start: source + runStart, count: i - 1 - runStart))
-        runStart = i
-        put(UInt8(ascii: "\\"))
-        switch byte {
-        case 0x22, 0x5C: put(byte)
-        case 0x08: put(UInt8(ascii: "b"))
-        case 0x0C: put(UInt8(ascii: "f"))
-        case 0x0A: put(UInt8(ascii: "n"))
-        case 0x0D: put(UInt8(ascii: "r"))
-        case 0x09: put(UInt8(ascii: "t"))
-        default:
-          let hexDigits: StaticString = "0123456789abcdef"
-          append("u00")
-          put(hexDigits.utf8Start[Int(byte >> 4)])
-          put(hexDigits.utf8Start[Int(byte & 0x0F)])
-        }
-      }
-      append(UnsafeBufferPointer(start: source + runStart, count: n - runStart))
-      put(UInt8(ascii: "\""))
+    if s.utf8.withContiguousStorageIfAvailable({ writeString(utf8: $0) }) == nil {
+      Array(s.utf8).withUnsafeBufferPointer { writeString(utf8: $0) }
     }
+  }
+
+  mutating func writeString(utf8: UnsafeBufferPointer<UInt8>) {
+    let n = utf8.count
+    reserve(n * 6 + 2)  // worst case: every byte escaped as \u00xx
+    put(UInt8(ascii: "\""))
+    guard let source = utf8.baseAddress else { return put(UInt8(ascii: "\"")) }
+    var runStart = 0
+    var i = 0
+    while i < n {
+      i = Self.skipUnescaped(source, from: i, count: n)
+      guard i < n else { break }
+      let byte = source[i]
+      i += 1
+      if byte >= 0x20 && byte != 0x22 && byte != 0x5C { continue }
+      append(UnsafeBufferPointer(start: source + runStart, count: i - 1 - runStart))
+      runStart = i
+      put(UInt8(ascii: "\\"))
+      switch byte {
+      case 0x22, 0x5C: put(byte)
+      case 0x08: put(UInt8(ascii: "b"))
+      case 0x0C: put(UInt8(ascii: "f"))
+      case 0x0A: put(UInt8(ascii: "n"))
+      case 0x0D: put(UInt8(ascii: "r"))
+      case 0x09: put(UInt8(ascii: "t"))
+      default:
+        let hexDigits: StaticString = "0123456789abcdef"
+        append("u00")
+        put(hexDigits.utf8Start[Int(byte >> 4)])
+        put(hexDigits.utf8Start[Int(byte & 0x0F)])
+      }
+    }
+    append(UnsafeBufferPointer(start: source + runStart, count: n - runStart))
+    put(UInt8(ascii: "\""))
   }
 
   /// The index of the first byte at or after `i` that needs an escape (below 0x20, `"` or `\`),
@@ -245,7 +247,8 @@ private struct Emitter {
       if n < 0 { put(UInt8(ascii: "-")) }
       count += writeDecimal(n.magnitude, to: base + count)
     } else {
-      d.description.withUTF8Bytes { append($0) }
+      var text = d.description
+      text.withUTF8 { append($0) }
     }
   }
 }

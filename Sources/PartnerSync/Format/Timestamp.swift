@@ -1,5 +1,3 @@
-import EventLog
-
 /// An instant in time with microsecond precision, read and written as RFC 3339.
 ///
 /// Parsing accepts `YYYY-MM-DDTHH:MM:SS[.f{1,6}](Z|±HH:MM)` with years 0000–9999 (lowercase
@@ -42,7 +40,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
   /// Leap seconds (second 60), more than 6 fraction digits and times whose UTC equivalent falls
   /// outside years 0000–9999 are rejected because they cannot be represented exactly.
   public static func parse(_ text: String) -> Result<Timestamp, TimestampError> {
-    text.withUTF8Bytes { parse(utf8: $0) }
+    var text = text
+    return text.withUTF8 { parse(utf8: $0) }
   }
 
   /// Parses an RFC 3339 date-time from its UTF-8 bytes, exactly as ``parse(_:)`` parses the

@@ -230,5 +230,5 @@ extension PartnerNotification {
 
 extension EventType {
   /// What an event did to its entry, in words: "added", "deleted" or "edited".
-  var entryVerb: String { self == .entryAdded ? "added" : self == .entryDeleted ? "deleted" : "edited" }
+  package var entryVerb: String { self == .entryAdded ? "added" : self == .entryDeleted ? "deleted" : "edited" }
 }
