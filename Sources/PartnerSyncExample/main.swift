@@ -47,10 +47,8 @@ struct PartnerSyncExample {
     }
 
     let lead = try log.view(ticket: "T-1", as: "acme")
-    print(
-      "acme sees: "
-        + lead.entries.map { "\($0.id) (\($0.content.visibility?.rawValue ?? $0.content.kind!.rawValue))" }.joined(
-          separator: ", "))
+    let seen = lead.entries.map { "\($0.id) (\($0.content.visibility?.rawValue ?? $0.content.kind!.rawValue))" }
+    print("acme sees: " + seen.joined(separator: ", "))
     print("followed: \(try await follower.value.joined(separator: " "))")
 
     var checkpoint: Int64 = 0

@@ -21,7 +21,7 @@ struct PartnerSyncCommand: ParsableCommand {
       used, 70 internal error, 75 the log stayed busy or changed under the writer (nothing \
       appended; try again). Errors are one line on standard error that starts with "error: ".
       """,
-    version: PartnerSyncVersion.current,
+    version: "0.1.0",
     subcommands: [
       Demo.self, Import.self, Export.self, Log.self, View.self, Audit.self, Notifications.self,
       Replay.self, Verify.self,
@@ -38,13 +38,15 @@ struct PartnerSyncCommand: ParsableCommand {
     } catch let code as ExitCode {
       // The command printed its message already.
       Foundation.exit(code.rawValue)
+    } catch let error as PartnerSyncError {
+      Foundation.exit(fail(error).rawValue)
     } catch {
       let code = exitCode(for: error)
       // --help and --version print to standard output and succeed.
       guard code != .success else { exit(withError: error) }
-      printError("error: " + usageMessage(for: error))
       // Anything that is not wrong usage is an internal error (never 1, which is verify's).
-      Foundation.exit(code == .validationFailure ? Exit.usage : Exit.software)
+      Foundation.exit(
+        failure(usageMessage(for: error), code == .validationFailure ? Exit.usage : Exit.software).rawValue)
     }
   }
 

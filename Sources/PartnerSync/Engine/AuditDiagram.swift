@@ -1,22 +1,12 @@
 /// Draws a ticket's sync decisions as a Mermaid sequence diagram between the partners.
 ///
-/// The lead stands on the left, the service partners (one lifeline each, in order of their first
-/// engagement) on the right, and between them a lifeline of its own, the **sync line**, that every
-/// change meets:
-///
-/// - a change that crossed (`synced`) is a solid arrow from the partner whose change it was (`by`)
-///   through the sync line to the partner whose version it is about (`to`); a `released` change
-///   leaves the sync line, where it was held, for `to`;
-/// - a change that stopped (`not-synced`) is a solid arrow that ends on the sync line with a cross;
-/// - a `held` change is a dotted arrow that ends on the sync line, and a `dropped` one a dotted
-///   arrow that ends there with a cross.
-///
-/// Each decision sits in a coloured block: green when the change crossed, red when it stopped,
-/// amber while it is held. Its label is short: the position, the entry and a few words of its
-/// title, what the event did to it, the outcome, the rule id, and a mark for each transform
-/// (`⇄note`, `⇄internal`). A note opens each engagement (its partner and status now) and marks
-/// the handover from one engagement to the next; a ticket without decisions says so. Everything
-/// that comes from the history is escaped so that it cannot break the diagram.
+/// The lead stands on the left, the service partners (in order of their first engagement) on the
+/// right, and between them the **sync line** that every change meets: a `synced` change is a
+/// solid arrow from `by` through it to `to`, a `released` one leaves it for `to`; a `not-synced`
+/// change ends on it with a cross, a `held` one as a dotted arrow, a `dropped` one dotted with a
+/// cross. Each decision sits in a block coloured by its outcome, labelled with its position, entry
+/// (and a few words of its title), event, outcome, rule and transforms (`⇄note`, `⇄internal`). A
+/// note opens each engagement and marks each handover. Everything from the history is escaped.
 public enum AuditDiagram {
   /// The alias of the sync line's lifeline.
   static let syncLine = "S"
@@ -37,28 +27,18 @@ public enum AuditDiagram {
 
   /// The Mermaid source of the diagram.
   ///
-  /// - Parameters:
-  ///   - ticket: The ticket, for the title.
-  ///   - lead: The lead partner, drawn first.
-  ///   - partners: The service partners, in order of their first engagement.
-  ///   - decisions: The decisions to draw, in order.
-  ///   - titles: A caption for each entry, by id (see ``TicketProjection/entryTitles``); a few of
-  ///     its words are shown beside the entry's id. An entry without one shows its kind.
-  ///   - engagements: The ticket's engagements (see ``TicketProjection/engagementSummaries``): each
-  ///     gets a note where its first decision is drawn, or where the next engagement starts.
+  /// `partners` are the service partners in order of their first engagement; `titles` give an
+  /// entry's caption by id (see ``TicketProjection/entryTitles``; without one, its kind is shown);
+  /// each of `engagements` (see ``TicketProjection/engagementSummaries``) gets a note where its
+  /// first decision is drawn, or where the next engagement starts.
   public static func mermaid(
     ticket: String, lead: String?, partners: [String], decisions: [SyncDecision],
     titles: [String: String] = [:], engagements: [EngagementSummary] = []
   ) -> String {
     var service: [String] = []
-    func addService(_ partner: String) {
-      if partner != lead, !service.contains(partner) { service.append(partner) }
-    }
-    for p in partners { addService(p) }
-    for e in engagements { addService(e.partner) }
-    for d in decisions {
-      addService(d.by)
-      addService(d.to)
+    for p in partners + engagements.map(\.partner) + decisions.flatMap({ [$0.by, $0.to] })
+    where p != lead && !service.contains(p) {
+      service.append(p)
     }
     let participants = (lead.map { [$0] } ?? []) + service
     func alias(_ partner: String) -> String { "P\(participants.firstIndex(of: partner) ?? 0)" }
@@ -77,7 +57,7 @@ public enum AuditDiagram {
     }
 
     guard !decisions.isEmpty else {
-      for e in engagements { lines.append(note(e, previous: nil, over: first, alias(e.partner))) }
+      for e in engagements { lines.append(note(e, previous: nil, over: "\(first),\(alias(e.partner))")) }
       lines.append("  Note over \(first),\(syncLine): no sync decisions yet")
       return lines.joined(separator: "\n") + "\n"
     }
@@ -90,7 +70,7 @@ public enum AuditDiagram {
       while announced < number, announced < engagements.count {
         let previous = announced > 0 ? engagements[announced - 1] : nil
         let e = engagements[announced]
-        lines.append(note(e, previous: previous, over: first, alias(e.partner)))
+        lines.append(note(e, previous: previous, over: "\(first),\(alias(e.partner))"))
         announced += 1
       }
     }
@@ -103,14 +83,14 @@ public enum AuditDiagram {
         lines.append("  rect \(colour)")
         open = colour
       }
-      let arrow: String
-      switch d.outcome {
-      case .synced: arrow = "\(alias(d.by))->>\(alias(d.to))"
-      case .released: arrow = "\(syncLine)->>\(alias(d.to))"
-      case .notSynced: arrow = "\(alias(d.by))-x\(syncLine)"
-      case .held: arrow = "\(alias(d.by))-->>\(syncLine)"
-      case .dropped: arrow = "\(alias(d.by))--x\(syncLine)"
-      }
+      let arrow =
+        switch d.outcome {
+        case .synced: "\(alias(d.by))->>\(alias(d.to))"
+        case .released: "\(syncLine)->>\(alias(d.to))"
+        case .notSynced: "\(alias(d.by))-x\(syncLine)"
+        case .held: "\(alias(d.by))-->>\(syncLine)"
+        case .dropped: "\(alias(d.by))--x\(syncLine)"
+        }
       lines.append("    \(arrow): \(label(d, title: titles[d.entry]))")
     }
     if open != nil { lines.append("  end") }
@@ -122,12 +102,7 @@ public enum AuditDiagram {
   static func label(_ d: SyncDecision, title: String?) -> String {
     var label = "\(d.position) \(escape(d.entry)) "
     label += title.map { "“\(escape(caption($0)))”" } ?? "(\(d.kind.rawValue))"
-    switch d.event {
-    case .entryAdded: label += " added"
-    case .entryEdited: label += " edited"
-    case .entryDeleted: label += " deleted"
-    default: break
-    }
+    if [.entryAdded, .entryEdited, .entryDeleted].contains(d.event) { label += " " + d.event.entryVerb }
     label += ": \(d.outcome.rawValue) [\(d.rule.rawValue)]"
     for t in d.transforms { label += " " + mark(t) }
     if let heldAt = d.heldAt { label += " (held at \(heldAt))" }
@@ -143,24 +118,20 @@ public enum AuditDiagram {
     }
   }
 
-  /// The note that opens engagement `e`: its partner and status now, and for a later engagement
-  /// the handover from the one before.
-  static func note(_ e: EngagementSummary, previous: EngagementSummary?, over first: String, _ partner: String)
-    -> String
-  {
-    let status: String
-    switch e.status {
-    case .assigned: status = "offered, no answer yet"
-    case .declined: status = "declined"
-    case .cancelled: status = "withdrawn by the lead"
-    case .accepted: status = "accepted"
-    case .inProgress: status = "in progress"
-    case .waitingApproval: status = "waiting for approval"
-    case .complete: status = "complete"
-    }
+  /// The note over `span` that opens engagement `e`: its partner and status now, and for a later
+  /// engagement the handover from the one before.
+  static func note(_ e: EngagementSummary, previous: EngagementSummary?, over span: String) -> String {
+    let status =
+      switch e.status {
+      case .assigned: "offered, no answer yet"
+      case .cancelled: "withdrawn by the lead"
+      case .inProgress: "in progress"
+      case .waitingApproval: "waiting for approval"
+      case .declined, .accepted, .complete: e.status.rawValue
+      }
     var text = "engagement \(e.number) → \(e.partner) · \(status)"
     if let previous { text = "handover from \(previous.partner) · " + text }
-    return "  Note over \(first),\(partner): \(escape(text))"
+    return "  Note over \(span): \(escape(text))"
   }
 
   /// The first words of `title` on one line: at most ``captionWords`` whole words and
@@ -190,13 +161,10 @@ public enum AuditDiagram {
     out.reserveCapacity(text.utf8.count)
     for scalar in text.unicodeScalars {
       switch scalar {
-      case "#", ";", ":", "<", ">", "\"", "{", "}", "%", "\\", "`":
-        out += "#\(scalar.value);"
-      case "\n", "\r", "\t":
-        out += " "
-      default:
-        if scalar.value < 0x20 { continue }
-        out.unicodeScalars.append(scalar)
+      case "#", ";", ":", "<", ">", "\"", "{", "}", "%", "\\", "`": out += "#\(scalar.value);"
+      case "\n", "\r", "\t": out += " "
+      case _ where scalar.value < 0x20: continue
+      default: out.unicodeScalars.append(scalar)
       }
     }
     return out

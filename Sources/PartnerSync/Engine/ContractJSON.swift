@@ -34,9 +34,7 @@ extension ViewEntry {
     if let v = content.visibility { members.append(("visibility", .string(v.rawValue))) }
     if let v = convertedFrom { members.append(("convertedFrom", .string(v.rawValue))) }
     if system { members.append(("system", .bool(true))) }
-    var fields = EventCodec.fields(of: content)
-    fields.removeAll { $0.key == "visibility" }
-    members += fields
+    members += EventCodec.fields(of: content).filter { $0.key != "visibility" }
     return .object(members)
   }
 }
@@ -55,8 +53,7 @@ extension SyncDecision {
     ]
     if !transforms.isEmpty { members.append(("transforms", .array(transforms.map { .string($0.rawValue) }))) }
     if let heldAt { members.append(("heldAt", .number(Double(heldAt)))) }
-    members.append(("engagement", .number(Double(engagement))))
-    members.append(("because", .string(because)))
+    members += [("engagement", .number(Double(engagement))), ("because", .string(because))]
     return .object(members)
   }
 }

@@ -5,12 +5,9 @@ import PartnerSyncDomain
 /// The event lines of a JSON Lines document, found before any is parsed: where each lies, its
 /// number, and the ticket it names.
 ///
-/// Finding them is a light pass over the document: in each line only the `ticket` key and its
-/// plain string are found and looked up (a line that names its ticket otherwise is parsed in
-/// full, as the import will parse it; see `EventCodec.plainTicket(in:)`). With it an import
-/// knows every ticket it touches, and the last line of each, before it parses a single event: it
-/// names the versions it expects up front, parses and validates the lines in chunks as they are
-/// written, and lets a ticket's projection go as soon as its last line is folded.
+/// Finding them is a light pass (see `EventCodec.plainTicket(in:)`); with it an import knows every
+/// ticket it touches, and the last line of each, before it parses a single event: it names the
+/// versions it expects up front, and lets a ticket's projection go once its last line is folded.
 struct DocumentLines: Sendable {
   /// One line that is not blank.
   struct Line: Sendable {
@@ -21,7 +18,7 @@ struct DocumentLines: Sendable {
     /// The line's 1-based number in the document.
     var number: Int
     /// The slot in ``DocumentLines/tickets`` of the ticket the line names, or -1 when the line
-    /// names none that could be read: it is not a valid event, and parsing it says why.
+    /// is not a valid event.
     var ticket: Int32
   }
 
@@ -47,30 +44,29 @@ struct DocumentLines: Sendable {
   init(_ bytes: DocumentBytes, progress: ProgressHandler? = nil) {
     source = .bytes(bytes)
     var names = NameTable()
-    guard bytes.count >= Self.parallelBytes,
-      let split = bytes.buffer[(bytes.count / 2)...].firstIndex(of: 0x0A).map({ $0 + 1 }), split < bytes.count
-    else {
-      (lines, _) = Self.scan(bytes, 0..<bytes.count, lineBefore: 0, names: &names, progress: progress)
-      tickets = names.names
-      lastLine = Self.lastLines(of: lines, tickets: tickets.count)
-      return
-    }
+    let split =
+      bytes.count < Self.parallelBytes
+      ? bytes.count : bytes.buffer[(bytes.count / 2)...].firstIndex(of: 0x0A).map { $0 + 1 } ?? bytes.count
     // The second half numbers its lines and tickets from its own start; they are renumbered once
     // the first half has counted its lines and named its tickets.
-    let worker = Worker(name: "PartnerSync document lines") {
-      var secondNames = NameTable()
-      let (lines, _) = Self.scan(bytes, split..<bytes.count, lineBefore: 0, names: &secondNames, progress: nil)
-      return (lines, secondNames.names)
-    }
+    let worker =
+      split == bytes.count
+      ? nil
+      : Worker(name: "PartnerSync document lines") {
+        var secondNames = NameTable()
+        let (lines, _) = Self.scan(bytes, split..<bytes.count, names: &secondNames, progress: nil)
+        return (lines, secondNames.names)
+      }
     let lineBefore: Int
-    (lines, lineBefore) = Self.scan(bytes, 0..<split, lineBefore: 0, names: &names, progress: progress)
-    let second = worker.join()
-    let slots = second.1.map { Int32(names.slot(of: $0)) }
-    lines.reserveCapacity(lines.count + second.0.count)
-    for var line in second.0 {
-      line.number += lineBefore
-      if line.ticket >= 0 { line.ticket = slots[Int(line.ticket)] }
-      lines.append(line)
+    (lines, lineBefore) = Self.scan(bytes, 0..<split, names: &names, progress: progress)
+    if let second = worker?.join() {
+      let slots = second.1.map { Int32(names.slot(of: $0)) }
+      lines.reserveCapacity(lines.count + second.0.count)
+      for var line in second.0 {
+        line.number += lineBefore
+        if line.ticket >= 0 { line.ticket = slots[Int(line.ticket)] }
+        lines.append(line)
+      }
     }
     tickets = names.names
     lastLine = Self.lastLines(of: lines, tickets: tickets.count)
@@ -106,21 +102,19 @@ struct DocumentLines: Sendable {
   /// By ticket slot, the index of the ticket's last line.
   private static func lastLines(of lines: [Line], tickets: Int) -> [Int] {
     var last = [Int](repeating: -1, count: tickets)
-    for index in lines.indices where lines[index].ticket >= 0 {
-      last[Int(lines[index].ticket)] = index
-    }
+    for (index, line) in lines.enumerated() where line.ticket >= 0 { last[Int(line.ticket)] = index }
     return last
   }
 
-  /// The lines of `range` (which starts a line), numbered after `lineBefore`, their tickets
-  /// numbered in `names`; and the number of the last line.
+  /// The lines of `range` (which starts a line), numbered from its start, their tickets numbered
+  /// in `names`; and the number of the last line.
   private static func scan(
-    _ bytes: DocumentBytes, _ range: Range<Int>, lineBefore: Int, names: inout NameTable, progress: ProgressHandler?
+    _ bytes: DocumentBytes, _ range: Range<Int>, names: inout NameTable, progress: ProgressHandler?
   ) -> (lines: [Line], lastLine: Int) {
     var lines: [Line] = []
     // An event line is about 150-250 bytes long.
     lines.reserveCapacity(range.count / 128)
-    var number = lineBefore
+    var number = 0
     let buffer = bytes.buffer
     guard let base = buffer.baseAddress else { return ([], number) }
     var start = range.lowerBound
@@ -145,10 +139,6 @@ struct DocumentLines: Sendable {
   }
 
   /// The slot of the ticket that the line `slice` names, or -1 when it is not a valid event.
-  ///
-  /// The ticket is read from its bytes when the line names it as a plain string (see
-  /// `EventCodec.plainTicket(in:)`); any other line is parsed in full, as the import will parse
-  /// it.
   private static func ticketSlot(of slice: UnsafeBufferPointer<UInt8>, in names: inout NameTable) -> Int32 {
     if slice.count <= EventCodec.maximumLineLength, let ticket = EventCodec.plainTicket(in: slice) {
       return Int32(names.slot(of: ticket))
@@ -158,17 +148,13 @@ struct DocumentLines: Sendable {
   }
 }
 
-/// A document's bytes, lent by the caller of an import for its duration: the import's threads
-/// read them in place (an array's storage, or a file's bytes read into memory), and all of them
-/// have ended before the import returns.
+/// A document's bytes, lent by the caller of an import for its duration.
 struct DocumentBytes: @unchecked Sendable {
   // @unchecked Sendable: the bytes are only read, and outlive every thread that reads them.
   let buffer: UnsafeBufferPointer<UInt8>
 
-  /// How many bytes the document has.
   var count: Int { buffer.count }
 
-  /// The bytes of `range`.
   subscript(range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
     UnsafeBufferPointer(rebasing: buffer[range])
   }

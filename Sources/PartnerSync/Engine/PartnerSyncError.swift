@@ -47,10 +47,7 @@ public struct PartnerSyncError: Error, Sendable, Hashable, CustomStringConvertib
   }
 
   /// The message, prefixed with the line when there is one.
-  public var description: String {
-    if let line { return "line \(line): \(message)" }
-    return message
-  }
+  public var description: String { line.map { "line \($0): \(message)" } ?? message }
 
   /// Translates an error of the event log.
   init(_ error: EventLogError) {

@@ -4,10 +4,8 @@ import PartnerSyncDomain
 
 /// What a successful write appended, and what it caused.
 ///
-/// The decisions and notifications of a large write are put in log order only when they are
-/// first read, and an import can count them without keeping them (`keepingDecisions: false`):
-/// a caller that wants only the positions and counts (such as `partnersync import`) does not pay
-/// for millions of them.
+/// The decisions and notifications of a large write are put in log order only when first read,
+/// and an import can count them without keeping them (`keepingDecisions: false`).
 public struct RecordResult: Sendable, Hashable {
   /// The position of the first event appended.
   public var firstPosition: Int64
@@ -40,12 +38,10 @@ public struct RecordResult: Sendable, Hashable {
   /// How many events were appended.
   public var count: Int { Int(lastPosition - firstPosition + 1) }
 
-  /// How many sync decisions the new events took: `decisions.count`, without putting them in
-  /// order (or, of an import that did not keep them, their number).
+  /// How many sync decisions the new events took (also when the import did not keep them).
   public var decisionCount: Int { decisionList.count }
 
-  /// How many notifications the new events sent: `notifications.count`, without putting them in
-  /// order (or, of an import that did not keep them, their number).
+  /// How many notifications the new events sent (also when the import did not keep them).
   public var notificationCount: Int { notificationList.count }
 
   /// Two results are equal when their positions, decisions and notifications are.
@@ -72,9 +68,8 @@ final class DeferredList<Item: Sendable>: @unchecked Sendable {
   /// How many items the list has (or will have).
   let count: Int
 
-  init(_ items: [Item]) {
-    made = items
-    count = items.count
+  convenience init(_ items: [Item]) {
+    self.init(count: items.count) { items }
   }
 
   init(count: Int, _ make: @escaping @Sendable () -> [Item]) {
@@ -99,11 +94,8 @@ extension PartnerSyncLog {
   /// validated again before giving up with ``PartnerSyncError/Code/versionConflict``.
   static let conflictRetries = 8
 
-  /// Validates `events` against the rules and appends them all in one transaction, or nothing.
-  ///
-  /// An event without a time is recorded at `now`. The events go the way of an import's lines
-  /// (see ``importJSONLines(_:now:keepingDecisions:progress:)-([UInt8],_,_,_)``), event n as
-  /// line n.
+  /// Validates `events` against the rules and appends them all in one transaction, or nothing;
+  /// an event without a time is recorded at `now`.
   /// - Throws: ``PartnerSyncError`` with code `invalidEvent` (and `line` = the 1-based index of
   ///   the first bad event) when the rules refuse an event; nothing is appended.
   @discardableResult

@@ -5,9 +5,8 @@ import PartnerSyncDomain
 extension PartnerSyncLog {
   /// New events as they are appended, from `position` on (exclusive), as an asynchronous sequence.
   ///
-  /// The sequence first yields the events already in the log after `position`, then waits for
-  /// new ones, polling the log every `interval` so that writes by other processes are seen too.
-  /// It ends when the consuming task is cancelled, and throws ``PartnerSyncError`` if the log
+  /// It yields the events already in the log, then polls every `interval` for new ones (written by
+  /// any process) until the consuming task is cancelled; it throws ``PartnerSyncError`` if the log
   /// cannot be read.
   ///
   /// ```swift

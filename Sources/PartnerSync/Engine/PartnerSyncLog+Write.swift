@@ -11,50 +11,34 @@ extension PartnerSyncLog {
   /// path, of an import and of a record alike.
   ///
   /// A version conflict (another writer changed a ticket meanwhile) validates the events again
-  /// against the tickets folded afresh. When the log fails, a line that is not an event is still
-  /// reported first, as the one thing to fix in the input; and when the log only refused to be
-  /// written (busy, read-only), also an event that the rules refuse, found by folding the
-  /// events without writing them.
+  /// against the tickets folded afresh, up to ``conflictRetries`` times in all. When the log
+  /// fails, a line that is not an event is still reported first, as the one thing to fix in the
+  /// input; and when the log only refused to be written (busy, read-only), also an event that the
+  /// rules refuse, found by folding the events without writing them.
   func write(
     _ document: DocumentLines, now: Timestamp, progress: ProgressHandler?, keeping: Bool
   ) throws(PartnerSyncError) -> RecordResult {
-    do {
-      return try retryingConflicts(on: document.tickets) { () throws(PartnerSyncError) in
-        try writeOnce(document, now: now, progress: progress, keeping: keeping)
-      }
-    } catch  where error.code != .invalidEvent {
-      if error.code == .readOnly || error.code == .busy {
-        var dryRun = try ImportFold(document, log: self, empty: try lastPosition() == 0, keeping: false)
-        do {
-          try dryRun.run(from: 1, now: now, progress: nil) { _ in }
-        } catch let refused as PartnerSyncError {
-          throw refused
-        } catch {}
-      } else {
-        try document.firstInvalidLine(in: document.lines[...])
-      }
-      throw error
-    }
-  }
-
-  /// Runs `write` again, with the projections of `tickets` dropped from the cache, while it fails
-  /// with a version conflict (another writer changed one of the tickets it validated against),
-  /// up to ``conflictRetries`` times in all.
-  func retryingConflicts<Result>(
-    on tickets: @autoclosure () -> [String], _ write: () throws(PartnerSyncError) -> Result
-  ) throws(PartnerSyncError) -> Result {
     var attempt = 0
     while true {
       attempt += 1
       do {
-        return try write()
-      } catch {
-        guard error.code == .versionConflict, attempt < Self.conflictRetries else { throw error }
-        // The projections this attempt started from are stale: fold those tickets afresh.
-        projectionCache.remove(tickets())
+        return try writeOnce(document, now: now, progress: progress, keeping: keeping)
+      } catch  where error.code == .versionConflict && attempt < Self.conflictRetries {
+        projectionCache.remove(document.tickets)
         Self.logger.debug(
           "another writer changed a ticket of this batch; validating again",
           metadata: ["attempt": "\(attempt)", "reason": "\(error.message)"])
+      } catch  where error.code == .readOnly || error.code == .busy {
+        var dryRun = try ImportFold(document, log: self, empty: try lastPosition() == 0, keeping: false)
+        if case .failure(let refused as PartnerSyncError) = Result(catching: {
+          try dryRun.run(from: 1, now: now, progress: nil) { _ in }
+        }) {
+          throw refused
+        }
+        throw error
+      } catch  where error.code != .invalidEvent {
+        try document.firstInvalidLine(in: document.lines[...])
+        throw error
       }
     }
   }
@@ -81,34 +65,30 @@ extension PartnerSyncLog {
     }
     let first = appended.firstPosition
     let last = appended.lastPosition
-    var decisionLists = fold.decisionLists
-    var notificationLists = fold.notificationLists
+    var decisions = fold.decisionLists
+    var notifications = fold.notificationLists
     if first == foldedFrom {
       projectionCache.store(fold.latestFinished)
     } else if keeping {
-      // The log placed the document elsewhere than it announced (a log without its own
-      // streaming append, shared with another writer): the projections folded here carry the
-      // wrong positions (so none is cached), and the decisions are taken from the tickets folded
+      // The log placed the document elsewhere than it announced (a log without its own streaming
+      // append, shared with another writer): the decisions are taken from the tickets folded
       // from the log.
-      decisionLists = []
-      notificationLists = []
+      decisions = []
+      notifications = []
       for ticket in document.tickets {
         guard let projection = try projection(ticket: ticket, through: last) else { continue }
-        decisionLists.append(Self.items(projection.decisions, from: first, through: last, position: \.position))
-        notificationLists.append(
-          Self.items(projection.notifications, from: first, through: last, position: \.position))
+        decisions.append(Self.items(projection.decisions, from: first, through: last, position: \.position))
+        notifications.append(Self.items(projection.notifications, from: first, through: last, position: \.position))
       }
     }
     let count = Int(last - first + 1)
     Self.logger.debug("appended events", metadata: ["count": "\(count)", "first": "\(first)", "last": "\(last)"])
-    let decisions = decisionLists
-    let notifications = notificationLists
     return RecordResult(
       firstPosition: first, lastPosition: last,
-      decisions: DeferredList(count: fold.decisionCount) {
+      decisions: DeferredList(count: fold.decisionCount) { [decisions] in
         Self.merge(decisions, first: first, count: count, position: \.position)
       },
-      notifications: DeferredList(count: fold.notificationCount) {
+      notifications: DeferredList(count: fold.notificationCount) { [notifications] in
         Self.merge(notifications, first: first, count: count, position: \.position)
       })
   }
@@ -117,15 +97,7 @@ extension PartnerSyncLog {
   static func items<Item>(
     _ items: [Item], from first: Int64, through last: Int64, position: (Item) -> Int64
   ) -> ArraySlice<Item> {
-    let tail = suffix(items, from: first, position: position)
-    return tail.prefix { position($0) <= last }
-  }
-
-  /// The elements of `items` (ordered by position) from position `first` on.
-  static func suffix<Item>(
-    _ items: [Item], from first: Int64, position: (Item) -> Int64
-  ) -> ArraySlice<Item> {
-    items[startOfSuffix(items, from: first, position: position)...]
+    items[startOfSuffix(items, from: first, position: position)...].prefix { position($0) <= last }
   }
 
   /// The items of several tickets, each list in its ticket's order, merged by position: all the

@@ -26,14 +26,11 @@ public final class PartnerSyncLog: @unchecked Sendable {
 
   /// Opens (or, with `create`, creates) the SQLite log at `path`.
   ///
-  /// A write waits up to `wait` for another writer (another connection, another process) to
-  /// finish; past it, the write fails with ``PartnerSyncError/Code/busy`` and appends nothing.
-  /// A large import holds the log for as long as it validates and writes, so writers that may
-  /// meet one should wait longer than the default.
-  ///
+  /// A write waits up to `wait` for another writer (a large import holds the log while it
+  /// validates and writes); past it, it fails with ``PartnerSyncError/Code/busy``, appending
+  /// nothing.
   /// - Throws: ``PartnerSyncError`` with code `logNotFound` when there is no log at `path` (and
-  ///   `create` is off) or its folder does not exist, `unusableLog` when `path` is a folder or
-  ///   a file that is not a PartnerSync log.
+  ///   `create` is off) or no such folder, `unusableLog` when `path` is not a PartnerSync log.
   public static func open(
     path: String, create: Bool = false, readOnly: Bool = false, rules: RuleSet = .standard,
     wait: Duration = .seconds(5)
@@ -72,30 +69,18 @@ public final class PartnerSyncLog: @unchecked Sendable {
 
   /// Decodes a stored event.
   func decode(_ stored: StoredEvent) throws(PartnerSyncError) -> RecordedEvent {
-    guard let type = EventType(rawValue: stored.type) else {
-      throw PartnerSyncError(
-        .corruptLog, "the event at position \(stored.position) has an unknown type '\(stored.type)'")
-    }
-    let payload = try Self.decodePayload(type, data: stored.data, position: stored.position)
-    let at = Timestamp(microseconds: stored.time)
-    return RecordedEvent(
-      position: stored.position, version: stored.version, at: at,
-      event: TicketEvent(ticket: stored.stream, by: stored.actor, at: at, payload))
+    try PartnerSyncError.wrap { try StoredEventBytes.withBytes(of: stored) { try decode($0) } }
   }
 
-  /// Decodes a stored event lent as bytes. `ticket` and `actor` are the names of its stream and
-  /// actor when the caller knows them already (they are then not decoded again).
-  func decode(
-    _ stored: StoredEventBytes, ticket: String? = nil, actor: String? = nil
-  ) throws(PartnerSyncError) -> RecordedEvent {
-    let at = Timestamp(microseconds: stored.time)
-    return RecordedEvent(
-      position: stored.position, version: stored.version, at: at,
-      event: try decodeEvent(stored, ticket: ticket, actor: actor))
+  /// Decodes a stored event lent as bytes.
+  func decode(_ stored: StoredEventBytes) throws(PartnerSyncError) -> RecordedEvent {
+    RecordedEvent(
+      position: stored.position, version: stored.version, at: Timestamp(microseconds: stored.time),
+      event: try decodeEvent(stored))
   }
 
-  /// ``decode(_:ticket:actor:)`` without what only the log knows of the event (its position and
-  /// version): the event as it was recorded.
+  /// The event of a stored event lent as bytes; `ticket` and `actor`, when known, are not decoded
+  /// again.
   func decodeEvent(
     _ stored: StoredEventBytes, ticket: String? = nil, actor: String? = nil
   ) throws(PartnerSyncError) -> TicketEvent {
@@ -107,10 +92,15 @@ public final class PartnerSyncLog: @unchecked Sendable {
     }
     var payload = EventPayload.accepted
     if !EventCodec.decodePayload(type, data: stored.data, into: &payload) {
-      // The text as `decode(_: StoredEvent)` sees it (invalid UTF-8 repaired), for the same
-      // outcome and the same message.
-      payload = try Self.decodePayload(
-        type, data: String(decoding: stored.data, as: UTF8.self), position: stored.position)
+      // Read again with invalid UTF-8 repaired, which also says why it fails.
+      do {
+        var data = String(decoding: stored.data, as: UTF8.self)
+        payload = try data.withUTF8 { try EventCodec.decodePayload(type, data: $0) }
+      } catch {
+        let reason = (error as? EventFormatError)?.message ?? (error as? JSONParseError)?.message
+        throw PartnerSyncError(
+          .corruptLog, "the event at position \(stored.position) cannot be read" + (reason.map { ": " + $0 } ?? ""))
+      }
     }
     return TicketEvent(
       ticket: ticket ?? String(decoding: stored.stream, as: UTF8.self),
@@ -118,41 +108,22 @@ public final class PartnerSyncLog: @unchecked Sendable {
       payload)
   }
 
-  private static func decodePayload(
-    _ type: EventType, data: String, position: Int64
-  ) throws(PartnerSyncError) -> EventPayload {
-    do {
-      var data = data
-      return try data.withUTF8 { try EventCodec.decodePayload(type, data: $0) }
-    } catch let error as EventFormatError {
-      throw PartnerSyncError(
-        .corruptLog, "the event at position \(position) cannot be read: \(error.message)")
-    } catch let error as JSONParseError {
-      throw PartnerSyncError(
-        .corruptLog, "the event at position \(position) cannot be read: \(error.message)")
-    } catch {
-      throw PartnerSyncError(.corruptLog, "the event at position \(position) cannot be read")
-    }
-  }
-
   /// Streams events in position order (one ticket's, or the whole log's), decoded.
-  ///
-  /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when `ticket` is not in the log
-  ///   (`body` is then never called).
+  /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when `ticket` is not in the log.
   public func forEachEvent(
     ticket: String? = nil, _ body: (RecordedEvent) throws -> Void
   ) throws(PartnerSyncError) {
     var found = false
     try PartnerSyncError.wrap {
-      let visit: (StoredEvent) throws -> Bool = { stored in
+      let visit: (StoredEventBytes) throws -> Bool = { stored in
         found = true
         try body(try self.decode(stored))
         return true
       }
       if let ticket {
-        try store.forEachEvent(inStream: ticket, throughPosition: nil, visit)
+        try store.forEachEventBytes(inStream: ticket, throughPosition: nil, visit)
       } else {
-        try store.forEachEvent(from: 1, through: nil, visit)
+        try store.forEachEventBytes(from: 1, through: nil, visit)
       }
     }
     if let ticket, !found {
@@ -161,7 +132,6 @@ public final class PartnerSyncLog: @unchecked Sendable {
   }
 
   /// The export of the log (or of one ticket's history) as JSON Lines, one line per call.
-  ///
   /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when `ticket` is not in the log.
   public func export(ticket: String? = nil, _ line: (String) throws -> Void) throws(PartnerSyncError) {
     try forEachEvent(ticket: ticket) { try line(EventCodec.exportLine($0)) }
@@ -178,20 +148,17 @@ public final class PartnerSyncLog: @unchecked Sendable {
     var found = false
     try PartnerSyncError.wrap {
       try store.forEachEventBytes(inStream: ticket, throughPosition: position) { stored in
-        try self.fold(&projection, self.decode(stored, ticket: ticket))
+        let event = try self.decodeEvent(stored, ticket: ticket)
+        do throws(RefusedEvent) {
+          try projection.apply(event, position: stored.position)
+        } catch {
+          throw Self.refusedOnReplay(error, position: stored.position)
+        }
         found = true
         return true
       }
     }
     return found ? projection : nil
-  }
-
-  func fold(_ projection: inout TicketProjection, _ recorded: RecordedEvent) throws(PartnerSyncError) {
-    do {
-      try projection.apply(recorded.event, position: recorded.position)
-    } catch {
-      throw Self.refusedOnReplay(error, position: recorded.position)
-    }
   }
 
   /// A stored event that the rules refuse when the log is read back: the log is corrupt.
@@ -206,11 +173,8 @@ public final class PartnerSyncLog: @unchecked Sendable {
     case latest
     /// After the event at this position.
     case position(Int64)
-    /// As of this time: after the ticket's events before its first event stamped after it.
-    ///
-    /// Times come from the sources' clocks, which disagree, so they need not grow along a
-    /// ticket's history; a view as of a time never shows an event stamped after it, nor any
-    /// event that came after such an event (even one stamped earlier).
+    /// As of this time: after the ticket's events before its first event stamped after it (times
+    /// come from clocks that disagree, so they need not grow along a ticket's history).
     case time(Timestamp)
   }
 
@@ -218,15 +182,11 @@ public final class PartnerSyncLog: @unchecked Sendable {
   public func position(of point: Point, ticket: String) throws(PartnerSyncError) -> Int64 {
     let last = try lastPosition()
     switch point {
-    case .latest:
-      return last
+    case .latest: return last
     case .position(let p):
       guard p >= 1, p <= last else {
         throw PartnerSyncError(
-          .outOfRange,
-          last == 0
-            ? "position \(p) is outside the log, which is empty"
-            : "position \(p) is outside the log (1…\(last))")
+          .outOfRange, "position \(p) is outside the log" + (last == 0 ? ", which is empty" : " (1…\(last))"))
       }
       return p
     case .time(let t):
@@ -266,24 +226,17 @@ public final class PartnerSyncLog: @unchecked Sendable {
       view.position = position
       return view
     } catch {
-      switch error {
-      case .noEngagement:
-        let known = projection.partners.joined(separator: ", ")
-        throw PartnerSyncError(
-          .unknownPartner,
-          "\(partner) has no engagement on ticket \(ticket)\(point == .latest ? "" : " at position \(position)") (its partners: \(known))"
-        )
-      case .noSuchEngagement(_, _, let n):
-        throw PartnerSyncError(
-          .unknownPartner, "ticket \(ticket) has no engagement \(n) with \(partner)")
-      }
+      let message =
+        switch error {
+        case .noEngagement:
+          "\(partner) has no engagement on ticket \(ticket)\(point == .latest ? "" : " at position \(position)") (its partners: \(projection.partners.joined(separator: ", ")))"
+        case .noSuchEngagement(_, _, let n): "ticket \(ticket) has no engagement \(n) with \(partner)"
+        }
+      throw PartnerSyncError(.unknownPartner, message)
     }
   }
 
   /// Every sync decision of `ticket` (or of one entry) in order, as of `point`.
-  ///
-  /// An entry that the ticket has (or had, deleted) but that no decision is about gives an
-  /// empty list.
   /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when the ticket is not in the log
   ///   (at that point), `unknownEntry` when it never had an entry `entry` (up to that point).
   public func audit(

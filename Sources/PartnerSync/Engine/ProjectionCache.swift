@@ -5,16 +5,13 @@ import PartnerSyncDomain
 /// The latest projections of the tickets a log wrote recently, so that recording one more event
 /// on a ticket does not fold its whole history again.
 ///
-/// An entry is the projection of a ticket's whole history as this process last wrote or read
-/// it. It may be stale (another process appended since): a write based on it names the version
-/// it expects, the log refuses the write with a version conflict, and the writer drops the entry
-/// and folds the ticket from the log again. The cache holds at most `capacity` tickets and drops
-/// the least recently used.
+/// An entry may be stale (another process appended since): a write based on it names the version
+/// it expects, the log refuses it with a version conflict, and the writer folds the ticket from
+/// the log again. The cache holds at most `capacity` tickets and drops the least recently used.
 final class ProjectionCache: @unchecked Sendable {
   // @unchecked Sendable: `entries` and `clock` are read and written while holding `lock`.
 
   private let lock = NSLock()
-  /// The most tickets the cache holds.
   let capacity: Int
   private var entries: [TicketKey: (projection: TicketProjection, used: UInt64)] = [:]
   private var clock: UInt64 = 0
@@ -23,26 +20,29 @@ final class ProjectionCache: @unchecked Sendable {
     self.capacity = capacity
   }
 
-  /// Removes and returns the cached projection of `ticket`, if any.
-  ///
-  /// A writer takes the projection out rather than copying it: it then holds the only reference
-  /// to the projection's storage, so folding new events into it changes it in place instead of
-  /// copying every collection the cache shares. The writer stores it back when its write is done.
+  /// Removes and returns the cached projection of `ticket`, if any: its writer then holds the only
+  /// reference to its storage, so folding new events into it changes it in place.
   func take(_ ticket: String) -> TicketProjection? {
     lock.lock()
     defer { lock.unlock() }
-    return entries.removeValue(forKey: TicketKey(ticket))?.projection
+    return entries.removeValue(forKey: TicketKey(name: ticket))?.projection
   }
 
   /// Keeps `projections` (the latest of their tickets); of a batch larger than the cache, the
   /// ones whose last event is latest.
   func store(_ projections: [TicketProjection]) {
-    let kept = selection(of: projections)
+    // Sorting indices rather than projections spares moving (and reference counting) every
+    // projection of a large import.
+    var kept = Array(projections.indices)
+    if projections.count > capacity {
+      kept.sort { projections[$0].position > projections[$1].position }
+      kept.removeLast(kept.count - capacity)
+    }
     lock.lock()
     defer { lock.unlock() }
     for index in kept.reversed() {
       clock += 1
-      entries[TicketKey(projections[index].ticket)] = (projections[index], clock)
+      entries[TicketKey(name: projections[index].ticket)] = (projections[index], clock)
     }
     while entries.count > capacity {
       let oldest = entries.min { $0.value.used < $1.value.used }!.key
@@ -50,35 +50,18 @@ final class ProjectionCache: @unchecked Sendable {
     }
   }
 
-  /// The indices of the projections that `store(_:)` keeps of `projections`, the latest first:
-  /// all of them, or of more than the cache holds, those whose last event is latest. Sorting
-  /// indices rather than projections spares moving (and reference counting) every projection of
-  /// a large import.
-  func selection(of projections: [TicketProjection]) -> [Int] {
-    var kept = Array(projections.indices)
-    if projections.count > capacity {
-      kept.sort { projections[$0].position > projections[$1].position }
-      kept.removeLast(kept.count - capacity)
-    }
-    return kept
-  }
-
   /// Forgets `tickets` (after a version conflict on them).
   func remove(_ tickets: some Sequence<String>) {
     lock.lock()
     defer { lock.unlock() }
     for ticket in tickets {
-      entries.removeValue(forKey: TicketKey(ticket))
+      entries.removeValue(forKey: TicketKey(name: ticket))
     }
   }
 }
 /// A ticket number compared and hashed by its UTF-8 bytes, as the log compares stream names.
 struct TicketKey: Hashable {
   let name: String
-
-  init(_ name: String) {
-    self.name = name
-  }
 
   static func == (lhs: TicketKey, rhs: TicketKey) -> Bool {
     JSONValue.utf8Equal(lhs.name, rhs.name)

@@ -40,29 +40,15 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
   /// Leap seconds (second 60), more than 6 fraction digits and times whose UTC equivalent falls
   /// outside years 0000–9999 are rejected because they cannot be represented exactly.
   public static func parse(_ text: String) -> Result<Timestamp, TimestampError> {
-    let result = text.utf8.withContiguousStorageIfAvailable {
-      var parser = TimestampParser(bytes: $0)
-      return parser.parse()
-    }
-    if let result { return result }
-    return Array(text.utf8).withUnsafeBufferPointer {  // non-contiguous (bridged) strings
-      var parser = TimestampParser(bytes: $0)
-      return parser.parse()
-    }
+    var text = text
+    return text.withUTF8 { parse(utf8: $0) }
   }
 
   /// Parses an RFC 3339 date-time from its UTF-8 bytes, exactly as ``parse(_:)`` parses the
   /// string of those bytes.
   static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Result<Timestamp, TimestampError> {
     var parser = TimestampParser(bytes: bytes)
-    return parser.parse()
-  }
-
-  /// ``parse(utf8:)`` without its shortcut for the two common forms: every text step by step
-  /// (what the shortcut is tested against).
-  static func parseStepByStep(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Result<Timestamp, TimestampError> {
-    var parser = TimestampParser(bytes: bytes)
-    return parser.parseStepByStep()
+    return Result { () throws(TimestampError) in try parser.parse() }
   }
 
   /// The canonical form: UTC with "Z", fraction only when non-zero and without trailing zeros
@@ -82,40 +68,31 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     let (year, month, day) = Self.civilFromDays(days)
     let seconds = micros / 1_000_000
     var fraction = micros % 1_000_000
-
-    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buffer in
-      var out = DigitWriter(base: buffer.baseAddress!)
-      if year < 0 {
-        out.put("-")
-        out.digits(-year, width: 4)
-      } else if year > 9999 {
-        out.put("+")
-        out.digits(year, width: 4)
-      } else {
-        out.digits(year, width: 4)
+    var fractionWidth = 6
+    while fraction != 0 && fraction % 10 == 0 {
+      fraction /= 10
+      fractionWidth -= 1
+    }
+    return String(unsafeUninitializedCapacity: 40) { buffer in
+      let p = buffer.baseAddress!
+      var count = 0
+      func put(_ value: Int64, _ width: Int, _ separator: Unicode.Scalar) {
+        count += writeDecimal(value.magnitude, width: width, to: p + count)
+        p[count] = UInt8(ascii: separator)
+        count += 1
       }
-      out.put("-")
-      out.digits(month, width: 2)
-      out.put("-")
-      out.digits(day, width: 2)
-      out.put("T")
-      out.digits(seconds / 3600, width: 2)
-      out.put(":")
-      out.digits(seconds / 60 % 60, width: 2)
-      out.put(":")
-      out.digits(seconds % 60, width: 2)
-      if fraction != 0 {
-        var width = 6
-        while fraction % 10 == 0 {
-          fraction /= 10
-          width -= 1
-        }
-        out.put(".")
-        out.digits(fraction, width: width)
+      if year < 0 || year > 9999 {
+        p[0] = UInt8(ascii: year < 0 ? "-" : "+")
+        count = 1
       }
-      out.put("Z")
-      return String(
-        decoding: UnsafeBufferPointer(start: buffer.baseAddress, count: out.count), as: UTF8.self)
+      put(year, 4, "-")
+      put(month, 2, "-")
+      put(day, 2, "T")
+      put(seconds / 3600, 2, ":")
+      put(seconds / 60 % 60, 2, ":")
+      put(seconds % 60, 2, fraction == 0 ? "Z" : ".")
+      if fraction != 0 { put(fraction, fractionWidth, "Z") }
+      return count
     }
   }
 
@@ -148,15 +125,11 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     return (year, month, day)
   }
 
-  static func isLeapYear(_ year: Int64) -> Bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-  }
-
   static func daysInMonth(year: Int64, month: Int64) -> Int64 {
     switch month {
-    case 2: return isLeapYear(year) ? 29 : 28
-    case 4, 6, 9, 11: return 30
-    default: return 31
+    case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+    case 4, 6, 9, 11: 30
+    default: 31
     }
   }
 }
@@ -180,53 +153,21 @@ public struct TimestampError: Error, Equatable, Sendable, CustomStringConvertibl
 
 // MARK: - Implementation
 
-/// Writes ASCII into a buffer known to be large enough.
-private struct DigitWriter {
-  let base: UnsafeMutablePointer<UInt8>
-  var count = 0
-
-  mutating func put(_ ascii: Unicode.Scalar) {
-    base[count] = UInt8(ascii: ascii)
-    count += 1
-  }
-
-  /// Writes the decimal digits of `value`'s magnitude, left-padded with zeros to `width`.
-  mutating func digits(_ value: Int64, width: Int) {
-    var v = value.magnitude
-    var length = 1
-    var rest = v / 10
-    while rest > 0 {
-      length += 1
-      rest /= 10
-    }
-    var padding = width - length
-    while padding > 0 {
-      put("0")
-      padding -= 1
-    }
-    count += length
-    var p = base + count
-    repeat {
-      p -= 1
-      p.pointee = UInt8(truncatingIfNeeded: v % 10) &+ 0x30
-      v /= 10
-    } while v > 0
-  }
-}
-
 private struct TimestampParser {
   let bytes: UnsafeBufferPointer<UInt8>
   var pos = 0
 
-  init(bytes: UnsafeBufferPointer<UInt8>) {
-    self.bytes = bytes
-  }
+  static let monthNames = [
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+  ]
 
-  func fail(_ message: String, at offset: Int? = nil) -> Result<Timestamp, TimestampError> {
-    .failure(TimestampError(message: message, offset: offset ?? pos))
+  func fail(_ message: String, at offset: Int? = nil) -> TimestampError {
+    TimestampError(message: message, offset: offset ?? pos)
   }
 
   /// Reads exactly `count` ASCII digits, or returns `nil` without moving.
+  @inline(__always)
   mutating func digits(_ count: Int) -> Int64? {
     guard pos + count <= bytes.count else { return nil }
     var value: Int64 = 0
@@ -239,168 +180,79 @@ private struct TimestampParser {
     return value
   }
 
-  mutating func expect(_ ascii: Unicode.Scalar) -> Bool {
-    guard pos < bytes.count, bytes[pos] == UInt8(ascii: ascii) else { return false }
-    pos += 1
-    return true
+  /// Reads the 2-digit field `name`, which must lie in `range`.
+  @inline(__always)
+  mutating func field(_ name: String, _ range: ClosedRange<Int64>, hint: String = "") throws(TimestampError) -> Int64 {
+    guard let value = digits(2) else { throw fail("expected a 2-digit \(name)\(hint)") }
+    guard value >= range.lowerBound && value <= range.upperBound else {
+      throw fail("\(name) \(value) is out of range", at: pos - 2)
+    }
+    return value
   }
 
-  var isAtEnd: Bool { pos >= bytes.count }
-
-  mutating func parse() -> Result<Timestamp, TimestampError> {
-    if let timestamp = commonForm() { return .success(timestamp) }
-    return parseStepByStep()
+  /// Reads `ascii` (either case of a letter with `anyCase`), or fails with `message`.
+  @inline(__always)
+  mutating func expect(_ ascii: Unicode.Scalar, anyCase: Bool = false, _ message: String) throws(TimestampError) {
+    guard pos < bytes.count, bytes[pos] | (anyCase ? 0x20 : 0) == UInt8(ascii: ascii) else { throw fail(message) }
+    pos += 1
   }
 
-  mutating func parseStepByStep() -> Result<Timestamp, TimestampError> {
-    if bytes.isEmpty { return fail("empty string") }
+  mutating func parse() throws(TimestampError) -> Timestamp {
+    if bytes.isEmpty { throw fail("empty string") }
+    guard let year = digits(4) else { throw fail("expected a 4-digit year") }
+    try expect("-", "expected '-' after the year")
+    let month = try field("month", 1...12)
+    try expect("-", "expected '-' after the month")
+    let day = try field("day", 0...99)
+    guard (1...Timestamp.daysInMonth(year: year, month: month)).contains(day) else {
+      let yearText = String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<4]), as: UTF8.self)
+      throw fail("day \(day) is out of range for \(Self.monthNames[Int(month) - 1]) \(yearText)", at: pos - 2)
+    }
+    try expect("t", anyCase: true, "expected 'T' between date and time")
+    let hour = try field("hour", 0...23)
+    try expect(":", "expected ':' after the hour")
+    let minute = try field("minute", 0...59)
+    try expect(":", "expected ':' after the minute (seconds are required)")
+    let second = try field("second", 0...60)
+    if second == 60 { throw fail("second 60 (a leap second) cannot be represented", at: pos - 2) }
 
-    // Date.
-    guard let year = digits(4) else { return fail("expected a 4-digit year") }
-    guard expect("-") else { return fail("expected '-' after the year") }
-    let monthOffset = pos
-    guard let month = digits(2) else { return fail("expected a 2-digit month") }
-    guard (1...12).contains(month) else {
-      return fail("month \(month) is out of range", at: monthOffset)
-    }
-    guard expect("-") else { return fail("expected '-' after the month") }
-    let dayOffset = pos
-    guard let day = digits(2) else { return fail("expected a 2-digit day") }
-    let monthLength = Timestamp.daysInMonth(year: year, month: month)
-    guard (1...monthLength).contains(day) else {
-      let monthName = Self.monthNames[Int(month) - 1]
-      return fail(
-        "day \(day) is out of range for \(monthName) \(pad(year, 4))", at: dayOffset)
-    }
-
-    // Separator.
-    guard pos < bytes.count else { return fail("expected 'T' between date and time") }
-    guard bytes[pos] == UInt8(ascii: "T") || bytes[pos] == UInt8(ascii: "t") else {
-      return fail("expected 'T' between date and time")
-    }
-    pos += 1
-
-    // Time.
-    let hourOffset = pos
-    guard let hour = digits(2) else { return fail("expected a 2-digit hour") }
-    guard hour < 24 else { return fail("hour \(hour) is out of range", at: hourOffset) }
-    guard expect(":") else { return fail("expected ':' after the hour") }
-    let minuteOffset = pos
-    guard let minute = digits(2) else { return fail("expected a 2-digit minute") }
-    guard minute < 60 else {
-      return fail("minute \(minute) is out of range", at: minuteOffset)
-    }
-    guard expect(":") else { return fail("expected ':' after the minute (seconds are required)") }
-    let secondOffset = pos
-    guard let second = digits(2) else { return fail("expected a 2-digit second") }
-    if second == 60 {
-      return fail("second 60 (a leap second) cannot be represented", at: secondOffset)
-    }
-    guard second < 60 else {
-      return fail("second \(second) is out of range", at: secondOffset)
-    }
-
-    // Fraction.
     var fraction: Int64 = 0
-    if expect(".") {
+    if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
+      pos += 1
       let fractionOffset = pos
-      var count = 0
       while pos < bytes.count, bytes[pos] &- UInt8(ascii: "0") < 10 {
-        if count < 6 { fraction = fraction * 10 + Int64(bytes[pos] &- UInt8(ascii: "0")) }
-        count += 1
+        if pos - fractionOffset < 6 { fraction = fraction * 10 + Int64(bytes[pos] &- UInt8(ascii: "0")) }
         pos += 1
       }
-      guard count > 0 else { return fail("expected digits after '.'") }
+      let count = pos - fractionOffset
+      guard count > 0 else { throw fail("expected digits after '.'") }
       guard count <= 6 else {
-        return fail(
-          "too many fraction digits (\(count); at most 6, microsecond precision)",
-          at: fractionOffset)
+        throw fail("too many fraction digits (\(count); at most 6, microsecond precision)", at: fractionOffset)
       }
       for _ in count..<6 { fraction *= 10 }
     }
 
-    // Time zone.
-    guard pos < bytes.count else { return fail("missing time zone (use Z or ±HH:MM)") }
     var offsetMinutes: Int64 = 0
-    switch bytes[pos] {
-    case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+    let sign = pos < bytes.count ? bytes[pos] : 0
+    if sign | 0x20 == UInt8(ascii: "z") {
       pos += 1
-    case UInt8(ascii: "+"), UInt8(ascii: "-"):
-      let negative = bytes[pos] == UInt8(ascii: "-")
+    } else if sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
       pos += 1
-      let offsetHourOffset = pos
-      guard let offsetHour = digits(2) else {
-        return fail("expected a 2-digit offset hour (±HH:MM)")
-      }
-      guard offsetHour < 24 else {
-        return fail("offset hour \(offsetHour) is out of range", at: offsetHourOffset)
-      }
-      guard expect(":") else { return fail("expected ':' in the time zone offset (±HH:MM)") }
-      let offsetMinuteOffset = pos
-      guard let offsetMinute = digits(2) else {
-        return fail("expected a 2-digit offset minute (±HH:MM)")
-      }
-      guard offsetMinute < 60 else {
-        return fail("offset minute \(offsetMinute) is out of range", at: offsetMinuteOffset)
-      }
-      offsetMinutes = (offsetHour * 60 + offsetMinute) * (negative ? -1 : 1)
-    default:
-      return fail("missing time zone (use Z or ±HH:MM)")
+      let offsetHour = try field("offset hour", 0...23, hint: " (±HH:MM)")
+      try expect(":", "expected ':' in the time zone offset (±HH:MM)")
+      let offsetMinute = try field("offset minute", 0...59, hint: " (±HH:MM)")
+      offsetMinutes = (offsetHour * 60 + offsetMinute) * (sign == UInt8(ascii: "-") ? -1 : 1)
+    } else {
+      throw fail("missing time zone (use Z or ±HH:MM)")
     }
-    guard isAtEnd else { return fail("trailing characters after the time zone") }
+    guard pos >= bytes.count else { throw fail("trailing characters after the time zone") }
 
     let days = Timestamp.daysFromCivil(year: year, month: month, day: day)
-    let localSeconds = days * 86_400 + hour * 3600 + minute * 60 + second
-    let utcSeconds = localSeconds - offsetMinutes * 60
-    let timestamp = Timestamp(microseconds: utcSeconds * 1_000_000 + fraction)
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetMinutes * 60
+    let timestamp = Timestamp(microseconds: seconds * 1_000_000 + fraction)
     guard timestamp >= Timestamp.minRFC3339, timestamp <= Timestamp.maxRFC3339 else {
-      return fail("time is outside years 0000–9999 in UTC", at: 0)
+      throw fail("time is outside years 0000–9999 in UTC", at: 0)
     }
-    return .success(timestamp)
+    return timestamp
   }
-
-  /// The time when the text has one of the two forms that logs are made of,
-  /// `YYYY-MM-DDTHH:MM:SSZ` and `YYYY-MM-DDTHH:MM:SS.fffZ`, and is valid; `nil` for any other
-  /// text, which the parser then reads step by step (with the same outcome for these forms).
-  private func commonForm() -> Timestamp? {
-    let count = bytes.count
-    guard count == 20 || count == 24, let p = bytes.baseAddress else { return nil }
-    guard p[4] == UInt8(ascii: "-"), p[7] == UInt8(ascii: "-"), p[10] == UInt8(ascii: "T"),
-      p[13] == UInt8(ascii: ":"), p[16] == UInt8(ascii: ":"), p[count - 1] == UInt8(ascii: "Z"),
-      count == 20 || p[19] == UInt8(ascii: ".")
-    else { return nil }
-    var invalid: UInt8 = 0
-    @inline(__always) func digit(_ i: Int) -> Int64 {
-      let d = p[i] &- UInt8(ascii: "0")
-      invalid |= d > 9 ? 1 : 0
-      return Int64(d)
-    }
-    let year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3)
-    let month = digit(5) * 10 + digit(6)
-    let day = digit(8) * 10 + digit(9)
-    let hour = digit(11) * 10 + digit(12)
-    let minute = digit(14) * 10 + digit(15)
-    let second = digit(17) * 10 + digit(18)
-    let fraction = count == 24 ? (digit(20) * 100 + digit(21) * 10 + digit(22)) * 1000 : 0
-    guard invalid == 0, month >= 1, month <= 12, day >= 1, hour < 24, minute < 60, second < 60,
-      day <= Timestamp.daysInMonth(year: year, month: month)
-    else { return nil }
-    let days = Timestamp.daysFromCivil(year: year, month: month, day: day)
-    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second
-    return Timestamp(microseconds: seconds * 1_000_000 + fraction)
-  }
-
-  func pad(_ value: Int64, _ width: Int) -> String {
-    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
-      var out = DigitWriter(base: buffer.baseAddress!)
-      out.digits(value, width: width)
-      return String(
-        decoding: UnsafeBufferPointer(start: buffer.baseAddress, count: out.count), as: UTF8.self)
-    }
-  }
-
-  static let monthNames = [
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-  ]
 }

@@ -3,24 +3,13 @@
 // is rule text joined with claims, and every claim is a fact that the versions just before and
 // just after the decision show (the property tests check each one).
 
-/// What a decision did to the counterpart's copy of the entry.
+/// What a decision did to the counterpart's copy of the entry, by whether there was one before and
+/// after it.
 enum CopyChange: Sendable, Hashable {
-  /// The counterpart held no copy before and holds one after.
-  case created
-  /// The counterpart held a copy before and after.
-  case updated
-  /// The counterpart held a copy before and none after.
-  case removed
-  /// The counterpart held no copy before or after.
-  case none
+  case created, updated, removed, none
 
   init(before: Bool, after: Bool) {
-    switch (before, after) {
-    case (false, true): self = .created
-    case (true, true): self = .updated
-    case (true, false): self = .removed
-    case (false, false): self = .none
-    }
+    self = before ? (after ? .updated : .removed) : (after ? .created : .none)
   }
 }
 
@@ -44,8 +33,7 @@ enum Claim: Sendable, Hashable {
   case completed(engagement: Int)
   /// The change was held at that position.
   case heldAt(Int64)
-  /// The entry, in its owner's latest state, fails the filter `rule` (`deleted`: as it was
-  /// when it was deleted).
+  /// The entry, in its owner's latest state (`deleted`: when deleted), fails the filter `rule`.
   case fails(RuleID, deleted: Bool)
   /// What the decision did to `partner`'s copy, and the transforms that shaped a copy left there.
   case copy(CopyChange, partner: String, transforms: [RuleID])
@@ -63,12 +51,7 @@ enum Claim: Sendable, Hashable {
   /// The claim in words.
   var text: String {
     switch self {
-    case .acted(let actor, let event):
-      switch event {
-      case .entryAdded: "\(actor) added"
-      case .entryDeleted: "\(actor) deleted"
-      default: "\(actor) edited"
-      }
+    case .acted(let actor, let event): "\(actor) \(event.entryVerb)"
     case .entry(let owner, let kind, let id, let afterOwner):
       afterOwner ? "its \(kind.rawValue) \(id)" : "\(owner)'s \(kind.rawValue) \(id)"
     case .syncActive: "while sync was active"
@@ -78,12 +61,7 @@ enum Claim: Sendable, Hashable {
     case .rejected(let n): "The completion of engagement \(n) was rejected"
     case .completed(let n): "Engagement \(n) was completed"
     case .heldAt(let position): "held at position \(position)"
-    case .fails(let rule, let deleted):
-      switch rule {
-      case .internalNeverSyncs: deleted ? "it was internal" : "it is internal"
-      case .linksNeverSync: deleted ? "it was a link attachment" : "it is a link attachment"
-      default: deleted ? "it was a charge of the lead" : "it is a charge of the lead"
-      }
+    case .fails(let rule, let deleted): "it \(deleted ? "was" : "is") \(SyncDecision.filter(rule).what)"
     case .copy(let change, let partner, let transforms):
       switch change {
       case .created: "a copy was made in \(partner)'s version" + Self.shaped(by: transforms)
@@ -130,12 +108,7 @@ extension SyncDecision {
   public var because: String { sentence.map(\.text).joined() }
 
   /// The claims of ``because``.
-  var claims: [Claim] {
-    sentence.compactMap {
-      if case .claim(let claim) = $0 { return claim }
-      return nil
-    }
-  }
+  var claims: [Claim] { sentence.compactMap { if case .claim(let claim) = $0 { claim } else { nil } } }
 
   /// What the counterpart's copy went through.
   var copyChange: CopyChange { CopyChange(before: copyBefore, after: copyAfter) }
@@ -149,28 +122,24 @@ extension SyncDecision {
     ]
     let held: [SentencePart] = [.words(" "), .claim(.heldAt(heldAt ?? 0))]
     let copy = SentencePart.claim(.copy(copyChange, partner: to, transforms: transforms))
+    var existed: [SentencePart] { [item, .words(" existed "), .claim(.accepted(partner: to, engagement: engagement))] }
+    var notReleased: [SentencePart] {
+      [.claim(.rejected(engagement: engagement)), .words(", but the change to "), item] + held
+        + [.words(" was not released: ")]
+    }
     switch rule {
     case .ownChangeSyncs:
       return change + [.words(" "), .claim(.syncActive(engagement: engagement)), .words(", so "), copy, .words(".")]
-    case .copiedAtAcceptance:
-      return [
-        item, .words(" existed "), .claim(.accepted(partner: to, engagement: engagement)), .words(", so "), copy,
-        .words("."),
-      ]
+    case .copiedAtAcceptance: return existed + [.words(", so "), copy, .words(".")]
     case .internalNeverSyncs, .linksNeverSync, .leadChargesStayLocal:
       let filter: [SentencePart] = [
-        .claim(.fails(rule, deleted: !entryExists)), .words(", and " + Self.filterReason(rule) + ", so "), copy,
+        .claim(.fails(rule, deleted: !entryExists)), .words(", and " + Self.filter(rule).reason + ", so "), copy,
         .words("."),
       ]
       switch event {
-      case .accepted:
-        return [item, .words(" existed "), .claim(.accepted(partner: to, engagement: engagement)), .words(", but ")]
-          + filter
-      case .completionRejected:
-        return [.claim(.rejected(engagement: engagement)), .words(", but the change to "), item] + held
-          + [.words(" was not released: ")] + filter
-      default:
-        return change + [.words(": ")] + filter
+      case .accepted: return existed + [.words(", but ")] + filter
+      case .completionRejected: return notReleased + filter
+      default: return change + [.words(": ")] + filter
       }
     case .foreignEditSevers, .foreignDeleteSevers:
       return change + [
@@ -181,11 +150,7 @@ extension SyncDecision {
       let stays: [SentencePart] = [
         .claim(.severed(partner: to, now: false)), .words(", so "), .claim(.unchanged(partner: to)), .words("."),
       ]
-      if event == .completionRejected {
-        return [.claim(.rejected(engagement: engagement)), .words(", but the change to "), item] + held
-          + [.words(" was not released: ")] + stays
-      }
-      return change + [.words(", but ")] + stays
+      return event == .completionRejected ? notReleased + stays : change + [.words(", but ")] + stays
     case .suspendedWaitingApproval:
       return change + [
         .words(" "), .claim(.waitingApproval(engagement: engagement)), .words(", so the change was held and "),
@@ -215,12 +180,12 @@ extension SyncDecision {
     }
   }
 
-  /// Why a filter keeps an entry home, as a rule says it.
-  static func filterReason(_ rule: RuleID) -> String {
+  /// What a filter rule finds the entry it keeps home to be, and why it keeps it, as the rule says.
+  static func filter(_ rule: RuleID) -> (what: String, reason: String) {
     switch rule {
-    case .internalNeverSyncs: "internal entries never leave their partner"
-    case .linksNeverSync: "only file attachments are copied"
-    default: "the lead's charges are never copied to a service partner"
+    case .internalNeverSyncs: ("internal", "internal entries never leave their partner")
+    case .linksNeverSync: ("a link attachment", "only file attachments are copied")
+    default: ("a charge of the lead", "the lead's charges are never copied to a service partner")
     }
   }
 }
@@ -230,29 +195,20 @@ extension SyncDecision {
 extension PartnerNotification {
   /// ``text``, written from ``message``.
   func written() -> String {
-    let notified = partner
     switch message {
-    case .written(let text):
-      return text
+    case .written(let text): return text
     case .syncedChange(let by, let kind, let event, let released, let copy):
       let item = "\(kind.rawValue) \(entry ?? "") on ticket \(ticket)"
-      let effect: String
-      switch copy {
-      case .created: effect = "\(notified)'s version now holds a copy"
-      case .updated: effect = "\(notified)'s copy is up to date"
-      case .removed: effect = "it is gone from \(notified)'s version too"
-      case .none: effect = "\(notified)'s version holds no copy of it"
-      }
-      if released {
-        return "\(by)'s change to \(item), held while the completion was pending, was released: \(effect)."
-      }
-      let verb =
-        switch event {
-        case .entryAdded: "added"
-        case .entryDeleted: "deleted"
-        default: "edited"
+      let effect =
+        switch copy {
+        case .created: "\(partner)'s version now holds a copy"
+        case .updated: "\(partner)'s copy is up to date"
+        case .removed: "it is gone from \(partner)'s version too"
+        case .none: "\(partner)'s version holds no copy of it"
         }
-      return "\(by) \(verb) \(item); \(effect)."
+      return released
+        ? "\(by)'s change to \(item), held while the completion was pending, was released: \(effect)."
+        : "\(by) \(event.entryVerb) \(item); \(effect)."
     case .timeLogged(let by):
       return "\(by) logged time entry \(entry ?? "") on ticket \(ticket)."
     case .status(let type, let lead, let partner, let number):
@@ -270,4 +226,9 @@ extension PartnerNotification {
       }
     }
   }
+}
+
+extension EventType {
+  /// What an event did to its entry, in words: "added", "deleted" or "edited".
+  package var entryVerb: String { self == .entryAdded ? "added" : self == .entryDeleted ? "deleted" : "edited" }
 }

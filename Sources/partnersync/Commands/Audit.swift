@@ -19,9 +19,7 @@ struct Audit: ParsableCommand {
 
   /// The audit's own formats: the shared two, and a diagram.
   enum Format: String, ExpressibleByArgument, CaseIterable {
-    case text
-    case json
-    case mermaid
+    case text, json, mermaid
   }
 
   @Option(help: "Output format: text (a readable table), json, or mermaid (a sequence diagram).")
@@ -35,48 +33,45 @@ struct Audit: ParsableCommand {
 
   func run() throws {
     let log = try global.openLog()
-    let decisions = try report { try log.audit(ticket: ticket, entry: entry) }
-    var out = Output()
+    let decisions = try log.audit(ticket: ticket, entry: entry)
     switch format {
     case .mermaid:
-      let projection = try report { try log.projection(ticket: ticket) }
-      let partners = projection?.partners ?? []
+      let projection = try log.projection(ticket: ticket)
+      var out = Output()
       out.line(
         AuditDiagram.mermaid(
-          ticket: ticket, lead: projection?.lead, partners: Array(partners.dropFirst()), decisions: decisions,
-          titles: projection?.entryTitles ?? [:], engagements: projection?.engagementSummaries ?? []),
+          ticket: ticket, lead: projection?.lead, partners: Array((projection?.partners ?? []).dropFirst()),
+          decisions: decisions, titles: projection?.entryTitles ?? [:],
+          engagements: projection?.engagementSummaries ?? []),
         terminator: false)
-    case .json:
-      out.line(
-        JSONValue.object([("ticket", .string(ticket)), ("decisions", .array(decisions.map(\.json)))]).jsonText)
-    case .text:
-      for line in AuditText.lines(ticket: ticket, entry: entry, decisions: decisions, colors: Terminal.colorsOnStdout) {
-        out.line(line)
-      }
+      out.flush()
+    case .json: printJSON(AuditText.json(ticket: ticket, decisions: decisions))
+    case .text: printLines(AuditText.lines(ticket: ticket, entry: entry, decisions: decisions))
     }
-    out.flush()
   }
 }
 
-/// The text form of an audit.
+/// The text and JSON forms of an audit.
 enum AuditText {
-  static func lines(ticket: String, entry: String?, decisions: [SyncDecision], colors: Bool = false) -> [String] {
+  static func json(ticket: String, decisions: [SyncDecision]) -> JSONValue {
+    .object([("ticket", .string(ticket)), ("decisions", .array(decisions.map(\.json)))])
+  }
+
+  static func lines(ticket: String, entry: String?, decisions: [SyncDecision]) -> [String] {
     let subject = entry.map { "entry \($0) of ticket \(ticket)" } ?? "ticket \(ticket)"
     guard !decisions.isEmpty else { return ["No sync decisions for \(subject)."] }
     var table = Table("POS", "EVENT", "ENTRY", "BY→TO", "OUTCOME", "RULE", "BECAUSE")
     table.maximumCellWidth = 200
-    if colors {
+    if Terminal.colorsOnStdout {
       table.style = { column, raw, padded in
         guard column == 4, let outcome = SyncOutcome(rawValue: raw) else { return padded }
         return Terminal.paint(padded, Terminal.color(for: outcome), enabled: true)
       }
     }
     for d in decisions {
-      var rule = d.rule.rawValue
-      if !d.transforms.isEmpty { rule += " +" + d.transforms.map(\.rawValue).joined(separator: " +") }
+      let rule = ([d.rule] + d.transforms).map(\.rawValue).joined(separator: " +")
       table.add(
-        String(d.position), d.event.rawValue, d.entry, "\(d.by)→\(d.to)", d.outcome.rawValue, rule,
-        d.because)
+        String(d.position), d.event.rawValue, d.entry, "\(d.by)→\(d.to)", d.outcome.rawValue, rule, d.because)
     }
     return ["Sync decisions for \(subject):"] + table.lines.map { "  " + $0 }
   }

@@ -19,45 +19,37 @@ struct Demo: ParsableCommand {
   @OptionGroup var output: FormatOptions
 
   func run() throws {
-    let log = try report { try global.open(path: global.path, create: true) }
+    let log = try global.openLog(create: true)
     let ticket = DemoHistory.ticket
-    let existing = try report { try log.projection(ticket: ticket) }
-    if existing == nil {
+    if try log.projection(ticket: ticket) == nil {
       try refuseWriteProtected(
         global.path, nothingDone: "the sample history was not written",
         instead: "run the demo on another log (--db PATH)")
-      let result = try report { try log.importJSONLines(Array(DemoHistory.jsonLines.utf8), now: Timestamp.now()) }
+      let result = try log.importJSONLines(Array(DemoHistory.jsonLines.utf8), now: Timestamp.now())
       printNote(
         "Wrote the sample history of \(ticket) to \(global.path): \(result.count) events at positions \(result.firstPosition)–\(result.lastPosition).",
         quiet: global.quiet)
     } else {
       printNote("\(global.path) already holds the sample history of \(ticket); showing it.", quiet: global.quiet)
     }
-    let lead = try report { try log.view(ticket: ticket, as: "acme") }
-    let service = try report { try log.view(ticket: ticket, as: "bolt") }
-    let decisions = try report { try log.audit(ticket: ticket) }
-    var out = Output()
+    let lead = try log.view(ticket: ticket, as: "acme")
+    let service = try log.view(ticket: ticket, as: "bolt")
+    let decisions = try log.audit(ticket: ticket)
     switch output.format {
     case .json:
-      out.line(
-        JSONValue.object([
-          ("views", .array([lead.json, service.json])),
-          ("audit", .object([("ticket", .string(ticket)), ("decisions", .array(decisions.map(\.json)))])),
-        ]).jsonText)
+      printJSON(
+        .object([
+          ("views", .array([lead.json, service.json])), ("audit", AuditText.json(ticket: ticket, decisions: decisions)),
+        ]))
     case .text:
-      ViewText.lines(lead).forEach { out.line($0) }
-      out.line("")
-      ViewText.lines(service).forEach { out.line($0) }
-      out.line("")
-      for line in AuditText.lines(ticket: ticket, entry: nil, decisions: decisions, colors: Terminal.colorsOnStdout) {
-        out.line(line)
-      }
-      out.line("")
-      out.line("Next: partnersync audit \(ticket) --entry n1   (why acme's later edit never reached bolt)")
-      out.line("      partnersync view \(ticket) --as bolt --at 12   (bolt's version while acme decided)")
-      out.line("      partnersync notifications \(ticket)")
+      printLines(
+        ViewText.lines(lead) + [""] + ViewText.lines(service) + [""]
+          + AuditText.lines(ticket: ticket, entry: nil, decisions: decisions) + [
+            "", "Next: partnersync audit \(ticket) --entry n1   (why acme's later edit never reached bolt)",
+            "      partnersync view \(ticket) --as bolt --at 12   (bolt's version while acme decided)",
+            "      partnersync notifications \(ticket)",
+          ])
     }
-    out.flush()
   }
 }
 

@@ -20,7 +20,7 @@ struct Export: ParsableCommand {
   func run() throws {
     let log = try global.openLog()
     var out = Output()
-    try report { try log.export(ticket: ticket) { out.line($0) } }
+    try log.export(ticket: ticket) { out.line($0) }
     out.flush()
   }
 }

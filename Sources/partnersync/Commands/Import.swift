@@ -31,7 +31,7 @@ struct Import: ParsableCommand {
       defer { bar.finish() }
       if FileManager.default.fileExists(atPath: path) {
         try refuseWriteProtected(path, nothingDone: "nothing was imported", instead: "import into another log")
-        let log = try report { try global.open(path: path, create: true) }
+        let log = try global.openLog(create: true)
         result = try input.withUnsafeBytes {
           try log.importJSONLines($0, now: Timestamp.now(), keepingDecisions: false, progress: bar.handler)
         }
@@ -43,14 +43,11 @@ struct Import: ParsableCommand {
             progress: bar.handler)
         }
       }
-    } catch let error as PartnerSyncError {
-      if error.code == .invalidEvent, let line = error.line {
-        printError(
-          "error: \(displayName):\(line): \(error.message) — nothing was imported; fix line \(line) and import the file again."
-        )
-        throw ExitCode(Exit.dataError)
-      }
-      try fail(error)
+    } catch let error as PartnerSyncError where error.code == .invalidEvent && error.line != nil {
+      let line = error.line!
+      throw failure(
+        "\(displayName):\(line): \(error.message) — nothing was imported; fix line \(line) and import the file again.",
+        Exit.dataError)
     }
     switch output.format {
     case .json:
@@ -63,31 +60,25 @@ struct Import: ParsableCommand {
         ]))
     case .text:
       guard !global.quiet else { return }
-      var out = Output()
-      out.line(
-        "Imported \(result.count) event\(result.count == 1 ? "" : "s") from \(displayName) into \(global.path): positions \(result.firstPosition)–\(result.lastPosition), \(result.decisionCount) sync decision\(result.decisionCount == 1 ? "" : "s")."
-      )
-      out.flush()
+      printLines([
+        "Imported \(plural(result.count, "event")) from \(displayName) into \(path): positions \(result.firstPosition)–\(result.lastPosition), \(plural(result.decisionCount, "sync decision"))."
+      ])
     }
   }
 
   private var displayName: String { file == "-" ? "<stdin>" : file }
 
   private func readInput() throws -> Data {
-    if file == "-" {
-      return FileHandle.standardInput.readDataToEndOfFile()
-    }
+    if file == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
-      printError(
-        "error: \(file) does not exist; give the path of a JSON Lines file of events, or - for standard input.")
-      throw ExitCode(Exit.noInput)
+      throw failure(
+        "\(file) does not exist; give the path of a JSON Lines file of events, or - for standard input.", Exit.noInput)
     }
     // Read once, then imported in place. (Not mapped: a file truncated meanwhile would then stop
     // the program with a bus error instead of a message about its last line.)
     guard !isDirectory.boolValue, let data = try? Data(contentsOf: URL(fileURLWithPath: file)) else {
-      printError("error: \(file) cannot be read; give the path of a readable JSON Lines file.")
-      throw ExitCode(Exit.noInput)
+      throw failure("\(file) cannot be read; give the path of a readable JSON Lines file.", Exit.noInput)
     }
     return data
   }

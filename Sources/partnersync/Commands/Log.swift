@@ -18,41 +18,35 @@ struct Log: ParsableCommand {
 
   func run() throws {
     let log = try global.openLog()
-    var out = Output()
+    var events: [RecordedEvent] = []
+    try log.forEachEvent(ticket: ticket) { events.append($0) }
     switch output.format {
-    case .json:
-      var events: [JSONValue] = []
-      try report {
-        try log.forEachEvent(ticket: ticket) { recorded in
-          var members: [(key: String, value: JSONValue)] = [
-            ("position", .number(Double(recorded.position))),
-            ("ticket", .string(recorded.event.ticket)),
-            ("version", .number(Double(recorded.version))),
-            ("at", .string(recorded.at.rfc3339)),
-            ("type", .string(recorded.event.type.rawValue)),
-            ("by", .string(recorded.event.by)),
-          ]
-          if let entry = recorded.event.payload.entry { members.append(("entry", .string(entry))) }
-          events.append(.object(members))
-        }
-      }
-      out.line(JSONValue.object([("events", .array(events))]).jsonText)
+    case .json: printJSON(.object([("events", .array(events.map(Self.json)))]))
     case .text:
+      // (A ticket that is not in the log is an error, exit 66.)
+      guard !events.isEmpty else { return printNote("The log \(global.path) is empty.", quiet: global.quiet) }
       var table = Table("POSITION", "TIME", "TICKET", "TYPE", "BY", "ENTRY")
-      try report {
-        try log.forEachEvent(ticket: ticket) { recorded in
-          table.add(
-            String(recorded.position), recorded.at.rfc3339, recorded.event.ticket,
-            recorded.event.type.rawValue, recorded.event.by, recorded.event.payload.entry ?? "")
-        }
+      for recorded in events {
+        let event = recorded.event
+        table.add(
+          String(recorded.position), recorded.at.rfc3339, event.ticket, event.type.rawValue, event.by,
+          event.payload.entry ?? "")
       }
-      if table.rows.isEmpty {
-        // (A ticket that is not in the log is an error, exit 66.)
-        printNote("The log \(global.path) is empty.", quiet: global.quiet)
-      } else {
-        table.lines.forEach { out.line($0) }
-      }
+      printLines(table.lines)
     }
-    out.flush()
+  }
+
+  /// One event of the JSON list.
+  static func json(_ recorded: RecordedEvent) -> JSONValue {
+    var members: [(key: String, value: JSONValue)] = [
+      ("position", .number(Double(recorded.position))),
+      ("ticket", .string(recorded.event.ticket)),
+      ("version", .number(Double(recorded.version))),
+      ("at", .string(recorded.at.rfc3339)),
+      ("type", .string(recorded.event.type.rawValue)),
+      ("by", .string(recorded.event.by)),
+    ]
+    if let entry = recorded.event.payload.entry { members.append(("entry", .string(entry))) }
+    return .object(members)
   }
 }

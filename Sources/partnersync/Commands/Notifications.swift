@@ -24,24 +24,17 @@ struct Notifications: ParsableCommand {
 
   func run() throws {
     let log = try global.openLog()
-    let notifications = try report { try log.notifications(ticket: ticket, after: after) }
-    var out = Output()
+    let notifications = try log.notifications(ticket: ticket, after: after)
     switch output.format {
-    case .json:
-      out.line(JSONValue.object([("notifications", .array(notifications.map(\.json)))]).jsonText)
+    case .json: printJSON(.object([("notifications", .array(notifications.map(\.json)))]))
     case .text:
-      if notifications.isEmpty {
-        out.line("No notifications.")
-      } else {
-        var table = Table("POS", "TICKET", "PARTNER", "TO", "RULE", "ENTRY", "TEXT")
-        table.maximumCellWidth = 120
-        for n in notifications {
-          table.add(
-            String(n.position), n.ticket, n.partner, n.to, n.rule.rawValue, n.entry ?? "", n.text)
-        }
-        table.lines.forEach { out.line($0) }
+      guard !notifications.isEmpty else { return printLines(["No notifications."]) }
+      var table = Table("POS", "TICKET", "PARTNER", "TO", "RULE", "ENTRY", "TEXT")
+      table.maximumCellWidth = 120
+      for n in notifications {
+        table.add(String(n.position), n.ticket, n.partner, n.to, n.rule.rawValue, n.entry ?? "", n.text)
       }
+      printLines(table.lines)
     }
-    out.flush()
   }
 }

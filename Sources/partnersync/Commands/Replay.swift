@@ -18,13 +18,11 @@ struct Replay: ParsableCommand {
 
   func run() throws {
     let log = try global.openLog()
-    let clock = ContinuousClock()
-    let start = clock.now
+    let start = ContinuousClock.now
     let bar = ProgressBar(quiet: global.quiet)
-    let summary = try report { try log.replay(progress: bar.handler) }
+    let summary = try log.replay(progress: bar.handler)
     bar.finish()
-    let elapsed = clock.now - start
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let seconds = (ContinuousClock.now - start) / .seconds(1)
     let rate = seconds > 0 ? Double(summary.events) / seconds : 0
     switch output.format {
     case .json:
@@ -38,11 +36,9 @@ struct Replay: ParsableCommand {
           ("eventsPerSecond", .number(rate.rounded())),
         ]))
     case .text:
-      var out = Output()
-      out.line(
+      printLines([
         "Replayed \(plural(summary.events, "event")) of \(plural(summary.tickets, "ticket")): \(plural(summary.decisions, "sync decision")), \(plural(summary.notifications, "notification")) in \(String(format: "%.3f", seconds)) s (\(Int(rate)) events/s)."
-      )
-      out.flush()
+      ])
     }
   }
 }

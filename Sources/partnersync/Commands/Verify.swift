@@ -19,31 +19,25 @@ struct Verify: ParsableCommand {
 
   func run() throws {
     let log = try global.openLog()
-    let result = try report { try log.verify() }
+    let result = try log.verify()
     switch output.format {
     case .json:
       var members: [(key: String, value: JSONValue)] = [
         ("ok", .bool(result.isHealthy)), ("events", .number(Double(result.events))),
       ]
       if let bad = result.firstBadPosition {
-        members.append(("firstBadPosition", .number(Double(bad))))
-        members.append(("problem", .string(result.problem ?? "")))
+        members += [("firstBadPosition", .number(Double(bad))), ("problem", .string(result.problem ?? ""))]
       }
       printJSON(.object(members))
     case .text:
-      var out = Output()
-      if let bad = result.firstBadPosition {
-        out.line("DAMAGED at position \(bad): \(result.problem ?? "the hash chain is broken").")
-      } else {
-        out.line("OK: \(result.events) events, hash chain and positions intact.")
-      }
-      out.flush()
+      printLines([
+        result.firstBadPosition.map { "DAMAGED at position \($0): \(result.problem ?? "the hash chain is broken")." }
+          ?? "OK: \(result.events) events, hash chain and positions intact."
+      ])
     }
-    if result.firstBadPosition != nil {
-      printError(
-        "error: the log \(global.path) is damaged from position \(result.firstBadPosition!); restore it from a backup or an export."
-      )
-      throw ExitCode(Exit.damaged)
+    if let bad = result.firstBadPosition {
+      throw failure(
+        "the log \(global.path) is damaged from position \(bad); restore it from a backup or an export.", Exit.damaged)
     }
   }
 }

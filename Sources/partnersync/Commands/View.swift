@@ -47,13 +47,11 @@ struct View: ParsableCommand {
   func run() throws {
     let log = try global.openLog()
     let point = try at.map(parsePoint) ?? .latest
-    let view = try report { try log.view(ticket: ticket, as: partner, at: point, engagement: engagement) }
-    var out = Output()
+    let view = try log.view(ticket: ticket, as: partner, at: point, engagement: engagement)
     switch output.format {
-    case .json: out.line(view.json.jsonText)
-    case .text: ViewText.lines(view).forEach { out.line($0) }
+    case .json: printJSON(view.json)
+    case .text: printLines(ViewText.lines(view))
     }
-    out.flush()
   }
 }
 
@@ -70,9 +68,7 @@ func parsePoint(_ text: String) throws -> PartnerSyncLog.Point {
     return .position(position)
   }
   // A number that is not a whole number from 1 (`-3`, `12.5`, `+4`, `1e3`) is no position.
-  if let first = text.first, first == "-" || first == "+" || first == "." || first.isNumber,
-    Double(text) != nil
-  {
+  if let first = text.first, "-+.".contains(first) || first.isNumber, Double(text) != nil {
     throw ValidationError("--at \(text) is not a position; \(pointUsage)")
   }
   switch Timestamp.parse(text) {
@@ -86,40 +82,28 @@ func parsePoint(_ text: String) throws -> PartnerSyncLog.Point {
 /// The text form of a view.
 enum ViewText {
   static func lines(_ view: TicketView) -> [String] {
-    var lines: [String] = []
     let engagement = view.engagement.map { "engagement \($0), " } ?? ""
-    lines.append(
+    let lines = [
       "Ticket \(view.ticket) as \(view.partner) (\(view.role.rawValue)): \(engagement)status \(view.status?.rawValue ?? "none"), as of position \(view.position)"
-    )
-    if view.entries.isEmpty {
-      lines.append("  (no entries)")
-      return lines
-    }
+    ]
+    guard !view.entries.isEmpty else { return lines + ["  (no entries)"] }
     var table = Table("ENTRY", "KIND", "OWNER", "ORIGIN", "VISIBILITY", "DETAILS")
     for entry in view.entries {
-      var origin = entry.isCopy ? "copy" : "own"
-      if entry.severed { origin += " (severed)" }
-      if entry.system { origin += " (system)" }
-      var kind = entry.content.kind?.rawValue ?? ""
-      if let from = entry.convertedFrom { kind += " (from \(from.rawValue))" }
+      let origin =
+        (entry.isCopy ? "copy" : "own") + (entry.severed ? " (severed)" : "") + (entry.system ? " (system)" : "")
+      let kind = (entry.content.kind?.rawValue ?? "") + (entry.convertedFrom.map { " (from \($0.rawValue))" } ?? "")
       table.add(
         entry.id, kind, entry.owner, origin, entry.content.visibility?.rawValue ?? "-",
         details(entry.content))
     }
-    lines += table.lines.map { "  " + $0 }
-    return lines
+    return lines + table.lines.map { "  " + $0 }
   }
 
   static func details(_ c: EntryContent) -> String {
-    var parts: [String] = []
-    if let v = c.hours { parts.append("\(formatNumber(v)) h") }
-    if let v = c.amount { parts.append("amount \(formatNumber(v))") }
-    if let v = c.billable { parts.append(v ? "billable" : "non-billable") }
-    if let v = c.attachmentType { parts.append(v.rawValue) }
-    if let v = c.name { parts.append(v) }
-    if let v = c.uri { parts.append(v) }
-    if let v = c.title { parts.append("\"\(v)\"") }
-    if let v = c.text { parts.append(v) }
-    return parts.joined(separator: " · ")
+    [
+      c.hours.map { "\(formatNumber($0)) h" }, c.amount.map { "amount \(formatNumber($0))" },
+      c.billable.map { $0 ? "billable" : "non-billable" }, c.attachmentType?.rawValue, c.name, c.uri,
+      c.title.map { "\"\($0)\"" }, c.text,
+    ].compactMap { $0 }.joined(separator: " · ")
   }
 }

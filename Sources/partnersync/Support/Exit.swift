@@ -23,51 +23,32 @@ enum Exit {
   }
 }
 
-/// Writes one line to standard error.
-func printError(_ message: String) {
-  var text = message
-  if text.hasPrefix("error:") {
-    text = Terminal.paint("error:", .red, enabled: Terminal.colorsOnStderr) + text.dropFirst("error:".count)
-  }
-  FileHandle.standardError.write(Data((text + "\n").utf8))
-}
-
 /// Writes an informational line to standard error, unless `--quiet`.
 func printNote(_ message: String, quiet: Bool) {
-  guard !quiet else { return }
-  FileHandle.standardError.write(Data((message + "\n").utf8))
+  if !quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
 }
 
-/// Runs `body`; a library error becomes one line on standard error and its exit code.
-func report<T>(_ body: () throws -> T) throws -> T {
-  do {
-    return try body()
-  } catch let error as PartnerSyncError {
-    try fail(error)
-  }
+/// Prints `error: message` as one line on standard error and returns `code` to throw.
+func failure(_ message: String, _ code: Int32) -> ExitCode {
+  let label = Terminal.paint("error:", "31", enabled: Terminal.colorsOnStderr)
+  FileHandle.standardError.write(Data("\(label) \(message)\n".utf8))
+  return ExitCode(code)
 }
 
-/// Prints a library error as one line on standard error and exits with its code.
-func fail(_ error: PartnerSyncError, path: String? = nil) throws -> Never {
+/// Prints a library error as one line on standard error and returns its exit code.
+func fail(_ error: PartnerSyncError, path: String? = nil) -> ExitCode {
   // (The library names the cause itself when the log's folder does not exist.)
-  if error.code == .logNotFound, let path, folderExists(of: path) {
-    printError(
-      "error: there is no log at \(path); import events first (partnersync --db \(path) import FILE), run partnersync demo, or point --db or PARTNERSYNC_DB at an existing log."
-    )
-  } else {
-    let hint = hint(for: error)
-    let text = error.description
-    printError("error: \(text)\(hint.isEmpty || text.hasSuffix(".") ? "" : ".")\(hint)")
-  }
-  throw ExitCode(Exit.code(for: error))
-}
-
-/// Whether the folder that `path` would be in exists.
-private func folderExists(of path: String) -> Bool {
-  let folder = (path as NSString).deletingLastPathComponent
   var isFolder: ObjCBool = false
-  return folder.isEmpty
-    || (FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue)
+  if error.code == .logNotFound, let path, case let folder = (path as NSString).deletingLastPathComponent,
+    folder.isEmpty || (FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue)
+  {
+    return failure(
+      "there is no log at \(path); import events first (partnersync --db \(path) import FILE), run partnersync demo, or point --db or PARTNERSYNC_DB at an existing log.",
+      Exit.code(for: error))
+  }
+  let hint = hint(for: error)
+  let text = error.description
+  return failure("\(text)\(hint.isEmpty || text.hasSuffix(".") ? "" : ".")\(hint)", Exit.code(for: error))
 }
 
 private func hint(for error: PartnerSyncError) -> String {
@@ -110,12 +91,15 @@ struct Output {
   }
 }
 
-/// Prints a JSON document on one line.
-func printJSON(_ value: JSONValue) {
+/// Writes `lines` to standard output.
+func printLines(_ lines: [String]) {
   var out = Output()
-  out.line(value.jsonText)
+  lines.forEach { out.line($0) }
   out.flush()
 }
+
+/// Prints a JSON document on one line.
+func printJSON(_ value: JSONValue) { printLines([value.jsonText]) }
 
 /// Refuses to write to a log whose file exists with no write permission at all (SQLite, run as
 /// root, would write to it anyway): one line saying what was not done (`nothingDone`) and what to
@@ -123,8 +107,7 @@ func printJSON(_ value: JSONValue) {
 func refuseWriteProtected(_ path: String, nothingDone: String, instead: String) throws {
   var status = stat()
   guard stat(path, &status) == 0, status.st_mode & 0o222 == 0 else { return }
-  printError(
-    "error: the log \(path) is read-only (its file has no write permission); \(nothingDone). Make it writable (chmod u+w \(path)) or \(instead)."
-  )
-  throw ExitCode(Exit.noInput)
+  throw failure(
+    "the log \(path) is read-only (its file has no write permission); \(nothingDone). Make it writable (chmod u+w \(path)) or \(instead).",
+    Exit.noInput)
 }

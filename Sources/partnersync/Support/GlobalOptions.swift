@@ -5,7 +5,6 @@ import PartnerSync
 /// Options every command shares.
 struct GlobalOptions: ParsableArguments {
   @Option(
-    name: .long,
     help: ArgumentHelp(
       "The SQLite log (default: $PARTNERSYNC_DB, else partnersync.sqlite).", valueName: "path"))
   var db: String?
@@ -14,7 +13,6 @@ struct GlobalOptions: ParsableArguments {
   var quiet = false
 
   @Option(
-    name: .long,
     help: ArgumentHelp(
       "Seconds a write waits for another writer to finish before giving up with exit 75.",
       valueName: "seconds"))
@@ -29,11 +27,6 @@ struct GlobalOptions: ParsableArguments {
   /// How long a write waits for another writer (`--wait`).
   var waitDuration: Duration { .milliseconds(Int64(wait * 1000)) }
 
-  /// Opens the log at `path` for this command, with `--wait`.
-  func open(path: String, create: Bool, readOnly: Bool = false) throws(PartnerSyncError) -> PartnerSyncLog {
-    try PartnerSyncLog.open(path: path, create: create, readOnly: readOnly, wait: waitDuration)
-  }
-
   /// The log's path after defaults.
   var path: String {
     if let db { return db }
@@ -41,24 +34,25 @@ struct GlobalOptions: ParsableArguments {
     return "partnersync.sqlite"
   }
 
-  /// Opens the existing log (exit 66 when it does not exist).
-  func openLog(readOnly: Bool = true) throws -> PartnerSyncLog {
+  /// Opens the log, with `--wait`; the existing log read-only unless `create` (exit 66 when it
+  /// does not exist).
+  func openLog(create: Bool = false) throws -> PartnerSyncLog {
     do {
-      return try open(path: path, create: false, readOnly: readOnly)
+      return try PartnerSyncLog.open(path: path, create: create, readOnly: !create, wait: waitDuration)
     } catch {
-      try fail(error, path: path)
+      if create { throw error }
+      throw fail(error, path: path)
     }
   }
 }
 
 /// How data is printed.
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-  case text
-  case json
+  case text, json
 }
 
 /// The `--format` option of every command that prints data.
 struct FormatOptions: ParsableArguments {
-  @Option(name: .long, help: "Output format: text (a readable table) or json.")
+  @Option(help: "Output format: text (a readable table) or json.")
   var format: OutputFormat = .text
 }

@@ -11,9 +11,7 @@ struct Table {
   init(_ headers: String...) { self.headers = headers }
 
   mutating func add(_ cells: String...) { rows.append(cells) }
-  mutating func add(_ cells: [String]) { rows.append(cells) }
 
-  /// The rendered lines.
   var lines: [String] {
     let clipped = rows.map { $0.map { clip($0) } }
     var widths = headers.map(\.count)
@@ -30,8 +28,7 @@ struct Table {
       while line.hasSuffix(" ") { line.removeLast() }
       return line
     }
-    let header = render(headers)
-    return [header] + clipped.map(render)
+    return [render(headers)] + clipped.map(render)
   }
 
   private func clip(_ text: String) -> String {

@@ -4,38 +4,25 @@ import PartnerSync
 /// What the terminal allows: colours only on a terminal and never with `NO_COLOR`; progress only
 /// when standard error is a terminal.
 enum Terminal {
-  static let stdoutIsTTY = isatty(1) == 1
   static let stderrIsTTY = isatty(2) == 1
-  static let noColor: Bool = {
-    let value = ProcessInfo.processInfo.environment["NO_COLOR"]
-    return value != nil && value != ""
-  }()
-
+  static let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
   /// Colours for standard output.
-  static var colorsOnStdout: Bool { stdoutIsTTY && !noColor }
+  static let colorsOnStdout = isatty(1) == 1 && !noColor
   /// Colours for standard error.
-  static var colorsOnStderr: Bool { stderrIsTTY && !noColor }
+  static let colorsOnStderr = stderrIsTTY && !noColor
 
-  enum Color: String {
-    case red = "31"
-    case green = "32"
-    case yellow = "33"
-    case cyan = "36"
-    case dim = "2"
-    case bold = "1"
-  }
-
-  static func paint(_ text: String, _ color: Color, enabled: Bool) -> String {
-    enabled ? "\u{1B}[\(color.rawValue)m\(text)\u{1B}[0m" : text
+  /// `text` in the ANSI colour `color` ("31" red, "32" green, "33" yellow, "36" cyan) when `enabled`.
+  static func paint(_ text: String, _ color: String, enabled: Bool) -> String {
+    enabled ? "\u{1B}[\(color)m\(text)\u{1B}[0m" : text
   }
 
   /// The colour of an outcome in tables.
-  static func color(for outcome: SyncOutcome) -> Color {
+  static func color(for outcome: SyncOutcome) -> String {
     switch outcome {
-    case .synced, .released: .green
-    case .notSynced: .yellow
-    case .held: .cyan
-    case .dropped: .red
+    case .synced, .released: "32"
+    case .notSynced: "33"
+    case .held: "36"
+    case .dropped: "31"
     }
   }
 }
@@ -46,40 +33,30 @@ final class ProgressBar {
   private let enabled: Bool
   private let start = ContinuousClock.now
   private var lastDraw: ContinuousClock.Instant?
-  private var drawn = false
 
   init(quiet: Bool) { enabled = !quiet && Terminal.stderrIsTTY }
 
   /// The handler to give to the library.
-  var handler: ProgressHandler? {
-    guard enabled else { return nil }
-    return { [self] progress in self.update(progress) }
-  }
+  var handler: ProgressHandler? { enabled ? { [self] in update($0) } : nil }
 
   func update(_ progress: ProgressReport) {
     let now = ContinuousClock.now
-    guard now - start > .milliseconds(800) else { return }
-    if let lastDraw, now - lastDraw < .milliseconds(100) { return }
+    guard now - start > .milliseconds(800), lastDraw.map({ now - $0 >= .milliseconds(100) }) ?? true else { return }
     lastDraw = now
-    drawn = true
-    let width = 30
-    var line = "\r\u{1B}[K"
+    var line = "\(progress.phase.rawValue)…"
     if let total = progress.total, total > 0 {
       let fraction = min(1, Double(progress.done) / Double(total))
-      let filled = Int(fraction * Double(width))
-      line += "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
-      line += String(format: "%3d%% ", Int(fraction * 100))
+      let filled = Int(fraction * 30)
       let unit = progress.phase == .reading ? "bytes" : "events"
-      line += "\(progress.phase.rawValue) \(progress.done)/\(total) \(unit)"
-    } else {
-      line += "\(progress.phase.rawValue)…"
+      line =
+        "[\(String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled))] "
+        + String(format: "%3d%% ", Int(fraction * 100)) + "\(progress.phase.rawValue) \(progress.done)/\(total) \(unit)"
     }
-    FileHandle.standardError.write(Data(line.utf8))
+    FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
   }
 
   /// Clears the bar.
   func finish() {
-    guard drawn else { return }
-    FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    if lastDraw != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
   }
 }
