@@ -134,8 +134,8 @@ public enum AuditDiagram {
     return "  Note over \(span): \(escape(text))"
   }
 
-  /// The first words of `title` on one line: at most ``captionWords`` whole words and
-  /// ``captionLength`` characters, with an ellipsis when something was cut (a first word too long
+  /// The first words of `title` on one line: at most `captionWords` whole words and
+  /// `captionLength` characters, with an ellipsis when something was cut (a first word too long
   /// for the caption is cut itself).
   public static func caption(_ title: String) -> String {
     let words = title.split(whereSeparator: \.isWhitespace)

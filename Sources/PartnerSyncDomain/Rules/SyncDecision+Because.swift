@@ -104,7 +104,7 @@ enum SentencePart: Sendable, Hashable {
 }
 
 extension SyncDecision {
-  /// One sentence that a support engineer can read: ``sentence`` written out.
+  /// One sentence that a support engineer can read: `sentence` written out.
   public var because: String { sentence.map(\.text).joined() }
 
   /// The claims of ``because``.
