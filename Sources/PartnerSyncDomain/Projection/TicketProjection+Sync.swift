@@ -212,23 +212,23 @@ extension TicketProjection {
   private mutating func bringCopyUpToDate(_ record: Int, engagement number: Int, in target: Side) -> [RuleID]? {
     let id = records.keys[record]
     let ownedByLead = records.values[record].home == .lead
-    let content = records.values[record].content
-    if records.values[record].deleted || rules.failingFilter(content, ownedByLead: ownedByLead) != nil {
+    var copy = records.values[record].content
+    if records.values[record].deleted || rules.failingFilter(copy, ownedByLead: ownedByLead) != nil {
       updateVersion(target) { $0.removeValue(forKey: id) }
       return nil
     }
-    let copy = rules.copy(of: content, ownedByLead: ownedByLead)
+    let shaped = rules.shapeCopy(&copy, ownedByLead: ownedByLead)
     updateVersion(target) { version in
       // An existing copy is updated where it is; a new one goes at the end, then is filled in alike.
       version.updateValue(
         forKey: id,
         default: VersionEntry(isCopy: true, content: EntryContent(), sourceEngagement: target == .lead ? number : nil)
       ) { entry in
-        entry.content = copy.content
-        entry.convertedFrom = copy.convertedFrom
+        swap(&entry.content, &copy)
+        entry.convertedFrom = shaped.convertedFrom
       }
     }
-    return copy.transforms
+    return shaped.transforms
   }
 
   // MARK: Status-driven rules

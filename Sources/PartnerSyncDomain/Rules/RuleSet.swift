@@ -37,25 +37,22 @@ public struct RuleSet: Sendable, Hashable {
     return nil
   }
 
-  /// The copy that the other side receives of an entry in this state, and the transforms that
-  /// shaped it.
-  func copy(
-    of content: EntryContent, ownedByLead: Bool
-  ) -> (content: EntryContent, convertedFrom: EntryKind?, transforms: [RuleID]) {
-    var copy = content
+  /// Shapes `content`, an entry's state, into the copy that the other side receives; returns the
+  /// kind it was converted from, if any, and the transforms that shaped it.
+  func shapeCopy(
+    _ content: inout EntryContent, ownedByLead: Bool
+  ) -> (convertedFrom: EntryKind?, transforms: [RuleID]) {
     if ownedByLead {
-      if leadTimeAsNote, content.kind == .time {
-        copy.kind = .note
-        copy.visibility = .public
-        return (copy, .time, Self.leadTimeAsNoteTransform)
-      }
-      return (copy, nil, [])
+      guard leadTimeAsNote, content.kind == .time else { return (nil, []) }
+      content.kind = .note
+      content.visibility = .public
+      return (.time, Self.leadTimeAsNoteTransform)
     }
-    if partnerItemsInternalUsersOnly, content.kind == .note || content.kind == .attachment {
-      copy.visibility = .internalUsersOnly
-      return (copy, nil, Self.internalUsersOnlyTransform)
+    guard partnerItemsInternalUsersOnly, content.kind == .note || content.kind == .attachment else {
+      return (nil, [])
     }
-    return (copy, nil, [])
+    content.visibility = .internalUsersOnly
+    return (nil, Self.internalUsersOnlyTransform)
   }
 
   // A copy's transforms, made once: a replay shapes many copies alike.
