@@ -73,9 +73,9 @@ extension TicketProjection {
         leadVersion.reserveCapacity(TicketVersion.startingRoom)
       }
       // The id is new (checked): the record goes at the end.
-      records[id] = EntryRecord(owner: by, home: side, content: content)
+      records.updateValue(EntryRecord(owner: by, home: side, content: content), forKey: id)
       record = records.count - 1
-      updateVersion(side) { $0[id] = VersionEntry(isCopy: false, content: content) }
+      updateVersion(side) { $0.updateValue(VersionEntry(isCopy: false, content: content), forKey: id) }
     case .entryEdited(let entry, let changes):
       id = entry
       record = records.index(forKey: id)!
