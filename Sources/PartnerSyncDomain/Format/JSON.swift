@@ -661,27 +661,13 @@ private struct Parser {
     } while try next(close: ASCII.closeBrace, container: "object", item: "object member")
   }
 
-  /// Parses a member's value at `pos` for ``parseFlatMembers()``: a scalar in place; anything
-  /// else (an array, an object, an error) as ``parseValue(depth:)`` reads it inside an object.
+  /// Parses a member's value at `pos` for ``parseFlatMembers()``: a string in place (its bytes);
+  /// anything else as ``parseValue(depth:)`` reads it inside an object, of which an array or an
+  /// object keeps only its kind.
   mutating func parseFlatValue() throws(JSONParseError) -> JSONFlatObject.Value {
     guard pos < count else { throw error("unexpected end of input", at: count) }
-    switch base[pos] {
-    case ASCII.quote:
-      return .string(try readString())
-    case ASCII.minus, ASCII.zero...ASCII.nine:
-      return .number(try parseNumber())
-    case ASCII.lowerT:
-      try parseLiteral("true")
-      return .bool(true)
-    case ASCII.lowerF:
-      try parseLiteral("false")
-      return .bool(false)
-    case ASCII.lowerN:
-      try parseLiteral("null")
-      return .null
-    default:
-      return JSONFlatObject.Value(kindOf: try parseValue(depth: 1))
-    }
+    if base[pos] == ASCII.quote { return .string(try readString()) }
+    return JSONFlatObject.Value(kindOf: try parseValue(depth: 1))
   }
 
   /// Runs `body` with the bytes of a string read by ``readString()``.
