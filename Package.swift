@@ -61,7 +61,8 @@ let package = Package(
       dependencies: [
         "PartnerSync", "PartnerSyncDomain", .product(name: "OrderedCollections", package: "swift-collections"),
       ]),
-    .testTarget(name: "CLITests", dependencies: ["partnersync", "PartnerSyncExample", "PartnerSync", "PartnerSyncDomain"]),
+    .testTarget(
+      name: "CLITests", dependencies: ["partnersync", "PartnerSyncExample", "PartnerSync", "PartnerSyncDomain"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -80,6 +80,20 @@ public protocol EventLogReader {
   /// as it goes (replay, batch by batch) asks for each once, when it first
   /// meets it, instead of summarising the whole log before it starts.
   func lastPositions(ofStreams streams: [String], through position: Int64) throws -> [Int64?]
+
+  /// Streams the outbox's messages after `cursor`, in cursor order: every recipient's, or only
+  /// `recipient`'s. Reading a page costs what the page holds, however long the log.
+  ///
+  /// The outbox holds what each event left there (``EventRecord/outbox``), written in the
+  /// event's transaction: derived data, outside the hash chain, that ``EventLogWriter/rebuildOutbox(_:)``
+  /// writes again.
+  func forEachOutboxMessage(
+    after cursor: OutboxCursor, recipient: String?, _ body: (OutboxMessage) throws -> Bool
+  ) throws
+
+  /// Whether the outbox holds what every event left: false for a log upgraded from a version
+  /// without an outbox until it is filled, and while a rebuild has not finished.
+  func outboxIsFilled() throws -> Bool
 }
 
 /// Writing capability of an event log.
@@ -109,6 +123,42 @@ public protocol EventLogWriter: EventLogReader {
   func append(
     expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
   ) throws -> AppendResult
+
+  /// Writes the outbox of the events up to the last one again, from what `produce` hands to the
+  /// ``OutboxRebuild``; the log's events are not touched.
+  ///
+  /// The log first empties the outbox of the events up to the last one (its position is
+  /// `produce`'s `through`) and marks it as not filled; `produce` may read the log meanwhile, and
+  /// events appended meanwhile keep the messages they leave. When `produce` returns, the outbox
+  /// is filled again (``EventLogReader/outboxIsFilled()``); when it throws, it stays marked as
+  /// not filled, and a later rebuild starts again.
+  func rebuildOutbox(_ produce: (_ through: Int64, _ sink: OutboxRebuild) throws -> Void) throws
+}
+
+/// Receives the messages of an outbox rebuild; see ``EventLogWriter/rebuildOutbox(_:)``.
+public final class OutboxRebuild {
+  private var pending: [OutboxMessage] = []
+  private let write: ([OutboxMessage]) throws -> Void
+  /// Messages kept before they are written.
+  private static let batchSize = 4096
+
+  /// A sink that hands the messages to `write`, a batch at a time; logs create it.
+  public init(write: @escaping ([OutboxMessage]) throws -> Void) {
+    self.write = write
+  }
+
+  /// Adds `message` to the outbox; messages may come in any order, each cursor once.
+  public func add(_ message: OutboxMessage) throws {
+    pending.append(message)
+    if pending.count >= Self.batchSize { try flush() }
+  }
+
+  /// Writes what is pending.
+  public func flush() throws {
+    guard !pending.isEmpty else { return }
+    try write(pending)
+    pending.removeAll(keepingCapacity: true)
+  }
 }
 
 /// Receives the events of a streaming append; see

@@ -23,12 +23,18 @@ public struct EventRecord: Sendable, Equatable {
   /// The event's payload as JSON text; opaque to the log.
   public var data: String
 
+  /// The messages the event leaves in the outbox, stored in the same transaction (see
+  /// ``EventLogReader/forEachOutboxMessage(after:recipient:_:)``); derived data, outside the hash
+  /// chain.
+  public var outbox: [OutboxItem]
+
   /// Creates an event to append.
-  public init(stream: String, type: String, actor: String, time: Int64, data: String) {
+  public init(stream: String, type: String, actor: String, time: Int64, data: String, outbox: [OutboxItem] = []) {
     self.stream = stream
     self.type = type
     self.actor = actor
     self.time = time
     self.data = data
+    self.outbox = outbox
   }
 }

@@ -22,16 +22,21 @@ public struct EventRecordBytes {
   /// The UTF-8 bytes of the event's payload (JSON text).
   public var data: UnsafeBufferPointer<UInt8>
 
-  /// Lends the columns of one event to append.
+  /// The messages the event leaves in the outbox, framed by ``OutboxFrames`` (empty: none).
+  public var outbox: UnsafeBufferPointer<UInt8>
+
+  /// Lends the columns of one event to append, and the frames of the messages it leaves in the
+  /// outbox.
   public init(
     stream: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>, actor: UnsafeBufferPointer<UInt8>,
-    time: Int64, data: UnsafeBufferPointer<UInt8>
+    time: Int64, data: UnsafeBufferPointer<UInt8>, outbox: UnsafeBufferPointer<UInt8> = .init(start: nil, count: 0)
   ) {
     self.stream = stream
     self.type = type
     self.actor = actor
     self.time = time
     self.data = data
+    self.outbox = outbox
   }
 
   /// A copy of the event that owns its contents.
@@ -40,9 +45,15 @@ public struct EventRecordBytes {
   ///   naming the first column that is not valid UTF-8.
   public func record() throws -> EventRecord {
     try checkUTF8()
+    var items: [OutboxItem] = []
+    try OutboxFrames.forEach(in: outbox) { recipient, data in
+      items.append(
+        OutboxItem(recipient: String(decoding: recipient, as: UTF8.self), data: String(decoding: data, as: UTF8.self)))
+    }
     return EventRecord(
       stream: String(decoding: stream, as: UTF8.self), type: String(decoding: type, as: UTF8.self),
-      actor: String(decoding: actor, as: UTF8.self), time: time, data: String(decoding: data, as: UTF8.self))
+      actor: String(decoding: actor, as: UTF8.self), time: time, data: String(decoding: data, as: UTF8.self),
+      outbox: items)
   }
 
   /// Lends the contents of `record` as bytes for the duration of `body`.
@@ -53,7 +64,14 @@ public struct EventRecordBytes {
       try record.type.withUTF8Bytes { type in
         try record.actor.withUTF8Bytes { actor in
           try record.data.withUTF8Bytes { data in
-            try body(EventRecordBytes(stream: stream, type: type, actor: actor, time: record.time, data: data))
+            guard !record.outbox.isEmpty else {
+              return try body(EventRecordBytes(stream: stream, type: type, actor: actor, time: record.time, data: data))
+            }
+            return try OutboxFrames(record.outbox).bytes.withUnsafeBufferPointer { outbox in
+              try body(
+                EventRecordBytes(
+                  stream: stream, type: type, actor: actor, time: record.time, data: data, outbox: outbox))
+            }
           }
         }
       }

@@ -22,6 +22,12 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
   /// The smallest time seen.
   private var minimumTime: Int64?
 
+  /// The outbox, in cursor order.
+  private var outbox: [OutboxMessage] = []
+
+  /// Whether a rebuild of the outbox is under way.
+  private var rebuilding = false
+
   /// Creates an empty log.
   public init() {}
 
@@ -127,10 +133,66 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
         event.hash = chain.lastHash
         streamIndices[Array(record.stream.utf8), default: []].append(events.count)
         events.append(event)
+        for (index, item) in record.outbox.enumerated() {
+          outbox.append(
+            OutboxMessage(
+              cursor: OutboxCursor(position: event.position, index: index), recipient: item.recipient, data: item.data))
+        }
         minimumTime = min(minimumTime ?? record.time, record.time)
       }
       return AppendResult(
         firstPosition: firstPosition, lastPosition: Int64(events.count), versions: versions.finalVersions())
     }
+  }
+
+  /// Streams the outbox's messages after `cursor`, in cursor order (only `recipient`'s when given).
+  public func forEachOutboxMessage(
+    after cursor: OutboxCursor, recipient: String?, _ body: (OutboxMessage) throws -> Bool
+  ) throws {
+    try lock.read { _ in
+      let first = outbox.partitioningIndex { $0.cursor > cursor }
+      for message in outbox[first...] where recipient == nil || message.recipient == recipient {
+        guard try body(message) else { return }
+      }
+    }
+  }
+
+  /// Whether no rebuild of the outbox is under way.
+  public func outboxIsFilled() throws -> Bool {
+    try lock.read { _ in !rebuilding }
+  }
+
+  /// Writes the outbox of the events up to the last one again, from what `produce` hands over.
+  public func rebuildOutbox(_ produce: (_ through: Int64, _ sink: OutboxRebuild) throws -> Void) throws {
+    let through = try lock.append {
+      let through = Int64(events.count)
+      outbox.removeAll { $0.cursor.position <= through }
+      rebuilding = true
+      return through
+    }
+    let sink = OutboxRebuild { messages in
+      try self.lock.append {
+        let added = Set(messages.map(\.cursor))
+        self.outbox.removeAll { added.contains($0.cursor) }
+        self.outbox += messages
+        self.outbox.sort { $0.cursor < $1.cursor }
+      }
+    }
+    try produce(through, sink)
+    try sink.flush()
+    try lock.append { rebuilding = false }
+  }
+}
+
+extension Array {
+  /// The index of the first element for which `isAfter` holds, in an array where every element
+  /// for which it holds comes after every one for which it does not (a binary search).
+  fileprivate func partitioningIndex(where isAfter: (Element) -> Bool) -> Int {
+    var (low, high) = (0, count)
+    while low < high {
+      let middle = (low + high) / 2
+      if isAfter(self[middle]) { high = middle } else { low = middle + 1 }
+    }
+    return low
   }
 }

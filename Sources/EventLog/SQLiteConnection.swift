@@ -8,6 +8,10 @@ final class SQLiteConnection {
   let path: String
 
   private let handle: OpaquePointer
+
+  /// The schema version of the database (``SQLiteSchema``), once prepared: lower than the
+  /// supported one only for an older log opened read-only.
+  var schemaVersion = 0
   private var cache: [String: SQLiteStatement] = [:]
 
   /// Opens a connection to the event log at `path` (`:memory:` for a private in-memory

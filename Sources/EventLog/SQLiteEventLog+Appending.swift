@@ -87,6 +87,7 @@ struct BatchWriter: @unchecked Sendable {
 
   private let connection: SQLiteConnection
   private let insert: SQLiteStatement
+  private let insertMessage: SQLiteStatement
   private let expectedVersions: [String: Int64]
   private var previousCacheSize: Int64?
   /// Where the batch is.
@@ -125,11 +126,15 @@ struct BatchWriter: @unchecked Sendable {
       INSERT INTO events (position, stream, version, type, actor, time_us, data, hash)
       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
       """, purpose: "insert an event")
+    insertMessage = try connection.checkOut(
+      "INSERT INTO outbox (position, seq, recipient, data) VALUES (?1, ?2, ?3, ?4)",
+      purpose: "insert an outbox message")
   }
 
   /// Gives the insert back to the connection and restores its cache size.
   func close() {
     connection.checkIn(insert)
+    connection.checkIn(insertMessage)
     if let previousCacheSize {
       try? connection.execute("PRAGMA cache_size = \(previousCacheSize)", purpose: "restore the cache size")
     }
@@ -148,7 +153,7 @@ struct BatchWriter: @unchecked Sendable {
   /// met for the first time has its stored version read first.
   mutating func write(_ chunk: RecordChunk) throws {
     // Read once: used through `self` in the loop, each use would cost a reference count.
-    let (insert, connection) = (insert, connection)
+    let (insert, insertMessage, connection) = (insert, insertMessage, connection)
     try chunk.forEach { event in
       progress.position += 1
       let position = progress.position
@@ -169,12 +174,29 @@ struct BatchWriter: @unchecked Sendable {
           _ = try insert.step()
           insert.rewind()
         }
+        if !event.outbox.isEmpty {
+          try Self.insertMessages(of: event, at: position, with: insertMessage)
+        }
       } catch let error as EventLogError where error.isUniquenessViolation {
         let stream = String(decoding: event.stream, as: UTF8.self)
         let actual = try SQLiteEventLog.currentVersion(of: stream, on: connection)
         let expected = expectedVersions[stream] ?? version - 1
         throw EventLogError.versionConflict(stream: stream, expected: expected, actual: actual)
       }
+    }
+  }
+
+  /// Inserts the outbox messages framed in `event.outbox`, numbered from 0.
+  static func insertMessages(of event: EventRecordBytes, at position: Int64, with insert: SQLiteStatement) throws {
+    var index: Int64 = 0
+    try OutboxFrames.forEach(in: event.outbox) { recipient, data in
+      try insert.bind(position, at: 1)
+      try insert.bind(index, at: 2)
+      try insert.bindUnretained(text: recipient, at: 3)
+      try insert.bindUnretained(text: data, at: 4)
+      _ = try insert.step()
+      insert.rewind()
+      index += 1
     }
   }
 
@@ -279,9 +301,9 @@ final class AppendPipeline {
 /// memory (both cost more than copying the bytes, see `Docs/performance.md`). A written chunk is
 /// emptied and filled again, so its memory is allocated once per append.
 struct RecordChunk: Sendable {
-  /// Where each event's stream, type, actor and data end in `bytes` (its stream starts where the
+  /// Where each event's stream, type, actor, data and outbox frames end in `bytes` (its stream starts where the
   /// event before ends), and its time.
-  private var ends: [(stream: Int, type: Int, actor: Int, data: Int, time: Int64)] = []
+  private var ends: [(stream: Int, type: Int, actor: Int, data: Int, outbox: Int, time: Int64)] = []
   private var bytes: [UInt8] = []
 
   /// Copies `event` after the events the chunk holds; returns how many it holds then.
@@ -293,7 +315,9 @@ struct RecordChunk: Sendable {
     bytes.append(contentsOf: event.actor)
     let actor = bytes.count
     bytes.append(contentsOf: event.data)
-    ends.append((stream, type, actor, bytes.count, event.time))
+    let data = bytes.count
+    bytes.append(contentsOf: event.outbox)
+    ends.append((stream, type, actor, data, bytes.count, event.time))
     return ends.count
   }
 
@@ -307,8 +331,9 @@ struct RecordChunk: Sendable {
             stream: UnsafeBufferPointer(rebasing: all[start..<end.stream]),
             type: UnsafeBufferPointer(rebasing: all[end.stream..<end.type]),
             actor: UnsafeBufferPointer(rebasing: all[end.type..<end.actor]), time: end.time,
-            data: UnsafeBufferPointer(rebasing: all[end.actor..<end.data])))
-        start = end.data
+            data: UnsafeBufferPointer(rebasing: all[end.actor..<end.data]),
+            outbox: UnsafeBufferPointer(rebasing: all[end.data..<end.outbox])))
+        start = end.outbox
       }
     }
   }

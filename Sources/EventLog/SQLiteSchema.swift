@@ -40,8 +40,28 @@ enum SQLiteSchema {
                data, hex(hash) AS hash
         FROM events;
       """
-    )
+    ),
+    (
+      "add the outbox table (the messages events leave, derived from them)",
+      // A log that already has events gets a row in `outbox_filling`: its outbox is empty until
+      // the program that knows what the events imply fills it (see `rebuildOutbox`).
+      """
+      CREATE TABLE outbox (
+        position  INTEGER NOT NULL,
+        seq       INTEGER NOT NULL,
+        recipient TEXT    NOT NULL,
+        data      TEXT    NOT NULL,
+        PRIMARY KEY (position, seq)
+      ) WITHOUT ROWID;
+      CREATE INDEX outbox_by_recipient ON outbox (recipient, position, seq);
+      CREATE TABLE outbox_filling (through INTEGER NOT NULL);
+      INSERT INTO outbox_filling SELECT max(position) FROM events HAVING count(*) > 0;
+      """
+    ),
   ]
+
+  /// The first schema version with the outbox.
+  static let outboxVersion = 2
 
   /// The schema version this program writes and understands.
   static var supportedVersion: Int { migrations.count }
@@ -70,9 +90,12 @@ enum SQLiteSchema {
       throw EventLogError.newerSchema(
         path: path, found: Int(userVersion), supported: supportedVersion)
     }
+    connection.schemaVersion = Int(userVersion)
     guard userVersion < supportedVersion else { return }
     guard !connection.isReadOnly else {
-      throw EventLogError.readOnly(path: path)
+      // An older log is read as it is (without an outbox); the first write upgrades it.
+      guard userVersion > 0 else { throw EventLogError.readOnly(path: path) }
+      return
     }
     if isEmpty {
       // WAL lets readers work while a writer appends. The mode is stored in
@@ -94,6 +117,7 @@ enum SQLiteSchema {
             purpose: "record the schema version"
           )
         }
+        connection.schemaVersion = max(connection.schemaVersion, target)
       }
     }
   }

@@ -15,6 +15,10 @@ public struct VerifyReport: Sendable, Equatable {
   /// healthy.
   public var problem: String?
 
+  /// Whether the problem is in derived data only (the outbox): the events themselves are intact,
+  /// and writing the derived data again repairs the log.
+  public var derivedOnly = false
+
   /// Whether verification found no problem.
   public var isHealthy: Bool { firstBadPosition == nil }
 

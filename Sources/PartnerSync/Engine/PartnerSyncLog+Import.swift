@@ -160,6 +160,8 @@ struct ImportFold {
   private(set) var decisionLists: [ArraySlice<SyncDecision>] = []
   private(set) var notificationLists: [ArraySlice<PartnerNotification>] = []
   private let keeping: Bool
+  /// The outbox messages of the event under way.
+  private var outbox = OutboxFrames()
   /// The projections of the tickets finished last: a ring of at most `keep`, the oldest at
   /// `oldest` once it is full.
   private var finished: [TicketProjection] = []
@@ -218,13 +220,16 @@ struct ImportFold {
       precondition(
         slot >= 0 && pending.event.ticket == document.tickets[slot],
         "line \(line.number) was parsed with another ticket than the document's lines found")
+      let sent = projections[slot]!.notifications.count
       do {
         try projections[slot]!.apply(pending.event, position: first + Int64(index))
       } catch {
         try document.firstInvalidLine(in: lines[(index + 1)...])
         throw PartnerSyncError(.invalidEvent, error.reason, line: line.number)
       }
-      try pending.event.withRecordBytes(now: now, emit)
+      outbox.removeAll()
+      for notification in projections[slot]!.notifications[sent...] { outbox.add(notification) }
+      try pending.event.withRecordBytes(now: now, outbox: outbox, emit)
       if document.lastLine[slot] == index { finish(slot, from: first) }
       if let progress, index & 0xFFF == 0 {
         progress(ProgressReport(phase: .validating, done: Int64(index), total: total))

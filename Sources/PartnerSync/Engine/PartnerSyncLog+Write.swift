@@ -128,17 +128,21 @@ extension PartnerSyncLog {
 }
 
 extension TicketEvent {
-  /// Lends the event as the log stores it (without a time, at `now`) to `body`, as bytes valid
-  /// only during `body`: its data is encoded on the stack and no string is made.
+  /// Lends the event as the log stores it (without a time, at `now`), with the messages it leaves
+  /// in the `outbox`, to `body`, as bytes valid only during `body`: its data is encoded on the
+  /// stack and no string is made.
   func withRecordBytes<Result>(
-    now: Timestamp, _ body: (EventRecordBytes) throws -> Result
+    now: Timestamp, outbox: borrowing OutboxFrames, _ body: (EventRecordBytes) throws -> Result
   ) rethrows -> Result {
     let time = (at ?? now).microseconds
     return try EventCodec.withData(of: payload) { data in
       try ticket.withUTF8Bytes { stream in
         try type.rawValue.withUTF8Bytes { type in
           try by.withUTF8Bytes { actor in
-            try body(EventRecordBytes(stream: stream, type: type, actor: actor, time: time, data: data))
+            try outbox.bytes.withUnsafeBufferPointer { outbox in
+              try body(
+                EventRecordBytes(stream: stream, type: type, actor: actor, time: time, data: data, outbox: outbox))
+            }
           }
         }
       }

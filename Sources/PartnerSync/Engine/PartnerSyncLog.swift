@@ -36,12 +36,14 @@ public final class PartnerSyncLog: @unchecked Sendable {
     wait: Duration = .seconds(5)
   ) throws(PartnerSyncError) -> PartnerSyncLog {
     if let problem = problem(withPath: path, create: create && !readOnly) { throw problem }
-    return try PartnerSyncError.wrap {
+    let log = try PartnerSyncError.wrap {
       var options = options(wait: wait)
       options.create = create
       options.readOnly = readOnly
       return PartnerSyncLog(store: try SQLiteEventLog(path: path, options: options), rules: rules)
     }
+    if !readOnly { try log.fillOutboxIfNeeded() }
+    return log
   }
 
   /// The options of a SQLite log whose writes wait up to `wait` for another writer.
@@ -255,8 +257,9 @@ public final class PartnerSyncLog: @unchecked Sendable {
     return projection.decisions.filter { $0.entry == entry }
   }
 
-  /// The notification outbox (of one ticket, or of the whole log) after position `after`, in
-  /// position order: a delivery process keeps the last position it delivered as its checkpoint.
+  /// The notifications (of one ticket, or of the whole log) after position `after`, in position
+  /// order. The whole log's are read from the stored outbox (see ``outbox(after:limit:as:)``,
+  /// whose cursors also tell apart the notifications of one position).
   public func notifications(
     ticket: String? = nil, after: Int64 = 0
   ) throws(PartnerSyncError) -> [PartnerNotification] {
@@ -265,6 +268,16 @@ public final class PartnerSyncLog: @unchecked Sendable {
         throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
       }
       return projection.notifications.filter { $0.position > after }
+    }
+    if try PartnerSyncError.wrap({ try store.outboxIsFilled() }) {
+      var all: [PartnerNotification] = []
+      var cursor = OutboxCursor(position: after, index: Int.max)
+      while true {
+        let page = try outbox(after: cursor, limit: 4096)
+        all += page.lazy.map(\.notification)
+        guard let last = page.last, page.count == 4096 else { return all }
+        cursor = last.cursor
+      }
     }
     var all: [PartnerNotification] = []
     try replay(progress: nil) { projection in
@@ -276,8 +289,17 @@ public final class PartnerSyncLog: @unchecked Sendable {
     }.map(\.element)
   }
 
-  /// Checks the log's integrity: the hash chain, gap-free positions and versions.
+  /// Checks the log's integrity: the hash chain, gap-free positions and versions, then that the
+  /// stored outbox holds what the events send (this replays the log). An outbox that differs is
+  /// reported with ``VerifyReport/derivedOnly`` set: the events are intact, and
+  /// ``rebuildOutbox()`` repairs it.
   public func verify() throws(PartnerSyncError) -> VerifyReport {
-    try PartnerSyncError.wrap { try store.verify() }
+    var report = try PartnerSyncError.wrap { try store.verify() }
+    if report.isHealthy, let (position, problem) = try outboxProblem() {
+      report.firstBadPosition = position
+      report.problem = problem
+      report.derivedOnly = true
+    }
+    return report
   }
 }

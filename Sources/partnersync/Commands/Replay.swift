@@ -9,15 +9,23 @@ struct Replay: ParsableCommand {
       Every ticket's versions, decisions and notifications are rebuilt from its events with the \
       same code that validated them; an event the rules refuse on replay is reported (exit 70).
 
-      Example:
+      With --rebuild-outbox it also writes the stored outbox again from what the events send: \
+      the repair that verify asks for when only the outbox differs from the events.
+
+      Examples:
         partnersync replay --format json
+        partnersync replay --rebuild-outbox
       """)
 
   @OptionGroup var global: GlobalOptions
   @OptionGroup var output: FormatOptions
 
+  @Flag(help: "Also write the stored outbox again from the events (the log must be writable).")
+  var rebuildOutbox = false
+
   func run() throws {
-    let log = try global.openLog()
+    let log = try global.openLog(writable: rebuildOutbox)
+    if rebuildOutbox { try log.rebuildOutbox() }
     let start = ContinuousClock.now
     let bar = ProgressBar(quiet: global.quiet)
     let summary = try log.replay(progress: bar.handler)

@@ -34,11 +34,12 @@ struct GlobalOptions: ParsableArguments {
     return "partnersync.sqlite"
   }
 
-  /// Opens the log, with `--wait`; the existing log read-only unless `create` (exit 66 when it
-  /// does not exist).
-  func openLog(create: Bool = false) throws -> PartnerSyncLog {
+  /// Opens the log, with `--wait`; the existing log read-only unless `create` or `writable` (exit
+  /// 66 when it does not exist and `create` is off).
+  func openLog(create: Bool = false, writable: Bool = false) throws -> PartnerSyncLog {
     do {
-      return try PartnerSyncLog.open(path: path, create: create, readOnly: !create, wait: waitDuration)
+      return try PartnerSyncLog.open(
+        path: path, create: create, readOnly: !create && !writable, wait: waitDuration)
     } catch {
       if create { throw error }
       throw fail(error, path: path)

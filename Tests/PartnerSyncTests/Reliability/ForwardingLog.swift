@@ -39,4 +39,13 @@ class ForwardingLog: EventLogWriter, @unchecked Sendable {
   ) throws -> AppendResult {
     try inner.append(expectedVersions: expectedVersions, produce)
   }
+  func forEachOutboxMessage(
+    after cursor: OutboxCursor, recipient: String?, _ body: (OutboxMessage) throws -> Bool
+  ) throws {
+    try inner.forEachOutboxMessage(after: cursor, recipient: recipient, body)
+  }
+  func outboxIsFilled() throws -> Bool { try inner.outboxIsFilled() }
+  func rebuildOutbox(_ produce: (_ through: Int64, _ sink: OutboxRebuild) throws -> Void) throws {
+    try inner.rebuildOutbox(produce)
+  }
 }
