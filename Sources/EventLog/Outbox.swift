@@ -102,7 +102,9 @@ public struct OutboxFrames: Sendable {
 
   private mutating func append(_ part: UnsafeBufferPointer<UInt8>) {
     let count = UInt32(part.count)
-    bytes.append(contentsOf: [UInt8(count & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count >> 16 & 0xFF), UInt8(count >> 24)])
+    bytes.append(contentsOf: [
+      UInt8(count & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count >> 16 & 0xFF), UInt8(count >> 24),
+    ])
     bytes.append(contentsOf: part)
   }
 
@@ -117,7 +119,8 @@ public struct OutboxFrames: Sendable {
     func next() throws -> UnsafeBufferPointer<UInt8> {
       guard frames.count - offset >= 4 else { throw cutShort }
       let count =
-        Int(frames[offset]) | Int(frames[offset + 1]) << 8 | Int(frames[offset + 2]) << 16 | Int(frames[offset + 3]) << 24
+        Int(frames[offset]) | Int(frames[offset + 1]) << 8 | Int(frames[offset + 2]) << 16 | Int(frames[offset + 3])
+        << 24
       offset += 4
       guard frames.count - offset >= count else { throw cutShort }
       defer { offset += count }

@@ -8,11 +8,14 @@ struct OutboxContractTests {
   /// An event that leaves a message for each of `recipients`.
   func sending(_ stream: String, _ n: Int, to recipients: [String]) -> EventRecord {
     var event = record(stream, n)
-    event.outbox = recipients.enumerated().map { OutboxItem(recipient: $0.element, data: "{\"n\":\(n),\"i\":\($0.offset)}") }
+    event.outbox = recipients.enumerated().map {
+      OutboxItem(recipient: $0.element, data: "{\"n\":\(n),\"i\":\($0.offset)}")
+    }
     return event
   }
 
-  func all(_ log: any EventLog, after cursor: OutboxCursor = .start, recipient: String? = nil) throws -> [OutboxMessage] {
+  func all(_ log: any EventLog, after cursor: OutboxCursor = .start, recipient: String? = nil) throws -> [OutboxMessage]
+  {
     var messages: [OutboxMessage] = []
     try log.forEachOutboxMessage(after: cursor, recipient: recipient) {
       messages.append($0)
@@ -24,7 +27,8 @@ struct OutboxContractTests {
   @Test(arguments: Backend.allCases)
   func messagesAreStoredWithTheirEvents(_ backend: Backend) throws {
     try backend.withLog { log throws in
-      _ = try log.append([sending("a", 1, to: ["x", "y"]), record("b", 2), sending("a", 3, to: ["y"])], expectedVersions: [:])
+      _ = try log.append(
+        [sending("a", 1, to: ["x", "y"]), record("b", 2), sending("a", 3, to: ["y"])], expectedVersions: [:])
       let messages = try all(log)
       #expect(messages.map(\.cursor.description) == ["1-0", "1-1", "3-0"])
       #expect(messages.map(\.recipient) == ["x", "y", "y"])

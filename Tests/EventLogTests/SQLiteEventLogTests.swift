@@ -31,14 +31,15 @@ struct SQLiteEventLogTests {
       _ = try log.append([record("a")], expectedVersions: [:])
       let raw = try RawDatabase(path: log.path)
       #expect(try raw.integer("PRAGMA application_id") == 1_347_636_803)
-      #expect(try raw.integer("PRAGMA user_version") == 1)
+      #expect(try raw.integer("PRAGMA user_version") == 2)
       #expect(try raw.text("PRAGMA journal_mode") == "wal")
       #expect(
         try raw.integer(
           """
           SELECT count(*) FROM sqlite_master WHERE name IN
-            ('events', 'events_refuse_update', 'events_refuse_delete', 'events_readable')
-          """) == 4)
+            ('events', 'events_refuse_update', 'events_refuse_delete', 'events_readable',
+             'outbox', 'outbox_by_recipient', 'outbox_filling')
+          """) == 7)
       #expect(try raw.text("SELECT time FROM events_readable") == "2023-11-14T22:13:20.000Z")
       #expect(try raw.text("SELECT length(hash) FROM events_readable") == "64")
     }
@@ -186,10 +187,27 @@ struct SQLiteEventLogTests {
     }
   }
 
+  @Test func olderSchemaIsReadAsItIsAndUpgradedByAWriter() throws {
+    try withTemporaryLog { log throws in
+      _ = try log.append([record("a"), record("b")], expectedVersions: [:])
+      try RawDatabase(path: log.path).execute(
+        "DROP TABLE outbox; DROP TABLE outbox_filling; PRAGMA user_version = 1")
+      let reader = try SQLiteEventLog(path: log.path, options: .init(readOnly: true))
+      #expect(try reader.lastPosition() == 2)
+      #expect(try !reader.outboxIsFilled())
+      #expect(try RawDatabase(path: log.path).integer("PRAGMA user_version") == 1)
+      let writer = try SQLiteEventLog(path: log.path)
+      #expect(try RawDatabase(path: log.path).integer("PRAGMA user_version") == 2)
+      // The events came before the outbox: it waits to be filled by whoever knows their messages.
+      #expect(try !writer.outboxIsFilled())
+      #expect(try RawDatabase(path: log.path).integer("SELECT through FROM outbox_filling") == 2)
+    }
+  }
+
   @Test func newerSchemaIsRefused() throws {
     try withTemporaryLog { log throws in
-      try RawDatabase(path: log.path).execute("PRAGMA user_version = 2")
-      #expect(throws: EventLogError.newerSchema(path: log.path, found: 2, supported: 1)) {
+      try RawDatabase(path: log.path).execute("PRAGMA user_version = 3")
+      #expect(throws: EventLogError.newerSchema(path: log.path, found: 3, supported: 2)) {
         try SQLiteEventLog(path: log.path)
       }
     }
