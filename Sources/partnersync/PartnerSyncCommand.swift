@@ -24,7 +24,7 @@ struct PartnerSyncCommand: ParsableCommand {
     version: "0.1.0",
     subcommands: [
       Demo.self, Import.self, Export.self, Log.self, View.self, Audit.self, Notifications.self,
-      Replay.self, Verify.self,
+      Deliver.self, Replay.self, Verify.self,
     ]
   )
 

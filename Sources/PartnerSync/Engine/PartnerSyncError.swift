@@ -30,6 +30,8 @@ public struct PartnerSyncError: Error, Sendable, Hashable, CustomStringConvertib
     case corruptLog = "corrupt-log"
     /// A failure of the storage layer.
     case storage
+    /// A receiver did not take a notification; the delivery's checkpoint stays before it.
+    case deliveryFailed = "delivery-failed"
   }
 
   /// What kind of failure this is.

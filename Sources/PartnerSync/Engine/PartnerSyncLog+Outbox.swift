@@ -65,7 +65,7 @@ extension PartnerSyncLog {
   /// partner's, or only `partner`'s. A page costs what it holds, however long the log.
   ///
   /// A delivery loop keeps the cursor of the last notification it delivered and asks for the
-  /// page after it; see ``deliver(after:as:limit:_:)``.
+  /// page after it; see ``deliver(checkpoint:as:pageSize:_:)``.
   ///
   /// - Throws: ``PartnerSyncError`` with code `corruptLog` when a stored notification cannot be
   ///   read, `unusableLog` when the outbox is not filled (an older log opened read-only: open it
