@@ -166,6 +166,23 @@ struct Bench {
     figures.auditP50 = percentile(auditTimes, 50)
     figures.auditP99 = percentile(auditTimes, 99)
 
+    // A page of 100 notifications after a cursor anywhere in the outbox, every partner's or one
+    // partner's (half each), as a delivery loop or a partner's client asks for it.
+    var pageTimes: [Double] = []
+    let last = try log.lastPosition()
+    for round in 0..<(options.samples + 50) {
+      let cursor = OutboxCursor(position: Int64.random(in: 0...last, using: &rng), index: 0)
+      let ticket = rng.pick(history.tickets)
+      let partner = round.isMultiple(of: 2) ? nil : ticket.lead
+      let pageClock = Stopwatch()
+      let page = try log.outbox(after: cursor, limit: 100, as: partner)
+      let pageSeconds = pageClock.seconds
+      precondition(page.count <= 100)
+      if round >= 50 { pageTimes.append(pageSeconds * 1000) }
+    }
+    figures.outboxPageP50 = percentile(pageTimes, 50)
+    figures.outboxPageP99 = percentile(pageTimes, 99)
+
     note("replay peak RSS: \(format(figures.replayPeakRSSMB)) MB")
     figures.replayedEvents = Int(total)
     return figures
