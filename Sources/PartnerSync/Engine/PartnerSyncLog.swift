@@ -299,7 +299,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
   func scoped<T>(ticket: String, _ body: () throws(PartnerSyncError) -> T) throws(PartnerSyncError) -> T {
     do {
       return try body()
-    } catch  where error.code == .unknownTicket {
+    } catch let error where error.code == .unknownTicket {
       throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
     }
   }
