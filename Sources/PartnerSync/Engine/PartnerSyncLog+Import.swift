@@ -22,7 +22,7 @@ extension PartnerSyncLog {
   ///     took. With `false` it only counts them (``RecordResult/decisionCount``,
   ///     ``RecordResult/notificationCount``) and its lists are empty: a large import then holds
   ///     none of them (millions for millions of events), and they can still be read from the log
-  ///     (``audit(ticket:entry:at:)``, ``notifications(ticket:after:)``).
+  ///     (``audit(ticket:entry:at:as:)``, ``notifications(ticket:after:as:)``).
   ///   - progress: Hears how far the reading and the validation are.
   /// - Throws: ``PartnerSyncError`` with code `invalidEvent` and the line number.
   @discardableResult

@@ -62,7 +62,8 @@ extension PartnerNotification {
 
 extension PartnerSyncLog {
   /// The stored outbox after `cursor`, at most `limit` notifications, in cursor order: every
-  /// partner's, or only `partner`'s. A page costs what it holds, however long the log.
+  /// partner's, or only `partner`'s, as it may read them (``PartnerNotification/scoped(to:)``).
+  /// A page costs what it holds, however long the log.
   ///
   /// A delivery loop keeps the cursor of the last notification it delivered and asks for the
   /// page after it; see ``deliver(checkpoint:as:pageSize:_:)``.
@@ -81,7 +82,8 @@ extension PartnerSyncLog {
         guard let notification = PartnerNotification(outboxData: message.data) else {
           throw PartnerSyncError(.corruptLog, "the outbox message \(message.cursor) cannot be read")
         }
-        page.append(OutboxNotification(cursor: message.cursor, notification: notification))
+        page.append(
+          OutboxNotification(cursor: message.cursor, notification: partner.flatMap(notification.scoped) ?? notification))
         return page.count < limit
       }
     }

@@ -14,8 +14,13 @@ extension PartnerSyncLog {
   ///   print(event.position, event.event.type.rawValue)
   /// }
   /// ```
+  ///
+  /// Scoped to `partner` (`nil`: unscoped, for the log's owner), it yields only the events that
+  /// partner recorded itself, as a scoped ``export(ticket:as:_:)`` writes them
+  /// (``TicketEvent/isVisible(to:)``).
   public func events(
-    after position: Int64 = 0, ticket: String? = nil, interval: Duration = .milliseconds(100)
+    after position: Int64 = 0, ticket: String? = nil, as partner: String? = nil,
+    interval: Duration = .milliseconds(100)
   ) -> AsyncThrowingStream<RecordedEvent, Error> {
     AsyncThrowingStream { continuation in
       let task = Task {
@@ -25,7 +30,7 @@ extension PartnerSyncLog {
             var batch: [RecordedEvent] = []
             try PartnerSyncError.wrap {
               try self.store.forEachEvent(from: cursor + 1, through: nil) { stored in
-                if ticket == nil || stored.stream == ticket {
+                if ticket == nil || stored.stream == ticket, partner == nil || stored.actor == partner {
                   batch.append(try self.decode(stored))
                 }
                 cursor = stored.position

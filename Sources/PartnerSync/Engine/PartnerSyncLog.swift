@@ -134,9 +134,20 @@ public final class PartnerSyncLog: @unchecked Sendable {
   }
 
   /// The export of the log (or of one ticket's history) as JSON Lines, one line per call.
-  /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when `ticket` is not in the log.
-  public func export(ticket: String? = nil, _ line: (String) throws -> Void) throws(PartnerSyncError) {
-    try forEachEvent(ticket: ticket) { try line(EventCodec.exportLine($0)) }
+  ///
+  /// Scoped to `partner` (`nil`: unscoped, for the log's owner), it holds only the events that
+  /// partner recorded itself (``TicketEvent/isVisible(to:)``).
+  /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when `ticket` is not in the log, or
+  ///   (scoped) is one that `partner` may not know (``TicketProjection/isKnown(to:)``): the same
+  ///   error as for a ticket that does not exist.
+  public func export(
+    ticket: String? = nil, as partner: String? = nil, _ line: (String) throws -> Void
+  ) throws(PartnerSyncError) {
+    guard let partner else { return try forEachEvent(ticket: ticket) { try line(EventCodec.exportLine($0)) } }
+    if let ticket { _ = try scopedProjection(ticket: ticket, as: partner) }
+    try forEachEvent(ticket: ticket) { event in
+      if event.event.isVisible(to: partner) { try line(EventCodec.exportLine(event)) }
+    }
   }
 
   // MARK: Projections
@@ -239,31 +250,82 @@ public final class PartnerSyncLog: @unchecked Sendable {
   }
 
   /// Every sync decision of `ticket` (or of one entry) in order, as of `point`.
+  ///
+  /// Scoped to `partner` (`nil`: unscoped, for the log's owner), it holds only the decisions that
+  /// partner may know of (``SyncDecision/isVisible(to:)``), and `entry` must be one it may know
+  /// of (``TicketProjection/knowsEntry(_:partner:)``).
   /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when the ticket is not in the log
-  ///   (at that point), `unknownEntry` when it never had an entry `entry` (up to that point).
+  ///   (at that point) or, scoped, is one `partner` may not know (the same message), `unknownEntry`
+  ///   when it never had an entry `entry` (up to that point) or, scoped, `partner` may not know of
+  ///   it (the same message).
   public func audit(
-    ticket: String, entry: String? = nil, at point: Point = .latest
+    ticket: String, entry: String? = nil, at point: Point = .latest, as partner: String? = nil
   ) throws(PartnerSyncError) -> [SyncDecision] {
-    let position = try self.position(of: point, ticket: ticket)
-    guard let projection = try projection(ticket: ticket, through: position) else {
+    let position: Int64
+    let found: TicketProjection?
+    if let partner {
+      position = try scoped(ticket: ticket) { () throws(PartnerSyncError) in
+        try self.position(of: point, ticket: ticket)
+      }
+      found = try scopedProjection(ticket: ticket, through: position, as: partner)
+    } else {
+      position = try self.position(of: point, ticket: ticket)
+      found = try projection(ticket: ticket, through: position)
+    }
+    guard let projection = found else {
       throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
     }
-    guard let entry else { return projection.decisions }
-    guard projection.hasRecord(of: entry) else {
+    let decisions = partner.map { projection.decisions(visibleTo: $0) } ?? projection.decisions
+    guard let entry else { return decisions }
+    guard projection.hasRecord(of: entry), partner.map({ projection.knowsEntry(entry, partner: $0) }) ?? true else {
       throw PartnerSyncError(
         .unknownEntry,
         "ticket \(ticket) has no entry \(entry)\(point == .latest ? "" : " up to position \(position)")")
     }
-    return projection.decisions.filter { $0.entry == entry }
+    return decisions.filter { $0.entry == entry }
   }
 
-  /// The notifications (of one ticket, or of the whole log) after position `after`, in position
-  /// order. The whole log's are read from the stored outbox (see ``outbox(after:limit:as:)``,
-  /// whose cursors also tell apart the notifications of one position).
+  /// The projection of `ticket` through `position` for a read scoped to `partner`.
+  /// - Throws: ``PartnerSyncError`` with code `unknownTicket` and the message of a ticket that is
+  ///   not in the log, when it is not, or `partner` may not know it (up to `position`).
+  func scopedProjection(
+    ticket: String, through position: Int64? = nil, as partner: String
+  ) throws(PartnerSyncError) -> TicketProjection {
+    guard let projection = try projection(ticket: ticket, through: position), projection.isKnown(to: partner)
+    else { throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log") }
+    return projection
+  }
+
+  /// Runs `body` for a scoped read: any `unknownTicket` error it throws becomes the one of a
+  /// ticket that is not in the log, which tells nothing of the ticket's history.
+  func scoped<T>(ticket: String, _ body: () throws(PartnerSyncError) -> T) throws(PartnerSyncError) -> T {
+    do {
+      return try body()
+    } catch let error where error.code == .unknownTicket {
+      throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
+    }
+  }
+
+  /// The notification outbox (of one ticket, or of the whole log) after position `after`, in
+  /// position order: a delivery process keeps the last position it delivered as its checkpoint.
+  ///
+  /// Scoped to `partner` (`nil`: unscoped, for the log's owner), it holds only the notifications
+  /// addressed to that partner, as it may read them (``PartnerNotification/scoped(to:)``).
+  ///
+  /// The whole log's are read from the stored outbox (see ``outbox(after:limit:as:)``, whose
+  /// cursors also tell apart the notifications of one position).
+  /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when `ticket` is not in the log or,
+  ///   scoped, is one `partner` may not know (the same message).
   public func notifications(
-    ticket: String? = nil, after: Int64 = 0
+    ticket: String? = nil, after: Int64 = 0, as partner: String? = nil
   ) throws(PartnerSyncError) -> [PartnerNotification] {
+    func outbox(_ projection: TicketProjection) -> [PartnerNotification] {
+      partner.map { projection.notifications(for: $0) } ?? projection.notifications
+    }
     if let ticket {
+      if let partner {
+        return outbox(try scopedProjection(ticket: ticket, as: partner)).filter { $0.position > after }
+      }
       guard let projection = try projection(ticket: ticket) else {
         throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
       }
@@ -273,7 +335,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
       var all: [PartnerNotification] = []
       var cursor = OutboxCursor(position: after, index: Int.max)
       while true {
-        let page = try outbox(after: cursor, limit: 4096)
+        let page = try self.outbox(after: cursor, limit: 4096, as: partner)
         all += page.lazy.map(\.notification)
         guard let last = page.last, page.count == 4096 else { return all }
         cursor = last.cursor
@@ -281,7 +343,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
     }
     var all: [PartnerNotification] = []
     try replay(progress: nil) { projection in
-      all += projection.notifications.lazy.filter { $0.position > after }
+      all += outbox(projection).lazy.filter { $0.position > after }
     }
     // Stable: a ticket's notifications at one position keep their order.
     return all.enumerated().sorted {

@@ -118,7 +118,7 @@ extension TicketProjection {
       PartnerNotification(
         position: position, ticket: ticket, rule: .subcontractorTimeNotifiesResource, partner: lead,
         to: engagements[n - 1].resource ?? "assigned-resource", entry: records.keys[record],
-        message: .timeLogged(by: engagements[n - 1].partner)))
+        message: .timeLogged(by: engagements[n - 1].partner, reached: hasEntry(records.keys[record], in: .lead))))
   }
 
   /// Decides one change to the entry whose record is `records.values[record]`, by the partner

@@ -209,7 +209,7 @@ extension PartnerNotification {
       return released
         ? "\(by)'s change to \(item), held while the completion was pending, was released: \(effect)."
         : "\(by) \(event.entryVerb) \(item); \(effect)."
-    case .timeLogged(let by):
+    case .timeLogged(let by, _):
       return "\(by) logged time entry \(entry ?? "") on ticket \(ticket)."
     case .status(let type, let lead, let partner, let number):
       return switch type {

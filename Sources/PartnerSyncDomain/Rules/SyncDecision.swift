@@ -97,8 +97,9 @@ public struct PartnerNotification: Sendable, Hashable {
     case written(String)
     /// `synced-change-notifies-partner`: `by`'s change reached the partner notified.
     case syncedChange(by: String, kind: EntryKind, event: EventType, released: Bool, copy: CopyChange)
-    /// `subcontractor-time-notifies-resource`: `by` logged the time entry.
-    case timeLogged(by: String)
+    /// `subcontractor-time-notifies-resource`: `by` logged the time entry; `reached`: the lead's
+    /// version held it just after (it was not held for a pending completion).
+    case timeLogged(by: String, reached: Bool)
     /// `outsourcing-notifies-primary-contact`: a status event of an engagement.
     case status(EventType, lead: String, partner: String, engagement: Int)
   }

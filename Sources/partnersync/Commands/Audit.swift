@@ -9,9 +9,16 @@ struct Audit: ParsableCommand {
       it (synced, not-synced, held, released, dropped), the rule that decided it and why. An \
       entry the ticket never had is an error (exit 66); one that no decision is about lists none.
 
+      --as PARTNER shows only what that partner may know: the decisions about changes it made \
+      itself and those that changed its version; never another partner's held, dropped or \
+      filtered change, nor another service partner's engagement. A ticket it was never offered, \
+      or an entry it never held, is reported exactly as one that does not exist (exit 66). \
+      Without --as the audit is the log owner's: every decision.
+
       Examples:
         partnersync audit T-1001
         partnersync audit T-1001 --entry n2 --format json
+        partnersync audit T-1001 --as bolt
         partnersync audit T-1001 --format mermaid > T-1001.mmd
       """)
 
@@ -31,19 +38,36 @@ struct Audit: ParsableCommand {
   @Option(help: "Only the decisions about this entry.")
   var entry: String?
 
+  @Option(
+    name: .customLong("as"),
+    help: ArgumentHelp("Only what this partner may know (see above).", valueName: "partner"))
+  var partner: String?
+
   func run() throws {
     let log = try global.openLog()
-    let decisions = try log.audit(ticket: ticket, entry: entry)
+    let decisions = try log.audit(ticket: ticket, entry: entry, as: partner)
     switch format {
     case .mermaid:
       let projection = try log.projection(ticket: ticket)
       var out = Output()
-      out.line(
-        AuditDiagram.mermaid(
-          ticket: ticket, lead: projection?.lead, partners: Array((projection?.partners ?? []).dropFirst()),
-          decisions: decisions, titles: projection?.entryTitles ?? [:],
-          engagements: projection?.engagementSummaries ?? []),
-        terminator: false)
+      if let partner, let projection {
+        // Only what the partner may know: its own engagements, and captions from its versions.
+        let lead = projection.lead
+        out.line(
+          AuditDiagram.mermaid(
+            ticket: ticket, lead: lead,
+            partners: partner == lead ? Array(projection.partners.dropFirst()) : [partner],
+            decisions: decisions, titles: projection.entryTitles(seenBy: partner),
+            engagements: partner == lead ? projection.engagementSummaries : []),
+          terminator: false)
+      } else {
+        out.line(
+          AuditDiagram.mermaid(
+            ticket: ticket, lead: projection?.lead, partners: Array((projection?.partners ?? []).dropFirst()),
+            decisions: decisions, titles: projection?.entryTitles ?? [:],
+            engagements: projection?.engagementSummaries ?? []),
+          terminator: false)
+      }
       out.flush()
     case .json: printJSON(AuditText.json(ticket: ticket, decisions: decisions))
     case .text: printLines(AuditText.lines(ticket: ticket, entry: entry, decisions: decisions))
