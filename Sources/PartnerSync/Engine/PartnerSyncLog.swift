@@ -17,6 +17,8 @@ public final class PartnerSyncLog: @unchecked Sendable {
   public let rules: RuleSet
   /// The latest projections of the tickets written recently (see ``ProjectionCache``).
   let projectionCache = ProjectionCache(capacity: 1024)
+  /// The thread of the asynchronous calls (see ``LogWorker``).
+  let worker = LogWorker()
 
   /// Wraps an event log.
   public init(store: any EventLogWriter, rules: RuleSet = .standard) {
