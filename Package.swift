@@ -52,6 +52,10 @@ let package = Package(
       dependencies: ["PartnerSync"]
     ),
     .executableTarget(
+      name: "PartnerSyncWaitProbe",
+      dependencies: ["PartnerSync"]
+    ),
+    .executableTarget(
       name: "PartnerSyncBench",
       dependencies: ["PartnerSync", "EventLog", "CSQLite"]
     ),
@@ -61,7 +65,9 @@ let package = Package(
       dependencies: [
         "PartnerSync", "PartnerSyncDomain", .product(name: "OrderedCollections", package: "swift-collections"),
       ]),
-    .testTarget(name: "CLITests", dependencies: ["partnersync", "PartnerSyncExample", "PartnerSync", "PartnerSyncDomain"]),
+    .testTarget(
+      name: "CLITests",
+      dependencies: ["partnersync", "PartnerSyncExample", "PartnerSyncWaitProbe", "PartnerSync", "PartnerSyncDomain"]),
   ],
   swiftLanguageModes: [.v6]
 )
