@@ -44,7 +44,7 @@ final class LogWorker: Sendable {
 
 extension PartnerSyncLog {
   /// Opens (or, with `create`, creates) the SQLite log at `path`, without blocking a thread of
-  /// Swift concurrency: the asynchronous twin of ``open(path:create:readOnly:rules:wait:)``.
+  /// Swift concurrency: the asynchronous twin of ``open(path:create:readOnly:rules:wait:)-99n9u``.
   ///
   /// Opening reads the file and, for a new or older log, writes its schema, waiting for another
   /// writer meanwhile; that happens on a thread of its own. The log's asynchronous methods then
@@ -53,7 +53,7 @@ extension PartnerSyncLog {
   /// ```swift
   /// let log = try await PartnerSyncLog.open(path: "team.sqlite", create: true)
   /// ```
-  /// - Throws: ``PartnerSyncError`` as ``open(path:create:readOnly:rules:wait:)`` does.
+  /// - Throws: ``PartnerSyncError`` as ``open(path:create:readOnly:rules:wait:)-99n9u`` does.
   public static func open(
     path: String, create: Bool = false, readOnly: Bool = false, rules: RuleSet = .standard,
     wait: Duration = .seconds(5)
@@ -65,7 +65,7 @@ extension PartnerSyncLog {
 
   /// Validates `events` against the rules and appends them all in one transaction, or nothing,
   /// without blocking a thread of Swift concurrency: the asynchronous twin of
-  /// ``record(_:now:)-(_,Timestamp)``.
+  /// ``record(_:now:)-4uq0x``.
   ///
   /// Waiting for another writer (up to the log's `wait`) and writing happen on the log's own
   /// thread; the calling task is suspended meanwhile. A cancelled task's call still finishes:
@@ -83,7 +83,7 @@ extension PartnerSyncLog {
   }
 
   /// The ticket as `partner` sees it at `point`, read on the log's own thread: the asynchronous
-  /// twin of ``view(ticket:as:at:engagement:)-(_,_,_,_)``.
+  /// twin of ``view(ticket:as:at:engagement:)``.
   /// - Throws: ``PartnerSyncError`` as the synchronous twin does.
   public func view(
     ticket: String, as partner: String, at point: Point = .latest, engagement: Int? = nil
@@ -94,7 +94,7 @@ extension PartnerSyncLog {
   }
 
   /// Every sync decision of `ticket` (or of one entry) in order, as of `point`, read on the
-  /// log's own thread: the asynchronous twin of ``audit(ticket:entry:at:)-(_,_,_)``.
+  /// log's own thread: the asynchronous twin of ``audit(ticket:entry:at:)-8p8ml``.
   /// - Throws: ``PartnerSyncError`` as the synchronous twin does.
   public func audit(
     ticket: String, entry: String? = nil, at point: Point = .latest
@@ -106,7 +106,7 @@ extension PartnerSyncLog {
 
   /// The notification outbox (of one ticket, or of the whole log) after position `after`, read
   /// on the log's own thread: the asynchronous twin of
-  /// ``notifications(ticket:after:)-(_,_)``.
+  /// ``notifications(ticket:after:)-2dfnw``.
   /// - Throws: ``PartnerSyncError`` as the synchronous twin does.
   public func notifications(
     ticket: String? = nil, after: Int64 = 0

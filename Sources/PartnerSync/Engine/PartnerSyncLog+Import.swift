@@ -22,7 +22,7 @@ extension PartnerSyncLog {
   ///     took. With `false` it only counts them (``RecordResult/decisionCount``,
   ///     ``RecordResult/notificationCount``) and its lists are empty: a large import then holds
   ///     none of them (millions for millions of events), and they can still be read from the log
-  ///     (``audit(ticket:entry:at:)``, ``notifications(ticket:after:)``).
+  ///     (``audit(ticket:entry:at:)-8p8ml``, ``notifications(ticket:after:)-2dfnw``).
   ///   - progress: Hears how far the reading and the validation are.
   /// - Throws: ``PartnerSyncError`` with code `invalidEvent` and the line number.
   @discardableResult
@@ -70,7 +70,7 @@ extension PartnerSyncLog {
   /// into any other.
   ///
   /// - Throws: ``PartnerSyncError`` as ``importJSONLines(_:now:keepingDecisions:progress:)-(UnsafeRawBufferPointer,_,_,_)``
-  ///   and ``open(path:create:readOnly:rules:wait:)`` do.
+  ///   and ``open(path:create:readOnly:rules:wait:)-99n9u`` do.
   @discardableResult
   public static func importJSONLines(
     _ bytes: UnsafeRawBufferPointer, intoNewLogAt path: String, rules: RuleSet = .standard,
