@@ -52,6 +52,10 @@ let package = Package(
       dependencies: ["PartnerSync"]
     ),
     .executableTarget(
+      name: "PartnerSyncWaitProbe",
+      dependencies: ["PartnerSync"]
+    ),
+    .executableTarget(
       name: "PartnerSyncBench",
       dependencies: ["PartnerSync", "EventLog", "CSQLite"]
     ),
@@ -62,7 +66,8 @@ let package = Package(
         "PartnerSync", "PartnerSyncDomain", .product(name: "OrderedCollections", package: "swift-collections"),
       ]),
     .testTarget(
-      name: "CLITests", dependencies: ["partnersync", "PartnerSyncExample", "PartnerSync", "PartnerSyncDomain"]),
+      name: "CLITests",
+      dependencies: ["partnersync", "PartnerSyncExample", "PartnerSyncWaitProbe", "PartnerSync", "PartnerSyncDomain"]),
   ],
   swiftLanguageModes: [.v6]
 )

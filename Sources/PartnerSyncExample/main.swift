@@ -1,6 +1,7 @@
-// An integrator's program that embeds PartnerSync: it records a short history in an in-memory log,
-// prints the decisions each batch took, follows new events as an asynchronous sequence, reads both
-// partners' views, and delivers the notification outbox with a checkpoint.
+// An integrator's program that embeds PartnerSync through its asynchronous API: it records a short
+// history in an in-memory log, prints the decisions each batch took, follows new events as an
+// asynchronous sequence, reads both partners' views, and delivers the notification outbox with a
+// checkpoint.
 
 import PartnerSync
 
@@ -30,7 +31,7 @@ struct PartnerSyncExample {
       TicketEvent(
         ticket: "T-1", by: "bolt", at: start, .entryAdded(entry: "t1", content: EntryContent(kind: .time, hours: 1.5))),
     ]
-    let result = try log.record(batch, now: start)
+    let result = try await log.record(batch, now: start)
     print("recorded positions \(result.firstPosition)–\(result.lastPosition)")
     for decision in result.decisions {
       print(
@@ -40,19 +41,19 @@ struct PartnerSyncExample {
 
     // The rules refuse an approval nobody asked for, and nothing is appended.
     do {
-      try log.record([TicketEvent(ticket: "T-1", by: "acme", .completionApproved)], now: start)
+      try await log.record([TicketEvent(ticket: "T-1", by: "acme", .completionApproved)], now: start)
     } catch {
       guard error.code == .invalidEvent else { throw error }
       print("refused: \(error.message)")
     }
 
-    let lead = try log.view(ticket: "T-1", as: "acme")
+    let lead = try await log.view(ticket: "T-1", as: "acme")
     let seen = lead.entries.map { "\($0.id) (\($0.content.visibility?.rawValue ?? $0.content.kind!.rawValue))" }
     print("acme sees: " + seen.joined(separator: ", "))
     print("followed: \(try await follower.value.joined(separator: " "))")
 
     var checkpoint: Int64 = 0
-    for notification in try log.notifications(after: checkpoint) {
+    for notification in try await log.notifications(after: checkpoint) {
       print("notify \(notification.partner)/\(notification.to): \(notification.text)")
       checkpoint = notification.position
     }

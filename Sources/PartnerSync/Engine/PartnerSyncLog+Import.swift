@@ -17,17 +17,17 @@ extension PartnerSyncLog {
   ///
   /// - Parameters:
   ///   - bytes: The document, UTF-8 JSON Lines.
-  ///   - now: The time of the events without `at`.
+  ///   - now: The time of the events without `at`; by default the clock's time of the call.
   ///   - keepingDecisions: Whether the result lists the decisions and notifications the events
   ///     took. With `false` it only counts them (``RecordResult/decisionCount``,
   ///     ``RecordResult/notificationCount``) and its lists are empty: a large import then holds
   ///     none of them (millions for millions of events), and they can still be read from the log
-  ///     (``audit(ticket:entry:at:as:)``, ``notifications(ticket:after:as:)``).
+  ///     (``audit(ticket:entry:at:as:)-a2yx``, ``notifications(ticket:after:as:)-42ii4``).
   ///   - progress: Hears how far the reading and the validation are.
   /// - Throws: ``PartnerSyncError`` with code `invalidEvent` and the line number.
   @discardableResult
   public func importJSONLines(
-    _ bytes: [UInt8], now: Timestamp, keepingDecisions: Bool = true, progress: ProgressHandler? = nil
+    _ bytes: [UInt8], now: Timestamp = .now(), keepingDecisions: Bool = true, progress: ProgressHandler? = nil
   ) throws(PartnerSyncError) -> RecordResult {
     let result = bytes.withUnsafeBytes { buffer in
       Result { () throws(PartnerSyncError) in
@@ -42,7 +42,7 @@ extension PartnerSyncLog {
   /// and unchanged, until the import returns (it keeps no reference to them).
   @discardableResult
   public func importJSONLines(
-    _ buffer: UnsafeRawBufferPointer, now: Timestamp, keepingDecisions: Bool = true,
+    _ buffer: UnsafeRawBufferPointer, now: Timestamp = .now(), keepingDecisions: Bool = true,
     progress: ProgressHandler? = nil
   ) throws(PartnerSyncError) -> RecordResult {
     let result = buffer.withMemoryRebound(to: UInt8.self) { buffer in
@@ -70,11 +70,12 @@ extension PartnerSyncLog {
   /// into any other.
   ///
   /// - Throws: ``PartnerSyncError`` as ``importJSONLines(_:now:keepingDecisions:progress:)-(UnsafeRawBufferPointer,_,_,_)``
-  ///   and ``open(path:create:readOnly:rules:wait:)`` do.
+  ///   and ``open(path:create:readOnly:rules:wait:)-99n9u`` do.
   @discardableResult
   public static func importJSONLines(
     _ bytes: UnsafeRawBufferPointer, intoNewLogAt path: String, rules: RuleSet = .standard,
-    wait: Duration = .seconds(5), now: Timestamp, keepingDecisions: Bool = true, progress: ProgressHandler? = nil
+    wait: Duration = .seconds(5), now: Timestamp = .now(), keepingDecisions: Bool = true,
+    progress: ProgressHandler? = nil
   ) throws(PartnerSyncError) -> RecordResult {
     if let problem = problem(withPath: path, create: true) { throw problem }
     let staging = SQLiteEventLog.stagingPath(for: path)

@@ -95,11 +95,11 @@ extension PartnerSyncLog {
   static let conflictRetries = 8
 
   /// Validates `events` against the rules and appends them all in one transaction, or nothing;
-  /// an event without a time is recorded at `now`.
+  /// an event without a time is recorded at `now` (by default the clock's time of the call).
   /// - Throws: ``PartnerSyncError`` with code `invalidEvent` (and `line` = the 1-based index of
   ///   the first bad event) when the rules refuse an event; nothing is appended.
   @discardableResult
-  public func record(_ events: [TicketEvent], now: Timestamp) throws(PartnerSyncError) -> RecordResult {
+  public func record(_ events: [TicketEvent], now: Timestamp = .now()) throws(PartnerSyncError) -> RecordResult {
     for (index, event) in events.enumerated() {
       for (field, id) in [("ticket", event.ticket), ("by", event.by)] {
         if let problem = Identifier.problem(with: id) {

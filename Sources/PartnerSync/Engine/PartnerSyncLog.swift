@@ -17,6 +17,8 @@ public final class PartnerSyncLog: @unchecked Sendable {
   public let rules: RuleSet
   /// The latest projections of the tickets written recently (see ``ProjectionCache``).
   let projectionCache = ProjectionCache(capacity: 1024)
+  /// The thread of the asynchronous calls (see ``LogWorker``).
+  let worker = LogWorker()
 
   /// Wraps an event log.
   public init(store: any EventLogWriter, rules: RuleSet = .standard) {
@@ -312,7 +314,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
   /// Scoped to `partner` (`nil`: unscoped, for the log's owner), it holds only the notifications
   /// addressed to that partner, as it may read them (``PartnerNotification/scoped(to:)``).
   ///
-  /// The whole log's are read from the stored outbox (see ``outbox(after:limit:as:)``, whose
+  /// The whole log's are read from the stored outbox (see ``outbox(after:limit:as:)-7chac``, whose
   /// cursors also tell apart the notifications of one position).
   /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when `ticket` is not in the log or,
   ///   scoped, is one `partner` may not know (the same message).
@@ -353,7 +355,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
 
   /// Checks the log's integrity: the hash chain, gap-free positions and versions, then that the
   /// stored outbox holds what the events send (this replays the log). An outbox that differs is
-  /// reported with ``VerifyReport/derivedOnly`` set: the events are intact, and
+  /// reported with `derivedOnly` set: the events are intact, and
   /// ``rebuildOutbox()`` repairs it.
   public func verify() throws(PartnerSyncError) -> VerifyReport {
     var report = try PartnerSyncError.wrap { try store.verify() }

@@ -1,0 +1,130 @@
+import Dispatch
+import PartnerSyncDomain
+
+/// The thread on which a log's asynchronous calls do their blocking work: a serial dispatch queue
+/// of the log's own, outside Swift concurrency's cooperative pool.
+///
+/// A call that waits for another writer's lock (up to the log's `wait`) or for the disk then
+/// blocks this thread only, never one of the few threads that run every task of the process. The
+/// calls of one log run one after the other, in the order they were made, as the log serialises
+/// them anyway.
+final class LogWorker: Sendable {
+  private let queue: DispatchQueue
+
+  /// A worker with a serial queue of its own (which gets a thread of its own whenever it has
+  /// work, however many tasks are blocked elsewhere).
+  init(label: String = "partnersync.log") {
+    queue = DispatchQueue(label: label)
+  }
+
+  /// Runs `body` on the worker's thread, suspending the calling task (not blocking its thread)
+  /// until it has finished.
+  func run<T: Sendable>(
+    _ body: @escaping @Sendable () throws(PartnerSyncError) -> T
+  ) async throws(PartnerSyncError) -> T {
+    let result: Result<T, PartnerSyncError> = await withCheckedContinuation { continuation in
+      queue.async {
+        continuation.resume(returning: Result { () throws(PartnerSyncError) -> T in try body() })
+      }
+    }
+    return try result.get()
+  }
+}
+
+// MARK: - The asynchronous API
+
+// Each method has the name and the parameters of its synchronous twin: in asynchronous code,
+// `try await log.record(…)` calls the one here, and synchronous code (the command line, say)
+// keeps calling the other.
+//
+// Cancellation: a call does not stop when its task is cancelled. Once made, it runs to its end
+// on the log's thread and returns its result or its error: a write is appended whole or not at
+// all (one transaction), so cancelling never leaves half of a batch in the log. To give up
+// waiting for a busy log sooner, open it with a shorter `wait`.
+
+extension PartnerSyncLog {
+  /// Opens (or, with `create`, creates) the SQLite log at `path`, without blocking a thread of
+  /// Swift concurrency: the asynchronous twin of ``open(path:create:readOnly:rules:wait:)-99n9u``.
+  ///
+  /// Opening reads the file and, for a new or older log, writes its schema, waiting for another
+  /// writer meanwhile; that happens on a thread of its own. The log's asynchronous methods then
+  /// run on a thread of the log's.
+  ///
+  /// ```swift
+  /// let log = try await PartnerSyncLog.open(path: "team.sqlite", create: true)
+  /// ```
+  /// - Throws: ``PartnerSyncError`` as ``open(path:create:readOnly:rules:wait:)-99n9u`` does.
+  public static func open(
+    path: String, create: Bool = false, readOnly: Bool = false, rules: RuleSet = .standard,
+    wait: Duration = .seconds(5)
+  ) async throws(PartnerSyncError) -> PartnerSyncLog {
+    try await LogWorker(label: "partnersync.open").run { () throws(PartnerSyncError) in
+      try open(path: path, create: create, readOnly: readOnly, rules: rules, wait: wait)
+    }
+  }
+
+  /// Validates `events` against the rules and appends them all in one transaction, or nothing,
+  /// without blocking a thread of Swift concurrency: the asynchronous twin of
+  /// ``record(_:now:)-4uq0x``.
+  ///
+  /// Waiting for another writer (up to the log's `wait`) and writing happen on the log's own
+  /// thread; the calling task is suspended meanwhile. A cancelled task's call still finishes:
+  /// its batch is appended whole, or it fails and nothing is.
+  ///
+  /// - Parameters:
+  ///   - events: The events, in order.
+  ///   - now: The time of the events without one; by default the clock's time of the call.
+  /// - Throws: ``PartnerSyncError`` as the synchronous twin does (`invalidEvent`, `busy`, …).
+  @discardableResult
+  public func record(
+    _ events: [TicketEvent], now: Timestamp = .now()
+  ) async throws(PartnerSyncError) -> RecordResult {
+    try await worker.run { () throws(PartnerSyncError) in try self.record(events, now: now) }
+  }
+
+  /// The ticket as `partner` sees it at `point`, read on the log's own thread: the asynchronous
+  /// twin of ``view(ticket:as:at:engagement:)``.
+  /// - Throws: ``PartnerSyncError`` as the synchronous twin does.
+  public func view(
+    ticket: String, as partner: String, at point: Point = .latest, engagement: Int? = nil
+  ) async throws(PartnerSyncError) -> TicketView {
+    try await worker.run { () throws(PartnerSyncError) in
+      try self.view(ticket: ticket, as: partner, at: point, engagement: engagement)
+    }
+  }
+
+  /// Every sync decision of `ticket` (or of one entry) in order, as of `point`, all or only
+  /// those `partner` may know, read on the log's own thread: the asynchronous twin of
+  /// ``audit(ticket:entry:at:as:)-a2yx``.
+  /// - Throws: ``PartnerSyncError`` as the synchronous twin does.
+  public func audit(
+    ticket: String, entry: String? = nil, at point: Point = .latest, as partner: String? = nil
+  ) async throws(PartnerSyncError) -> [SyncDecision] {
+    try await worker.run { () throws(PartnerSyncError) in
+      try self.audit(ticket: ticket, entry: entry, at: point, as: partner)
+    }
+  }
+
+  /// The notification outbox (of one ticket, or of the whole log) after position `after`, all
+  /// or only `partner`'s, read on the log's own thread: the asynchronous twin of
+  /// ``notifications(ticket:after:as:)-42ii4``.
+  /// - Throws: ``PartnerSyncError`` as the synchronous twin does.
+  public func notifications(
+    ticket: String? = nil, after: Int64 = 0, as partner: String? = nil
+  ) async throws(PartnerSyncError) -> [PartnerNotification] {
+    try await worker.run { () throws(PartnerSyncError) in
+      try self.notifications(ticket: ticket, after: after, as: partner)
+    }
+  }
+
+  /// A page of the stored outbox after `cursor`, read on the log's own thread: the asynchronous
+  /// twin of ``outbox(after:limit:as:)-7chac``.
+  /// - Throws: ``PartnerSyncError`` as the synchronous twin does.
+  public func outbox(
+    after cursor: OutboxCursor = .start, limit: Int = 100, as partner: String? = nil
+  ) async throws(PartnerSyncError) -> [OutboxNotification] {
+    try await worker.run { () throws(PartnerSyncError) in
+      try self.outbox(after: cursor, limit: limit, as: partner)
+    }
+  }
+}
