@@ -83,7 +83,8 @@ extension PartnerSyncLog {
           throw PartnerSyncError(.corruptLog, "the outbox message \(message.cursor) cannot be read")
         }
         page.append(
-          OutboxNotification(cursor: message.cursor, notification: partner.flatMap(notification.scoped) ?? notification))
+          OutboxNotification(cursor: message.cursor, notification: partner.flatMap(notification.scoped) ?? notification)
+        )
         return page.count < limit
       }
     }
