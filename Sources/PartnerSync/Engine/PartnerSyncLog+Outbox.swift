@@ -20,9 +20,10 @@ public struct OutboxNotification: Sendable, Hashable {
 }
 
 extension OutboxFrames {
-  /// Adds `notification`, for its partner, as its contract JSON (`notifications --format json`).
+  /// Adds `notification`, for its partner, as that partner reads it (``PartnerNotification/delivered``),
+  /// in its contract JSON (`notifications --format json`).
   mutating func add(_ notification: PartnerNotification) {
-    notification.withJSONBytes { data in
+    notification.delivered.withJSONBytes { data in
       notification.partner.withUTF8Bytes { recipient in add(recipient: recipient, data: data) }
     }
   }
@@ -62,7 +63,8 @@ extension PartnerNotification {
 
 extension PartnerSyncLog {
   /// The stored outbox after `cursor`, at most `limit` notifications, in cursor order: every
-  /// partner's, or only `partner`'s, as it may read them (``PartnerNotification/scoped(to:)``).
+  /// partner's, or only `partner`'s, each as its recipient may read it
+  /// (``PartnerNotification/delivered``).
   /// A page costs what it holds, however long the log.
   ///
   /// A delivery loop keeps the cursor of the last notification it delivered and asks for the
@@ -82,9 +84,7 @@ extension PartnerSyncLog {
         guard let notification = PartnerNotification(outboxData: message.data) else {
           throw PartnerSyncError(.corruptLog, "the outbox message \(message.cursor) cannot be read")
         }
-        page.append(
-          OutboxNotification(cursor: message.cursor, notification: partner.flatMap(notification.scoped) ?? notification)
-        )
+        page.append(OutboxNotification(cursor: message.cursor, notification: notification))
         return page.count < limit
       }
     }
@@ -128,7 +128,7 @@ extension PartnerSyncLog {
       for notification in projection.notifications where notification.position <= through {
         index = notification.position == previous ? index + 1 : 0
         previous = notification.position
-        let data = notification.withJSONBytes { String(decoding: $0, as: UTF8.self) }
+        let data = notification.delivered.withJSONBytes { String(decoding: $0, as: UTF8.self) }
         try body(
           OutboxMessage(
             cursor: OutboxCursor(position: notification.position, index: index), recipient: notification.partner,

@@ -314,8 +314,9 @@ public final class PartnerSyncLog: @unchecked Sendable {
   /// Scoped to `partner` (`nil`: unscoped, for the log's owner), it holds only the notifications
   /// addressed to that partner, as it may read them (``PartnerNotification/scoped(to:)``).
   ///
-  /// The whole log's are read from the stored outbox (see ``outbox(after:limit:as:)-7chac``, whose
-  /// cursors also tell apart the notifications of one position).
+  /// One partner's whole-log notifications are read from the stored outbox (see
+  /// ``outbox(after:limit:as:)-7chac``, whose cursors also tell apart the notifications of one
+  /// position, and which pages in what a page costs).
   /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when `ticket` is not in the log or,
   ///   scoped, is one `partner` may not know (the same message).
   public func notifications(
@@ -333,7 +334,9 @@ public final class PartnerSyncLog: @unchecked Sendable {
       }
       return projection.notifications.filter { $0.position > after }
     }
-    if try PartnerSyncError.wrap({ try store.outboxIsFilled() }) {
+    // Scoped, the stored outbox holds them as they are (each as its recipient reads it); the log
+    // owner's whole list is folded from the history, where the owner may read more.
+    if partner != nil, try PartnerSyncError.wrap({ try store.outboxIsFilled() }) {
       var all: [PartnerNotification] = []
       var cursor = OutboxCursor(position: after, index: Int.max)
       while true {

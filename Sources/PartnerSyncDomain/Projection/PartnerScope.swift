@@ -52,6 +52,11 @@ extension PartnerNotification {
     scoped.message = .written("\(by) logged a time entry on ticket \(ticket).")
     return scoped
   }
+
+  /// The notification as its recipient may read it (``scoped(to:)`` for its own partner): what
+  /// the stored outbox holds and delivers. It differs from the log owner's only where the owner
+  /// may know more, such as the id of a time entry that did not reach the recipient's version.
+  public var delivered: PartnerNotification { scoped(to: partner) ?? self }
 }
 
 extension TicketEvent {

@@ -117,8 +117,14 @@ struct PartnerScopePropertyTests {
       let decisions = try log.audit(ticket: "T-1", as: partner)
       let audit = JSONValue.object([("ticket", .string("T-1")), ("decisions", .array(decisions.map(\.json)))])
       var outputs = [("audit", audit.jsonText)]
-      outputs += try log.notifications(ticket: "T-1", as: partner).map { ("notification", $0.json.jsonText) }
+      let notifications = try log.notifications(ticket: "T-1", as: partner)
+      outputs += notifications.map { ("notification", $0.json.jsonText) }
+      // The stored outbox, read as that partner, holds the same notifications.
+      let stored = try log.outbox(limit: .max, as: partner).map(\.notification)
+      if stored != notifications { problems.append("\(partner)'s stored outbox differs from its notifications") }
+      outputs += stored.map { ("outbox", $0.json.jsonText) }
       try log.export(ticket: "T-1", as: partner) { outputs.append(("export", $0)) }
+      try log.export(as: partner) { outputs.append(("export of the log", $0)) }
       for (source, text) in outputs {
         let found = names(in: text)
         let unknown = found.names.subtracting(known.ids).subtracting(known.tokens).subtracting(known.partners)
