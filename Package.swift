@@ -100,6 +100,7 @@ let package = Package(
     .testTarget(
       name: "CLITests",
       dependencies: ["partnersync", "PartnerSyncExample", "PartnerSyncWaitProbe", "PartnerSync", "PartnerSyncDomain"]),
+    .testTarget(name: "ServerTests", dependencies: ["partnersync-server", "PartnerSync"]),
   ],
   swiftLanguageModes: [.v6]
 )

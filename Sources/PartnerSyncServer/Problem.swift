@@ -34,7 +34,8 @@ public struct Problem: HTTPResponseError, Sendable {
     let status: HTTPResponse.Status =
       switch error.code {
       case .invalidEvent: .unprocessableContent
-      case .versionConflict, .busy: .serviceUnavailable
+      case .versionConflict: .conflict
+      case .busy: .serviceUnavailable
       case .unknownTicket, .unknownPartner, .unknownEntry: .notFound
       case .outOfRange: .badRequest
       case .logNotFound, .unusableLog, .readOnly, .corruptLog, .storage, .deliveryFailed: .internalServerError

@@ -44,19 +44,31 @@ struct TicketRoutes: Sendable {
       }
     }
     let log = log
-    let result: RecordResult
+    let recorded: RecordResult?
     do throws(PartnerSyncError) {
-      result = try await queue.run { () throws(PartnerSyncError) in
-        // A ticket the partner may not know is answered as one that does not exist.
+      recorded = try await queue.run { () throws(PartnerSyncError) in
         if let projection = try log.projection(ticket: ticket), !projection.isKnown(to: partner) {
-          throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
+          try Self.validateAsIfMissing(document, rules: log.rules)
+          return nil
         }
         return try log.importJSONLines(document, keepingDecisions: false)
       }
     } catch {
       throw Problem(error)
     }
+    guard let result = recorded else {
+      throw Problem(
+        .conflict, "ticket number \(ticket) is taken; record the ticket under another number (nothing was appended)")
+    }
     return Self.json(RecordAnswer(ticket: ticket, result: result).json, status: .created)
+  }
+
+  /// Validates a batch for a ticket that the partner may not know as one for a ticket that is
+  /// not in the log, against a new, empty log: its first refusal is the one a missing ticket
+  /// gives. A batch that a missing ticket would take (one that creates the ticket) is then
+  /// refused as a taken ticket number (409): that the number is taken is all the partner learns.
+  static func validateAsIfMissing(_ document: [UInt8], rules: RuleSet) throws(PartnerSyncError) {
+    try PartnerSyncLog.inMemory(rules: rules).importJSONLines(document, keepingDecisions: false)
   }
 
   /// `GET /tickets/{ticket}/view`: the ticket as the partner sees it, now or as of `at`.
