@@ -32,12 +32,15 @@ public struct PartnerSyncServer: Sendable {
     public var limits: ServerLimits
     /// How often a live notification stream looks for new notifications.
     public var streamInterval: Duration
+    /// A fault to inject on purpose, for crash tests; nil in production.
+    public var fault: ServerFault?
 
     /// A configuration with the default limits.
     public init(
       logPath: String, host: String = "127.0.0.1", port: Int = 8080, portFile: String? = nil,
-      limits: ServerLimits = .default, streamInterval: Duration = .milliseconds(200)
+      limits: ServerLimits = .default, streamInterval: Duration = .milliseconds(200), fault: ServerFault? = nil
     ) {
+      self.fault = fault
       self.logPath = logPath
       self.host = host
       self.port = port
@@ -53,6 +56,7 @@ public struct PartnerSyncServer: Sendable {
   public let log: PartnerSyncLog
   private let logger: Logger
   private let registry: PrometheusCollectorRegistry
+  private let idempotency: IdempotencyStore
 
   /// Opens (or creates) the log.
   /// - Parameter registry: Where the request metrics are kept, the registry a
@@ -65,6 +69,7 @@ public struct PartnerSyncServer: Sendable {
     self.logger = logger
     self.registry = registry
     log = try await PartnerSyncLog.open(path: configuration.logPath, create: true)
+    idempotency = try PartnerSyncError.wrapStorage { try IdempotencyStore(logPath: configuration.logPath) }
   }
 
   /// The router: open routes (`/health`, `/metrics`, `/openapi.json`), then every other route
@@ -90,7 +95,9 @@ public struct PartnerSyncServer: Sendable {
     }
     let keys = KeyCache(store: KeyStore(logPath: configuration.logPath))
     let authenticated = router.group().add(middleware: KeyAuthentication(keys: keys))
-    TicketRoutes(log: log, queue: LogQueue(), limits: configuration.limits).add(to: authenticated)
+    TicketRoutes(
+      log: log, queue: LogQueue(), limits: configuration.limits, idempotency: idempotency, fault: configuration.fault
+    ).add(to: authenticated)
     NotificationRoutes(log: log, limits: configuration.limits, interval: configuration.streamInterval)
       .add(to: authenticated)
     return router

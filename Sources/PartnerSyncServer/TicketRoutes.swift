@@ -9,6 +9,10 @@ struct TicketRoutes: Sendable {
   let log: PartnerSyncLog
   let queue: LogQueue
   let limits: ServerLimits
+  /// The keys of retried POSTs.
+  let idempotency: IdempotencyStore
+  /// A fault to inject, for crash tests (see ``ServerFault``).
+  let fault: ServerFault?
 
   func add(to group: RouterGroup<PartnerContext>) {
     group.post("tickets/:ticket/events") { request, context in try await record(request, context) }
@@ -43,24 +47,35 @@ struct TicketRoutes: Sendable {
           line: line)
       }
     }
+    let batch = Batch(
+      partner: partner, ticket: ticket, document: document, events: events.map(\.event),
+      idempotencyKey: request.headers[.idempotencyKey],
+      fingerprint: IdempotencyStore.fingerprint(ticket: ticket, body: body))
     let log = log
-    let recorded: RecordResult?
+    let idempotency = idempotency
+    let fault = fault
+    let outcome: Batch.Outcome
     do throws(PartnerSyncError) {
-      recorded = try await queue.run { () throws(PartnerSyncError) in
-        if let projection = try log.projection(ticket: ticket), !projection.isKnown(to: partner) {
-          try Self.validateAsIfMissing(document, rules: log.rules)
-          return nil
-        }
-        return try log.importJSONLines(document, keepingDecisions: false)
+      outcome = try await queue.run { () throws(PartnerSyncError) in
+        try batch.append(to: log, idempotency: idempotency, fault: fault)
       }
     } catch {
       throw Problem(error)
     }
-    guard let result = recorded else {
+    switch outcome {
+    case .recorded(let answer): return Self.json(text: answer, status: .created)
+    case .replayed(let answer):
+      var response = Self.json(text: answer, status: .created)
+      response.headers[.idempotentReplayed] = "true"
+      return response
+    case .taken:
       throw Problem(
         .conflict, "ticket number \(ticket) is taken; record the ticket under another number (nothing was appended)")
+    case .keyReused:
+      throw Problem(
+        .unprocessableContent,
+        "this Idempotency-Key was used for another request; use a new key for a new request (nothing was appended)")
     }
-    return Self.json(RecordAnswer(ticket: ticket, result: result).json, status: .created)
   }
 
   /// Validates a batch for a ticket that the partner may not know as one for a ticket that is
@@ -218,23 +233,13 @@ struct TicketRoutes: Sendable {
 
   /// A JSON answer.
   static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+    json(text: value.jsonText, status: status)
+  }
+
+  /// A JSON answer given as text.
+  static func json(text: String, status: HTTPResponse.Status = .ok) -> Response {
     Response(
       status: status, headers: [.contentType: "application/json"],
-      body: ResponseBody(byteBuffer: ByteBuffer(string: value.jsonText)))
-  }
-}
-
-/// The answer to a recorded batch.
-struct RecordAnswer {
-  let ticket: String
-  let result: RecordResult
-
-  var json: JSONValue {
-    .object([
-      ("ticket", .string(ticket)),
-      ("count", .number(Double(result.count))),
-      ("firstPosition", .number(Double(result.firstPosition))),
-      ("lastPosition", .number(Double(result.lastPosition))),
-    ])
+      body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
   }
 }

@@ -77,7 +77,9 @@ struct Serve: AsyncParsableCommand {
     let server: PartnerSyncServer
     do throws(PartnerSyncError) {
       server = try await PartnerSyncServer(
-        configuration: .init(logPath: log.path, host: host, port: port, portFile: portFile, limits: limits),
+        configuration: .init(
+          logPath: log.path, host: host, port: port, portFile: portFile, limits: limits,
+          fault: ProcessInfo.processInfo.environment["PARTNERSYNC_SERVER_FAULT"].flatMap(ServerFault.init)),
         logger: logger, registry: registry)
     } catch {
       FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))

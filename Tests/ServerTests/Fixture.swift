@@ -8,8 +8,10 @@ final class Fixture {
   let server: TestServer
   private(set) var keys: [String: String] = [:]
 
-  init(arguments: [String] = [], partners: [String] = ["acme", "bolt", "carl"]) throws {
-    server = try TestServer(arguments: arguments)
+  init(
+    arguments: [String] = [], environment: [String: String] = [:], partners: [String] = ["acme", "bolt", "carl"]
+  ) throws {
+    server = try TestServer(arguments: arguments, environment: environment)
     for partner in partners { keys[partner] = try server.addKey(partner) }
   }
 

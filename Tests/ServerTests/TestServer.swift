@@ -10,6 +10,8 @@ final class TestServer {
   private(set) var process: Process
   private(set) var port = 0
   private let extraArguments: [String]
+  /// Variables added to the server's environment (at its next start too).
+  var environment: [String: String]
 
   /// The binary built beside this test bundle (or `$PARTNERSYNC_SERVER`).
   static let binary: URL = {
@@ -25,7 +27,8 @@ final class TestServer {
   }()
 
   /// Starts a server on a new log (or on the log of `folder`, to restart one).
-  init(arguments: [String] = [], folder: URL? = nil) throws {
+  init(arguments: [String] = [], environment: [String: String] = [:], folder: URL? = nil) throws {
+    self.environment = environment
     self.folder =
       folder
       ?? FileManager.default.temporaryDirectory.appendingPathComponent("partnersync-server-\(UUID().uuidString)")
@@ -41,6 +44,7 @@ final class TestServer {
     try? FileManager.default.removeItem(at: portFile)
     process = Process()
     process.executableURL = Self.binary
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     process.arguments =
       ["serve", "--db", logPath, "--port", "0", "--port-file", portFile.path, "--log-level", "warning"]
       + extraArguments
