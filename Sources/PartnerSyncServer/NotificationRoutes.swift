@@ -80,9 +80,9 @@ struct NotificationRoutes: Sendable {
     return .object([("id", .string(item.id))] + members)
   }
 
-  /// Reads a cursor (`12-0`); none is the outbox's start.
+  /// Reads a cursor (`12-0`); none is the outbox's start, an empty one is malformed.
   static func cursor(_ text: String?, name: String) throws -> OutboxCursor {
-    guard let text, !text.isEmpty else { return .start }
+    guard let text else { return .start }
     guard let cursor = OutboxCursor(text) else {
       throw Problem(
         .badRequest, "\(name) takes a notification id such as 12-0 (position-index), not '\(text)'")

@@ -150,6 +150,15 @@ struct ProblemMiddleware: RouterMiddleware {
       return try await next(request, context)
     } catch let problem as Problem {
       throw problem
+    } catch let error as HTTPError where error.status == .notFound {
+      // No route: a path of the API with another method is 405, with the methods it allows.
+      guard let allowed = Self.methods(of: request.uri.path), !allowed.contains(request.method) else {
+        throw Problem(.notFound, "there is no \(request.uri.path) in this API; /openapi.json lists its paths")
+      }
+      var problem = Problem(
+        .methodNotAllowed, "\(request.uri.path) takes \(allowed.map(\.rawValue).joined(separator: ", ")) only")
+      problem.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+      throw problem
     } catch let error as HTTPError {
       throw Problem(error.status, error.body ?? error.status.reasonPhrase)
     } catch let error as any HTTPResponseError {
@@ -157,6 +166,24 @@ struct ProblemMiddleware: RouterMiddleware {
     } catch {
       context.logger.error("unexpected error", metadata: ["error": "\(error)"])
       throw Problem(.internalServerError, "the server failed unexpectedly; try again, and report it if it lasts")
+    }
+  }
+}
+
+extension ProblemMiddleware {
+  /// The methods of the API's path that `path` is, or nil when it is none.
+  static func methods(of path: String) -> [HTTPRequest.Method]? {
+    let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+    switch (parts.count, parts.first) {
+    case (1, "health"), (1, "metrics"), (1, "openapi.json"), (1, "notifications"): return [.get]
+    case (2, "notifications") where parts.last == "stream": return [.get]
+    case (3, "tickets") where !parts[parts.startIndex + 1].isEmpty:
+      switch parts.last {
+      case "events": return [.post]
+      case "view", "audit": return [.get]
+      default: return nil
+      }
+    default: return nil
     }
   }
 }

@@ -36,8 +36,8 @@ public struct Problem: HTTPResponseError, Sendable {
       case .invalidEvent: .unprocessableContent
       case .versionConflict: .conflict
       case .busy: .serviceUnavailable
-      case .unknownTicket, .unknownPartner, .unknownEntry: .notFound
-      case .outOfRange: .badRequest
+      // A point outside the log: nothing of the log is there, as for a ticket not in it yet.
+      case .unknownTicket, .unknownPartner, .unknownEntry, .outOfRange: .notFound
       case .logNotFound, .unusableLog, .readOnly, .corruptLog, .storage, .deliveryFailed: .internalServerError
       }
     self.init(status, error.description, code: error.code.rawValue, line: error.line)

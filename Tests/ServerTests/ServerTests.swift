@@ -219,8 +219,8 @@ struct ServerTests {
   }
 
   @Test(arguments: [
-    "/tickets/T-1/view?at=yesterday", "/tickets/T-1/view?engagement=0", "/tickets/T-1/view?at=99",
-    "/tickets/T-1/audit?at=nope", "/notifications?after=x", "/notifications?limit=0",
+    "/tickets/T-1/view?at=yesterday", "/tickets/T-1/view?engagement=0",
+    "/tickets/T-1/audit?at=nope", "/notifications?after=x", "/notifications?after=", "/notifications?limit=0",
   ])
   func aMalformedQueryIs400(path: String) throws {
     let fixture = try Fixture(partners: ["acme"])
@@ -228,5 +228,25 @@ struct ServerTests {
     let response = try fixture.send("GET", path, as: "acme")
     #expect(response.status == 400, "\(response.text)")
     #expect(response.contentType == "application/problem+json")
+  }
+
+  @Test(arguments: ["/tickets/T-1/view?at=99", "/tickets/T-1/audit?at=1999-01-01T00:00:00Z"])
+  func aPointOutsideTheLogIs404(path: String) throws {
+    let fixture = try Fixture(partners: ["acme"])
+    try fixture.record("T-1", as: "acme", [Events.outsourced("T-1")])
+    let response = try fixture.send("GET", path, as: "acme")
+    #expect(response.status == 404, "\(response.text)")
+    #expect(try response.object()["code"] as? String == "out-of-range")
+  }
+
+  @Test func aPathOfTheAPIWithAnotherMethodIs405() throws {
+    let fixture = try Fixture(partners: ["acme"])
+    let response = try fixture.server.client.send("DELETE", "/tickets/T-1/view", key: fixture.keys["acme"])
+    #expect(response.status == 405)
+    #expect(response.headers["allow"] == "GET")
+    #expect(response.contentType == "application/problem+json")
+    let post = try fixture.server.client.send("GET", "/tickets/T-1/events", key: fixture.keys["acme"])
+    #expect(post.status == 405 && post.headers["allow"] == "POST")
+    #expect(try fixture.server.client.send("GET", "/nowhere").status == 404)
   }
 }
