@@ -80,9 +80,14 @@ struct NotificationRoutes: Sendable {
     return .object([("id", .string(item.id))] + members)
   }
 
-  /// Reads a cursor (`12-0`); none is the outbox's start, an empty one is malformed.
+  /// Reads a cursor (`12-0`, or a bare position `12`: after all of its notifications); none is
+  /// the outbox's start, an empty one is malformed.
   static func cursor(_ text: String?, name: String) throws -> OutboxCursor {
     guard let text else { return .start }
+    // A bare position: after every notification of the event at that position.
+    if !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let position = Int64(text) {
+      return OutboxCursor(position: position, index: Int.max)
+    }
     guard let cursor = OutboxCursor(text) else {
       throw Problem(
         .badRequest, "\(name) takes a notification id such as 12-0 (position-index), not '\(text)'")

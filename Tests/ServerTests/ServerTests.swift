@@ -89,6 +89,10 @@ struct ServerTests {
     #expect(next == notifications.last?["id"] as? String)
     let after = try fixture.send("GET", "/notifications?after=\(next)", as: "acme")
     #expect((try after.object()["notifications"] as? [Any])?.isEmpty == true)
+    let lastPosition = try #require(notifications.last?["position"] as? Int)
+    let afterPosition = try fixture.send("GET", "/notifications?after=\(lastPosition)", as: "acme")
+    #expect(afterPosition.status == 200)
+    #expect((try afterPosition.object()["notifications"] as? [Any])?.isEmpty == true)
     let carl = try fixture.send("GET", "/notifications", as: "carl")
     #expect((try carl.object()["notifications"] as? [Any])?.isEmpty == true)
   }
