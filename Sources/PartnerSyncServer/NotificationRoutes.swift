@@ -45,8 +45,10 @@ struct NotificationRoutes: Sendable {
   /// server shuts down. Each event's `id:` is the notification's id, its cursor.
   func stream(_ request: Request, _ context: PartnerContext) throws -> Response {
     let partner = try context.requirePartner()
-    let resume = request.headers[.lastEventID] ?? request.uri.queryParameters["after"].map(String.init)
-    let after = try Self.cursor(resume, name: "Last-Event-ID")
+    // Both are checked; the header, which a reconnecting EventSource sends, wins.
+    let query = try Self.cursor(request.uri.queryParameters["after"].map(String.init), name: "after")
+    let header = try request.headers[.lastEventID].map { try Self.cursor($0, name: "Last-Event-ID") }
+    let after = header ?? query
     let notifications = log.outboxNotifications(after: after, as: partner, interval: interval)
     return Response(
       status: .ok,

@@ -105,6 +105,9 @@ struct StreamTests {
     let response = try fixture.send("GET", "/notifications/stream", as: "acme", headers: ["Last-Event-ID": "nope"])
     #expect(response.status == 400)
     #expect(response.contentType == "application/problem+json")
+    let query = try fixture.send(
+      "GET", "/notifications/stream?after=nope", as: "acme", headers: ["Last-Event-ID": "1-0"])
+    #expect(query.status == 400, "a malformed after is refused even beside a Last-Event-ID")
   }
 
   @Test func sigtermShutsDownGracefullyEvenWithAnOpenStream() throws {
