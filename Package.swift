@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 let package = Package(
@@ -8,12 +8,20 @@ let package = Package(
     .library(name: "PartnerSync", targets: ["PartnerSync"]),
     .library(name: "EventLog", targets: ["EventLog"]),
     .executable(name: "partnersync", targets: ["partnersync"]),
+    // The HTTP server is a product of its own: `swift run partnersync` never builds its dependencies.
+    .executable(name: "partnersync-server", targets: ["partnersync-server"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
-    .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+    .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+    .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
   ],
   targets: [
     .systemLibrary(
@@ -47,6 +55,30 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    .target(
+      name: "PartnerSyncServer",
+      dependencies: [
+        "PartnerSync", "PartnerSyncDomain",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+      ],
+      resources: [.copy("openapi.json")]
+    ),
+    .executableTarget(
+      name: "partnersync-server",
+      dependencies: [
+        "PartnerSyncServer", "PartnerSync",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
     .executableTarget(
       name: "PartnerSyncExample",
       dependencies: ["PartnerSync"]
@@ -68,6 +100,7 @@ let package = Package(
     .testTarget(
       name: "CLITests",
       dependencies: ["partnersync", "PartnerSyncExample", "PartnerSyncWaitProbe", "PartnerSync", "PartnerSyncDomain"]),
+    .testTarget(name: "ServerTests", dependencies: ["partnersync-server", "PartnerSync"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,90 @@
+import Crypto
+import Foundation
+import PartnerSync
+import PartnerSyncDomain
+
+/// The `Idempotency-Key`s of recorded batches: a JSON Lines file next to the log
+/// (`LOG.idempotency`), so that a retried POST returns the first answer and appends nothing
+/// twice, also after the server was killed between the append and the answer.
+///
+/// The key is not written in the log's own transaction (the event log's schema is the log's
+/// alone); the check is derived from the log instead. Before a batch is appended, an *intent* is
+/// written and synced to disk: the partner, the key, a hash of the request, the ticket's version
+/// then, and the time given to the batch's events that carry none. After the append, the answer
+/// is written. A retry that finds an answer returns it; one that finds only an intent looks in
+/// the log, after that version, for the batch's events, stamped with that time: found, the batch
+/// was appended and its answer is rebuilt from their positions; not found, it never was, and
+/// the retry appends it. Every step runs on the server's one log queue, so two tries of one key
+/// never overlap in one server.
+///
+/// A key is remembered for a day at least: entries older than that are dropped when the server
+/// starts.
+final class IdempotencyStore: @unchecked Sendable {
+  // Sendable: every call runs on the server's serial log queue (see ``LogQueue``).
+
+  /// What is known of one key.
+  struct Record: Codable {
+    var partner: String
+    var key: String
+    /// The hex SHA-256 of the ticket and the body: a key reused for another request is refused.
+    var request: String
+    var ticket: String
+    /// The ticket's version before the batch.
+    var base: Int64
+    /// The time given to the batch's events without `at` (microseconds since 1970).
+    var now: Int64
+    /// The answer's body, once the batch is appended.
+    var answer: String?
+  }
+
+  let path: String
+  private var records: [String: Record] = [:]
+  private var handle: FileHandle?
+  /// How long a key is remembered at least.
+  static let retention: Int64 = 24 * 3600 * 1_000_000
+
+  /// Opens the file of the log at `logPath`, dropping the entries older than the retention.
+  init(logPath: String, now: Timestamp = .now()) throws {
+    path = logPath + ".idempotency"
+    if let data = FileManager.default.contents(atPath: path) {
+      for line in data.split(separator: 0x0A) {
+        // A line cut short by a crash is skipped: its batch is then found (or not) in the log.
+        guard let record = try? JSONDecoder().decode(Record.self, from: line) else { continue }
+        records[Self.slot(record.partner, record.key)] = record
+      }
+    }
+    records = records.filter { now.microseconds - $0.value.now < Self.retention }
+    let encoder = Self.encoder
+    var kept = Data()
+    for record in records.values.sorted(by: { $0.now < $1.now }) {
+      kept += try encoder.encode(record) + [0x0A]
+    }
+    let temporary = path + ".tmp"
+    try kept.write(to: URL(fileURLWithPath: temporary))
+    guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+    handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    try handle?.seekToEnd()
+  }
+
+  private static var encoder: JSONEncoder {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return encoder
+  }
+
+  private static func slot(_ partner: String, _ key: String) -> String { partner + "\u{0}" + key }
+
+  /// The hash of a request: its ticket and its body.
+  static func fingerprint(ticket: String, body: [UInt8]) -> String {
+    SHA256.hash(data: Array(ticket.utf8) + [0] + body).map { String(format: "%02x", $0) }.joined()
+  }
+
+  func record(partner: String, key: String) -> Record? { records[Self.slot(partner, key)] }
+
+  /// Writes `record` and syncs it to disk before returning.
+  func write(_ record: Record) throws {
+    records[Self.slot(record.partner, record.key)] = record
+    try handle?.write(contentsOf: try Self.encoder.encode(record) + [0x0A])
+    try handle?.synchronize()
+  }
+}

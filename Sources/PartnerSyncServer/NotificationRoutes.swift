@@ -1,0 +1,111 @@
+import HTTPTypes
+import Hummingbird
+import PartnerSync
+import PartnerSyncDomain
+import ServiceLifecycle
+
+/// The partner's notifications: a page of the stored outbox, or a live stream of Server-Sent
+/// Events.
+struct NotificationRoutes: Sendable {
+  let log: PartnerSyncLog
+  let limits: ServerLimits
+  /// How often a caught-up stream looks for new notifications.
+  let interval: Duration
+
+  func add(to group: RouterGroup<PartnerContext>) {
+    group.get("notifications") { request, context in try await page(request, context) }
+    group.get("notifications/stream") { request, context in try stream(request, context) }
+  }
+
+  /// `GET /notifications?after=CURSOR&limit=N`: the partner's notifications after the cursor.
+  func page(_ request: Request, _ context: PartnerContext) async throws -> Response {
+    let partner = try context.requirePartner()
+    let after = try Self.cursor(request.uri.queryParameters["after"].map(String.init), name: "after")
+    let limit = try request.uri.queryParameters["limit"].map { text in
+      guard let number = Int(text), (1...limits.maximumPage).contains(number) else {
+        throw Problem(.badRequest, "limit takes a whole number from 1 to \(limits.maximumPage), not \(text)")
+      }
+      return number
+    }
+    do throws(PartnerSyncError) {
+      let page = try await log.outbox(after: after, limit: limit ?? 100, as: partner)
+      let next = page.last?.cursor ?? after
+      return TicketRoutes.json(
+        .object([
+          ("notifications", .array(page.map(Self.json))),
+          ("next", .string(next.description)),
+        ]))
+    } catch {
+      throw Problem(error)
+    }
+  }
+
+  /// `GET /notifications/stream`: the partner's notifications as Server-Sent Events, from the
+  /// `Last-Event-ID` header (or the `after` query), then live, until the client goes away or the
+  /// server shuts down. Each event's `id:` is the notification's id, its cursor.
+  func stream(_ request: Request, _ context: PartnerContext) throws -> Response {
+    let partner = try context.requirePartner()
+    // Both are checked; the header, which a reconnecting EventSource sends, wins.
+    let query = try Self.cursor(request.uri.queryParameters["after"].map(String.init), name: "after")
+    let header = try request.headers[.lastEventID].map { try Self.cursor($0, name: "Last-Event-ID") }
+    let after = header ?? query
+    let notifications = log.outboxNotifications(after: after, as: partner, interval: interval)
+    return Response(
+      status: .ok,
+      headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
+      body: ResponseBody { writer in
+        // A comment first: the client learns at once that the stream is open.
+        try await writer.write(ByteBuffer(string: ": partnersync notifications of \(partner)\n\n"))
+        let lent = LentWriter(writer)
+        do {
+          try await cancelWhenGracefulShutdown {
+            for try await item in notifications {
+              try await lent.writer.write(ByteBuffer(string: Self.event(item)))
+            }
+          }
+        } catch is CancellationError {
+          // The server shuts down: the stream ends cleanly, and the client resumes elsewhere.
+        }
+        writer = lent.writer
+        try await writer.finish(nil)
+      })
+  }
+
+  /// One notification as a Server-Sent Event.
+  static func event(_ item: OutboxNotification) -> String {
+    "id: \(item.id)\nevent: notification\ndata: \(json(item).jsonText)\n\n"
+  }
+
+  /// One notification as JSON: its id and cursor, then the contract's members.
+  static func json(_ item: OutboxNotification) -> JSONValue {
+    guard case .object(let members) = item.notification.json else { return item.notification.json }
+    return .object([("id", .string(item.id))] + members)
+  }
+
+  /// Reads a cursor (`12-0`, or a bare position `12`: after all of its notifications); none is
+  /// the outbox's start, an empty one is malformed.
+  static func cursor(_ text: String?, name: String) throws -> OutboxCursor {
+    guard let text else { return .start }
+    // A bare position: after every notification of the event at that position.
+    if !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let position = Int64(text) {
+      return OutboxCursor(position: position, index: Int.max)
+    }
+    guard let cursor = OutboxCursor(text) else {
+      throw Problem(
+        .badRequest, "\(name) takes a notification id such as 12-0 (position-index), not '\(text)'")
+    }
+    return cursor
+  }
+}
+
+/// The response's writer, lent to the operation that `cancelWhenGracefulShutdown` runs in a task
+/// of its own (which it waits for): only that task uses it meanwhile, and only this one after.
+private final class LentWriter: @unchecked Sendable {
+  var writer: any ResponseBodyWriter
+  init(_ writer: any ResponseBodyWriter) { self.writer = writer }
+}
+
+extension HTTPField.Name {
+  /// `Last-Event-ID`, which an EventSource sends when it reconnects.
+  static var lastEventID: Self { Self("Last-Event-ID")! }
+}

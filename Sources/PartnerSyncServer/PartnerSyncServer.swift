@@ -1,0 +1,199 @@
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import PartnerSync
+import PartnerSyncDomain
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// The HTTP server of a PartnerSync log: each partner, authenticated by its API key, records its
+/// own events and reads its own version of the tickets it is engaged on, and nothing else.
+///
+/// ```swift
+/// let server = try await PartnerSyncServer(
+///   configuration: .init(logPath: "team.sqlite", host: "127.0.0.1", port: 8080), logger: logger)
+/// try await server.run()  // until SIGTERM or SIGINT, then a graceful shutdown
+/// ```
+public struct PartnerSyncServer: Sendable {
+  /// What the server serves, and where.
+  public struct Configuration: Sendable {
+    /// The SQLite log (created when missing).
+    public var logPath: String
+    /// The address to bind (`127.0.0.1` by default: a reverse proxy terminates TLS in front).
+    public var host: String
+    /// The port to bind; 0 picks a free one (see `portFile`).
+    public var port: Int
+    /// A file the server writes the port it bound to, once it listens.
+    public var portFile: String?
+    /// The limits clients are held to.
+    public var limits: ServerLimits
+    /// How often a live notification stream looks for new notifications.
+    public var streamInterval: Duration
+    /// A fault to inject on purpose, for crash tests; nil in production.
+    public var fault: ServerFault?
+
+    /// A configuration with the default limits.
+    public init(
+      logPath: String, host: String = "127.0.0.1", port: Int = 8080, portFile: String? = nil,
+      limits: ServerLimits = .default, streamInterval: Duration = .milliseconds(200), fault: ServerFault? = nil
+    ) {
+      self.fault = fault
+      self.logPath = logPath
+      self.host = host
+      self.port = port
+      self.portFile = portFile
+      self.limits = limits
+      self.streamInterval = streamInterval
+    }
+  }
+
+  /// The configuration.
+  public let configuration: Configuration
+  /// The open log.
+  public let log: PartnerSyncLog
+  private let logger: Logger
+  private let registry: PrometheusCollectorRegistry
+  private let idempotency: IdempotencyStore
+
+  /// Opens (or creates) the log.
+  /// - Parameter registry: Where the request metrics are kept, the registry a
+  ///   `PrometheusMetricsFactory` given to `MetricsSystem.bootstrap` writes to; `/metrics` emits it.
+  /// - Throws: ``PartnerSyncError`` when the log cannot be opened.
+  public init(
+    configuration: Configuration, logger: Logger, registry: PrometheusCollectorRegistry
+  ) async throws(PartnerSyncError) {
+    self.configuration = configuration
+    self.logger = logger
+    self.registry = registry
+    log = try await PartnerSyncLog.open(path: configuration.logPath, create: true)
+    idempotency = try PartnerSyncError.wrapStorage { try IdempotencyStore(logPath: configuration.logPath) }
+  }
+
+  /// The router: open routes (`/health`, `/metrics`, `/openapi.json`), then every other route
+  /// behind the key check.
+  func router() -> Router<PartnerContext> {
+    let router = Router(context: PartnerContext.self)
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: MetricsMiddleware())
+    router.get("health") { _, _ in
+      TicketRoutes.json(.object([("status", .string("ok"))]))
+    }
+    let registry = registry
+    router.get("metrics") { _, _ in
+      Response(
+        status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+        body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
+    router.get("openapi.json") { _, _ in
+      Response(
+        status: .ok, headers: [.contentType: "application/json"],
+        body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
+    }
+    let keys = KeyCache(store: KeyStore(logPath: configuration.logPath))
+    let authenticated = router.group().add(middleware: KeyAuthentication(keys: keys))
+    TicketRoutes(
+      log: log, queue: LogQueue(), limits: configuration.limits, idempotency: idempotency, fault: configuration.fault
+    ).add(to: authenticated)
+    NotificationRoutes(log: log, limits: configuration.limits, interval: configuration.streamInterval)
+      .add(to: authenticated)
+    return router
+  }
+
+  /// Serves until SIGTERM or SIGINT, then shuts down gracefully: it stops accepting connections,
+  /// ends live streams, and finishes the requests under way (an append is never cut in half).
+  public func run() async throws {
+    let portFile = configuration.portFile
+    let logger = logger
+    let application = Application(
+      router: router(),
+      server: .http1(configuration: .init(idleTimeout: .nanoseconds(configuration.limits.idleTimeout.nanoseconds))),
+      configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "partnersync"),
+      onServerRunning: { channel in
+        let port = channel.localAddress?.port ?? 0
+        logger.info("listening", metadata: ["port": "\(port)"])
+        if let portFile {
+          // Written whole, then renamed: whoever waits for the file reads a whole port.
+          let temporary = portFile + ".tmp"
+          try? Data("\(port)\n".utf8).write(to: URL(fileURLWithPath: temporary))
+          _ = rename(temporary, portFile)
+        }
+      },
+      logger: logger)
+    let group = ServiceGroup(
+      configuration: .init(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+    try await group.run()
+  }
+}
+
+extension Duration {
+  /// The duration in whole nanoseconds (saturating).
+  var nanoseconds: Int64 {
+    let (seconds, attoseconds) = components
+    let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+    return overflow ? .max : product + attoseconds / 1_000_000_000
+  }
+}
+
+/// Turns the errors that are not problems yet (a route that does not exist, a wrong method) into
+/// problem documents, so that every error the server answers is `application/problem+json`.
+struct ProblemMiddleware: RouterMiddleware {
+  typealias Context = PartnerContext
+
+  func handle(
+    _ request: Request, context: PartnerContext, next: (Request, PartnerContext) async throws -> Response
+  ) async throws -> Response {
+    do {
+      return try await next(request, context)
+    } catch let problem as Problem {
+      throw problem
+    } catch let error as HTTPError where error.status == .notFound {
+      // No route: a path of the API with another method is 405, with the methods it allows.
+      guard let allowed = Self.methods(of: request.uri.path), !allowed.contains(request.method) else {
+        throw Problem(.notFound, "there is no \(request.uri.path) in this API; /openapi.json lists its paths")
+      }
+      var problem = Problem(
+        .methodNotAllowed, "\(request.uri.path) takes \(allowed.map(\.rawValue).joined(separator: ", ")) only")
+      problem.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
+      throw problem
+    } catch let error as HTTPError {
+      throw Problem(error.status, error.body ?? error.status.reasonPhrase)
+    } catch let error as any HTTPResponseError {
+      throw Problem(error.status, error.status.reasonPhrase)
+    } catch {
+      context.logger.error("unexpected error", metadata: ["error": "\(error)"])
+      throw Problem(.internalServerError, "the server failed unexpectedly; try again, and report it if it lasts")
+    }
+  }
+}
+
+extension ProblemMiddleware {
+  /// The methods of the API's path that `path` is, or nil when it is none.
+  static func methods(of path: String) -> [HTTPRequest.Method]? {
+    let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+    switch (parts.count, parts.first) {
+    case (1, "health"), (1, "metrics"), (1, "openapi.json"), (1, "notifications"): return [.get]
+    case (2, "notifications") where parts.last == "stream": return [.get]
+    case (3, "tickets") where !parts[parts.startIndex + 1].isEmpty:
+      switch parts.last {
+      case "events": return [.post]
+      case "view", "audit": return [.get]
+      default: return nil
+      }
+    default: return nil
+    }
+  }
+}
+
+/// The OpenAPI 3.1 document of the API, a resource of this module.
+enum OpenAPIDocument {
+  static let bytes: [UInt8] = {
+    guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"),
+      let data = try? Data(contentsOf: url)
+    else { return Array(#"{"error":"the OpenAPI document is missing from the build"}"#.utf8) }
+    return Array(data)
+  }()
+}

@@ -1,0 +1,245 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import PartnerSync
+import PartnerSyncDomain
+
+/// The routes of one ticket: record events, the partner's view, the partner's audit.
+struct TicketRoutes: Sendable {
+  let log: PartnerSyncLog
+  let queue: LogQueue
+  let limits: ServerLimits
+  /// The keys of retried POSTs.
+  let idempotency: IdempotencyStore
+  /// A fault to inject, for crash tests (see ``ServerFault``).
+  let fault: ServerFault?
+
+  func add(to group: RouterGroup<PartnerContext>) {
+    group.post("tickets/:ticket/events") { request, context in try await record(request, context) }
+    group.get("tickets/:ticket/view") { request, context in try await view(request, context) }
+    group.get("tickets/:ticket/audit") { request, context in try await audit(request, context) }
+  }
+
+  /// `POST /tickets/{ticket}/events`: validates the body's events as `partnersync import` does
+  /// and appends them all in one transaction, or none.
+  func record(_ request: Request, _ context: PartnerContext) async throws -> Response {
+    let partner = try context.requirePartner()
+    let ticket = try ticketParameter(context)
+    let body = try await readBody(request)
+    let document = try Self.jsonLines(body)
+    let events: [(event: TicketEvent, line: Int)]
+    do throws(PartnerSyncError) {
+      events = try EventLines.parse(document)
+    } catch {
+      throw Problem(error)
+    }
+    for (event, line) in events {
+      guard event.ticket == ticket else {
+        throw Problem(
+          .unprocessableContent,
+          "line \(line): the event is for ticket \(event.ticket); this request records events of ticket \(ticket) only",
+          code: PartnerSyncError.Code.invalidEvent.rawValue, line: line)
+      }
+      guard event.by == partner else {
+        throw Problem(
+          .forbidden,
+          "line \(line): the event is by \(event.by); a request with \(partner)'s key records only \(partner)'s events",
+          line: line)
+      }
+    }
+    let batch = Batch(
+      partner: partner, ticket: ticket, document: document, events: events.map(\.event),
+      idempotencyKey: request.headers[.idempotencyKey],
+      fingerprint: IdempotencyStore.fingerprint(ticket: ticket, body: body))
+    let log = log
+    let idempotency = idempotency
+    let fault = fault
+    let outcome: Batch.Outcome
+    do throws(PartnerSyncError) {
+      outcome = try await queue.run { () throws(PartnerSyncError) in
+        try batch.append(to: log, idempotency: idempotency, fault: fault)
+      }
+    } catch {
+      throw Problem(error)
+    }
+    switch outcome {
+    case .recorded(let answer): return Self.json(text: answer, status: .created)
+    case .replayed(let answer):
+      var response = Self.json(text: answer, status: .created)
+      response.headers[.idempotentReplayed] = "true"
+      return response
+    case .taken:
+      throw Problem(
+        .conflict, "ticket number \(ticket) is taken; record the ticket under another number (nothing was appended)")
+    case .keyReused:
+      throw Problem(
+        .unprocessableContent,
+        "this Idempotency-Key was used for another request; use a new key for a new request (nothing was appended)")
+    }
+  }
+
+  /// Validates a batch for a ticket that the partner may not know as one for a ticket that is
+  /// not in the log, against a new, empty log: its first refusal is the one a missing ticket
+  /// gives. A batch that a missing ticket would take (one that creates the ticket) is then
+  /// refused as a taken ticket number (409): that the number is taken is all the partner learns.
+  static func validateAsIfMissing(_ document: [UInt8], rules: RuleSet) throws(PartnerSyncError) {
+    try PartnerSyncLog.inMemory(rules: rules).importJSONLines(document, keepingDecisions: false)
+  }
+
+  /// `GET /tickets/{ticket}/view`: the ticket as the partner sees it, now or as of `at`.
+  func view(_ request: Request, _ context: PartnerContext) async throws -> Response {
+    let partner = try context.requirePartner()
+    let ticket = try ticketParameter(context)
+    let point = try Self.point(request.uri.queryParameters["at"].map(String.init))
+    let engagement = try request.uri.queryParameters["engagement"].map { text in
+      guard let number = Int(text), number >= 1 else {
+        throw Problem(.badRequest, "engagement takes an engagement number from 1, not \(text)")
+      }
+      return number
+    }
+    let log = log
+    do throws(PartnerSyncError) {
+      let view = try await queue.run { () throws(PartnerSyncError) in
+        try Self.scopedView(log: log, ticket: ticket, partner: partner, point: point, engagement: engagement)
+      }
+      return Self.json(view.json)
+    } catch {
+      throw Problem(error)
+    }
+  }
+
+  /// The view of `ticket` for `partner` at `point`; a ticket the partner may not know (at that
+  /// point) fails exactly as one that is not in the log.
+  static func scopedView(
+    log: PartnerSyncLog, ticket: String, partner: String, point: PartnerSyncLog.Point, engagement: Int?
+  ) throws(PartnerSyncError) -> TicketView {
+    let unknown = PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
+    let position: Int64
+    do {
+      position = try log.position(of: point, ticket: ticket)
+    } catch  where error.code == .unknownTicket {
+      throw unknown
+    }
+    guard let projection = try log.projection(ticket: ticket, through: position), projection.isKnown(to: partner)
+    else { throw unknown }
+    do {
+      var view = try projection.view(of: partner, engagement: engagement)
+      view.position = position
+      return view
+    } catch {
+      switch error {
+      case .noEngagement: throw unknown
+      case .noSuchEngagement(_, _, let number):
+        throw PartnerSyncError(.unknownPartner, "ticket \(ticket) has no engagement \(number) with \(partner)")
+      }
+    }
+  }
+
+  /// `GET /tickets/{ticket}/audit`: the decisions the partner may know of, of the ticket or of
+  /// one entry.
+  func audit(_ request: Request, _ context: PartnerContext) async throws -> Response {
+    let partner = try context.requirePartner()
+    let ticket = try ticketParameter(context)
+    let point = try Self.point(request.uri.queryParameters["at"].map(String.init))
+    let entry = request.uri.queryParameters["entry"].map(String.init)
+    do throws(PartnerSyncError) {
+      let decisions: [SyncDecision]
+      do {
+        decisions = try await log.audit(ticket: ticket, entry: entry, at: point, as: partner)
+      } catch  where error.code == .unknownTicket {
+        throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
+      }
+      return Self.json(.object([("ticket", .string(ticket)), ("decisions", .array(decisions.map(\.json)))]))
+    } catch {
+      throw Problem(error)
+    }
+  }
+
+  // MARK: Reading requests
+
+  private func ticketParameter(_ context: PartnerContext) throws -> String {
+    let raw = try context.parameters.require("ticket")
+    return raw.removingPercentEncoding ?? raw
+  }
+
+  /// The whole body, at most the limit's bytes, sent within the body timeout.
+  private func readBody(_ request: Request) async throws -> [UInt8] {
+    let limit = limits.maximumBody
+    if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+      throw Self.tooLarge(limit)
+    }
+    let timeout = limits.bodyTimeout
+    let buffer = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+      group.addTask {
+        var request = request
+        do {
+          return try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+          throw Self.tooLarge(limit)
+        }
+      }
+      group.addTask {
+        try await Task.sleep(for: timeout)
+        return nil
+      }
+      defer { group.cancelAll() }
+      guard let first = try await group.next(), let buffer = first else {
+        throw Problem(.requestTimeout, "the request body did not arrive within \(timeout); nothing was recorded")
+      }
+      return buffer
+    }
+    return Array(buffer.readableBytesView)
+  }
+
+  static func tooLarge(_ limit: Int) -> Problem {
+    Problem(
+      .contentTooLarge,
+      "the body is larger than \(limit) bytes; send the events in several requests (each is all or nothing)")
+  }
+
+  /// The body as JSON Lines: a JSON array (its first non-blank byte is `[`) becomes one line per
+  /// element, so that an error names the element by its 1-based index as its line.
+  static func jsonLines(_ body: [UInt8]) throws -> [UInt8] {
+    guard body.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "[") else { return body }
+    let value: JSONValue
+    do {
+      value = try JSONParser.parse(body)
+    } catch {
+      throw Problem(
+        .unprocessableContent, "the body is not a valid JSON array: \(error.message) at byte \(error.offset + 1)",
+        code: PartnerSyncError.Code.invalidEvent.rawValue)
+    }
+    guard case .array(let elements) = value else { return body }
+    return Array(elements.map { JSONWriter.string($0, sortedKeys: false) }.joined(separator: "\n").utf8)
+  }
+
+  /// Reads `at`: digits are a position, anything else must be an RFC 3339 time.
+  static func point(_ text: String?) throws -> PartnerSyncLog.Point {
+    guard let text else { return .latest }
+    let usage = "at takes a log position (a whole number from 1) or an RFC 3339 time such as 2026-03-02T09:00:00Z"
+    if !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) {
+      guard let position = Int64(text) else {
+        throw Problem(.badRequest, "at=\(text) is not a position of the log; \(usage)")
+      }
+      return .position(position)
+    }
+    switch Timestamp.parse(text) {
+    case .success(let time): return .time(time)
+    case .failure(let error):
+      throw Problem(
+        .badRequest, "at=\(text) is neither a log position nor an RFC 3339 time (\(error.message)); \(usage)")
+    }
+  }
+
+  /// A JSON answer.
+  static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+    json(text: value.jsonText, status: status)
+  }
+
+  /// A JSON answer given as text.
+  static func json(text: String, status: HTTPResponse.Status = .ok) -> Response {
+    Response(
+      status: status, headers: [.contentType: "application/json"],
+      body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+  }
+}

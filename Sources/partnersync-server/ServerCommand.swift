@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import PartnerSync
+import PartnerSyncServer
+import Prometheus
+
+@main
+struct ServerCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "partnersync-server",
+    abstract: "Serve a PartnerSync log over HTTP: each partner, by its API key, reaches its own version.",
+    discussion: """
+      Examples:
+        partnersync-server keys add bolt --db team.sqlite
+        partnersync-server serve --db team.sqlite --port 8080
+      """,
+    subcommands: [Serve.self, Keys.self],
+    defaultSubcommand: Serve.self)
+}
+
+/// The log, shared by every subcommand.
+struct LogOption: ParsableArguments {
+  @Option(help: ArgumentHelp("The SQLite log (default: $PARTNERSYNC_DB or partnersync.sqlite).", valueName: "path"))
+  var db: String?
+
+  var path: String { db ?? ProcessInfo.processInfo.environment["PARTNERSYNC_DB"] ?? "partnersync.sqlite" }
+}
+
+struct Serve: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Serve the log until SIGTERM or SIGINT, then shut down gracefully.")
+
+  @OptionGroup var log: LogOption
+
+  @Option(help: "The address to bind.")
+  var host = "127.0.0.1"
+
+  @Option(help: "The port to bind; 0 picks a free one.")
+  var port = 8080
+
+  @Option(help: ArgumentHelp("Write the bound port to this file once listening.", valueName: "path"))
+  var portFile: String?
+
+  @Option(help: ArgumentHelp("The largest request body, in bytes.", valueName: "bytes"))
+  var maxBody = ServerLimits.default.maximumBody
+
+  @Option(help: ArgumentHelp("Seconds a client may take to send a request body.", valueName: "seconds"))
+  var bodyTimeout = 10
+
+  @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
+  var logLevel = "info"
+
+  func validate() throws {
+    guard (0...65535).contains(port) else { throw ValidationError("--port takes 0…65535, not \(port)") }
+    guard maxBody > 0 else { throw ValidationError("--max-body takes a positive number of bytes") }
+    guard bodyTimeout > 0 else { throw ValidationError("--body-timeout takes a positive number of seconds") }
+    guard Logger.Level(rawValue: logLevel) != nil else {
+      throw ValidationError("--log-level \(logLevel) is not a level")
+    }
+  }
+
+  func run() async throws {
+    let level = Logger.Level(rawValue: logLevel) ?? .info
+    LoggingSystem.bootstrap { label in
+      var handler = JSONLogHandler(label: label)
+      handler.logLevel = level
+      return handler
+    }
+    let registry = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    let logger = Logger(label: "partnersync-server")
+    var limits = ServerLimits.default
+    limits.maximumBody = maxBody
+    limits.bodyTimeout = .seconds(bodyTimeout)
+    let server: PartnerSyncServer
+    do throws(PartnerSyncError) {
+      server = try await PartnerSyncServer(
+        configuration: .init(
+          logPath: log.path, host: host, port: port, portFile: portFile, limits: limits,
+          fault: ProcessInfo.processInfo.environment["PARTNERSYNC_SERVER_FAULT"].flatMap(ServerFault.init)),
+        logger: logger, registry: registry)
+    } catch {
+      FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+      throw ExitCode(error.code == .logNotFound ? 66 : 70)
+    }
+    try await server.run()
+  }
+}
+
+struct Keys: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Manage the API keys (stored as SHA-256 hashes in LOG.keys).",
+    subcommands: [Add.self, List.self, Revoke.self])
+
+  struct Add: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Add a key for a partner and print it: it is shown this once, only its hash is kept.")
+    @OptionGroup var log: LogOption
+    @Argument(help: "The partner the key acts as.") var partner: String
+
+    func run() throws {
+      let key = try keyStore { () throws(KeyStoreError) in try KeyStore(logPath: log.path).add(partner: partner) }
+      print(key)
+      FileHandle.standardError.write(Data("added a key for \(partner); keep it now, it is not shown again\n".utf8))
+    }
+  }
+
+  struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the keys: id, partner, created, state.")
+    @OptionGroup var log: LogOption
+
+    func run() throws {
+      for entry in try keyStore({ () throws(KeyStoreError) in try KeyStore(logPath: log.path).entries() }) {
+        print([entry.id, entry.partner, entry.created, entry.revoked ? "revoked" : "active"].joined(separator: "\t"))
+      }
+    }
+  }
+
+  struct Revoke: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Revoke a key by its id (or the key itself): a running server refuses it at once.")
+    @OptionGroup var log: LogOption
+    @Argument(help: "The key's id, as keys list shows it.") var id: String
+
+    func run() throws {
+      let entry = try keyStore { () throws(KeyStoreError) in try KeyStore(logPath: log.path).revoke(id) }
+      FileHandle.standardError.write(Data("revoked key \(entry.id) of \(entry.partner)\n".utf8))
+    }
+  }
+}
+
+/// Runs a key store call; its error is one line on standard error and exit 65 (bad data) or 64.
+private func keyStore<T>(_ body: () throws(KeyStoreError) -> T) throws -> T {
+  do throws(KeyStoreError) {
+    return try body()
+  } catch {
+    FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+    throw ExitCode(65)
+  }
+}

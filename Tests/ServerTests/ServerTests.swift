@@ -1,0 +1,256 @@
+import Foundation
+import PartnerSync
+import Testing
+
+@Suite("The HTTP server: each partner reaches its own version, and nothing else")
+struct ServerTests {
+  @Test func openRoutesAnswerWithoutAKey() throws {
+    let fixture = try Fixture(partners: ["acme"])
+    let health = try fixture.send("GET", "/health", as: nil)
+    #expect(health.status == 200)
+    #expect(try health.object()["status"] as? String == "ok")
+
+    let document = try fixture.send("GET", "/openapi.json", as: nil)
+    #expect(document.status == 200)
+    #expect(Data(document.body) == APIDocument.bytes, "the server serves the repository's OpenAPI document")
+    #expect(try document.object()["openapi"] as? String == "3.1.0")
+
+    try fixture.send("GET", "/tickets/T-1/view", as: "acme")
+    let metrics = try fixture.send("GET", "/metrics", as: nil)
+    #expect(metrics.status == 200)
+    #expect(metrics.text.contains(#"http_route="/tickets/{ticket}/view""#), "\(metrics.text)")
+  }
+
+  @Test(arguments: [
+    ("GET", "/tickets/T-1/view"), ("GET", "/tickets/T-1/audit"), ("GET", "/notifications"),
+    ("POST", "/tickets/T-1/events"),
+  ])
+  func aRequestWithoutAValidKeyIs401(method: String, path: String) throws {
+    let fixture = try Fixture(partners: ["acme", "bolt"])
+    let body = method == "POST" ? Events.outsourced("T-1") : ""
+    for key in [nil, "psk_00000000.\(String(repeating: "0", count: 64))", "acme"] as [String?] {
+      let response = try fixture.send(method, path, as: key.map { $0 == "acme" ? "not a key" : $0 }, body: body)
+      #expect(response.status == 401, "\(key ?? "no key"): \(response.text)")
+      #expect(response.contentType == "application/problem+json")
+      #expect(response.headers["www-authenticate"]?.hasPrefix("Bearer") == true)
+    }
+    let basic = try fixture.server.client.send(
+      method, path, headers: ["Authorization": "Basic YWNtZTp4"], body: Array(body.utf8))
+    #expect(basic.status == 401)
+    // A key revoked while the server runs is refused at the next request.
+    let list = try fixture.server.run(["keys", "list", "--db", fixture.server.logPath])
+    let boltID = try #require(
+      list.out.split(separator: "\n").first { $0.contains("\tbolt\t") }?.split(separator: "\t").first)
+    #expect(try fixture.send("GET", "/notifications", as: "bolt").status == 200)
+    #expect(try fixture.server.run(["keys", "revoke", String(boltID), "--db", fixture.server.logPath]).code == 0)
+    let revoked = try fixture.send(method, path, as: "bolt", body: body)
+    #expect(revoked.status == 401, "\(revoked.text)")
+    // Nothing was appended by any of them.
+    #expect(try fixture.send("GET", "/tickets/T-1/view", as: "acme").status == 404)
+  }
+
+  @Test func aPartnerRecordsAndReadsItsOwnVersion() throws {
+    let fixture = try Fixture()
+    let outsourced = try fixture.record("T-1", as: "acme", [Events.outsourced("T-1")])
+    #expect(outsourced["count"] as? Int == 1)
+    #expect(outsourced["firstPosition"] as? Int == 1 && outsourced["lastPosition"] as? Int == 1)
+    let batch = try fixture.record(
+      "T-1", as: "bolt",
+      [
+        Events.accepted("T-1"), "",
+        Events.note("T-1", by: "bolt", entry: "n1", text: "On site"),
+        Events.note("T-1", by: "bolt", entry: "n2", text: "Our own notes", visibility: "internal"),
+      ])
+    #expect(batch["count"] as? Int == 3 && batch["firstPosition"] as? Int == 2 && batch["lastPosition"] as? Int == 4)
+
+    let bolt = try fixture.view("T-1", as: "bolt")
+    #expect(bolt["role"] as? String == "service" && bolt["partner"] as? String == "bolt")
+    #expect((bolt["entries"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == ["n1", "n2"])
+    let acme = try fixture.view("T-1", as: "acme")
+    #expect(acme["role"] as? String == "lead" && acme["position"] as? Int == 4)
+    let acmeEntries = (acme["entries"] as? [[String: Any]]) ?? []
+    #expect(
+      acmeEntries.map { $0["origin"] as? String } == ["copy"], "the lead sees bolt's public note only: \(acmeEntries)")
+    #expect(!String(describing: acme).contains("Our own notes"))
+
+    let before = try fixture.view("T-1", as: "bolt", query: "?at=2")
+    #expect(before["position"] as? Int == 2 && (before["entries"] as? [Any])?.isEmpty == true)
+
+    let audit = try fixture.send("GET", "/tickets/T-1/audit?entry=n1", as: "bolt")
+    #expect(audit.status == 200)
+    let decisions = try audit.object()["decisions"] as? [[String: Any]] ?? []
+    #expect(!decisions.isEmpty && decisions.allSatisfy { $0["entry"] as? String == "n1" })
+
+    let page = try fixture.send("GET", "/notifications", as: "acme")
+    #expect(page.status == 200)
+    let notifications = try page.object()["notifications"] as? [[String: Any]] ?? []
+    #expect(!notifications.isEmpty && notifications.allSatisfy { $0["partner"] as? String == "acme" })
+    let next = try #require(try page.object()["next"] as? String)
+    #expect(next == notifications.last?["id"] as? String)
+    let after = try fixture.send("GET", "/notifications?after=\(next)", as: "acme")
+    #expect((try after.object()["notifications"] as? [Any])?.isEmpty == true)
+    let lastPosition = try #require(notifications.last?["position"] as? Int)
+    let afterPosition = try fixture.send("GET", "/notifications?after=\(lastPosition)", as: "acme")
+    #expect(afterPosition.status == 200)
+    #expect((try afterPosition.object()["notifications"] as? [Any])?.isEmpty == true)
+    let carl = try fixture.send("GET", "/notifications", as: "carl")
+    #expect((try carl.object()["notifications"] as? [Any])?.isEmpty == true)
+  }
+
+  @Test func eventsOfAnotherPartnerAre403AndAppendNothing() throws {
+    let fixture = try Fixture()
+    try fixture.record("T-1", as: "acme", [Events.outsourced("T-1")])
+    let response = try fixture.send(
+      "POST", "/tickets/T-1/events", as: "bolt",
+      body: [Events.accepted("T-1"), Events.note("T-1", by: "acme", entry: "n1", text: "forged")].joined(
+        separator: "\n"))
+    #expect(response.status == 403)
+    #expect(response.contentType == "application/problem+json")
+    #expect(try response.object()["line"] as? Int == 2)
+    #expect(try fixture.position("T-1") == 1, "nothing of the batch was appended")
+  }
+
+  @Test func aTicketThePartnerWasNeverEngagedOnIsAnsweredLikeAMissingOne() throws {
+    let fixture = try Fixture()
+    try fixture.record(
+      "T-1", as: "acme", [Events.outsourced("T-1"), Events.note("T-1", by: "acme", entry: "n1", text: "x")])
+    let requests: [(String, String, String)] = [
+      ("GET", "view", ""), ("GET", "view", "?at=1"), ("GET", "audit", ""), ("GET", "audit", "?entry=n1"),
+      ("POST", "events", Events.accepted("{T}", by: "carl")),
+    ]
+    for (method, route, extra) in requests {
+      let query = method == "GET" ? extra : ""
+      let body = method == "POST" ? extra : ""
+      let known = try fixture.send(
+        method, "/tickets/T-1/\(route)\(query)", as: "carl", body: body.replacingOccurrences(of: "{T}", with: "T-1"))
+      let missing = try fixture.send(
+        method, "/tickets/T-9/\(route)\(query)", as: "carl", body: body.replacingOccurrences(of: "{T}", with: "T-9"))
+      // A read is 404; a write is refused as the rules refuse it on a ticket that does not exist.
+      #expect(known.status == (method == "GET" ? 404 : 422), "\(method) \(route)\(query): \(known.text)")
+      #expect(known.status == missing.status)
+      #expect(
+        known.text.replacingOccurrences(of: "T-1", with: "T-9") == missing.text, "\(known.text) vs \(missing.text)")
+      #expect(known.headers["content-length"].flatMap(Int.init).map { $0 == known.body.count } ?? true)
+    }
+    // Creating a ticket under a number that is taken is refused, and appends nothing.
+    let taken = try fixture.send(
+      "POST", "/tickets/T-1/events", as: "carl", body: Events.outsourced("T-1", by: "carl", to: "bolt"))
+    #expect(taken.status == 409, "\(taken.text)")
+    #expect(try fixture.position("T-1") == 2)
+  }
+
+  @Test func badInputGetsImportsMessageAndLineAndAppendsNothing() throws {
+    let fixture = try Fixture()
+    let history = [Events.outsourced("T-1"), Events.accepted("T-1")]
+    try fixture.record("T-1", as: "acme", [history[0]])
+    try fixture.record("T-1", as: "bolt", [history[1]])
+    let documents = [
+      // A line that is not an event, after a blank one.
+      [
+        Events.note("T-1", by: "bolt", entry: "n1", text: "a"), "",
+        #"{"type":"entry-added","ticket":"T-1","by":"bolt"}"#,
+      ],
+      // An event the rules refuse: an edit of an entry that does not exist.
+      [
+        Events.note("T-1", by: "bolt", entry: "n1", text: "a"),
+        #"{"type":"entry-edited","ticket":"T-1","by":"bolt","entry":"zz","text":"b"}"#,
+      ],
+      // Not JSON.
+      ["{nope"],
+    ]
+    for lines in documents {
+      let document = lines.joined(separator: "\n")
+      let reference = try PartnerSyncLog.inMemory()
+      try reference.importJSONLines(Array(history.joined(separator: "\n").utf8))
+      let expected: PartnerSyncError
+      do throws(PartnerSyncError) {
+        try reference.importJSONLines(Array(document.utf8))
+        Issue.record("the reference import accepted \(document)")
+        continue
+      } catch {
+        expected = error
+      }
+      let response = try fixture.send("POST", "/tickets/T-1/events", as: "bolt", body: document)
+      #expect(response.status == 422, "\(response.text)")
+      let problem = try response.object()
+      #expect(problem["detail"] as? String == expected.description)
+      #expect(problem["line"] as? Int == expected.line)
+      #expect(problem["code"] as? String == "invalid-event")
+    }
+    // The same as a JSON array: an element is named by its index from 1.
+    let array = "[\(Events.note("T-1", by: "bolt", entry: "n1", text: "a")), {\"type\":\"accepted\"}]"
+    let response = try fixture.send(
+      "POST", "/tickets/T-1/events", as: "bolt", body: array, headers: ["Content-Type": "application/json"])
+    #expect(response.status == 422)
+    #expect(try response.object()["line"] as? Int == 2)
+    #expect(try fixture.position("T-1") == 2, "nothing was appended")
+  }
+
+  @Test func aJSONArrayBodyIsRecordedLikeJSONLines() throws {
+    let fixture = try Fixture()
+    let body = "[\(Events.outsourced("T-1")),\n \(Events.note("T-1", by: "acme", entry: "n1", text: "x"))]"
+    let response = try fixture.send(
+      "POST", "/tickets/T-1/events", as: "acme", body: body, headers: ["Content-Type": "application/json"])
+    #expect(response.status == 201)
+    #expect(try response.object()["count"] as? Int == 2)
+    #expect(try fixture.position("T-1") == 2)
+  }
+
+  @Test func aBodyOverTheLimitIs413AndAppendsNothing() throws {
+    let fixture = try Fixture(arguments: ["--max-body", "2048"])
+    try fixture.record("T-1", as: "acme", [Events.outsourced("T-1")])
+    let lines = (1...40).map { Events.note("T-1", by: "acme", entry: "n\($0)", text: "some text") }
+    let response = try fixture.send("POST", "/tickets/T-1/events", as: "acme", body: lines.joined(separator: "\n"))
+    #expect(response.status == 413)
+    #expect(response.contentType == "application/problem+json")
+    #expect(try fixture.position("T-1") == 1)
+  }
+
+  @Test func aStalledBodyTimesOutAndAppendsNothing() throws {
+    let fixture = try Fixture(arguments: ["--body-timeout", "1"])
+    try fixture.record("T-1", as: "acme", [Events.outsourced("T-1")])
+    let connection = try fixture.server.client.connect()
+    let line = Array(Events.note("T-1", by: "acme", entry: "n1", text: "x").utf8)
+    let key = try #require(fixture.keys["acme"])
+    try connection.write(
+      HTTPClient.head("POST", "/tickets/T-1/events", key: key, headers: [:], length: line.count) + line.prefix(10))
+    let started = Date()
+    let response = try connection.readResponse()
+    #expect(response.status == 408)
+    #expect(Date().timeIntervalSince(started) < 10)
+    APIDocument.expectConforms("POST", "/tickets/T-1/events", response)
+    #expect(try fixture.position("T-1") == 1)
+  }
+
+  @Test(arguments: [
+    "/tickets/T-1/view?at=yesterday", "/tickets/T-1/view?engagement=0",
+    "/tickets/T-1/audit?at=nope", "/notifications?after=x", "/notifications?after=", "/notifications?limit=0",
+  ])
+  func aMalformedQueryIs400(path: String) throws {
+    let fixture = try Fixture(partners: ["acme"])
+    try fixture.record("T-1", as: "acme", [Events.outsourced("T-1")])
+    let response = try fixture.send("GET", path, as: "acme")
+    #expect(response.status == 400, "\(response.text)")
+    #expect(response.contentType == "application/problem+json")
+  }
+
+  @Test(arguments: ["/tickets/T-1/view?at=99", "/tickets/T-1/audit?at=1999-01-01T00:00:00Z"])
+  func aPointOutsideTheLogIs404(path: String) throws {
+    let fixture = try Fixture(partners: ["acme"])
+    try fixture.record("T-1", as: "acme", [Events.outsourced("T-1")])
+    let response = try fixture.send("GET", path, as: "acme")
+    #expect(response.status == 404, "\(response.text)")
+    #expect(try response.object()["code"] as? String == "out-of-range")
+  }
+
+  @Test func aPathOfTheAPIWithAnotherMethodIs405() throws {
+    let fixture = try Fixture(partners: ["acme"])
+    let response = try fixture.server.client.send("DELETE", "/tickets/T-1/view", key: fixture.keys["acme"])
+    #expect(response.status == 405)
+    #expect(response.headers["allow"] == "GET")
+    #expect(response.contentType == "application/problem+json")
+    let post = try fixture.server.client.send("GET", "/tickets/T-1/events", key: fixture.keys["acme"])
+    #expect(post.status == 405 && post.headers["allow"] == "POST")
+    #expect(try fixture.server.client.send("GET", "/nowhere").status == 404)
+  }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+/// A Server-Sent Events reader over one connection.
+struct EventStream {
+  struct Event: Equatable {
+    var id: String
+    var data: String
+  }
+
+  let connection: HTTPClient.Connection
+  let status: Int
+  let contentType: String
+  private var pending = ""
+
+  init(_ fixture: Fixture, as partner: String, lastEventID: String? = nil) throws {
+    connection = try fixture.server.client.connect()
+    var headers: [String: String] = [:]
+    if let lastEventID { headers["Last-Event-ID"] = lastEventID }
+    try connection.write(
+      HTTPClient.head(
+        "GET", "/notifications/stream", key: fixture.keys[partner], headers: headers, length: nil))
+    let head = try connection.readHead()
+    status = head.status
+    contentType = head.headers["content-type"] ?? ""
+  }
+
+  /// The next `count` events (comments skipped); fewer when the stream ends.
+  mutating func next(_ count: Int) throws -> [Event] {
+    var events: [Event] = []
+    while events.count < count {
+      if let end = pending.range(of: "\n\n") {
+        let block = pending[..<end.lowerBound]
+        pending.removeSubrange(..<end.upperBound)
+        var id: String?
+        var data: String?
+        for line in block.split(separator: "\n") {
+          if line.hasPrefix("id: ") { id = String(line.dropFirst(4)) }
+          if line.hasPrefix("data: ") { data = String(line.dropFirst(6)) }
+        }
+        if let id, let data { events.append(Event(id: id, data: data)) }
+        continue
+      }
+      guard let chunk = try connection.readChunk() else { break }
+      pending += String(decoding: chunk, as: UTF8.self)
+    }
+    return events
+  }
+}
+
+@Suite("Live notifications as Server-Sent Events, and shutting down")
+struct StreamTests {
+  /// The ids of every notification of `partner`, from the stored outbox.
+  func storedIDs(_ fixture: Fixture, as partner: String) throws -> [String] {
+    let page = try fixture.send("GET", "/notifications?limit=1000", as: partner)
+    return (try page.object()["notifications"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+  }
+
+  @Test func aDroppedStreamResumesFromLastEventID() throws {
+    let fixture = try Fixture()
+    try fixture.record("T-1", as: "acme", [Events.outsourced("T-1")])
+    try fixture.record(
+      "T-1", as: "bolt",
+      [Events.accepted("T-1")] + (1...3).map { Events.note("T-1", by: "bolt", entry: "n\($0)", text: "note \($0)") })
+    let before = try storedIDs(fixture, as: "acme")
+    #expect(before.count >= 3, "\(before)")
+
+    var first = try EventStream(fixture, as: "acme")
+    #expect(first.status == 200 && first.contentType.hasPrefix("text/event-stream"))
+    let seen = try first.next(2)
+    #expect(seen.map(\.id) == Array(before.prefix(2)))
+    for event in seen {
+      let object = try JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any]
+      #expect(object?["id"] as? String == event.id && object?["partner"] as? String == "acme")
+    }
+    first.connection.close()
+
+    // While the client is away, more notifications are stored.
+    try fixture.record("T-1", as: "bolt", [Events.note("T-1", by: "bolt", entry: "n9", text: "later")])
+    let all = try storedIDs(fixture, as: "acme")
+    #expect(all.count > before.count)
+
+    var resumed = try EventStream(fixture, as: "acme", lastEventID: seen.last?.id)
+    let rest = try resumed.next(all.count - 2)
+    #expect(rest.map(\.id) == Array(all.dropFirst(2)), "no notification lost, none twice")
+
+    // Live: a notification stored now arrives on the open stream.
+    try fixture.record("T-1", as: "bolt", [Events.note("T-1", by: "bolt", entry: "n10", text: "live")])
+    let live = try resumed.next(1)
+    #expect(live.count == 1 && live.first?.data.contains("n10") == true, "\(live)")
+    resumed.connection.close()
+
+    // Another partner's stream holds its own notifications, and only them.
+    let bolts = try storedIDs(fixture, as: "bolt")
+    #expect(!bolts.isEmpty)
+    var bolt = try EventStream(fixture, as: "bolt")
+    let received = try bolt.next(bolts.count)
+    #expect(received.map(\.id) == bolts)
+    #expect(received.allSatisfy { $0.data.contains(#""partner":"bolt""#) && !$0.data.contains(#""partner":"acme""#) })
+    bolt.connection.close()
+  }
+
+  @Test func aMalformedLastEventIDIs400() throws {
+    let fixture = try Fixture(partners: ["acme"])
+    let response = try fixture.send("GET", "/notifications/stream", as: "acme", headers: ["Last-Event-ID": "nope"])
+    #expect(response.status == 400)
+    #expect(response.contentType == "application/problem+json")
+    let query = try fixture.send(
+      "GET", "/notifications/stream?after=nope", as: "acme", headers: ["Last-Event-ID": "1-0"])
+    #expect(query.status == 400, "a malformed after is refused even beside a Last-Event-ID")
+  }
+
+  @Test func sigtermShutsDownGracefullyEvenWithAnOpenStream() throws {
+    let fixture = try Fixture(partners: ["acme"])
+    var stream = try EventStream(fixture, as: "acme")
+    #expect(stream.status == 200)
+    let started = Date()
+    let status = fixture.server.stop(signal: SIGTERM)
+    #expect(fixture.server.process.terminationReason == .exit)
+    #expect(status == 0)
+    #expect(Date().timeIntervalSince(started) < 10)
+    // The stream ended cleanly: its last chunk, then the end of the connection.
+    #expect(try stream.next(1).isEmpty)
+  }
+}
