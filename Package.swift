@@ -7,6 +7,7 @@ let package = Package(
   products: [
     .library(name: "PartnerSync", targets: ["PartnerSync"]),
     .library(name: "EventLog", targets: ["EventLog"]),
+    .library(name: "PostgresEventLog", targets: ["PostgresEventLog"]),
     .executable(name: "partnersync", targets: ["partnersync"]),
   ],
   dependencies: [
@@ -27,6 +28,15 @@ let package = Package(
         "CSQLite",
         .product(name: "Crypto", package: "swift-crypto"),
       ]
+    ),
+    .systemLibrary(
+      name: "CLibPQ",
+      pkgConfig: "libpq",
+      providers: [.apt(["libpq-dev"])]
+    ),
+    .target(
+      name: "PostgresEventLog",
+      dependencies: ["EventLog", "CLibPQ"]
     ),
     .target(
       name: "PartnerSyncDomain",
@@ -59,7 +69,7 @@ let package = Package(
       name: "PartnerSyncBench",
       dependencies: ["PartnerSync", "EventLog", "CSQLite"]
     ),
-    .testTarget(name: "EventLogTests", dependencies: ["EventLog"]),
+    .testTarget(name: "EventLogTests", dependencies: ["EventLog", "PostgresEventLog"]),
     .testTarget(
       name: "PartnerSyncTests",
       dependencies: [

@@ -15,7 +15,7 @@ enum Exit {
   static func code(for error: PartnerSyncError) -> Int32 {
     switch error.code {
     case .invalidEvent: dataError
-    case .versionConflict, .busy, .deliveryFailed: tempFail
+    case .versionConflict, .busy, .unavailable, .deliveryFailed: tempFail
     case .logNotFound, .unusableLog, .readOnly, .unknownTicket, .unknownPartner, .unknownEntry: noInput
     case .outOfRange: usage
     case .corruptLog, .storage: software
