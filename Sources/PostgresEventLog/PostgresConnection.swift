@@ -24,8 +24,8 @@ final class PostgresConnection {
     }
     self.handle = handle
     guard PQstatus(handle) == CONNECTION_OK else {
+      // (deinit finishes the handle.)
       let reason = Self.message(of: handle)
-      PQfinish(handle)
       // libpq reports a connection's failure as text only, in the server's words.
       if reason.contains("database \""), reason.contains("\" does not exist") {
         throw EventLogError.fileNotFound(path: location)
