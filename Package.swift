@@ -45,7 +45,7 @@ let package = Package(
     .target(
       name: "PartnerSync",
       dependencies: [
-        "EventLog", "PartnerSyncDomain",
+        "EventLog", "PostgresEventLog", "PartnerSyncDomain",
         .product(name: "OrderedCollections", package: "swift-collections"),
         .product(name: "Logging", package: "swift-log"),
       ]
@@ -53,7 +53,7 @@ let package = Package(
     .executableTarget(
       name: "partnersync",
       dependencies: [
-        "PartnerSync", "EventLog",
+        "PartnerSync", "EventLog", "PostgresEventLog",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -28,7 +28,7 @@ final class PostgresConnection {
       let reason = Self.message(of: handle)
       // libpq reports a connection's failure as text only, in the server's words.
       if reason.contains("database \""), reason.contains("\" does not exist") {
-        throw EventLogError.fileNotFound(path: location)
+        throw EventLogError.fileNotFound(path: location + " (its database does not exist)")
       }
       throw EventLogError.unavailable(location: location, reason: reason)
     }
