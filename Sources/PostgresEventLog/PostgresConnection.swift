@@ -23,6 +23,9 @@ final class PostgresConnection {
       throw EventLogError.unavailable(location: location, reason: "libpq could not allocate a connection")
     }
     self.handle = handle
+    // The server's notices (a warning as it shuts down) are not for the user's terminal: errors
+    // say what happened, in one line.
+    PQsetNoticeProcessor(handle, { _, _ in }, nil)
     guard PQstatus(handle) == CONNECTION_OK else {
       // (deinit finishes the handle.)
       let reason = Self.message(of: handle)
@@ -41,8 +44,12 @@ final class PostgresConnection {
 
   /// libpq's last message for `handle`, on one line.
   private static func message(of handle: OpaquePointer) -> String {
-    String(cString: PQerrorMessage(handle))
-      .split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+    oneLine(String(cString: PQerrorMessage(handle)))
+  }
+
+  /// `text`'s lines joined into one, so that an error stays one line.
+  private static func oneLine(_ text: String) -> String {
+    text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
       .filter { !$0.isEmpty }.joined(separator: " ")
   }
 
@@ -167,8 +174,8 @@ final class PostgresConnection {
   /// Translates a failed result into an event log error: the one place where that happens.
   private func error(of result: PostgresResult, purpose: String) -> EventLogError {
     let state = result.field(UInt8(ascii: "C")) ?? ""
-    let detail =
-      (result.field(UInt8(ascii: "M")) ?? (result.pointer == nil ? Self.message(of: handle) : result.errorMessage))
+    let detail = Self.oneLine(
+      result.field(UInt8(ascii: "M")) ?? (result.pointer == nil ? Self.message(of: handle) : result.errorMessage))
     if PQstatus(handle) != CONNECTION_OK || state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state) {
       return .unavailable(location: location, reason: "could not \(purpose): \(detail)")
     }
