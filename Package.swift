@@ -7,6 +7,7 @@ let package = Package(
   products: [
     .library(name: "PartnerSync", targets: ["PartnerSync"]),
     .library(name: "EventLog", targets: ["EventLog"]),
+    .library(name: "PostgresEventLog", targets: ["PostgresEventLog"]),
     .executable(name: "partnersync", targets: ["partnersync"]),
     // The HTTP server is a product of its own: `swift run partnersync` never builds its dependencies.
     .executable(name: "partnersync-server", targets: ["partnersync-server"]),
@@ -36,6 +37,15 @@ let package = Package(
         .product(name: "Crypto", package: "swift-crypto"),
       ]
     ),
+    .systemLibrary(
+      name: "CLibPQ",
+      pkgConfig: "libpq",
+      providers: [.apt(["libpq-dev"])]
+    ),
+    .target(
+      name: "PostgresEventLog",
+      dependencies: ["EventLog", "CLibPQ"]
+    ),
     .target(
       name: "PartnerSyncDomain",
       dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]
@@ -43,7 +53,7 @@ let package = Package(
     .target(
       name: "PartnerSync",
       dependencies: [
-        "EventLog", "PartnerSyncDomain",
+        "EventLog", "PostgresEventLog", "PartnerSyncDomain",
         .product(name: "OrderedCollections", package: "swift-collections"),
         .product(name: "Logging", package: "swift-log"),
       ]
@@ -51,7 +61,7 @@ let package = Package(
     .executableTarget(
       name: "partnersync",
       dependencies: [
-        "PartnerSync", "EventLog",
+        "PartnerSync", "EventLog", "PostgresEventLog",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -91,7 +101,7 @@ let package = Package(
       name: "PartnerSyncBench",
       dependencies: ["PartnerSync", "EventLog", "CSQLite"]
     ),
-    .testTarget(name: "EventLogTests", dependencies: ["EventLog"]),
+    .testTarget(name: "EventLogTests", dependencies: ["EventLog", "PostgresEventLog"]),
     .testTarget(
       name: "PartnerSyncTests",
       dependencies: [

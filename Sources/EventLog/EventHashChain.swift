@@ -83,7 +83,7 @@ public struct EventHashChain: Sendable {
   }
 
   /// Extends the chain by the event lent as `event`, placed at `position` and `version`.
-  mutating func append(position: Int64, version: Int64, _ event: EventRecordBytes) {
+  package mutating func append(position: Int64, version: Int64, _ event: EventRecordBytes) {
     let end = Self.hashSize + CanonicalWriter.size(of: event)
     if buffer.count < end {
       buffer.append(contentsOf: repeatElement(0, count: end - buffer.count))

@@ -24,12 +24,12 @@ extension EventLogError {
   }
 
   /// A misuse of the log's API, reported with SQLite's misuse code.
-  static func misuse(_ message: String) -> EventLogError {
+  package static func misuse(_ message: String) -> EventLogError {
     .sqlite(code: SQLITE_MISUSE, message: message)
   }
 
   /// A log whose stored contents are damaged, reported with SQLite's corrupt code.
-  static func corrupt(_ message: String) -> EventLogError {
+  package static func corrupt(_ message: String) -> EventLogError {
     .sqlite(code: SQLITE_CORRUPT, message: message)
   }
 

@@ -1,7 +1,8 @@
 /// What can go wrong when opening, reading or appending to an event log.
 ///
 /// Every error that reaches a caller is one of these cases; SQLite result
-/// codes are translated in one place (`EventLogError+SQLite.swift`).
+/// codes are translated in one place (`EventLogError+SQLite.swift`), PostgreSQL's in the
+/// `PostgresEventLog` module.
 public enum EventLogError: Error, Equatable, CustomStringConvertible {
   /// A stale writer: `stream` is at version `actual`, but the caller based its
   /// decision on version `expected`. Nothing of the batch was written.
@@ -33,6 +34,15 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
   /// the log was doing and never contains bound values.
   case sqlite(code: Int32, message: String)
 
+  /// The database server could not be reached, or the connection to it was lost (`location`
+  /// names the server and the log, never a password). Nothing was written; retrying later may
+  /// succeed.
+  case unavailable(location: String, reason: String)
+
+  /// A failure reported by a database server: `state` is its five-character SQLSTATE code;
+  /// `message` names what the log was doing, and the server's message.
+  case server(state: String, message: String)
+
   /// One full sentence saying what is wrong and what to do.
   public var description: String {
     switch self {
@@ -59,6 +69,12 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
     case .sqlite(let code, let message):
       return "The event log failed with SQLite code \(code) (\(message)); "
         + "check the disk and the database file, and retry."
+    case .unavailable(let location, let reason):
+      return "The event log at \(location) cannot be reached (\(reason)), "
+        + "so nothing was written; check that the database server is up, and retry."
+    case .server(let state, let message):
+      return "The event log's database server failed with SQLSTATE \(state) (\(message)); "
+        + "check the server's log, and retry."
     }
   }
 }

@@ -80,7 +80,7 @@ public struct EventRecordBytes {
 
   /// Throws, naming the first column that is not valid UTF-8, unless every column is.
   @inline(__always)
-  func checkUTF8() throws {
+  package func checkUTF8() throws {
     func check(_ bytes: UnsafeBufferPointer<UInt8>, _ column: String) throws {
       guard (try? UTF8Span(validating: bytes.span)) != nil else {
         throw EventLogError.misuse("the \(column) of an event to append is not valid UTF-8; pass its UTF-8 bytes")

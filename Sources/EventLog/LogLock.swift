@@ -4,20 +4,23 @@ import Foundation
 /// reading methods), and refuses the calls back into it that it cannot take: an append from
 /// inside a read, and any call from inside the producer of a streaming append (the append may be
 /// writing on another thread meanwhile).
-final class LogLock: @unchecked Sendable {
+package final class LogLock: @unchecked Sendable {
   // @unchecked Sendable: `readDepth` and `isProducing` are used only while holding `lock`.
   private let lock = NSRecursiveLock()
   private var readDepth = 0
   private var isProducing = false
 
+  /// A lock for one log.
+  package init() {}
+
   /// Runs `body` while holding the lock.
-  func withLock<Result>(_ body: () throws -> Result) rethrows -> Result {
+  package func withLock<Result>(_ body: () throws -> Result) rethrows -> Result {
     try lock.withLock(body)
   }
 
   /// Runs `body`, a read, while holding the lock; `body` learns whether it is the outermost read
   /// (reads may nest).
-  func read<Result>(_ body: (_ outermost: Bool) throws -> Result) throws -> Result {
+  package func read<Result>(_ body: (_ outermost: Bool) throws -> Result) throws -> Result {
     try withLock {
       try refuseWhileProducing()
       readDepth += 1
@@ -27,7 +30,7 @@ final class LogLock: @unchecked Sendable {
   }
 
   /// Runs `body`, an append, while holding the lock; refused from inside a read.
-  func append<Result>(_ body: () throws -> Result) throws -> Result {
+  package func append<Result>(_ body: () throws -> Result) throws -> Result {
     try withLock {
       try refuseWhileProducing()
       guard readDepth == 0 else {
@@ -40,7 +43,7 @@ final class LogLock: @unchecked Sendable {
 
   /// Runs `body`, the producer of a streaming append, refusing calls back into the log
   /// meanwhile. Call from the body of ``append(_:)``.
-  func producing<Result>(_ body: () throws -> Result) rethrows -> Result {
+  package func producing<Result>(_ body: () throws -> Result) rethrows -> Result {
     isProducing = true
     defer { isProducing = false }
     return try body()

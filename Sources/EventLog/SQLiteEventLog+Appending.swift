@@ -300,14 +300,17 @@ final class AppendPipeline {
 /// per event whose references the writer counts, or which it frees into the other thread's
 /// memory (both cost more than copying the bytes, see `Docs/performance.md`). A written chunk is
 /// emptied and filled again, so its memory is allocated once per append.
-struct RecordChunk: Sendable {
+package struct RecordChunk: Sendable {
   /// Where each event's stream, type, actor, data and outbox frames end in `bytes` (its stream starts where the
   /// event before ends), and its time.
   private var ends: [(stream: Int, type: Int, actor: Int, data: Int, outbox: Int, time: Int64)] = []
   private var bytes: [UInt8] = []
 
+  /// No event yet.
+  package init() {}
+
   /// Copies `event` after the events the chunk holds; returns how many it holds then.
-  mutating func add(_ event: EventRecordBytes) -> Int {
+  package mutating func add(_ event: EventRecordBytes) -> Int {
     bytes.append(contentsOf: event.stream)
     let stream = bytes.count
     bytes.append(contentsOf: event.type)
@@ -322,7 +325,7 @@ struct RecordChunk: Sendable {
   }
 
   /// Lends each event in turn to `body`.
-  func forEach(_ body: (EventRecordBytes) throws -> Void) throws {
+  package func forEach(_ body: (EventRecordBytes) throws -> Void) throws {
     try bytes.withUnsafeBufferPointer { all in
       var start = 0
       for end in ends {
@@ -339,7 +342,7 @@ struct RecordChunk: Sendable {
   }
 
   /// Forgets the events, keeping the memory.
-  mutating func removeAll() {
+  package mutating func removeAll() {
     ends.removeAll(keepingCapacity: true)
     bytes.removeAll(keepingCapacity: true)
   }

@@ -1,6 +1,6 @@
 /// The running version of each stream during an append: one lookup per event (in a
 /// ``NameTable``, by the name's bytes), and a stream's stored version is asked for once.
-struct StreamVersions {
+package struct StreamVersions {
   private var streams = NameTable()
   /// The running version of each stream, by its slot in `streams`.
   private var versions: [Int64] = []
@@ -10,13 +10,13 @@ struct StreamVersions {
 
   /// Starts with the stored versions in `known` (the versions just checked), which are then not
   /// loaded again.
-  init(known: [String: Int64] = [:]) {
+  package init(known: [String: Int64] = [:]) {
     self.known = known
   }
 
   /// Throws a version conflict for the first stream (in byte order) of `expected` whose version
   /// (as `current` reads it) differs from the expected one.
-  static func check(_ expected: [String: Int64], current: (String) throws -> Int64) throws {
+  package static func check(_ expected: [String: Int64], current: (String) throws -> Int64) throws {
     for stream in Array(expected.keys).sortedByUTF8() {
       let expectedVersion = expected[stream] ?? 0
       let actual = try current(stream)
@@ -29,7 +29,7 @@ struct StreamVersions {
   /// The version the next event of the stream named by the UTF-8 bytes `stream` gets; `load`
   /// reads the stream's stored version the first time the stream appears.
   @inline(__always)
-  mutating func next(for stream: UnsafeBufferPointer<UInt8>, load: (String) throws -> Int64) rethrows -> Int64 {
+  package mutating func next(for stream: UnsafeBufferPointer<UInt8>, load: (String) throws -> Int64) rethrows -> Int64 {
     let slot = streams.slot(of: stream)
     if slot < versions.count {
       versions[slot] += 1
@@ -46,7 +46,7 @@ struct StreamVersions {
   }
 
   /// The final version of every stream that received events.
-  func finalVersions() -> [String: Int64] {
+  package func finalVersions() -> [String: Int64] {
     var result: [String: Int64] = [:]
     result.reserveCapacity(versions.count)
     for (slot, name) in streams.names.enumerated() {

@@ -1,12 +1,19 @@
 import CSQLite
 import EventLog
 import Foundation
+import PostgresEventLog
 
-/// The backends the contract suite runs against.
+/// The backends the contract suite runs against: PostgreSQL's too when
+/// `PARTNERSYNC_TEST_POSTGRES` names a database (`Scripts/postgres-start` prints one).
 enum Backend: String, CaseIterable, CustomStringConvertible, Sendable {
   case sqliteFile
   case sqliteMemory
   case inMemory
+  case postgres
+
+  static var allCases: [Backend] {
+    [.sqliteFile, .sqliteMemory, .inMemory] + (testPostgresURL == nil ? [] : [.postgres])
+  }
 
   var description: String { rawValue }
 
@@ -19,8 +26,31 @@ enum Backend: String, CaseIterable, CustomStringConvertible, Sendable {
       return try body(SQLiteEventLog.inMemory())
     case .inMemory:
       return try body(InMemoryEventLog())
+    case .postgres:
+      return try withTemporaryPostgresLog { try body($0) }
     }
   }
+}
+
+/// The database the PostgreSQL tests use, from `PARTNERSYNC_TEST_POSTGRES`, or nil.
+let testPostgresURL: String? = ProcessInfo.processInfo.environment["PARTNERSYNC_TEST_POSTGRES"].flatMap {
+  $0.isEmpty ? nil : $0
+}
+
+/// The URL of a new log name in the test database (nothing is created).
+func temporaryPostgresURL() -> String {
+  let base = testPostgresURL ?? "postgresql://localhost/partnersync"
+  let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
+  return base + (base.contains("?") ? "&" : "?") + "log=\(name)"
+}
+
+/// Runs `body` with a new PostgreSQL log in the test database, removed afterwards.
+func withTemporaryPostgresLog<Result>(
+  options: PostgresEventLog.Options = .init(create: true), _ body: (PostgresEventLog) throws -> Result
+) throws -> Result {
+  let location = try PostgresLocation(url: temporaryPostgresURL())
+  defer { try? PostgresEventLog.remove(at: location) }
+  return try body(try PostgresEventLog(location: location, options: options))
 }
 
 /// Runs `body` with the path of a new, empty temporary directory, removed afterwards.

@@ -12,6 +12,9 @@ public struct PartnerSyncError: Error, Sendable, Hashable, CustomStringConvertib
     case versionConflict = "version-conflict"
     /// The log stayed locked by another writer past the wait; nothing was appended.
     case busy
+    /// The log's database server cannot be reached, or the connection to it was lost; nothing
+    /// was appended, and retrying later may succeed.
+    case unavailable
     /// The log file does not exist.
     case logNotFound = "log-not-found"
     /// The file is not a PartnerSync log, or was written by a newer version.
@@ -59,7 +62,8 @@ public struct PartnerSyncError: Error, Sendable, Hashable, CustomStringConvertib
     case .fileNotFound: self.init(.logNotFound, error.description)
     case .notAnEventLog, .newerSchema: self.init(.unusableLog, error.description)
     case .readOnly: self.init(.readOnly, error.description)
-    case .sqlite: self.init(.storage, error.description)
+    case .unavailable: self.init(.unavailable, error.description)
+    case .sqlite, .server: self.init(.storage, error.description)
     }
   }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PartnerSync
+import PostgresEventLog
 
 struct Deliver: ParsableCommand {
   static let configuration = CommandConfiguration(
@@ -17,7 +18,8 @@ struct Deliver: ParsableCommand {
       Without --follow it ends when the outbox has nothing after the checkpoint.
 
       The checkpoint is --checkpoint FILE, by default the log's path followed by \
-      .delivered (.delivered-PARTNER with --as).
+      .delivered (.delivered-PARTNER with --as); for a PostgreSQL log, partnersync-NAME.delivered \
+      in the current folder.
 
       Examples:
         partnersync deliver --to 'cat >> inbox.jsonl'
@@ -50,7 +52,7 @@ struct Deliver: ParsableCommand {
 
   func run() throws {
     let log = try global.openLog()
-    let store = DeliveryCheckpoint(path: checkpoint ?? global.path + ".delivered" + (partner.map { "-\($0)" } ?? ""))
+    let store = DeliveryCheckpoint(path: checkpoint ?? defaultCheckpoint)
     var delivered = 0
     repeat {
       do {
@@ -64,6 +66,14 @@ struct Deliver: ParsableCommand {
     printNote(
       "Delivered \(plural(delivered, "notification")); the checkpoint \(store.path) is at \(cursor).",
       quiet: global.quiet)
+  }
+
+  /// The log's path followed by `.delivered` (and `-PARTNER`); for a PostgreSQL log,
+  /// `partnersync-NAME.delivered` in the current folder.
+  private var defaultCheckpoint: String {
+    let base =
+      global.isURL ? "partnersync-" + ((try? PostgresLocation(url: global.path).logName) ?? "main") : global.path
+    return base + ".delivered" + (partner.map { "-\($0)" } ?? "")
   }
 
   /// Runs the command with the notification's line on its standard input; throws unless it exits 0.

@@ -27,10 +27,10 @@ struct Demo: ParsableCommand {
         instead: "run the demo on another log (--db PATH)")
       let result = try log.importJSONLines(Array(DemoHistory.jsonLines.utf8), now: Timestamp.now())
       printNote(
-        "Wrote the sample history of \(ticket) to \(global.path): \(result.count) events at positions \(result.firstPosition)–\(result.lastPosition).",
+        "Wrote the sample history of \(ticket) to \(global.logName): \(result.count) events at positions \(result.firstPosition)–\(result.lastPosition).",
         quiet: global.quiet)
     } else {
-      printNote("\(global.path) already holds the sample history of \(ticket); showing it.", quiet: global.quiet)
+      printNote("\(global.logName) already holds the sample history of \(ticket); showing it.", quiet: global.quiet)
     }
     let lead = try log.view(ticket: ticket, as: "acme")
     let service = try log.view(ticket: ticket, as: "bolt")

@@ -29,7 +29,14 @@ struct Import: ParsableCommand {
     do {
       let bar = ProgressBar(quiet: global.quiet)
       defer { bar.finish() }
-      if FileManager.default.fileExists(atPath: path) {
+      if global.isURL {
+        // A PostgreSQL log: created (empty) first when it does not exist; the import is one
+        // transaction there too.
+        let log = try global.openLog(create: true)
+        result = try input.withUnsafeBytes {
+          try log.importJSONLines($0, now: Timestamp.now(), keepingDecisions: false, progress: bar.handler)
+        }
+      } else if FileManager.default.fileExists(atPath: path) {
         try refuseWriteProtected(path, nothingDone: "nothing was imported", instead: "import into another log")
         let log = try global.openLog(create: true)
         result = try input.withUnsafeBytes {
@@ -61,7 +68,7 @@ struct Import: ParsableCommand {
     case .text:
       guard !global.quiet else { return }
       printLines([
-        "Imported \(plural(result.count, "event")) from \(displayName) into \(path): positions \(result.firstPosition)–\(result.lastPosition), \(plural(result.decisionCount, "sync decision"))."
+        "Imported \(plural(result.count, "event")) from \(displayName) into \(global.logName): positions \(result.firstPosition)–\(result.lastPosition), \(plural(result.decisionCount, "sync decision"))."
       ])
     }
   }

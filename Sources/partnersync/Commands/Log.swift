@@ -24,7 +24,7 @@ struct Log: ParsableCommand {
     case .json: printJSON(.object([("events", .array(events.map(Self.json)))]))
     case .text:
       // (A ticket that is not in the log is an error, exit 66.)
-      guard !events.isEmpty else { return printNote("The log \(global.path) is empty.", quiet: global.quiet) }
+      guard !events.isEmpty else { return printNote("The log \(global.logName) is empty.", quiet: global.quiet) }
       var table = Table("POSITION", "TIME", "TICKET", "TYPE", "BY", "ENTRY")
       for recorded in events {
         let event = recorded.event

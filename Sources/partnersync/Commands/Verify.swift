@@ -37,12 +37,13 @@ struct Verify: ParsableCommand {
     }
     if let bad = result.firstBadPosition, result.derivedOnly {
       throw failure(
-        "the outbox of \(global.path) differs from its events from position \(bad) (the events are intact); "
+        "the outbox of \(global.logName) differs from its events from position \(bad) (the events are intact); "
           + "run partnersync replay --rebuild-outbox.", Exit.damaged)
     }
     if let bad = result.firstBadPosition {
       throw failure(
-        "the log \(global.path) is damaged from position \(bad); restore it from a backup or an export.", Exit.damaged)
+        "the log \(global.logName) is damaged from position \(bad); restore it from a backup or an export.",
+        Exit.damaged)
     }
   }
 }

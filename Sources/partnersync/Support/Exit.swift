@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PartnerSync
+import PostgresEventLog
 
 /// The documented exit codes (sysexits.h).
 enum Exit {
@@ -15,7 +16,7 @@ enum Exit {
   static func code(for error: PartnerSyncError) -> Int32 {
     switch error.code {
     case .invalidEvent: dataError
-    case .versionConflict, .busy, .deliveryFailed: tempFail
+    case .versionConflict, .busy, .unavailable, .deliveryFailed: tempFail
     case .logNotFound, .unusableLog, .readOnly, .unknownTicket, .unknownPartner, .unknownEntry: noInput
     case .outOfRange: usage
     case .corruptLog, .storage: software
@@ -37,6 +38,17 @@ func failure(_ message: String, _ code: Int32) -> ExitCode {
 
 /// Prints a library error as one line on standard error and returns its exit code.
 func fail(_ error: PartnerSyncError, path: String? = nil) -> ExitCode {
+  if error.code == .logNotFound, let path, PostgresLocation.isURL(path), let location = try? PostgresLocation(url: path)
+  {
+    guard !error.message.contains("database does not exist") else {
+      return failure(
+        "the database of \(location) does not exist; create it (createdb), or point --db or PARTNERSYNC_DB at an existing database.",
+        Exit.code(for: error))
+    }
+    return failure(
+      "there is no log at \(location); import events first (partnersync --db URL import FILE), run partnersync demo, or point --db or PARTNERSYNC_DB at an existing log.",
+      Exit.code(for: error))
+  }
   // (The library names the cause itself when the log's folder does not exist.)
   var isFolder: ObjCBool = false
   if error.code == .logNotFound, let path, case let folder = (path as NSString).deletingLastPathComponent,
@@ -54,6 +66,7 @@ func fail(_ error: PartnerSyncError, path: String? = nil) -> ExitCode {
 private func hint(for error: PartnerSyncError) -> String {
   switch error.code {
   case .busy: " Nothing was appended; run the command again (--wait SECONDS waits longer for the other writer)."
+  case .unavailable: " Nothing was appended; run the command again once the database server is up."
   case .versionConflict: " Nothing was appended; run the command again."
   case .corruptLog: " Run `partnersync verify` to check the log."
   case .unknownTicket: " `partnersync log` lists the events of every ticket in the log."

@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
 import PartnerSync
+import PostgresEventLog
 
 /// Options every command shares.
 struct GlobalOptions: ParsableArguments {
   @Option(
     help: ArgumentHelp(
-      "The SQLite log (default: $PARTNERSYNC_DB, else partnersync.sqlite).", valueName: "path"))
+      "The log: a SQLite file, or postgresql://user@host:port/dbname?log=NAME (default: $PARTNERSYNC_DB, else partnersync.sqlite).",
+      valueName: "path-or-url"))
   var db: String?
 
   @Flag(name: [.customShort("q"), .long], help: "Print only data and errors: no summaries, no progress.")
@@ -22,6 +24,22 @@ struct GlobalOptions: ParsableArguments {
     guard wait >= 0, wait <= 86_400 else {
       throw ValidationError("--wait takes seconds from 0 to 86400, not \(wait)")
     }
+    if isURL {
+      do {
+        _ = try PostgresLocation(url: path)
+      } catch {
+        throw ValidationError(error.message)
+      }
+    }
+  }
+
+  /// Whether the log is a PostgreSQL log named by a URL, not a SQLite file.
+  var isURL: Bool { PostgresLocation.isURL(path) }
+
+  /// The log's name in messages: its path, or its URL without a password.
+  var logName: String {
+    guard isURL, let location = try? PostgresLocation(url: path) else { return path }
+    return location.description
   }
 
   /// How long a write waits for another writer (`--wait`).
@@ -39,9 +57,9 @@ struct GlobalOptions: ParsableArguments {
   func openLog(create: Bool = false, writable: Bool = false) throws -> PartnerSyncLog {
     do {
       return try PartnerSyncLog.open(
-        path: path, create: create, readOnly: !create && !writable, wait: waitDuration)
+        url: path, create: create, readOnly: !create && !writable, wait: waitDuration)
     } catch {
-      if create { throw error }
+      if create && !isURL { throw error }
       throw fail(error, path: path)
     }
   }

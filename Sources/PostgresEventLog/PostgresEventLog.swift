@@ -1,0 +1,184 @@
+import EventLog
+import Foundation
+
+/// An event log stored in PostgreSQL, shared by processes on many machines.
+///
+/// It keeps the contract of ``SQLiteEventLog``: gap-free positions, per-stream versions checked
+/// against the caller's expectations, the same hash chain, append-only events (triggers refuse
+/// UPDATE, DELETE and TRUNCATE), streaming reads of one snapshot, and the stored outbox written
+/// in the events' transaction.
+///
+/// ```swift
+/// let location = try PostgresLocation(url: "postgresql://app@db.example.com/partnersync?log=acme")
+/// let log = try PostgresEventLog(location: location, options: .init(create: true))
+/// ```
+///
+/// Appends from any number of connections serialise on a transaction-scoped advisory lock of the
+/// log, taken before the last position is read, so positions follow the order of the commits and
+/// the chain stays unbroken; holding no session state, the log works through PgBouncer in
+/// transaction mode. One instance may be shared between threads: every call is serialised on
+/// its one connection, which is opened again after it was lost.
+public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
+  // @unchecked Sendable: the connection is used only while holding `lock`.
+
+  /// How to open the log.
+  public struct Options: Sendable {
+    /// Create the log (its schema) when it does not exist. Without it, opening a missing log
+    /// throws ``EventLogError/fileNotFound(path:)`` and creates nothing.
+    public var create: Bool = false
+
+    /// Refuse appends with ``EventLogError/readOnly(path:)``; reads run in read-only transactions.
+    public var readOnly: Bool = false
+
+    /// How long an append waits for another writer's lock before throwing
+    /// ``EventLogError/busy(path:)``; also the connection timeout (at least 2 s) unless the URL
+    /// sets `connect_timeout`.
+    public var lockTimeoutMilliseconds: Int32 = 5000
+
+    /// Creates options; the defaults open an existing log read-write with a five-second wait.
+    public init(create: Bool = false, readOnly: Bool = false, lockTimeoutMilliseconds: Int32 = 5000) {
+      self.create = create
+      self.readOnly = readOnly
+      self.lockTimeoutMilliseconds = lockTimeoutMilliseconds
+    }
+  }
+
+  /// Where the log lives.
+  public let location: PostgresLocation
+
+  /// The options the log was opened with.
+  public let options: Options
+
+  let lock = LogLock()
+  let connection: PostgresConnection
+  /// The schema's quoted name, to put into statements.
+  let schema: String
+  /// The open cursors of nested reads, to name the next one.
+  var cursorDepth = 0
+
+  /// Events per `COPY` of an append: a large batch is copied a chunk at a time while it is
+  /// produced.
+  static let chunkSize = 4096
+
+  /// Opens (or, with `options.create`, creates) the log at `location`.
+  ///
+  /// - Throws: ``EventLogError/fileNotFound(path:)`` when the database or the log does not exist
+  ///   (and `create` is off), ``EventLogError/unavailable(location:reason:)`` when the server
+  ///   cannot be reached, ``EventLogError/notAnEventLog(path:)`` when the log's schema holds
+  ///   something else, ``EventLogError/newerSchema(path:found:supported:)`` when a newer program
+  ///   wrote it.
+  public init(location: PostgresLocation, options: Options = .init()) throws {
+    var conninfo = location.connectionURL
+    if !conninfo.contains("connect_timeout=") {
+      let seconds = max(2, (Int(options.lockTimeoutMilliseconds) + 999) / 1000)
+      conninfo += (conninfo.contains("?") ? "&" : "?") + "connect_timeout=\(seconds)"
+    }
+    if !conninfo.contains("application_name=") { conninfo += "&application_name=partnersync" }
+    self.location = location
+    self.options = options
+    schema = PostgresSchema.quoted(location)
+    connection = try PostgresConnection(conninfo: conninfo, location: location.description)
+    try PostgresSchema.prepare(connection, location, create: options.create, readOnly: options.readOnly)
+  }
+
+  /// Opens the log named by a `postgresql://` URL; see ``PostgresLocation``.
+  public convenience init(url: String, options: Options = .init()) throws {
+    let location: PostgresLocation
+    do {
+      location = try PostgresLocation(url: url)
+    } catch {
+      throw EventLogError.misuse(error.message)
+    }
+    try self.init(location: location, options: options)
+  }
+
+  /// Whether appends are refused.
+  public var isReadOnly: Bool { options.readOnly }
+
+  /// Runs `body`, a single statement's read, while holding the lock.
+  func query<Result>(_ body: (PostgresConnection) throws -> Result) throws -> Result {
+    try lock.read { outermost in
+      if outermost { try connection.reconnectIfLost() }
+      return try body(connection)
+    }
+  }
+
+  /// Runs `body` in a read transaction of one snapshot; nested reads join the outer one.
+  func read<Result>(_ body: (PostgresConnection) throws -> Result) throws -> Result {
+    try lock.read { outermost in
+      guard outermost else { return try body(connection) }
+      try connection.reconnectIfLost()
+      return try connection.transaction(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", purpose: "read the log"
+      ) { try body(connection) }
+    }
+  }
+
+  /// Runs `body` in a write transaction that holds the log's advisory lock, committing when it
+  /// returns and rolling back when it throws.
+  func write<Result>(_ body: (PostgresConnection) throws -> Result) throws -> Result {
+    try lock.append {
+      guard !options.readOnly else { throw EventLogError.readOnly(path: location.description) }
+      try connection.reconnectIfLost()
+      return try connection.transaction("BEGIN", purpose: "append to the log") {
+        try connection.execute(
+          "SET LOCAL lock_timeout = \(max(1, options.lockTimeoutMilliseconds))", purpose: "set the lock timeout")
+        try connection.query(
+          "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))",
+          [.int64(Int64(PostgresSchema.lockClass)), .text(location.schema)], purpose: "lock the log for an append")
+        return try body(connection)
+      }
+    }
+  }
+
+  /// Streams the rows of `select` (whose first columns are position, stream, type, actor, data,
+  /// then version, time and hash as `columns` ask) through a cursor, a page at a time, in one
+  /// snapshot; nested reads may run between pages.
+  func scan(
+    _ condition: String, _ parameters: [PostgresParameter], purpose: String,
+    columns: StoredEventBytes.Columns = .all, _ body: (StoredEventBytes) throws -> Bool
+  ) throws {
+    var select = "SELECT position, stream, type, actor, data"
+    var next = 5
+    func extra(_ column: StoredEventBytes.Columns, _ name: String) -> Int? {
+      guard columns.contains(column) else { return nil }
+      select += ", " + name
+      defer { next += 1 }
+      return next
+    }
+    let version = extra(.version, "version")
+    let time = extra(.time, "time_us")
+    let hash = extra(.hash, "hash")
+    try read { connection in
+      cursorDepth += 1
+      defer { cursorDepth -= 1 }
+      let cursor = "partnersync_scan_\(cursorDepth)"
+      try connection.query(
+        "DECLARE \(cursor) NO SCROLL CURSOR FOR \(select) FROM \(schema).events \(condition)", parameters,
+        purpose: purpose)
+      defer { try? connection.execute("CLOSE \(cursor)", purpose: "close a cursor") }
+      while true {
+        let page = try connection.query("FETCH FORWARD 1000 FROM \(cursor)", purpose: purpose)
+        for row in 0..<page.rowCount {
+          let event = StoredEventBytes(
+            position: page.int64(row, 0), version: version.map { page.int64(row, $0) } ?? 0,
+            time: time.map { page.int64(row, $0) } ?? 0, stream: page.bytes(row, 1), type: page.bytes(row, 2),
+            actor: page.bytes(row, 3), data: page.bytes(row, 4),
+            hash: hash.map { page.bytes(row, $0) } ?? UnsafeBufferPointer(start: nil, count: 0))
+          guard try body(event) else { return }
+        }
+        if page.rowCount < 1000 { return }
+      }
+    }
+  }
+}
+
+extension PostgresEventLog {
+  /// Removes the log at `location` with everything in it (its schema), for tests: the events'
+  /// triggers refuse deleting them one by one, not dropping the whole log.
+  package static func remove(at location: PostgresLocation) throws {
+    let connection = try PostgresConnection(conninfo: location.connectionURL, location: location.description)
+    try connection.execute(
+      "DROP SCHEMA IF EXISTS \(PostgresSchema.quoted(location)) CASCADE", purpose: "remove the log")
+  }
+}

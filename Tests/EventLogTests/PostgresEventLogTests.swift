@@ -1,0 +1,175 @@
+import EventLog
+import Foundation
+import PostgresEventLog
+import Testing
+
+/// What only the PostgreSQL log has: logs by name in one database, its schema's guards, its
+/// errors, and writers on several connections. Runs when `PARTNERSYNC_TEST_POSTGRES` is set
+/// (`Scripts/test` says when it is not).
+@Suite("PostgreSQL event log", .enabled(if: testPostgresURL != nil))
+struct PostgresEventLogTests {
+  @Test func aMissingLogIsNotCreatedWithoutCreate() throws {
+    let url = temporaryPostgresURL()
+    let location = try PostgresLocation(url: url).description
+    #expect(throws: EventLogError.fileNotFound(path: location)) {
+      try PostgresEventLog(url: url)
+    }
+    // Still missing: opening it did not create it.
+    #expect(throws: EventLogError.self) { try PostgresEventLog(url: url, options: .init(readOnly: true)) }
+  }
+
+  @Test func logsOfOneDatabaseKeepTheirOwnPositionsAndChains() throws {
+    try withTemporaryPostgresLog { first throws in
+      try withTemporaryPostgresLog { second throws in
+        _ = try first.append([record("a", 1), record("a", 2)], expectedVersions: [:])
+        _ = try second.append([record("a", 3)], expectedVersions: ["a": 0])
+        #expect(try first.lastPosition() == 2)
+        #expect(try second.lastPosition() == 1)
+        #expect(try second.events().map(\.data) == [#"{"n":3}"#])
+        #expect(try first.verify() == VerifyReport(events: 2))
+        #expect(try second.verify() == VerifyReport(events: 1))
+      }
+    }
+  }
+
+  @Test func theEventsRefuseUpdateDeleteAndTruncate() throws {
+    try withTemporaryPostgresLog { log throws in
+      _ = try log.append([record("a", 1)], expectedVersions: [:])
+      let schema = "\"\(log.location.schema)\""
+      for sql in [
+        "UPDATE \(schema).events SET data = '\\x7b7d'", "DELETE FROM \(schema).events",
+        "TRUNCATE \(schema).events",
+      ] {
+        let result = try runPSQL(log.location, sql)
+        #expect(result.status != 0, "\(sql)")
+        #expect(result.error.contains("events are append-only"), "\(sql): \(result.error)")
+      }
+      #expect(try log.verify() == VerifyReport(events: 1))
+    }
+  }
+
+  @Test func aSchemaOfAnotherApplicationIsNotAnEventLog() throws {
+    let url = temporaryPostgresURL()
+    let location = try PostgresLocation(url: url)
+    defer { try? PostgresEventLog.remove(at: location) }
+    let created = try runPSQL(
+      location, "CREATE SCHEMA \"\(location.schema)\"; CREATE TABLE \"\(location.schema)\".t (x int)")
+    #expect(created.status == 0, "\(created.error)")
+    #expect(throws: EventLogError.notAnEventLog(path: location.description)) {
+      try PostgresEventLog(location: location, options: .init(create: true))
+    }
+  }
+
+  @Test func urlsNameTheLogAndHideThePassword() throws {
+    let location = try PostgresLocation(
+      url: "postgresql://ann:secret@db.example.com:5433/ps?sslmode=require&log=acme_eu")
+    #expect(location.logName == "acme_eu")
+    #expect(location.schema == "partnersync_acme_eu")
+    #expect(location.connectionURL == "postgresql://ann:secret@db.example.com:5433/ps?sslmode=require")
+    #expect(!location.description.contains("secret"))
+    #expect(try PostgresLocation(url: "postgres://db/ps").logName == "main")
+    for invalid in ["postgresql://db/ps?log=Acme", "postgresql://db/ps?log=a-b", "postgresql://db/ps?log=", "/tmp/x"] {
+      #expect(throws: PostgresLocation.Invalid.self, "\(invalid)") { try PostgresLocation(url: invalid) }
+    }
+  }
+
+  @Test func aServerThatIsDownIsUnavailable() throws {
+    // A port nothing listens on.
+    let started = Date()
+    #expect {
+      try PostgresEventLog(url: "postgresql://nobody@127.0.0.1:1/none?log=x")
+    } throws: { error in
+      guard case .unavailable = error as? EventLogError else { return false }
+      return true
+    }
+    #expect(Date().timeIntervalSince(started) < 10)
+  }
+
+  @Test func aDatabaseThatDoesNotExistIsNotFound() throws {
+    let url = try #require(testPostgresURL)
+    var components = try #require(URLComponents(string: url))
+    components.path = "/partnersync_no_such_database"
+    #expect {
+      try PostgresEventLog(url: components.string! + "?log=x")
+    } throws: { error in
+      guard case .fileNotFound = error as? EventLogError else { return false }
+      return true
+    }
+  }
+
+  /// Writers on separate connections, as in separate processes: every append that was based on
+  /// the stream's current version lands, gap-free and chained in commit order; the others
+  /// conflict and write nothing.
+  @Test func appendsFromManyConnectionsSerialise() throws {
+    try withTemporaryPostgresLog { log throws in
+      let base = log.location.connectionURL
+      let url = base + (base.contains("?") ? "&" : "?") + "log=" + log.location.logName
+      let conflicts = Counter()
+      DispatchQueue.concurrentPerform(iterations: 6) { worker in
+        guard let own = try? PostgresEventLog(url: url) else { return conflicts.add(1000) }
+        for round in 0..<20 {
+          // Every writer appends to its own stream and to one shared stream.
+          let shared = (try? own.version(of: "shared")) ?? -1
+          do {
+            _ = try own.append(
+              [record("w\(worker)", round), record("shared", round)],
+              expectedVersions: ["w\(worker)": Int64(round), "shared": shared])
+          } catch EventLogError.versionConflict {
+            conflicts.add(1)
+            // Retried once the conflict is seen, on the stream's new version.
+            while true {
+              let now = (try? own.version(of: "shared")) ?? -1
+              do {
+                _ = try own.append(
+                  [record("w\(worker)", round), record("shared", round)],
+                  expectedVersions: ["w\(worker)": Int64(round), "shared": now])
+                break
+              } catch EventLogError.versionConflict {
+                continue
+              } catch {
+                return conflicts.add(1000)
+              }
+            }
+          } catch {
+            return conflicts.add(1000)
+          }
+        }
+      }
+      #expect(conflicts.value < 1000)
+      #expect(try log.lastPosition() == 6 * 20 * 2)
+      #expect(try log.version(of: "shared") == 6 * 20)
+      #expect(try log.version(of: "w5") == 20)
+      #expect(try log.verify() == VerifyReport(events: 240))
+    }
+  }
+}
+
+/// A count shared between threads.
+final class Counter: @unchecked Sendable {
+  private let lock = NSLock()
+  private var count = 0
+  func add(_ n: Int) { lock.withLock { count += n } }
+  var value: Int { lock.withLock { count } }
+}
+
+/// Runs psql (of the newest PostgreSQL installed) on the database of `location` with `sql`.
+func runPSQL(_ location: PostgresLocation, _ sql: String) throws -> (status: Int32, output: String, error: String) {
+  let bins = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+  let psql = bins.sorted { $0.compare($1, options: .numeric) == .orderedAscending }.last.map {
+    "/usr/lib/postgresql/\($0)/bin/psql"
+  }
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: psql ?? "/usr/bin/psql")
+  process.arguments = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", location.connectionURL, "-c", sql]
+  let output = Pipe()
+  let error = Pipe()
+  process.standardOutput = output
+  process.standardError = error
+  try process.run()
+  let outputData = output.fileHandleForReading.readDataToEndOfFile()
+  let errorData = error.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return (
+    process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self)
+  )
+}
