@@ -20,7 +20,7 @@ import PartnerSyncDomain
 /// A key is remembered for a day at least: entries older than that are dropped when the server
 /// starts.
 final class IdempotencyStore: @unchecked Sendable {
-  // Sendable: every call runs on the server's serial log queue (see ``LogQueue``).
+  // Sendable: every call runs on the log's own serial thread (``PartnerSyncLog/perform(_:)``).
 
   /// What is known of one key.
   struct Record: Codable {

@@ -96,7 +96,7 @@ public struct PartnerSyncServer: Sendable {
     let keys = KeyCache(store: KeyStore(logPath: configuration.logPath))
     let authenticated = router.group().add(middleware: KeyAuthentication(keys: keys))
     TicketRoutes(
-      log: log, queue: LogQueue(), limits: configuration.limits, idempotency: idempotency, fault: configuration.fault
+      log: log, limits: configuration.limits, idempotency: idempotency, fault: configuration.fault
     ).add(to: authenticated)
     NotificationRoutes(log: log, limits: configuration.limits, interval: configuration.streamInterval)
       .add(to: authenticated)

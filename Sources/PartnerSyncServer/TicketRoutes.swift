@@ -7,7 +7,6 @@ import PartnerSyncDomain
 /// The routes of one ticket: record events, the partner's view, the partner's audit.
 struct TicketRoutes: Sendable {
   let log: PartnerSyncLog
-  let queue: LogQueue
   let limits: ServerLimits
   /// The keys of retried POSTs.
   let idempotency: IdempotencyStore
@@ -56,7 +55,7 @@ struct TicketRoutes: Sendable {
     let fault = fault
     let outcome: Batch.Outcome
     do throws(PartnerSyncError) {
-      outcome = try await queue.run { () throws(PartnerSyncError) in
+      outcome = try await log.perform { () throws(PartnerSyncError) in
         try batch.append(to: log, idempotency: idempotency, fault: fault)
       }
     } catch {
@@ -99,7 +98,7 @@ struct TicketRoutes: Sendable {
     }
     let log = log
     do throws(PartnerSyncError) {
-      let view = try await queue.run { () throws(PartnerSyncError) in
+      let view = try await log.perform { () throws(PartnerSyncError) in
         try Self.scopedView(log: log, ticket: ticket, partner: partner, point: point, engagement: engagement)
       }
       return Self.json(view.json)

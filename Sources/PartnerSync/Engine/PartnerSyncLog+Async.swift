@@ -82,6 +82,16 @@ extension PartnerSyncLog {
     try await worker.run { () throws(PartnerSyncError) in try self.record(events, now: now) }
   }
 
+  /// Runs `body`, synchronous calls on this log that have no asynchronous twin (or that belong
+  /// together, such as a check and the write it guards), on the log's own thread, in turn with
+  /// the log's other asynchronous calls; the calling task is suspended meanwhile.
+  /// - Throws: What `body` throws.
+  public func perform<T: Sendable>(
+    _ body: @escaping @Sendable () throws(PartnerSyncError) -> T
+  ) async throws(PartnerSyncError) -> T {
+    try await worker.run(body)
+  }
+
   /// The ticket as `partner` sees it at `point`, read on the log's own thread: the asynchronous
   /// twin of ``view(ticket:as:at:engagement:)``.
   /// - Throws: ``PartnerSyncError`` as the synchronous twin does.
