@@ -13,8 +13,8 @@ extension PartnerSyncLog {
   ///
   /// It reads the log's last position every 20 ms; it returns at once when the log holds
   /// `position` already. On a log opened on a standby server, a read that names a position
-  /// (``view(ticket:as:at:engagement:)`` and ``audit(ticket:entry:at:as:)`` at
-  /// ``Point/position(_:)``, ``notifications(ticket:after:as:)`` after a position) waits so by
+  /// (``view(ticket:as:at:engagement:)-67fjw`` and ``audit(ticket:entry:at:as:)-a2yx`` at
+  /// ``Point/position(_:)``, ``notifications(ticket:after:as:)-42ii4`` after a position) waits so by
   /// itself, up to the `wait` it was opened with.
   /// - Throws: ``PartnerSyncError`` with code `positionNotReached` when the log does not hold
   ///   `position` after `timeout`.
