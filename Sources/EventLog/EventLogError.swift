@@ -29,6 +29,10 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
   /// read-only or because the file or its directory is not writable.
   case readOnly(path: String)
 
+  /// The log was opened for writing on a standby server (a streaming replica in recovery), which
+  /// serves reads only. Nothing was written; write to the primary, or open the log read-only.
+  case standby(location: String)
+
   /// Any other failure. `code` is SQLite's extended result code (or
   /// `SQLITE_MISUSE`, 21, for a misuse of the log's API); `message` names what
   /// the log was doing and never contains bound values.
@@ -66,6 +70,9 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
     case .readOnly(let path):
       return "The event log at \(path) is read-only, so the write was refused; "
         + "open it read-write with permission to write the file and its directory."
+    case .standby(let location):
+      return "The event log at \(location) is on a standby server (a read-only replica), "
+        + "so nothing can be written there; write to the primary, or open the log read-only to read it."
     case .sqlite(let code, let message):
       return "The event log failed with SQLite code \(code) (\(message)); "
         + "check the disk and the database file, and retry."

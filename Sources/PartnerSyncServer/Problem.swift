@@ -35,13 +35,13 @@ public struct Problem: HTTPResponseError, Sendable {
       switch error.code {
       case .invalidEvent: .unprocessableContent
       case .versionConflict: .conflict
-      case .busy, .unavailable: .serviceUnavailable
+      case .busy, .unavailable, .positionNotReached: .serviceUnavailable
       // A point outside the log: nothing of the log is there, as for a ticket not in it yet.
       case .unknownTicket, .unknownPartner, .unknownEntry, .outOfRange: .notFound
       case .logNotFound, .unusableLog, .readOnly, .corruptLog, .storage, .deliveryFailed: .internalServerError
       }
     self.init(status, error.description, code: error.code.rawValue, line: error.line)
-    if [.versionConflict, .busy, .unavailable].contains(error.code) { headers[.retryAfter] = "1" }
+    if [.versionConflict, .busy, .unavailable, .positionNotReached].contains(error.code) { headers[.retryAfter] = "1" }
   }
 
   /// The problem document.

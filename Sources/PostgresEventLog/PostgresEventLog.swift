@@ -49,6 +49,10 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
   /// The options the log was opened with.
   public let options: Options
 
+  /// Whether the server was a hot standby (a streaming replica, in recovery) when the log was
+  /// opened: it serves reads only, at its point of replay, which may lag the primary.
+  public let isStandby: Bool
+
   let lock = LogLock()
   let connection: PostgresConnection
   /// The schema's quoted name, to put into statements.
@@ -66,7 +70,8 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
   ///   (and `create` is off), ``EventLogError/unavailable(location:reason:)`` when the server
   ///   cannot be reached, ``EventLogError/notAnEventLog(path:)`` when the log's schema holds
   ///   something else, ``EventLogError/newerSchema(path:found:supported:)`` when a newer program
-  ///   wrote it.
+  ///   wrote it, ``EventLogError/standby(location:)`` when the server is a standby and `readOnly`
+  ///   is off.
   public init(location: PostgresLocation, options: Options = .init()) throws {
     var conninfo = location.connectionURL
     if !conninfo.contains("connect_timeout=") {
@@ -78,6 +83,10 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
     self.options = options
     schema = PostgresSchema.quoted(location)
     connection = try PostgresConnection(conninfo: conninfo, location: location.description)
+    isStandby =
+      try connection.optionalInteger("SELECT pg_is_in_recovery()::int::int8", purpose: "ask whether it is a standby")
+      == 1
+    guard !isStandby || options.readOnly else { throw EventLogError.standby(location: location.description) }
     try PostgresSchema.prepare(connection, location, create: options.create, readOnly: options.readOnly)
   }
 

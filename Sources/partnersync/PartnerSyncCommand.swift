@@ -19,7 +19,8 @@ struct PartnerSyncCommand: ParsableCommand {
       Exit codes: 0 success, 1 verify found damage, 64 wrong usage, 65 bad input data (nothing \
       appended), 66 the log, ticket, partner, entry or file does not exist, or the log cannot be \
       used, 70 internal error, 75 the log stayed busy or changed under the writer (nothing \
-      appended; try again). Errors are one line on standard error that starts with "error: ".
+      appended; try again), or did not reach the position a read waits for within --wait (a \
+      replica that has not replayed it yet). Errors are one line on standard error that starts with "error: ".
       """,
     version: "0.1.0",
     subcommands: [

@@ -160,6 +160,28 @@ import Testing
     }
   }
 
+  @Test("--min-position: a read of a log that holds the position runs at once; past the log, exit 75 after --wait")
+  func minPosition() throws {
+    try withImportedLog { _, db in
+      let held = try CLI.run([
+        "--db", db.path, "--min-position", "4", "view", "T-1", "--as", "bolt", "--format", "json",
+      ])
+      #expect(held.code == 0, "\(held.err)")
+      #expect(held.out.contains("\"position\":4"), "\(held.out)")
+      let clock = ContinuousClock()
+      let start = clock.now
+      let beyond = try CLI.run(["--db", db.path, "--min-position", "5", "--wait", "0.5", "export"])
+      let waited = clock.now - start
+      #expect(beyond.code == 75, "\(beyond.err)")
+      #expect(beyond.out.isEmpty)
+      #expect(beyond.err.hasPrefix("error: the log holds positions up to 4, not yet position 5, after waiting 0.5 s"))
+      #expect(beyond.err.split(separator: "\n").count == 1, "\(beyond.err)")
+      #expect(waited >= .milliseconds(500) && waited < .seconds(4), "gave up after \(waited)")
+      let invalid = try CLI.run(["--db", db.path, "--min-position", "0", "log"])
+      #expect(invalid.code == 64, "\(invalid.err)")
+    }
+  }
+
   @Test func demoNeedsNoSetUpAndCanRunTwice() throws {
     try withTemporaryDirectory { dir in
       let first = try CLI.run(["demo"], in: dir)

@@ -19,8 +19,11 @@ public struct PartnerSyncError: Error, Sendable, Hashable, CustomStringConvertib
     case logNotFound = "log-not-found"
     /// The file is not a PartnerSync log, or was written by a newer version.
     case unusableLog = "unusable-log"
-    /// The log is read-only.
+    /// The log is read-only (opened so, or on a standby server).
     case readOnly = "read-only"
+    /// The log did not hold the position a read waits for (a replica had not replayed it yet)
+    /// within the wait; retrying later, or reading from the primary, may succeed.
+    case positionNotReached = "position-not-reached"
     /// The ticket is not in the log (at that point).
     case unknownTicket = "unknown-ticket"
     /// The partner has no engagement on the ticket (at that point), or no such engagement exists.
@@ -61,7 +64,7 @@ public struct PartnerSyncError: Error, Sendable, Hashable, CustomStringConvertib
     case .busy: self.init(.busy, error.description)
     case .fileNotFound: self.init(.logNotFound, error.description)
     case .notAnEventLog, .newerSchema: self.init(.unusableLog, error.description)
-    case .readOnly: self.init(.readOnly, error.description)
+    case .readOnly, .standby: self.init(.readOnly, error.description)
     case .unavailable: self.init(.unavailable, error.description)
     case .sqlite, .server: self.init(.storage, error.description)
     }

@@ -11,9 +11,14 @@ extension PartnerSyncLog {
   /// ``PartnerSyncError/Code/busy``, appending nothing. A PostgreSQL server that cannot be reached
   /// within `wait` (at least 2 s), or a connection lost mid-write, fails with
   /// ``PartnerSyncError/Code/unavailable``: the write was rolled back and may be retried.
+  ///
+  /// A streaming replica (a hot standby) serves reads: open it with `readOnly`. There, a read
+  /// that names a position waits up to `wait` until the replica has replayed it (see
+  /// ``waitUntil(position:timeout:)``), for read-your-writes.
   /// - Throws: ``PartnerSyncError`` with code `logNotFound` when the log (or its database) does
   ///   not exist and `create` is off, `unusableLog` when the URL is malformed or names something
-  ///   that is not a PartnerSync log, `unavailable` when the server cannot be reached.
+  ///   that is not a PartnerSync log, `unavailable` when the server cannot be reached, `readOnly`
+  ///   when the server is a standby and `readOnly` is off.
   public static func open(
     url: String, create: Bool = false, readOnly: Bool = false, rules: RuleSet = .standard,
     wait: Duration = .seconds(5)

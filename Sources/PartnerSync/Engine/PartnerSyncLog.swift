@@ -50,7 +50,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
 
   /// The options of a SQLite log whose writes wait up to `wait` for another writer.
   static func options(wait: Duration) -> SQLiteEventLog.Options {
-    let milliseconds = Double(wait.components.seconds) * 1000 + Double(wait.components.attoseconds) / 1e15
+    let milliseconds = wait.inSeconds * 1000
     return SQLiteEventLog.Options(busyTimeoutMilliseconds: Int32(clamping: Int64(max(0, milliseconds).rounded(.up))))
   }
 
@@ -193,13 +193,16 @@ public final class PartnerSyncLog: @unchecked Sendable {
     case time(Timestamp)
   }
 
-  /// Resolves a point to a position for `ticket`.
+  /// Resolves a point to a position for `ticket`. On a standby server, a position past the log
+  /// is waited for (see ``waitUntil(position:timeout:)``).
   public func position(of point: Point, ticket: String) throws(PartnerSyncError) -> Int64 {
     let last = try lastPosition()
     switch point {
     case .latest: return last
     case .position(let p):
-      guard p >= 1, p <= last else {
+      // On a standby, a position past the log may not be replayed yet: it waits for it.
+      let held = try p > last ? awaitReplay(of: p) : true
+      guard p >= 1, held else {
         throw PartnerSyncError(
           .outOfRange, "position \(p) is outside the log" + (last == 0 ? ", which is empty" : " (1…\(last))"))
       }
@@ -317,6 +320,9 @@ public final class PartnerSyncLog: @unchecked Sendable {
   /// One partner's whole-log notifications are read from the stored outbox (see
   /// ``outbox(after:limit:as:)-7chac``, whose cursors also tell apart the notifications of one
   /// position, and which pages in what a page costs).
+  ///
+  /// On a standby server, it first waits until the log holds `after` (see
+  /// ``waitUntil(position:timeout:)``).
   /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when `ticket` is not in the log or,
   ///   scoped, is one `partner` may not know (the same message).
   public func notifications(
@@ -325,6 +331,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
     func outbox(_ projection: TicketProjection) -> [PartnerNotification] {
       partner.map { projection.notifications(for: $0) } ?? projection.notifications
     }
+    if after > 0 { _ = try awaitReplay(of: after) }
     if let ticket {
       if let partner {
         return outbox(try scopedProjection(ticket: ticket, as: partner)).filter { $0.position > after }

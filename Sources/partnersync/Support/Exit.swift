@@ -16,7 +16,7 @@ enum Exit {
   static func code(for error: PartnerSyncError) -> Int32 {
     switch error.code {
     case .invalidEvent: dataError
-    case .versionConflict, .busy, .unavailable, .deliveryFailed: tempFail
+    case .versionConflict, .busy, .unavailable, .deliveryFailed, .positionNotReached: tempFail
     case .logNotFound, .unusableLog, .readOnly, .unknownTicket, .unknownPartner, .unknownEntry: noInput
     case .outOfRange: usage
     case .corruptLog, .storage: software
@@ -68,6 +68,7 @@ private func hint(for error: PartnerSyncError) -> String {
   case .busy: " Nothing was appended; run the command again (--wait SECONDS waits longer for the other writer)."
   case .unavailable: " Nothing was appended; run the command again once the database server is up."
   case .versionConflict: " Nothing was appended; run the command again."
+  case .positionNotReached: " --wait SECONDS waits longer."
   case .corruptLog: " Run `partnersync verify` to check the log."
   case .unknownTicket: " `partnersync log` lists the events of every ticket in the log."
   case .unknownEntry: " `partnersync log --ticket TICKET` lists the ticket's events and their entries."

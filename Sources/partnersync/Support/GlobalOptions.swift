@@ -16,13 +16,23 @@ struct GlobalOptions: ParsableArguments {
 
   @Option(
     help: ArgumentHelp(
-      "Seconds a write waits for another writer to finish before giving up with exit 75.",
+      "Seconds a write waits for another writer to finish, and a read on a replica for a position it names (--at, --after, --min-position) to be replayed, before giving up with exit 75.",
       valueName: "seconds"))
   var wait: Double = 5
+
+  @Option(
+    name: .customLong("min-position"),
+    help: ArgumentHelp(
+      "Wait (up to --wait seconds, else exit 75) until the log holds this position before reading: read-your-writes on a replica.",
+      valueName: "position"))
+  var minPosition: Int64?
 
   func validate() throws {
     guard wait >= 0, wait <= 86_400 else {
       throw ValidationError("--wait takes seconds from 0 to 86400, not \(wait)")
+    }
+    if let minPosition, minPosition < 1 {
+      throw ValidationError("--min-position takes a log position from 1, not \(minPosition)")
     }
     if isURL {
       do {
@@ -53,15 +63,19 @@ struct GlobalOptions: ParsableArguments {
   }
 
   /// Opens the log, with `--wait`; the existing log read-only unless `create` or `writable` (exit
-  /// 66 when it does not exist and `create` is off).
+  /// 66 when it does not exist and `create` is off). With `--min-position`, it then waits until
+  /// the log holds that position (exit 75 past `--wait`).
   func openLog(create: Bool = false, writable: Bool = false) throws -> PartnerSyncLog {
+    let log: PartnerSyncLog
     do {
-      return try PartnerSyncLog.open(
+      log = try PartnerSyncLog.open(
         url: path, create: create, readOnly: !create && !writable, wait: waitDuration)
     } catch {
       if create && !isURL { throw error }
       throw fail(error, path: path)
     }
+    if let minPosition { try log.waitUntil(position: minPosition, timeout: waitDuration) }
+    return log
   }
 }
 

@@ -1,0 +1,51 @@
+import Foundation
+import PostgresEventLog
+
+extension PartnerSyncLog {
+  /// Waits until the log holds `position`, for read-your-writes on a streaming replica: a writer
+  /// appends on the primary, then reads on the replica once it has replayed that append.
+  ///
+  /// ```swift
+  /// let written = try primary.record(events)
+  /// try replica.waitUntil(position: written.lastPosition, timeout: .seconds(5))
+  /// let view = try replica.view(ticket: "T-1001", as: "bolt")
+  /// ```
+  ///
+  /// It reads the log's last position every 20 ms; it returns at once when the log holds
+  /// `position` already. On a log opened on a standby server, a read that names a position
+  /// (``view(ticket:as:at:engagement:)-67fjw`` and ``audit(ticket:entry:at:as:)-a2yx`` at
+  /// ``Point/position(_:)``, ``notifications(ticket:after:as:)-42ii4`` after a position) waits so by
+  /// itself, up to the `wait` it was opened with.
+  /// - Throws: ``PartnerSyncError`` with code `positionNotReached` when the log does not hold
+  ///   `position` after `timeout`.
+  public func waitUntil(position: Int64, timeout: Duration) throws(PartnerSyncError) {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    var last = try lastPosition()
+    while last < position {
+      let left = deadline - clock.now
+      guard left > .zero else {
+        throw PartnerSyncError(
+          .positionNotReached,
+          "the log holds positions up to \(last), not yet position \(position), after waiting \(String(format: "%g", timeout.inSeconds)) s; "
+            + "a replica may not have replayed it yet: retry, or read from the primary")
+      }
+      Thread.sleep(forTimeInterval: min(0.02, left.inSeconds))
+      last = try lastPosition()
+    }
+  }
+
+  /// On a log opened on a standby server, waits until it holds `position` (see
+  /// ``waitUntil(position:timeout:)``), up to the wait the log was opened with, and returns true;
+  /// elsewhere it returns false at once.
+  func awaitReplay(of position: Int64) throws(PartnerSyncError) -> Bool {
+    guard let log = store as? PostgresEventLog, log.isStandby else { return false }
+    try waitUntil(position: position, timeout: .milliseconds(Int64(log.options.lockTimeoutMilliseconds)))
+    return true
+  }
+}
+
+extension Duration {
+  /// The duration in seconds.
+  var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

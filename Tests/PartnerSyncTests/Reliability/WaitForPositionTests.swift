@@ -1,0 +1,42 @@
+import Dispatch
+import Testing
+
+@testable import PartnerSync
+@testable import PartnerSyncDomain
+
+/// `waitUntil(position:timeout:)`, the wait of read-your-writes: it returns once the log holds the
+/// position, whoever appends it, and fails with `positionNotReached` once the timeout has passed.
+/// (Against a real streaming replica: `Scripts/postgres-replica`.)
+@Suite("Waiting for a position")
+struct WaitForPositionTests {
+  static let ev = EventBuilder()
+
+  @Test("a position the log holds returns at once; one appended meanwhile by another writer ends the wait")
+  func returnsOncePositionIsThere() throws {
+    let log = try SubscriptionTests.log(notes: 0)
+    try log.waitUntil(position: 2, timeout: .zero)
+    DispatchQueue.global().asyncAfter(deadline: .now() + 0.1) {
+      _ = try? log.record([Self.ev.added("n1", by: "acme", .note, text: "late")], now: Ticket.start)
+    }
+    let clock = ContinuousClock()
+    let start = clock.now
+    try log.waitUntil(position: 3, timeout: .seconds(10))
+    #expect(clock.now - start >= .milliseconds(100))
+    #expect(try log.lastPosition() == 3)
+  }
+
+  @Test("a position the log does not reach fails with positionNotReached after the timeout, not before")
+  func failsAfterTimeout() throws {
+    let log = try SubscriptionTests.log(notes: 0)
+    let clock = ContinuousClock()
+    let start = clock.now
+    #expect {
+      try log.waitUntil(position: 3, timeout: .milliseconds(200))
+    } throws: { error in
+      (error as? PartnerSyncError)?.code == .positionNotReached
+        && (error as? PartnerSyncError)?.message.contains("not yet position 3") == true
+    }
+    let elapsed = clock.now - start
+    #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(2))
+  }
+}
