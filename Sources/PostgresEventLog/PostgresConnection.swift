@@ -76,11 +76,11 @@ final class PostgresConnection {
     try check(result, purpose: purpose)
   }
 
-  /// Runs `body` in a transaction begun with `begin`, committing when it returns and rolling back
-  /// when it (or the commit) throws.
+  /// Runs `body` in a transaction begun with `begin` (which may run more statements), committing
+  /// when it returns and rolling back when it, `begin` or the commit throws.
   func transaction<Result>(_ begin: String, purpose: String, _ body: () throws -> Result) throws -> Result {
-    try execute(begin, purpose: "begin a transaction to \(purpose)")
     do {
+      try execute(begin, purpose: "begin a transaction to \(purpose)")
       let result = try body()
       try execute("COMMIT", purpose: "commit the transaction to \(purpose)")
       return result
@@ -246,6 +246,8 @@ final class PostgresResult {
 enum PostgresParameter {
   case int64(Int64)
   case bytes([UInt8])
+  /// A one-dimensional `bytea[]`.
+  case byteArrays([[UInt8]])
   /// A `text` value (not for the log's own texts, which are `bytea`: see ``string(_:)``).
   case text(String)
 
@@ -253,12 +255,13 @@ enum PostgresParameter {
   /// and bytes compare as SQLite's BINARY collation does).
   static func string(_ value: String) -> PostgresParameter { .bytes(Array(value.utf8)) }
 
-  /// The type's OID: `int8` 20, `bytea` 17, `text` 25.
+  /// The type's OID: `int8` 20, `bytea` 17, `text` 25, `bytea[]` 1001.
   var type: UInt32 {
     switch self {
     case .int64: 20
     case .bytes: 17
     case .text: 25
+    case .byteArrays: 1001
     }
   }
 
@@ -267,6 +270,14 @@ enum PostgresParameter {
     case .int64(let value): buffer.appendBigEndian(value)
     case .bytes(let bytes): buffer.append(contentsOf: bytes)
     case .text(let text): buffer.append(contentsOf: text.utf8)
+    case .byteArrays(let elements):
+      // Dimensions, no NULLs, the element type; then the one dimension's length and lower
+      // bound; then each element's length and bytes.
+      for value: Int32 in [1, 0, 17, Int32(elements.count), 1] { buffer.appendBigEndian(value) }
+      for element in elements {
+        buffer.appendBigEndian(Int32(element.count))
+        buffer.append(contentsOf: element)
+      }
     }
   }
 }

@@ -24,7 +24,7 @@ extension PostgresEventLog {
   /// Appends the events `produce` hands over, atomically in one transaction that holds the log's
   /// advisory lock from before the expectations are checked until the commit; the events are
   /// copied to the server (`COPY … FROM STDIN` in binary) a chunk at a time while they are
-  /// produced.
+  /// produced, each full chunk on a thread of its own while the next one fills.
   ///
   /// - Throws: ``EventLogError/versionConflict(stream:expected:actual:)``,
   ///   ``EventLogError/busy(path:)`` when another writer holds the log past the lock timeout,
@@ -49,6 +49,8 @@ extension PostgresEventLog {
       var writer = PostgresBatchWriter(
         connection: connection, schema: schema, expectedVersions: expectedVersions, chain: chain,
         position: lastPosition)
+      // The connection is this thread's again before the transaction ends, however it ends.
+      defer { try? writer.waitForCopy() }
       try lock.producing {
         try produce(
           EventAppender(
@@ -59,7 +61,8 @@ extension PostgresEventLog {
               try writer.add(event)
             }))
       }
-      try writer.flush()
+      try writer.flush(inBackground: false)
+      try writer.waitForCopy()
       return AppendResult(
         firstPosition: lastPosition + 1, lastPosition: writer.position, versions: writer.versions.finalVersions())
     }
@@ -121,6 +124,8 @@ struct PostgresBatchWriter {
   private let expectedVersions: [String: Int64]
   private let logWasEmpty: Bool
   private var chain: EventHashChain
+  /// The copy of the chunk before, while it runs.
+  private var copying: Worker<Result<Void, any Error>>?
   private(set) var versions: StreamVersions
   /// The position of the last event placed.
   private(set) var position: Int64
@@ -136,18 +141,29 @@ struct PostgresBatchWriter {
     self.position = position
     logWasEmpty = position == 0
     versions = StreamVersions(known: expectedVersions)
+    // The expected versions were just checked: they are the stored ones.
+    for (stream, version) in expectedVersions { stored[Array(stream.utf8)] = version }
   }
 
-  /// Takes the next event; copies the chunk once it is full.
+  /// Takes the next event; copies the chunk once it is full, on a thread of its own.
   mutating func add(_ event: EventRecordBytes) throws {
     count = chunk.add(event)
-    if count == PostgresEventLog.chunkSize { try flush() }
+    if count == PostgresEventLog.chunkSize { try flush(inBackground: true) }
   }
 
-  /// Copies the events taken so far.
-  mutating func flush() throws {
+  /// Waits for the copy of the chunk before, if one runs; rethrows what stopped it.
+  mutating func waitForCopy() throws {
+    guard let copying else { return }
+    self.copying = nil
+    try copying.join().get()
+  }
+
+  /// Copies the events taken so far: on a thread of its own when `inBackground` (the next
+  /// chunk fills meanwhile; ``waitForCopy()`` waits for it), else on this one.
+  mutating func flush(inBackground: Bool) throws {
     guard count > 0 else { return }
     if !logWasEmpty {
+      try waitForCopy()  // the connection is needed for the queries
       // Each stream's stored version, once, before the copy.
       var missing: [[UInt8]] = []
       try chunk.forEach { event in
@@ -175,16 +191,46 @@ struct PostgresBatchWriter {
         index += 1
       }
     }
-    try connection.copy(
-      "COPY \(schema).events (position, stream, version, type, actor, time_us, data, hash) FROM STDIN (FORMAT binary)",
-      data: events.finished(), purpose: "insert the events")
-    if outbox.rowCount > 0 {
-      try connection.copy(
-        "COPY \(schema).outbox (position, seq, recipient, data) FROM STDIN (FORMAT binary)", data: outbox.finished(),
-        purpose: "insert the outbox messages")
-    }
     chunk.removeAll()
     count = 0
+    try waitForCopy()
+    let copy = ChunkCopy(
+      connection: connection, schema: schema, events: events.finished(),
+      outbox: outbox.rowCount > 0 ? outbox.finished() : nil)
+    if inBackground {
+      copying = Worker(name: "PostgreSQL append copy") { Result { try copy.run() } }
+    } else {
+      try copy.run()
+    }
+  }
+}
+
+/// The copy of one chunk's events and outbox messages, which may run on a thread of its own:
+/// the appending thread does not use the connection until the copy has ended.
+private final class ChunkCopy: @unchecked Sendable {
+  // @unchecked Sendable: the connection is used by one thread at a time, the joined worker's
+  // thread until it ends.
+  let connection: PostgresConnection
+  let schema: String
+  let events: [UInt8]
+  let outbox: [UInt8]?
+
+  init(connection: PostgresConnection, schema: String, events: [UInt8], outbox: [UInt8]?) {
+    self.connection = connection
+    self.schema = schema
+    self.events = events
+    self.outbox = outbox
+  }
+
+  func run() throws {
+    try connection.copy(
+      "COPY \(schema).events (position, stream, version, type, actor, time_us, data, hash) FROM STDIN (FORMAT binary)",
+      data: events, purpose: "insert the events")
+    if let outbox {
+      try connection.copy(
+        "COPY \(schema).outbox (position, seq, recipient, data) FROM STDIN (FORMAT binary)", data: outbox,
+        purpose: "insert the outbox messages")
+    }
   }
 }
 
