@@ -76,13 +76,14 @@ final class PostgresConnection {
     try check(result, purpose: purpose)
   }
 
-  /// Runs `body` in a transaction begun with `begin` (which may run more statements), committing
-  /// when it returns and rolling back when it, `begin` or the commit throws.
+  /// Runs `body` in a transaction begun with `begin` (or by `body` itself when `begin` is empty),
+  /// committing when it returns (unless it committed) and rolling back when it, `begin` or the
+  /// commit throws.
   func transaction<Result>(_ begin: String, purpose: String, _ body: () throws -> Result) throws -> Result {
     do {
-      try execute(begin, purpose: "begin a transaction to \(purpose)")
+      if !begin.isEmpty { try execute(begin, purpose: "begin a transaction to \(purpose)") }
       let result = try body()
-      try execute("COMMIT", purpose: "commit the transaction to \(purpose)")
+      if isInTransaction { try execute("COMMIT", purpose: "commit the transaction to \(purpose)") }
       return result
     } catch {
       rollBack()
@@ -151,14 +152,33 @@ final class PostgresConnection {
     guard sent else {
       throw EventLogError.unavailable(location: location, reason: Self.message(of: handle))
     }
+    _ = try results(purpose: purpose)
+  }
+
+  /// Runs `sql`, statements without parameters, in one round-trip; returns each statement's
+  /// result (rows as text). The first that fails is thrown, and the statements after it do not
+  /// run.
+  func executeAll(_ sql: String, purpose: String) throws -> [PostgresResult] {
+    guard PQsendQuery(handle, sql) == 1 else {
+      throw EventLogError.unavailable(location: location, reason: Self.message(of: handle))
+    }
+    return try results(purpose: purpose)
+  }
+
+  /// Every result of the statement sent, once the server has answered it all; throws the first
+  /// that failed.
+  private func results(purpose: String) throws -> [PostgresResult] {
+    var results: [PostgresResult] = []
     var failure: (any Error)?
     while let next = PQgetResult(handle) {
       let result = PostgresResult(next)
       if failure == nil {
         do { try check(result, purpose: purpose) } catch { failure = error }
       }
+      results.append(result)
     }
     if let failure { throw failure }
+    return results
   }
 
   /// Throws the error `result` reports, translated.

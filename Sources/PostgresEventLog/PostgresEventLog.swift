@@ -129,8 +129,17 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
   }
 
   /// Runs `body` in a write transaction that holds the log's advisory lock, committing when it
-  /// returns and rolling back when it throws; a log still to be created is created in it.
+  /// returns (unless `body` committed) and rolling back when it throws; a log still to be created
+  /// is created in it.
   func write<Result>(_ body: (PostgresConnection) throws -> Result) throws -> Result {
+    try write(reading: nil) { connection, _ in try body(connection) }
+  }
+
+  /// ``write(_:)``, running the statements of `reads` (without parameters) right after the
+  /// lock is taken, in the same round-trip, and handing their results (rows as text) to `body`.
+  func write<Result>(
+    reading reads: String?, _ body: (PostgresConnection, [PostgresResult]) throws -> Result
+  ) throws -> Result {
     try lock.append {
       guard !options.readOnly else { throw EventLogError.readOnly(path: location.description) }
       try connection.reconnectIfLost()
@@ -140,14 +149,18 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
       let lockLog =
         "SELECT pg_advisory_xact_lock(\(PostgresSchema.lockClass), hashtext('\(location.schema)'))"
       let begin = "BEGIN; SET LOCAL lock_timeout = \(max(1, options.lockTimeoutMilliseconds))"
-      let result = try connection.transaction(
-        creationPending ? begin : begin + "; " + lockLog, purpose: "append to the log"
-      ) {
+      let locked = [lockLog] + (reads.map { [$0] } ?? [])
+      var results: [PostgresResult] = []
+      let result = try connection.transaction("", purpose: "append to the log") {
         if creationPending {
+          try connection.execute(begin, purpose: "begin a transaction to append to the log")
           _ = try PostgresSchema.create(connection, location)
-          try connection.execute(lockLog, purpose: "lock the log for an append")
+          results = try connection.executeAll(locked.joined(separator: "; "), purpose: "lock the log for an append")
+        } else {
+          results = try connection.executeAll(([begin] + locked).joined(separator: "; "), purpose: "append to the log")
         }
-        return try body(connection)
+        // The results of `reads` only.
+        return try body(connection, Array(results.suffix(results.count - (creationPending ? 1 : 3))))
       }
       creationPending = false
       return result
