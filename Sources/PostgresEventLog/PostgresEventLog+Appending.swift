@@ -22,9 +22,10 @@ extension PostgresEventLog {
   }
 
   /// Appends the events `produce` hands over, atomically in one transaction that holds the log's
-  /// advisory lock from before the expectations are checked until the commit; the events are
-  /// copied to the server (`COPY … FROM STDIN` in binary) a chunk at a time while they are
-  /// produced, each full chunk on a thread of its own while the next one fills.
+  /// advisory lock from before the expectations are checked until the commit. A few events are
+  /// inserted with the commit, in one round-trip; more are copied to the server (`COPY … FROM
+  /// STDIN` in binary) a chunk at a time while they are produced, each full chunk on a thread of
+  /// its own while the next one fills.
   ///
   /// - Throws: ``EventLogError/versionConflict(stream:expected:actual:)``,
   ///   ``EventLogError/busy(path:)`` when another writer holds the log past the lock timeout,
