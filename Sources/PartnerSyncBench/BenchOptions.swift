@@ -9,7 +9,7 @@ struct BenchOptions {
   /// The log measured: `sqlite` (a file) or `postgresql` (the database of
   /// `PARTNERSYNC_TEST_POSTGRES`).
   var backend = "sqlite"
-  /// Events in the imported history (default 1,000,000 for SQLite, 100,000 for PostgreSQL).
+  /// Events in the imported history.
   var events = 1_000_000
   /// Seconds each process appends for in the PostgreSQL writers' figures.
   var writerSeconds = 5
@@ -53,7 +53,6 @@ struct BenchOptions {
       }
       return n
     }
-    var eventsGiven = false
     while index < arguments.count {
       switch arguments[index] {
       case "--backend":
@@ -62,9 +61,7 @@ struct BenchOptions {
           throw UsageError(message: "--backend is sqlite or postgresql, not \(backend)")
         }
       case "--writer-seconds": writerSeconds = try number()
-      case "--events":
-        events = try number()
-        eventsGiven = true
+      case "--events": events = try number()
       case "--tickets": tickets = try number()
       case "--appends": appends = try number()
       case "--samples": samples = try number()
@@ -77,7 +74,6 @@ struct BenchOptions {
       }
       index += 1
     }
-    if backend == "postgresql" && !eventsGiven { events = 100_000 }
   }
 
   /// Generates the history these options describe: `events` to import, then `appends` more.
