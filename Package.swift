@@ -99,7 +99,7 @@ let package = Package(
     ),
     .executableTarget(
       name: "PartnerSyncBench",
-      dependencies: ["PartnerSync", "EventLog", "CSQLite"]
+      dependencies: ["PartnerSync", "EventLog", "CSQLite", "PostgresEventLog", "CLibPQ"]
     ),
     .testTarget(name: "EventLogTests", dependencies: ["EventLog", "PostgresEventLog"]),
     .testTarget(

@@ -10,14 +10,7 @@ struct Bench {
 
   func run() throws -> Figures {
     var figures = Figures(events: options.events, tickets: options.ticketCount, rounds: options.rounds)
-    let generated = Stopwatch()
-    var generator = HistoryGenerator(seed: options.seed)
-    let history = generator.generate(
-      events: options.events, tailCount: options.appends, tickets: options.ticketCount,
-      activeTickets: options.active)
-    note(
-      "generated \(options.events) + \(history.tail.count) events of \(history.tickets.count) tickets "
-        + "(\(history.jsonLines.count / 1_048_576) MiB of JSON Lines) in \(format(generated.seconds)) s")
+    let history = options.generateHistory()
 
     let directory = try makeTemporaryDirectory()
     figures.directory = directory
@@ -93,95 +86,17 @@ struct Bench {
       let reader = try RawSQLite.open(logPath)
       defer { sqlite3_close_v2(reader) }
       try RawSQLite.execute(raw, "PRAGMA synchronous = FULL")
-      let half = history.tail.count / 2
-      let reopened = try PartnerSyncLog.open(path: logPath)
-      var position = Int64(options.events)
-      for (index, event) in history.tail.enumerated() {
-        let appender = index < half ? log : reopened
-        let appendClock = Stopwatch()
-        try appender.record([event], now: Timestamp(microseconds: 0))
-        let seconds = appendClock.seconds
-        if index < half { figures.appendSeconds += seconds } else { figures.coldAppendSeconds += seconds }
-        position += 1
-        let row = try RawRows.load(from: reader, position: position)
-        figures.rawCommitSeconds += try RawSQLite.insertEach(row, range: 0..<1, into: raw, synchronous: nil)
+      try measureAppends(
+        history.tail, warm: log, afresh: try PartnerSyncLog.open(path: logPath), into: &figures
+      ) { position in
+        try RawSQLite.insertEach(
+          try RawRows.load(from: reader, position: position), range: 0..<1, into: raw, synchronous: nil)
       }
-      figures.appends = half
-      figures.coldAppends = history.tail.count - half
-      figures.rawCommits = history.tail.count
-      note(
-        "appends: \(format(figures.appendSeconds)) s warm, \(format(figures.coldAppendSeconds)) s afresh, "
-          + "raw \(format(figures.rawCommitSeconds)) s")
     }
 
-    // Replay and verify against the raw scan, alternating, a round each (the file is in the OS
-    // cache after the first). A replay runs in a process of its own, as `partnersync replay`
-    // does, rather than in this one, whose heap the imports have left fragmented; so does the
-    // raw scan beside it. The replay processes also report their peak memory.
-    var replaySamples = Samples()
-    var verifySamples = Samples()
-    for round in 0...options.rounds {
-      let replay = try ChildRun.run(["replay-only", "--db", logPath])
-      precondition(replay.events == total)
-      let replaySeconds = replay.seconds
-      figures.replayPeakRSSMB = max(figures.replayPeakRSSMB, replay.peakMB)
-      let scan = try ChildRun.run(["raw-scan", "--db", logPath])
-      precondition(scan.events == total)
-      let verifyClock = Stopwatch()
-      let report = try log.verify()
-      precondition(report.isHealthy && Double(report.events) == total)
-      let verifySeconds = verifyClock.seconds
-      guard round > 0 else { continue }  // the first round warms the cache
-      replaySamples.add(total / replaySeconds, total / scan.seconds)
-      verifySamples.add(total / verifySeconds, total / scan.seconds)
-      note(
-        "replay: \(format(replaySeconds)) s, raw scan: \(format(scan.seconds)) s, verify: \(format(verifySeconds)) s (round \(round))"
-      )
-    }
-    (figures.replayRate, figures.rawScanRate, figures.replayRatio) = replaySamples.medians
-    (figures.verifyRate, _, figures.verifyRatio) = verifySamples.medians
+    try measureReplayAndVerify(db: logPath, log: log, total: total, rounds: options.rounds, into: &figures)
     figures.rawGroupedScanRate = total / (try RawSQLite.scan(path: logPath, order: "stream, version").seconds)
-
-    // One ticket's view and audit in the full log.
-    var rng = SplitMix64(seed: options.seed ^ 0xA5A5)
-    var viewTimes: [Double] = []
-    var auditTimes: [Double] = []
-    for round in 0..<(options.samples + 50) {
-      let ticket = rng.pick(history.tickets)
-      let partner =
-        round.isMultiple(of: 2) || ticket.partners.isEmpty ? ticket.lead : rng.pick(ticket.partners)
-      let viewClock = Stopwatch()
-      _ = try log.view(ticket: ticket.ticket, as: partner)
-      let viewSeconds = viewClock.seconds
-      let auditClock = Stopwatch()
-      _ = try log.audit(ticket: ticket.ticket)
-      let auditSeconds = auditClock.seconds
-      if round >= 50 {  // the first rounds warm up
-        viewTimes.append(viewSeconds * 1000)
-        auditTimes.append(auditSeconds * 1000)
-      }
-    }
-    figures.viewP50 = percentile(viewTimes, 50)
-    figures.viewP99 = percentile(viewTimes, 99)
-    figures.auditP50 = percentile(auditTimes, 50)
-    figures.auditP99 = percentile(auditTimes, 99)
-
-    // A page of 100 notifications after a cursor anywhere in the outbox, every partner's or one
-    // partner's (half each), as a delivery loop or a partner's client asks for it.
-    var pageTimes: [Double] = []
-    let last = try log.lastPosition()
-    for round in 0..<(options.samples + 50) {
-      let cursor = OutboxCursor(position: Int64.random(in: 0...last, using: &rng), index: 0)
-      let ticket = rng.pick(history.tickets)
-      let partner = round.isMultiple(of: 2) ? nil : ticket.lead
-      let pageClock = Stopwatch()
-      let page = try log.outbox(after: cursor, limit: 100, as: partner)
-      let pageSeconds = pageClock.seconds
-      precondition(page.count <= 100)
-      if round >= 50 { pageTimes.append(pageSeconds * 1000) }
-    }
-    figures.outboxPageP50 = percentile(pageTimes, 50)
-    figures.outboxPageP99 = percentile(pageTimes, 99)
+    try measureQueries(log: log, history: history, seed: options.seed, samples: options.samples, into: &figures)
 
     note("replay peak RSS: \(format(figures.replayPeakRSSMB)) MB")
     figures.replayedEvents = Int(total)
@@ -202,11 +117,117 @@ struct Bench {
   }
 }
 
-/// A replay on its own: `PartnerSyncBench replay-only --db PATH` prints one JSON line with the
-/// events replayed, the seconds and the peak resident memory (VmHWM) of the process.
+/// Durable appends of `events`, one per transaction, each followed by the raw commit of the same
+/// row (`rawCommit` of its position returns the seconds it took): the two alternate, so that both
+/// meet the same disk. The first half goes through `warm`, the log that imported (its recent
+/// tickets' projections are at hand, as in a connector that keeps its log open), the second half
+/// through `afresh`, opened anew (each ticket's history is folded on its first append).
+func measureAppends(
+  _ events: [TicketEvent], warm: PartnerSyncLog, afresh: PartnerSyncLog, into figures: inout Figures,
+  rawCommit: (Int64) throws -> Double
+) throws {
+  let half = events.count / 2
+  var position = try warm.lastPosition()
+  for (index, event) in events.enumerated() {
+    let appendClock = Stopwatch()
+    try (index < half ? warm : afresh).record([event], now: Timestamp(microseconds: 0))
+    let seconds = appendClock.seconds
+    if index < half { figures.appendSeconds += seconds } else { figures.coldAppendSeconds += seconds }
+    position += 1
+    figures.rawCommitSeconds += try rawCommit(position)
+  }
+  figures.appends = half
+  figures.coldAppends = events.count - half
+  figures.rawCommits = events.count
+  note(
+    "appends: \(format(figures.appendSeconds)) s warm, \(format(figures.coldAppendSeconds)) s afresh, "
+      + "raw \(format(figures.rawCommitSeconds)) s")
+}
+
+/// Replay and verify against the raw scan of the log at `db` (a path or a `postgresql://` URL),
+/// alternating, a round each (the log is in the cache after the first). A replay runs in a
+/// process of its own, as `partnersync replay` does, rather than in the benchmark's, whose heap
+/// the imports have left fragmented; so does the raw scan beside it. The replay processes also
+/// report their peak memory.
+func measureReplayAndVerify(
+  db: String, log: PartnerSyncLog, total: Double, rounds: Int, into figures: inout Figures
+) throws {
+  var replaySamples = Samples()
+  var verifySamples = Samples()
+  for round in 0...rounds {
+    let replay = try ChildRun.run(["replay-only", "--db", db])
+    precondition(replay.events == total)
+    let replaySeconds = replay.seconds
+    figures.replayPeakRSSMB = max(figures.replayPeakRSSMB, replay.peakMB)
+    let scan = try ChildRun.run(["raw-scan", "--db", db])
+    precondition(scan.events == total)
+    let verifyClock = Stopwatch()
+    let report = try log.verify()
+    precondition(report.isHealthy && Double(report.events) == total)
+    let verifySeconds = verifyClock.seconds
+    guard round > 0 else { continue }  // the first round warms the cache
+    replaySamples.add(total / replaySeconds, total / scan.seconds)
+    verifySamples.add(total / verifySeconds, total / scan.seconds)
+    note(
+      "replay: \(format(replaySeconds)) s, raw scan: \(format(scan.seconds)) s, verify: \(format(verifySeconds)) s (round \(round))"
+    )
+  }
+  (figures.replayRate, figures.rawScanRate, figures.replayRatio) = replaySamples.medians
+  (figures.verifyRate, _, figures.verifyRatio) = verifySamples.medians
+}
+
+/// One ticket's view and audit in the full log, and a page of 100 notifications after a cursor
+/// anywhere in the outbox, every partner's or one partner's (half each), as a delivery loop or a
+/// partner's client asks for it.
+func measureQueries(
+  log: PartnerSyncLog, history: HistoryGenerator.History, seed: UInt64, samples: Int, into figures: inout Figures
+) throws {
+  var rng = SplitMix64(seed: seed ^ 0xA5A5)
+  var viewTimes: [Double] = []
+  var auditTimes: [Double] = []
+  for round in 0..<(samples + 50) {
+    let ticket = rng.pick(history.tickets)
+    let partner =
+      round.isMultiple(of: 2) || ticket.partners.isEmpty ? ticket.lead : rng.pick(ticket.partners)
+    let viewClock = Stopwatch()
+    _ = try log.view(ticket: ticket.ticket, as: partner)
+    let viewSeconds = viewClock.seconds
+    let auditClock = Stopwatch()
+    _ = try log.audit(ticket: ticket.ticket)
+    let auditSeconds = auditClock.seconds
+    if round >= 50 {  // the first rounds warm up
+      viewTimes.append(viewSeconds * 1000)
+      auditTimes.append(auditSeconds * 1000)
+    }
+  }
+  figures.viewP50 = percentile(viewTimes, 50)
+  figures.viewP99 = percentile(viewTimes, 99)
+  figures.auditP50 = percentile(auditTimes, 50)
+  figures.auditP99 = percentile(auditTimes, 99)
+
+  var pageTimes: [Double] = []
+  let last = try log.lastPosition()
+  for round in 0..<(samples + 50) {
+    let cursor = OutboxCursor(position: Int64.random(in: 0...last, using: &rng), index: 0)
+    let ticket = rng.pick(history.tickets)
+    let partner = round.isMultiple(of: 2) ? nil : ticket.lead
+    let pageClock = Stopwatch()
+    let page = try log.outbox(after: cursor, limit: 100, as: partner)
+    let pageSeconds = pageClock.seconds
+    precondition(page.count <= 100)
+    if round >= 50 { pageTimes.append(pageSeconds * 1000) }
+  }
+  figures.outboxPageP50 = percentile(pageTimes, 50)
+  figures.outboxPageP99 = percentile(pageTimes, 99)
+
+}
+
+/// A replay on its own: `PartnerSyncBench replay-only --db PATH` (or a `postgresql://` URL)
+/// prints one JSON line with the events replayed, the seconds and the peak resident memory
+/// (VmHWM) of the process.
 enum ReplayOnly {
   static func run(path: String) throws {
-    let log = try PartnerSyncLog.open(path: path)
+    let log = try PartnerSyncLog.open(url: path)
     let before = procStatusKiB("VmHWM") ?? 0
     let clock = Stopwatch()
     let summary = try log.replay()
@@ -223,26 +244,36 @@ enum ReplayOnly {
   }
 }
 
-/// A `replay-only` or `raw-scan` run in a child process: what it read, in how long, and its peak
-/// resident memory.
+/// A run of this program in a child process (`replay-only`, `raw-scan`, `import-only`,
+/// `append-writer`…): what it read or wrote, in how long, and its peak resident memory.
 enum ChildRun {
   static func run(_ arguments: [String]) throws -> (events: Double, seconds: Double, peakMB: Double) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-    process.arguments = arguments
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let text = String(decoding: data, as: UTF8.self)
-    guard process.terminationStatus == 0,
-      let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-      let events = object["events"] as? Double, let seconds = object["seconds"] as? Double
-    else {
-      throw RawSQLiteError(description: "\(arguments[0]) failed: \(text)")
+    try runTogether([arguments])[0]
+  }
+
+  /// Runs the children at the same time and waits for them all.
+  static func runTogether(_ children: [[String]]) throws -> [(events: Double, seconds: Double, peakMB: Double)] {
+    let started = try children.map { arguments in
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+      process.arguments = arguments
+      let output = Pipe()
+      process.standardOutput = output
+      try process.run()
+      return (process, output, arguments[0])
     }
-    return (events, seconds, object["vmhwm_mb"] as? Double ?? 0)
+    return try started.map { process, output, command in
+      let data = output.fileHandleForReading.readDataToEndOfFile()
+      process.waitUntilExit()
+      let text = String(decoding: data, as: UTF8.self)
+      guard process.terminationStatus == 0,
+        let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+        let events = object["events"] as? Double, let seconds = object["seconds"] as? Double
+      else {
+        throw RawSQLiteError(description: "\(command) failed: \(text)")
+      }
+      return (events, seconds, object["vmhwm_mb"] as? Double ?? 0)
+    }
   }
 }
 

@@ -6,8 +6,13 @@ struct BenchOptions {
     var message: String
   }
 
+  /// The log measured: `sqlite` (a file) or `postgresql` (the database of
+  /// `PARTNERSYNC_TEST_POSTGRES`).
+  var backend = "sqlite"
   /// Events in the imported history.
   var events = 1_000_000
+  /// Seconds each process appends for in the PostgreSQL writers' figures.
+  var writerSeconds = 5
   /// Tickets they are spread over (default: one per 50 events, 20,000 for a million).
   var tickets: Int?
   /// Events appended one transaction at a time after the import.
@@ -50,6 +55,12 @@ struct BenchOptions {
     }
     while index < arguments.count {
       switch arguments[index] {
+      case "--backend":
+        backend = try value()
+        guard ["sqlite", "postgresql"].contains(backend) else {
+          throw UsageError(message: "--backend is sqlite or postgresql, not \(backend)")
+        }
+      case "--writer-seconds": writerSeconds = try number()
       case "--events": events = try number()
       case "--tickets": tickets = try number()
       case "--appends": appends = try number()
@@ -63,5 +74,17 @@ struct BenchOptions {
       }
       index += 1
     }
+  }
+
+  /// Generates the history these options describe: `events` to import, then `appends` more.
+  func generateHistory() -> HistoryGenerator.History {
+    let generated = Stopwatch()
+    var generator = HistoryGenerator(seed: seed)
+    let history = generator.generate(
+      events: events, tailCount: appends, tickets: ticketCount, activeTickets: active)
+    note(
+      "generated \(events) + \(history.tail.count) events of \(history.tickets.count) tickets "
+        + "(\(history.jsonLines.count / 1_048_576) MiB of JSON Lines) in \(format(generated.seconds)) s")
+    return history
   }
 }

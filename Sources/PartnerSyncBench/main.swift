@@ -2,24 +2,29 @@
 //
 //   PartnerSyncBench [--events N] [--tickets N] [--appends N] [--samples N] [--active N]
 //                    [--rounds N] [--dir PATH] [--keep] [--json]
-//   PartnerSyncBench replay-only --db PATH
-//   PartnerSyncBench raw-scan --db PATH
+//   PartnerSyncBench --backend postgresql [--writer-seconds N] [options as above]
+//   PartnerSyncBench replay-only --db PATH|URL
+//   PartnerSyncBench raw-scan --db PATH|URL
+//   PartnerSyncBench append-writer --db URL --writer N --start EPOCH --seconds S   (one writer process)
 //   PartnerSyncBench generate --events N --out FILE      (the history as JSON Lines, for profiling)
-//   PartnerSyncBench import-only --file FILE --db PATH   (one import, timed)
+//   PartnerSyncBench import-only --file FILE --db PATH|URL   (one import, timed)
 //   PartnerSyncBench raw-insert --from LOG --db PATH     (LOG's rows inserted raw into a new PATH, timed)
-//   PartnerSyncBench append-only --file FILE --db PATH --count N   (the last N events appended one by one)
+//   PartnerSyncBench append-only --file FILE --db PATH|URL --count N   (the last N events appended one by one)
 import Foundation
 import PartnerSync
+import PostgresEventLog
 
 let usage = """
   usage: PartnerSyncBench [--events N] [--tickets N] [--appends N] [--samples N] [--active N]
                           [--rounds N] [--dir PATH] [--keep] [--json]
-         PartnerSyncBench replay-only --db PATH
-         PartnerSyncBench raw-scan --db PATH
+         PartnerSyncBench --backend postgresql [--writer-seconds N] [the options above]
+         PartnerSyncBench replay-only --db PATH|URL
+         PartnerSyncBench raw-scan --db PATH|URL
+         PartnerSyncBench append-writer --db URL --writer N --start EPOCH --seconds S
          PartnerSyncBench generate --events N --out FILE
-         PartnerSyncBench import-only --file FILE --db PATH
+         PartnerSyncBench import-only --file FILE --db PATH|URL
          PartnerSyncBench raw-insert --from LOG --db PATH
-         PartnerSyncBench append-only --file FILE --db PATH --count N
+         PartnerSyncBench append-only --file FILE --db PATH|URL --count N
   """
 
 do {
@@ -34,7 +39,7 @@ do {
   } else if arguments.first == "import-only", arguments.count == 5, arguments[1] == "--file", arguments[3] == "--db" {
     // Read, then imported in place, as `partnersync import` reads a file.
     let data = try Data(contentsOf: URL(fileURLWithPath: arguments[2]))
-    let log = try PartnerSyncLog.open(path: arguments[4], create: true)
+    let log = try PartnerSyncLog.open(url: arguments[4], create: true)
     let clock = Stopwatch()
     // When each phase was first reported: how long parsing took before validation began.
     var phaseStarts: [(String, Double)] = []
@@ -66,7 +71,7 @@ do {
     // log (its projections at hand), as a connector that keeps its log open does.
     let bytes = [UInt8](FileManager.default.contents(atPath: arguments[2]) ?? Data())
     let lines = try EventLines.parse(bytes).map(\.event)
-    let log = try PartnerSyncLog.open(path: arguments[4], create: true)
+    let log = try PartnerSyncLog.open(url: arguments[4], create: true)
     try log.record(Array(lines.dropLast(count)), now: Timestamp(microseconds: 0))
     let clock = Stopwatch()
     try appendOneByOne(lines.suffix(count), to: log)
@@ -83,8 +88,12 @@ do {
       exit(64)
     }
     if command == "raw-scan" {
-      let scan = try RawSQLite.scan(
-        path: arguments[1], pragmas: ProcessInfo.processInfo.environment["RAW_SCAN_PRAGMAS"] ?? "")
+      let scan =
+        PostgresLocation.isURL(arguments[1])
+        ? try RawPostgres(try PostgresLocation(url: arguments[1])).scan(
+          schema: "\"\(try PostgresLocation(url: arguments[1]).schema)\"")
+        : try RawSQLite.scan(
+          path: arguments[1], pragmas: ProcessInfo.processInfo.environment["RAW_SCAN_PRAGMAS"] ?? "")
       print(
         JSONValue.object([
           ("events", .number(Double(scan.rows))), ("seconds", .number(rounded(scan.seconds, 6))),
@@ -93,9 +102,23 @@ do {
     } else {
       try ReplayOnly.run(path: arguments[1])
     }
+  } else if arguments.first == "append-writer", arguments.count == 9, arguments[1] == "--db",
+    arguments[3] == "--writer", let writer = Int(arguments[4]), arguments[5] == "--start",
+    let start = Double(arguments[6]), arguments[7] == "--seconds", let seconds = Double(arguments[8])
+  {
+    try AppendWriter.run(url: arguments[2], writer: writer, start: start, seconds: seconds)
   } else {
     let options = try BenchOptions(arguments)
-    let figures = try Bench(options: options).run()
+    let figures: Figures
+    if options.backend == "postgresql" {
+      guard let database = ProcessInfo.processInfo.environment["PARTNERSYNC_TEST_POSTGRES"], !database.isEmpty else {
+        note("error: --backend postgresql needs PARTNERSYNC_TEST_POSTGRES, a database URL (Scripts/bench sets it)")
+        exit(64)
+      }
+      figures = try PostgresBench(options: options, database: database).run()
+    } else {
+      figures = try Bench(options: options).run()
+    }
     if !options.json {
       print(figures.table)
     }

@@ -76,13 +76,14 @@ final class PostgresConnection {
     try check(result, purpose: purpose)
   }
 
-  /// Runs `body` in a transaction begun with `begin`, committing when it returns and rolling back
-  /// when it (or the commit) throws.
+  /// Runs `body` in a transaction begun with `begin` (or by `body` itself when `begin` is empty),
+  /// committing when it returns (unless it committed) and rolling back when it, `begin` or the
+  /// commit throws.
   func transaction<Result>(_ begin: String, purpose: String, _ body: () throws -> Result) throws -> Result {
-    try execute(begin, purpose: "begin a transaction to \(purpose)")
     do {
+      if !begin.isEmpty { try execute(begin, purpose: "begin a transaction to \(purpose)") }
       let result = try body()
-      try execute("COMMIT", purpose: "commit the transaction to \(purpose)")
+      if isInTransaction { try execute("COMMIT", purpose: "commit the transaction to \(purpose)") }
       return result
     } catch {
       rollBack()
@@ -151,14 +152,33 @@ final class PostgresConnection {
     guard sent else {
       throw EventLogError.unavailable(location: location, reason: Self.message(of: handle))
     }
+    _ = try results(purpose: purpose)
+  }
+
+  /// Runs `sql`, statements without parameters, in one round-trip; returns each statement's
+  /// result (rows as text). The first that fails is thrown, and the statements after it do not
+  /// run.
+  func executeAll(_ sql: String, purpose: String) throws -> [PostgresResult] {
+    guard PQsendQuery(handle, sql) == 1 else {
+      throw EventLogError.unavailable(location: location, reason: Self.message(of: handle))
+    }
+    return try results(purpose: purpose)
+  }
+
+  /// Every result of the statement sent, once the server has answered it all; throws the first
+  /// that failed.
+  private func results(purpose: String) throws -> [PostgresResult] {
+    var results: [PostgresResult] = []
     var failure: (any Error)?
     while let next = PQgetResult(handle) {
       let result = PostgresResult(next)
       if failure == nil {
         do { try check(result, purpose: purpose) } catch { failure = error }
       }
+      results.append(result)
     }
     if let failure { throw failure }
+    return results
   }
 
   /// Throws the error `result` reports, translated.
@@ -246,6 +266,8 @@ final class PostgresResult {
 enum PostgresParameter {
   case int64(Int64)
   case bytes([UInt8])
+  /// A one-dimensional `bytea[]`.
+  case byteArrays([[UInt8]])
   /// A `text` value (not for the log's own texts, which are `bytea`: see ``string(_:)``).
   case text(String)
 
@@ -253,12 +275,13 @@ enum PostgresParameter {
   /// and bytes compare as SQLite's BINARY collation does).
   static func string(_ value: String) -> PostgresParameter { .bytes(Array(value.utf8)) }
 
-  /// The type's OID: `int8` 20, `bytea` 17, `text` 25.
+  /// The type's OID: `int8` 20, `bytea` 17, `text` 25, `bytea[]` 1001.
   var type: UInt32 {
     switch self {
     case .int64: 20
     case .bytes: 17
     case .text: 25
+    case .byteArrays: 1001
     }
   }
 
@@ -267,6 +290,14 @@ enum PostgresParameter {
     case .int64(let value): buffer.appendBigEndian(value)
     case .bytes(let bytes): buffer.append(contentsOf: bytes)
     case .text(let text): buffer.append(contentsOf: text.utf8)
+    case .byteArrays(let elements):
+      // Dimensions, no NULLs, the element type; then the one dimension's length and lower
+      // bound; then each element's length and bytes.
+      for value: Int32 in [1, 0, 17, Int32(elements.count), 1] { buffer.appendBigEndian(value) }
+      for element in elements {
+        buffer.appendBigEndian(Int32(element.count))
+        buffer.append(contentsOf: element)
+      }
     }
   }
 }

@@ -22,9 +22,10 @@ extension PostgresEventLog {
   }
 
   /// Appends the events `produce` hands over, atomically in one transaction that holds the log's
-  /// advisory lock from before the expectations are checked until the commit; the events are
-  /// copied to the server (`COPY … FROM STDIN` in binary) a chunk at a time while they are
-  /// produced.
+  /// advisory lock from before the expectations are checked until the commit. A few events are
+  /// inserted with the commit, in one round-trip; more are copied to the server (`COPY … FROM
+  /// STDIN` in binary) a chunk at a time while they are produced, each full chunk on a thread of
+  /// its own while the next one fills.
   ///
   /// - Throws: ``EventLogError/versionConflict(stream:expected:actual:)``,
   ///   ``EventLogError/busy(path:)`` when another writer holds the log past the lock timeout,
@@ -33,22 +34,32 @@ extension PostgresEventLog {
   public func append(
     expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
   ) throws -> AppendResult {
-    try write { connection in
-      let last = try connection.query(
-        "SELECT position, hash FROM \(schema).events ORDER BY position DESC LIMIT 1", purpose: "read the last event")
-      let (lastPosition, lastHash) =
-        last.rowCount == 0 ? (0, EventHashChain.genesis) : (last.int64(0, 0), Array(last.bytes(0, 1)))
-      guard let chain = EventHashChain(lastHash: lastHash) else {
+    // The last event and the expected streams' versions are read in the round-trip that takes
+    // the log's lock, as text (bytes in hexadecimal).
+    let streams = Array(expectedVersions.keys)
+    let reads =
+      ["SELECT position, encode(hash, 'hex') FROM \(schema).events ORDER BY position DESC LIMIT 1"]
+      + streams.map {
+        "SELECT version FROM \(schema).events WHERE stream = \(SQLValues.literal($0.utf8)) ORDER BY version DESC LIMIT 1"
+      }
+    return try write(reading: reads.joined(separator: "; ")) { connection, results in
+      let last = results[0]
+      let lastPosition = last.rowCount == 0 ? 0 : Int64(last.text(0, 0)) ?? -1
+      let lastHash = last.rowCount == 0 ? EventHashChain.genesis : SQLValues.bytes(hex: last.bytes(0, 1))
+      guard let chain = lastHash.flatMap({ EventHashChain(lastHash: $0) }) else {
         throw EventLogError.corrupt(
           "the hash of the last event (position \(lastPosition)) is not 32 bytes; run verify to inspect the log")
       }
-      // In an empty log every stream is at version 0: no need to ask for each.
-      try StreamVersions.check(expectedVersions) { stream in
-        lastPosition == 0 ? 0 : try Self.currentVersion(of: Array(stream.utf8), on: connection, schema: schema)
-      }
+      let stored = Dictionary(
+        uniqueKeysWithValues: zip(streams, results.dropFirst()).map {
+          ($0, $1.rowCount == 0 ? 0 : Int64($1.text(0, 0)))
+        })
+      try StreamVersions.check(expectedVersions) { stored[$0].flatMap { $0 } ?? -1 }
       var writer = PostgresBatchWriter(
         connection: connection, schema: schema, expectedVersions: expectedVersions, chain: chain,
         position: lastPosition)
+      // The connection is this thread's again before the transaction ends, however it ends.
+      defer { try? writer.waitForCopy() }
       try lock.producing {
         try produce(
           EventAppender(
@@ -59,7 +70,7 @@ extension PostgresEventLog {
               try writer.add(event)
             }))
       }
-      try writer.flush()
+      try writer.finish()
       return AppendResult(
         firstPosition: lastPosition + 1, lastPosition: writer.position, versions: writer.versions.finalVersions())
     }
@@ -121,6 +132,8 @@ struct PostgresBatchWriter {
   private let expectedVersions: [String: Int64]
   private let logWasEmpty: Bool
   private var chain: EventHashChain
+  /// The copy of the chunk before, while it runs.
+  private var copying: Worker<Result<Void, any Error>>?
   private(set) var versions: StreamVersions
   /// The position of the last event placed.
   private(set) var position: Int64
@@ -136,18 +149,66 @@ struct PostgresBatchWriter {
     self.position = position
     logWasEmpty = position == 0
     versions = StreamVersions(known: expectedVersions)
+    // The expected versions were just checked: they are the stored ones.
+    for (stream, version) in expectedVersions { stored[Array(stream.utf8)] = version }
   }
 
-  /// Takes the next event; copies the chunk once it is full.
+  /// Takes the next event; copies the chunk once it is full, on a thread of its own.
   mutating func add(_ event: EventRecordBytes) throws {
     count = chunk.add(event)
-    if count == PostgresEventLog.chunkSize { try flush() }
+    if count == PostgresEventLog.chunkSize { try flush(inBackground: true) }
   }
 
-  /// Copies the events taken so far.
-  mutating func flush() throws {
+  /// Waits for the copy of the chunk before, if one runs; rethrows what stopped it.
+  mutating func waitForCopy() throws {
+    guard let copying else { return }
+    self.copying = nil
+    try copying.join().get()
+  }
+
+  /// Writes the events left and, for a few (the most that an INSERT of literals takes), commits
+  /// the transaction in the same round-trip; more are copied, and the caller commits.
+  mutating func finish() throws {
+    guard count > 0, count <= 16 else {
+      try flush(inBackground: false)
+      return try waitForCopy()
+    }
+    try waitForCopy()
+    try loadStoredVersions()
+    var events = SQLValues()
+    var outbox = SQLValues()
+    try place(into: &events, &outbox)
+    var sql = "INSERT INTO \(schema).events (position, stream, version, type, actor, time_us, data, hash) VALUES "
+    sql += events.text
+    if outbox.rowCount > 0 {
+      sql += "; INSERT INTO \(schema).outbox (position, seq, recipient, data) VALUES " + outbox.text
+    }
+    _ = try connection.executeAll(sql + "; COMMIT", purpose: "insert the events")
+  }
+
+  /// Copies the events taken so far: on a thread of its own when `inBackground` (the next
+  /// chunk fills meanwhile; ``waitForCopy()`` waits for it), else on this one.
+  mutating func flush(inBackground: Bool) throws {
     guard count > 0 else { return }
+    try loadStoredVersions()
+    var events = CopyRows()
+    var outbox = CopyRows()
+    try place(into: &events, &outbox)
+    try waitForCopy()
+    let copy = ChunkCopy(
+      connection: connection, schema: schema, events: events.finished(),
+      outbox: outbox.rowCount > 0 ? outbox.finished() : nil)
+    if inBackground {
+      copying = Worker(name: "PostgreSQL append copy") { Result { try copy.run() } }
+    } else {
+      try copy.run()
+    }
+  }
+
+  /// Reads the stored version of each stream of the chunk met for the first time.
+  private mutating func loadStoredVersions() throws {
     if !logWasEmpty {
+      try waitForCopy()  // the connection is needed for the queries
       // Each stream's stored version, once, before the copy.
       var missing: [[UInt8]] = []
       try chunk.forEach { event in
@@ -161,8 +222,11 @@ struct PostgresBatchWriter {
         stored[name] = try PostgresEventLog.currentVersion(of: name, on: connection, schema: schema)
       }
     }
-    var events = CopyRows()
-    var outbox = CopyRows()
+  }
+
+  /// Places the chunk's events after the log's last one (positions, versions, the hash chain)
+  /// as rows of `events` and `outbox`, and empties the chunk.
+  private mutating func place<Rows: AppendRows>(into events: inout Rows, _ outbox: inout Rows) throws {
     let known = stored
     try chunk.forEach { event in
       position += 1
@@ -175,22 +239,134 @@ struct PostgresBatchWriter {
         index += 1
       }
     }
-    try connection.copy(
-      "COPY \(schema).events (position, stream, version, type, actor, time_us, data, hash) FROM STDIN (FORMAT binary)",
-      data: events.finished(), purpose: "insert the events")
-    if outbox.rowCount > 0 {
-      try connection.copy(
-        "COPY \(schema).outbox (position, seq, recipient, data) FROM STDIN (FORMAT binary)", data: outbox.finished(),
-        purpose: "insert the outbox messages")
-    }
     chunk.removeAll()
     count = 0
   }
 }
 
+/// The copy of one chunk's events and outbox messages, which may run on a thread of its own:
+/// the appending thread does not use the connection until the copy has ended.
+private final class ChunkCopy: @unchecked Sendable {
+  // @unchecked Sendable: the connection is used by one thread at a time, the joined worker's
+  // thread until it ends.
+  let connection: PostgresConnection
+  let schema: String
+  let events: [UInt8]
+  let outbox: [UInt8]?
+
+  init(connection: PostgresConnection, schema: String, events: [UInt8], outbox: [UInt8]?) {
+    self.connection = connection
+    self.schema = schema
+    self.events = events
+    self.outbox = outbox
+  }
+
+  func run() throws {
+    try connection.copy(
+      "COPY \(schema).events (position, stream, version, type, actor, time_us, data, hash) FROM STDIN (FORMAT binary)",
+      data: events, purpose: "insert the events")
+    if let outbox {
+      try connection.copy(
+        "COPY \(schema).outbox (position, seq, recipient, data) FROM STDIN (FORMAT binary)", data: outbox,
+        purpose: "insert the outbox messages")
+    }
+  }
+}
+
+/// Rows of `events` and `outbox` as an append writes them.
+protocol AppendRows {
+  /// An `events` row.
+  mutating func eventRow(position: Int64, version: Int64, _ event: EventRecordBytes, hash: UnsafeRawBufferPointer)
+  /// An `outbox` row.
+  mutating func outboxRow<Bytes: Collection<UInt8>>(position: Int64, seq: Int64, recipient: Bytes, data: Bytes)
+  /// The rows so far.
+  var rowCount: Int { get }
+}
+
+/// Rows as the list of an SQL `VALUES`, bytes as `decode('…', 'hex')` (whatever
+/// `standard_conforming_strings` says): a few events sent with their commit in one round-trip.
+struct SQLValues: AppendRows {
+  private var bytes: [UInt8] = []
+  private(set) var rowCount = 0
+
+  /// The list, `(…), (…)`.
+  var text: String { String(decoding: bytes, as: UTF8.self) }
+
+  private static let digits = Array("0123456789abcdef".utf8)
+
+  /// `value` as a `bytea` literal.
+  static func literal<Bytes: Sequence<UInt8>>(_ value: Bytes) -> String {
+    var values = SQLValues()
+    values.field(value)
+    return String(decoding: values.bytes, as: UTF8.self)
+  }
+
+  /// The bytes written in hexadecimal by `text`, or nil when it is not that.
+  static func bytes(hex text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+    func value(_ digit: UInt8) -> UInt8? { digits.firstIndex(of: digit).map { UInt8($0) } }
+    guard text.count.isMultiple(of: 2) else { return nil }
+    var result: [UInt8] = []
+    result.reserveCapacity(text.count / 2)
+    for index in stride(from: 0, to: text.count, by: 2) {
+      guard let high = value(text[index]), let low = value(text[index + 1]) else { return nil }
+      result.append(high << 4 | low)
+    }
+    return result
+  }
+
+  private mutating func field(_ value: Int64) {
+    bytes.append(contentsOf: String(value).utf8)
+  }
+
+  private mutating func field<Bytes: Sequence<UInt8>>(_ value: Bytes) {
+    bytes.append(contentsOf: "decode('".utf8)
+    for byte in value {
+      bytes.append(Self.digits[Int(byte >> 4)])
+      bytes.append(Self.digits[Int(byte & 15)])
+    }
+    bytes.append(contentsOf: "', 'hex')".utf8)
+  }
+
+  private mutating func comma() { bytes.append(UInt8(ascii: ",")) }
+
+  mutating func eventRow(position: Int64, version: Int64, _ event: EventRecordBytes, hash: UnsafeRawBufferPointer) {
+    bytes.append(contentsOf: (rowCount == 0 ? "(" : ", (").utf8)
+    field(position)
+    comma()
+    field(event.stream)
+    comma()
+    field(version)
+    comma()
+    field(event.type)
+    comma()
+    field(event.actor)
+    comma()
+    field(event.time)
+    comma()
+    field(event.data)
+    comma()
+    field(hash)
+    bytes.append(UInt8(ascii: ")"))
+    rowCount += 1
+  }
+
+  mutating func outboxRow<Bytes: Collection<UInt8>>(position: Int64, seq: Int64, recipient: Bytes, data: Bytes) {
+    bytes.append(contentsOf: (rowCount == 0 ? "(" : ", (").utf8)
+    field(position)
+    comma()
+    field(seq)
+    comma()
+    field(recipient)
+    comma()
+    field(data)
+    bytes.append(UInt8(ascii: ")"))
+    rowCount += 1
+  }
+}
+
 /// Rows in PostgreSQL's binary `COPY` format: a header, each row as its field count and each
 /// field's length and bytes (`int8` big-endian), and a trailer.
-struct CopyRows {
+struct CopyRows: AppendRows {
   private var bytes: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00] + [UInt8](repeating: 0, count: 8)
   private(set) var rowCount = 0
 

@@ -80,17 +80,18 @@ extension PostgresEventLog {
     }
   }
 
-  /// The last position of each of `streams` at or before `position`, one indexed query per
-  /// stream in one snapshot.
+  /// The last position of each of `streams` at or before `position`: one statement (an indexed
+  /// lookup per stream), one round-trip.
   public func lastPositions(ofStreams streams: [String], through position: Int64) throws -> [Int64?] {
-    try read { connection in
-      try streams.map { stream in
-        try connection.optionalInteger(
-          """
-          SELECT position FROM \(schema).events WHERE stream = $1 AND position <= $2
-          ORDER BY version DESC LIMIT 1
-          """, [.string(stream), .int64(position)], purpose: "read a stream's last event")
-      }
+    guard !streams.isEmpty else { return [] }
+    return try query { connection in
+      let result = try connection.query(
+        """
+        SELECT (SELECT position FROM \(schema).events WHERE stream = s.name AND position <= $2
+                ORDER BY version DESC LIMIT 1)
+        FROM unnest($1::bytea[]) WITH ORDINALITY AS s(name, n) ORDER BY n
+        """, [.byteArrays(streams.map { Array($0.utf8) }), .int64(position)], purpose: "read streams' last events")
+      return (0..<result.rowCount).map { result.isNull($0, 0) ? nil : result.int64($0, 0) }
     }
   }
 

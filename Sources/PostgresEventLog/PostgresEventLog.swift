@@ -35,11 +35,20 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
     /// sets `connect_timeout`.
     public var lockTimeoutMilliseconds: Int32 = 5000
 
+    /// With `create`, a log that does not exist is created in the transaction of the first
+    /// append, not when it is opened: an append that fails leaves no log behind. Until then
+    /// reads see it empty.
+    public var createWithFirstAppend: Bool = false
+
     /// Creates options; the defaults open an existing log read-write with a five-second wait.
-    public init(create: Bool = false, readOnly: Bool = false, lockTimeoutMilliseconds: Int32 = 5000) {
+    public init(
+      create: Bool = false, readOnly: Bool = false, lockTimeoutMilliseconds: Int32 = 5000,
+      createWithFirstAppend: Bool = false
+    ) {
       self.create = create
       self.readOnly = readOnly
       self.lockTimeoutMilliseconds = lockTimeoutMilliseconds
+      self.createWithFirstAppend = createWithFirstAppend
     }
   }
 
@@ -59,6 +68,8 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
   let schema: String
   /// The open cursors of nested reads, to name the next one.
   var cursorDepth = 0
+  /// Whether the log is still to be created by the first append (`createWithFirstAppend`).
+  private var creationPending: Bool
 
   /// Events per `COPY` of an append: a large batch is copied a chunk at a time while it is
   /// produced.
@@ -87,7 +98,8 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
       try connection.optionalInteger("SELECT pg_is_in_recovery()::int::int8", purpose: "ask whether it is a standby")
       == 1
     guard !isStandby || options.readOnly else { throw EventLogError.standby(location: location.description) }
-    try PostgresSchema.prepare(connection, location, create: options.create, readOnly: options.readOnly)
+    creationPending = try PostgresSchema.prepare(
+      connection, location, create: options.create, readOnly: options.readOnly, deferred: options.createWithFirstAppend)
   }
 
   /// Opens the log named by a `postgresql://` URL; see ``PostgresLocation``.
@@ -107,8 +119,9 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
   /// Runs `body`, a single statement's read, while holding the lock.
   func query<Result>(_ body: (PostgresConnection) throws -> Result) throws -> Result {
     try lock.read { outermost in
-      if outermost { try connection.reconnectIfLost() }
-      return try body(connection)
+      guard outermost else { return try body(connection) }
+      try connection.reconnectIfLost()
+      return try creationPending ? readBeforeCreation(body) : body(connection)
     }
   }
 
@@ -117,6 +130,7 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
     try lock.read { outermost in
       guard outermost else { return try body(connection) }
       try connection.reconnectIfLost()
+      if creationPending { return try readBeforeCreation(body) }
       return try connection.transaction(
         "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", purpose: "read the log"
       ) { try body(connection) }
@@ -124,20 +138,53 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
   }
 
   /// Runs `body` in a write transaction that holds the log's advisory lock, committing when it
-  /// returns and rolling back when it throws.
+  /// returns (unless `body` committed) and rolling back when it throws; a log still to be created
+  /// is created in it.
   func write<Result>(_ body: (PostgresConnection) throws -> Result) throws -> Result {
+    try write(reading: nil) { connection, _ in try body(connection) }
+  }
+
+  /// ``write(_:)``, running the statements of `reads` (without parameters) right after the
+  /// lock is taken, in the same round-trip, and handing their results (rows as text) to `body`.
+  func write<Result>(
+    reading reads: String?, _ body: (PostgresConnection, [PostgresResult]) throws -> Result
+  ) throws -> Result {
     try lock.append {
       guard !options.readOnly else { throw EventLogError.readOnly(path: location.description) }
       try connection.reconnectIfLost()
-      return try connection.transaction("BEGIN", purpose: "append to the log") {
-        try connection.execute(
-          "SET LOCAL lock_timeout = \(max(1, options.lockTimeoutMilliseconds))", purpose: "set the lock timeout")
-        try connection.query(
-          "SELECT pg_advisory_xact_lock($1::int4, hashtext($2::text))",
-          [.int64(Int64(PostgresSchema.lockClass)), .text(location.schema)], purpose: "lock the log for an append")
-        return try body(connection)
+      // The transaction begins, sets its lock timeout and takes the log's lock in one round-trip
+      // (the schema's name is of letters, digits and `_` only); a log still to be created is
+      // created before its lock is taken, as every creation does.
+      let lockLog =
+        "SELECT pg_advisory_xact_lock(\(PostgresSchema.lockClass), hashtext('\(location.schema)'))"
+      let begin = "BEGIN; SET LOCAL lock_timeout = \(max(1, options.lockTimeoutMilliseconds))"
+      let locked = [lockLog] + (reads.map { [$0] } ?? [])
+      var results: [PostgresResult] = []
+      let result = try connection.transaction("", purpose: "append to the log") {
+        if creationPending {
+          try connection.execute(begin, purpose: "begin a transaction to append to the log")
+          _ = try PostgresSchema.create(connection, location)
+          results = try connection.executeAll(locked.joined(separator: "; "), purpose: "lock the log for an append")
+        } else {
+          results = try connection.executeAll(([begin] + locked).joined(separator: "; "), purpose: "append to the log")
+        }
+        // The results of `reads` only.
+        return try body(connection, Array(results.suffix(results.count - (creationPending ? 1 : 3))))
       }
+      creationPending = false
+      return result
     }
+  }
+
+  /// Runs `body`, a read of a log still to be created, in a transaction that makes the log's
+  /// empty schema and is rolled back: the log reads as empty, or as another process has
+  /// created it meanwhile (then it is created no more).
+  private func readBeforeCreation<Result>(_ body: (PostgresConnection) throws -> Result) throws -> Result {
+    defer { connection.rollBack() }
+    try connection.execute(
+      "BEGIN; SET LOCAL lock_timeout = \(max(1, options.lockTimeoutMilliseconds))", purpose: "read the log")
+    creationPending = try PostgresSchema.create(connection, location)
+    return try body(connection)
   }
 
   /// Streams the rows of `select` (whose first columns are position, stream, type, actor, data,

@@ -64,52 +64,64 @@ enum PostgresSchema {
   static func quoted(_ location: PostgresLocation) -> String { "\"\(location.schema)\"" }
 
   /// Checks that the log exists (creating it when `create`) and is a PartnerSync log this program
-  /// can use, bringing its schema up to date.
-  static func prepare(_ connection: PostgresConnection, _ location: PostgresLocation, create: Bool, readOnly: Bool)
-    throws
-  {
-    let schema = quoted(location)
-    func version() throws -> Int64? {
-      guard
-        try connection.optionalInteger(
-          "SELECT 1::int8 FROM pg_namespace WHERE nspname = $1", [.text(location.schema)], purpose: "look the log up")
-          != nil
-      else { return nil }
-      guard
-        try connection.optionalInteger(
-          "SELECT 1::int8 FROM pg_tables WHERE schemaname = $1 AND tablename = 'log_info'",
-          [.text(location.schema)], purpose: "look the log up") != nil,
-        let found = try connection.optionalInteger(
-          "SELECT schema_version::int8 FROM \(schema).log_info WHERE application = $1",
-          [.text(application)], purpose: "read the log's schema version")
-      else { throw EventLogError.notAnEventLog(path: location.description) }
-      return found
-    }
-    if let found = try version(), found >= supportedVersion {
+  /// can use, bringing its schema up to date. With `deferred`, a missing log is not created:
+  /// the result is then `true`, and ``create(_:_:)`` makes it in the transaction of the first
+  /// append.
+  static func prepare(
+    _ connection: PostgresConnection, _ location: PostgresLocation, create: Bool, readOnly: Bool,
+    deferred: Bool = false
+  ) throws -> Bool {
+    let found = try version(connection, location)
+    if let found, found >= supportedVersion {
       guard found == supportedVersion else {
         throw EventLogError.newerSchema(path: location.description, found: Int(found), supported: supportedVersion)
       }
-      return
+      return false
     }
     guard create, !readOnly else {
-      if try version() == nil { throw EventLogError.fileNotFound(path: location.description) }
+      if found == nil { throw EventLogError.fileNotFound(path: location.description) }
       throw EventLogError.readOnly(path: location.description)
     }
-    // Two processes creating the same log at once: the second waits for the first, then finds it.
-    try connection.transaction("BEGIN", purpose: "create the log") {
-      try connection.query(
-        "SELECT pg_advisory_xact_lock($1::int4, 0)", [.int64(Int64(lockClass))], purpose: "lock the log's creation")
-      let current = try version()
-      if current == nil {
-        try connection.execute("CREATE SCHEMA \(schema)", purpose: "create the log's schema")
-      }
-      for (index, migration) in migrations.enumerated() where index >= current ?? 0 {
-        try connection.execute(
-          migration.replacingOccurrences(of: "%s", with: schema), purpose: "create the log's tables (step \(index + 1))"
-        )
-        try connection.execute(
-          "UPDATE \(schema).log_info SET schema_version = \(index + 1)", purpose: "record the schema version")
-      }
+    if found == nil && deferred { return true }
+    try connection.transaction("BEGIN", purpose: "create the log") { _ = try Self.create(connection, location) }
+    return false
+  }
+
+  /// The log's schema version, or nil when its schema does not exist.
+  private static func version(_ connection: PostgresConnection, _ location: PostgresLocation) throws -> Int64? {
+    guard
+      try connection.optionalInteger(
+        "SELECT 1::int8 FROM pg_namespace WHERE nspname = $1", [.text(location.schema)], purpose: "look the log up")
+        != nil
+    else { return nil }
+    guard
+      try connection.optionalInteger(
+        "SELECT 1::int8 FROM pg_tables WHERE schemaname = $1 AND tablename = 'log_info'",
+        [.text(location.schema)], purpose: "look the log up") != nil,
+      let found = try connection.optionalInteger(
+        "SELECT schema_version::int8 FROM \(quoted(location)).log_info WHERE application = $1",
+        [.text(application)], purpose: "read the log's schema version")
+    else { throw EventLogError.notAnEventLog(path: location.description) }
+    return found
+  }
+
+  /// Creates the log or brings its schema up to date, inside the open transaction; returns
+  /// whether the log was missing. Two processes creating the same log at once: the second waits
+  /// for the first's transaction, then finds the log.
+  static func create(_ connection: PostgresConnection, _ location: PostgresLocation) throws -> Bool {
+    let schema = quoted(location)
+    try connection.query(
+      "SELECT pg_advisory_xact_lock($1::int4, 0)", [.int64(Int64(lockClass))], purpose: "lock the log's creation")
+    let current = try version(connection, location)
+    if current == nil {
+      try connection.execute("CREATE SCHEMA \(schema)", purpose: "create the log's schema")
     }
+    for (index, migration) in migrations.enumerated() where index >= current ?? 0 {
+      try connection.execute(
+        migration.replacingOccurrences(of: "%s", with: schema), purpose: "create the log's tables (step \(index + 1))")
+      try connection.execute(
+        "UPDATE \(schema).log_info SET schema_version = \(index + 1)", purpose: "record the schema version")
+    }
+    return current == nil
   }
 }

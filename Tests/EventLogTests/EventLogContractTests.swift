@@ -37,6 +37,17 @@ struct EventLogContractTests {
   }
 
   @Test(arguments: Backend.allCases)
+  func lastPositionsOfStreamsAnswerInTheOrderAsked(_ backend: Backend) throws {
+    try backend.withLog { log throws in
+      _ = try log.append(
+        [record("a", 1), record("b", 2), record("a", 3), record("é\u{0}", 4), record("b", 5)], expectedVersions: [:])
+      #expect(try log.lastPositions(ofStreams: ["b", "missing", "a", "é\u{0}"], through: 5) == [5, nil, 3, 4])
+      #expect(try log.lastPositions(ofStreams: ["b", "a"], through: 4) == [2, 3])
+      #expect(try log.lastPositions(ofStreams: [], through: 5) == [])
+    }
+  }
+
+  @Test(arguments: Backend.allCases)
   func versionsCountEachStream(_ backend: Backend) throws {
     try backend.withLog { log throws in
       let result = try log.append(

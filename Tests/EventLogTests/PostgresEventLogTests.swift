@@ -18,6 +18,28 @@ struct PostgresEventLogTests {
     #expect(throws: EventLogError.self) { try PostgresEventLog(url: url, options: .init(readOnly: true)) }
   }
 
+  /// A log opened with `createWithFirstAppend` is made by its first append, in the same
+  /// transaction: until then it reads as empty, and an append that fails leaves no log.
+  @Test func aLogCreatedWithItsFirstAppendIsNotLeftBehindByAFailedOne() throws {
+    let location = try PostgresLocation(url: temporaryPostgresURL())
+    defer { try? PostgresEventLog.remove(at: location) }
+    let log = try PostgresEventLog(location: location, options: .init(create: true, createWithFirstAppend: true))
+    #expect(try log.lastPosition() == 0)
+    #expect(try log.events().isEmpty)
+    struct Refused: Error {}
+    #expect(throws: Refused.self) {
+      try log.append(expectedVersions: [:]) { appender in
+        try appender.append(record("a", 1))
+        throw Refused()
+      }
+    }
+    #expect(throws: EventLogError.fileNotFound(path: location.description)) {
+      try PostgresEventLog(location: location)
+    }
+    _ = try log.append([record("a", 1)], expectedVersions: ["a": 0])
+    #expect(try PostgresEventLog(location: location).verify() == VerifyReport(events: 1))
+  }
+
   @Test func logsOfOneDatabaseKeepTheirOwnPositionsAndChains() throws {
     try withTemporaryPostgresLog { first throws in
       try withTemporaryPostgresLog { second throws in
@@ -45,6 +67,49 @@ struct PostgresEventLogTests {
         #expect(result.error.contains("events are append-only"), "\(sql): \(result.error)")
       }
       #expect(try log.verify() == VerifyReport(events: 1))
+    }
+  }
+
+  /// The role the engines write with, given only the rights of Docs/deployment.md: it appends
+  /// and reads, and cannot change, delete or truncate events, nor disable the triggers. (The
+  /// test database's role needs CREATEROLE, which `Scripts/postgres-start` gives it.)
+  @Test func aRoleWithoutUpdateOrDeleteRightsOnlyAppendsAndReads() throws {
+    let role = "ps_app_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+    let owner = try PostgresLocation(url: try #require(testPostgresURL))
+    defer { _ = try? runPSQL(owner, "DROP ROLE IF EXISTS \(role)") }
+    try withTemporaryPostgresLog { log throws in
+      _ = try log.append([record("a", 1)], expectedVersions: [:])
+      let schema = "\"\(log.location.schema)\""
+      let granted = try runPSQL(
+        log.location,
+        """
+        CREATE ROLE \(role) LOGIN;
+        GRANT USAGE ON SCHEMA \(schema) TO \(role);
+        GRANT SELECT ON \(schema).log_info, \(schema).events_readable TO \(role);
+        GRANT SELECT, INSERT ON \(schema).events TO \(role);
+        GRANT SELECT, INSERT, UPDATE, DELETE ON \(schema).outbox, \(schema).outbox_filling TO \(role);
+        """)
+      #expect(granted.status == 0, "\(granted.error)")
+      var components = try #require(URLComponents(string: log.location.connectionURL))
+      components.user = role
+      components.password = nil
+      let url = try #require(components.string)
+      let app = try PostgresEventLog(url: url + (url.contains("?") ? "&" : "?") + "log=" + log.location.logName)
+      _ = try app.append([record("a", 2)], expectedVersions: ["a": 1])
+      #expect(try app.events().map(\.data) == [#"{"n":1}"#, #"{"n":2}"#])
+      #expect(try app.verify() == VerifyReport(events: 2))
+      let appLocation = try PostgresLocation(url: url)
+      for (sql, refusal) in [
+        ("UPDATE \(schema).events SET data = '\\x7b7d'", "permission denied"),
+        ("DELETE FROM \(schema).events", "permission denied"),
+        ("TRUNCATE \(schema).events", "permission denied"),
+        ("ALTER TABLE \(schema).events DISABLE TRIGGER ALL", "must be owner"),
+        ("SET session_replication_role = replica", "permission denied"),
+      ] {
+        let result = try runPSQL(appLocation, sql)
+        #expect(result.status != 0 && result.error.contains(refusal), "\(sql): \(result.error)")
+      }
+      #expect(try log.verify() == VerifyReport(events: 2))
     }
   }
 

@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import PartnerSyncDomain
+import PostgresEventLog
 
 extension PartnerSyncLog {
   /// Validates and appends a JSON Lines document (the `import` format) in one transaction.
@@ -67,7 +68,9 @@ extension PartnerSyncLog {
   /// Imports a JSON Lines document into a new SQLite log at `path`, created with it: when the
   /// import fails, no log is left at `path` (see `SQLiteEventLog.create(path:options:_:)`).
   /// When another process created the log first, the document is imported into that log like
-  /// into any other.
+  /// into any other. A `postgresql://` URL names a PostgreSQL log (see
+  /// ``open(url:create:readOnly:rules:wait:)``): one that does not exist is created in the
+  /// import's transaction, so a failed import leaves none either.
   ///
   /// - Throws: ``PartnerSyncError`` as ``importJSONLines(_:now:keepingDecisions:progress:)-(UnsafeRawBufferPointer,_,_,_)``
   ///   and ``open(path:create:readOnly:rules:wait:)-99n9u`` do.
@@ -77,6 +80,12 @@ extension PartnerSyncLog {
     wait: Duration = .seconds(5), now: Timestamp = .now(), keepingDecisions: Bool = true,
     progress: ProgressHandler? = nil
   ) throws(PartnerSyncError) -> RecordResult {
+    if PostgresLocation.isURL(path) {
+      return try open(
+        postgresURL: path, create: true, readOnly: false, rules: rules, wait: wait, createWithFirstAppend: true
+      )
+      .importJSONLines(bytes, now: now, keepingDecisions: keepingDecisions, progress: progress)
+    }
     if let problem = problem(withPath: path, create: true) { throw problem }
     let staging = SQLiteEventLog.stagingPath(for: path)
     do {

@@ -26,6 +26,15 @@ extension PartnerSyncLog {
     guard PostgresLocation.isURL(url) else {
       return try open(path: url, create: create, readOnly: readOnly, rules: rules, wait: wait)
     }
+    return try open(postgresURL: url, create: create, readOnly: readOnly, rules: rules, wait: wait)
+  }
+
+  /// Opens the PostgreSQL log that `url` names, as ``open(url:create:readOnly:rules:wait:)``
+  /// does; with `createWithFirstAppend`, a missing log is created by its first write only.
+  static func open(
+    postgresURL url: String, create: Bool, readOnly: Bool, rules: RuleSet, wait: Duration,
+    createWithFirstAppend: Bool = false
+  ) throws(PartnerSyncError) -> PartnerSyncLog {
     let location: PostgresLocation
     do {
       location = try PostgresLocation(url: url)
@@ -35,7 +44,8 @@ extension PartnerSyncLog {
     let log = try PartnerSyncError.wrap {
       let options = PostgresEventLog.Options(
         create: create && !readOnly, readOnly: readOnly,
-        lockTimeoutMilliseconds: options(wait: wait).busyTimeoutMilliseconds)
+        lockTimeoutMilliseconds: options(wait: wait).busyTimeoutMilliseconds,
+        createWithFirstAppend: createWithFirstAppend)
       return PartnerSyncLog(store: try PostgresEventLog(location: location, options: options), rules: rules)
     }
     if !readOnly { try log.fillOutboxIfNeeded() }

@@ -29,25 +29,23 @@ struct Import: ParsableCommand {
     do {
       let bar = ProgressBar(quiet: global.quiet)
       defer { bar.finish() }
-      if global.isURL {
-        // A PostgreSQL log: created (empty) first when it does not exist; the import is one
-        // transaction there too.
-        let log = try global.openLog(create: true)
-        result = try input.withUnsafeBytes {
-          try log.importJSONLines($0, now: Timestamp.now(), keepingDecisions: false, progress: bar.handler)
-        }
-      } else if FileManager.default.fileExists(atPath: path) {
+      if !global.isURL, FileManager.default.fileExists(atPath: path) {
         try refuseWriteProtected(path, nothingDone: "nothing was imported", instead: "import into another log")
         let log = try global.openLog(create: true)
         result = try input.withUnsafeBytes {
           try log.importJSONLines($0, now: Timestamp.now(), keepingDecisions: false, progress: bar.handler)
         }
       } else {
-        // Created with the import, or not at all (see `PartnerSyncLog.importJSONLines(_:intoNewLogAt:)`).
-        result = try input.withUnsafeBytes {
-          try PartnerSyncLog.importJSONLines(
-            $0, intoNewLogAt: path, wait: global.waitDuration, now: Timestamp.now(), keepingDecisions: false,
-            progress: bar.handler)
+        // Created with the import, or not at all; a PostgreSQL log that exists is imported into
+        // (see `PartnerSyncLog.importJSONLines(_:intoNewLogAt:)`).
+        do {
+          result = try input.withUnsafeBytes {
+            try PartnerSyncLog.importJSONLines(
+              $0, intoNewLogAt: path, wait: global.waitDuration, now: Timestamp.now(), keepingDecisions: false,
+              progress: bar.handler)
+          }
+        } catch let error as PartnerSyncError where error.code == .logNotFound && global.isURL {
+          throw fail(error, path: path)
         }
       }
     } catch let error as PartnerSyncError where error.code == .invalidEvent && error.line != nil {
