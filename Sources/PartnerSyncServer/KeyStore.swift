@@ -116,7 +116,8 @@ public struct KeyStore: Sendable {
     return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
   }
 
-  private static func hex(_ bytes: [UInt8]) -> String {
+  /// `bytes` in lowercase hex, two digits a byte.
+  static func hex(_ bytes: [UInt8]) -> String {
     let digits = Array("0123456789abcdef".utf8)
     var out: [UInt8] = []
     out.reserveCapacity(bytes.count * 2)
