@@ -101,6 +101,14 @@ let package = Package(
       name: "PartnerSyncBench",
       dependencies: ["PartnerSync", "EventLog", "CSQLite", "PostgresEventLog", "CLibPQ"]
     ),
+    // The plain Hummingbird route that Scripts/bench-serve measures the server against.
+    .executableTarget(
+      name: "PartnerSyncServeBaseline",
+      dependencies: [
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "NIOCore", package: "swift-nio"),
+      ]
+    ),
     .testTarget(name: "EventLogTests", dependencies: ["EventLog", "PostgresEventLog"]),
     .testTarget(
       name: "PartnerSyncTests",

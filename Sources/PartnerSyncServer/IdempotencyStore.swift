@@ -76,7 +76,7 @@ final class IdempotencyStore: @unchecked Sendable {
 
   /// The hash of a request: its ticket and its body.
   static func fingerprint(ticket: String, body: [UInt8]) -> String {
-    SHA256.hash(data: Array(ticket.utf8) + [0] + body).map { String(format: "%02x", $0) }.joined()
+    KeyStore.hex(Array(SHA256.hash(data: Array(ticket.utf8) + [0] + body)))
   }
 
   func record(partner: String, key: String) -> Record? { records[Self.slot(partner, key)] }

@@ -116,7 +116,8 @@ public struct KeyStore: Sendable {
     return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
   }
 
-  private static func hex(_ bytes: [UInt8]) -> String {
+  /// `bytes` in lowercase hex, two digits a byte.
+  static func hex(_ bytes: [UInt8]) -> String {
     let digits = Array("0123456789abcdef".utf8)
     var out: [UInt8] = []
     out.reserveCapacity(bytes.count * 2)
@@ -141,10 +142,28 @@ public struct KeyStoreError: Error, Sendable, CustomStringConvertible {
 /// The keys a running server accepts: the key file, read again when it changes.
 final class KeyCache: @unchecked Sendable {
   // Sendable: `lock` guards `stamp` and `entries`.
+  /// What tells one version of the key file from another: its modification time, size and inode,
+  /// read with one `stat` per request (`FileManager.attributesOfItem` also looks up the owner's
+  /// name and the extended attributes, several system calls more).
   private struct Stamp: Equatable {
-    var modified: Date?
-    var size: Int?
-    var inode: Int?
+    var seconds: Int
+    var nanoseconds: Int
+    var size: Int64
+    var inode: UInt64
+
+    init?(path: String) {
+      var info = stat()
+      guard stat(path, &info) == 0 else { return nil }
+      #if canImport(Darwin)
+        let modified = info.st_mtimespec
+      #else
+        let modified = info.st_mtim
+      #endif
+      seconds = Int(modified.tv_sec)
+      nanoseconds = Int(modified.tv_nsec)
+      size = Int64(info.st_size)
+      inode = UInt64(info.st_ino)
+    }
   }
   let store: KeyStore
   private let lock = NSLock()
@@ -155,12 +174,7 @@ final class KeyCache: @unchecked Sendable {
 
   /// The partner of `key`, or nil when the key is unknown or revoked.
   func partner(of key: String) throws(KeyStoreError) -> String? {
-    let attributes = try? FileManager.default.attributesOfItem(atPath: store.path)
-    let current: Stamp? = attributes.map {
-      Stamp(
-        modified: $0[.modificationDate] as? Date, size: ($0[.size] as? NSNumber)?.intValue,
-        inode: ($0[.systemFileNumber] as? NSNumber)?.intValue)
-    }
+    let current = Stamp(path: store.path)
     let cached: [KeyStore.Entry]? = lock.withLock { stamp == .some(current) ? entries : nil }
     if let cached { return KeyStore.partner(of: key, in: cached) }
     let read = try store.entries()

@@ -45,7 +45,12 @@ struct KeyAuthentication: RouterMiddleware {
     }
     let partner: String?
     do {
-      partner = try keys.partner(of: String(parts[1]).trimmingCharacters(in: .whitespaces))
+      // Spaces and tabs around the key, trimmed without Foundation's `trimmingCharacters`, which
+      // bridges to `NSString` on every request.
+      let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+      let text = parts[1].drop(while: blank)
+      let end = text.lastIndex { !blank($0) }.map(text.index(after:)) ?? text.startIndex
+      partner = try keys.partner(of: String(text[..<end]))
     } catch {
       throw Problem(.internalServerError, "the server cannot read its key file: \(error.message)")
     }

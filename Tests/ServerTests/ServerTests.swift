@@ -37,6 +37,10 @@ struct ServerTests {
     let basic = try fixture.server.client.send(
       method, path, headers: ["Authorization": "Basic YWNtZTp4"], body: Array(body.utf8))
     #expect(basic.status == 401)
+    // The scheme in any case, blanks around the key: still the key.
+    let spaced = try fixture.server.client.send(
+      "GET", "/notifications", headers: ["Authorization": "bearer \t \(try #require(fixture.keys["bolt"]))\t "])
+    #expect(spaced.status == 200, "\(spaced.text)")
     // A key revoked while the server runs is refused at the next request.
     let list = try fixture.server.run(["keys", "list", "--db", fixture.server.logPath])
     let boltID = try #require(

@@ -156,9 +156,17 @@ public final class PartnerSyncLog: @unchecked Sendable {
 
   /// The projection of `ticket` folded through the log up to `position` (the whole history when
   /// `nil`), or `nil` when the ticket has no event up to there.
+  ///
+  /// The projection of a ticket this log wrote recently is taken from memory instead, once the
+  /// log is found to hold no later event of the ticket.
   public func projection(
     ticket: String, through position: Int64? = nil
   ) throws(PartnerSyncError) -> TicketProjection? {
+    if let cached = projectionCache.peek(ticket), cached.position <= position ?? .max,
+      try PartnerSyncError.wrap({ try store.version(of: ticket) }) == cached.version
+    {
+      return cached
+    }
     var projection = TicketProjection(ticket: ticket, rules: rules)
     var found = false
     try PartnerSyncError.wrap {

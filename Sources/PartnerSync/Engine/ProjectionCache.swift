@@ -28,6 +28,19 @@ final class ProjectionCache: @unchecked Sendable {
     return entries.removeValue(forKey: TicketKey(name: ticket))?.projection
   }
 
+  /// A copy of the cached projection of `ticket`, if any, left in the cache: for a read, which
+  /// must check that the log holds no later event of the ticket (another process may have
+  /// appended since).
+  func peek(_ ticket: String) -> TicketProjection? {
+    lock.lock()
+    defer { lock.unlock() }
+    let key = TicketKey(name: ticket)
+    guard let entry = entries[key] else { return nil }
+    clock += 1
+    entries[key] = (entry.projection, clock)
+    return entry.projection
+  }
+
   /// Keeps `projections` (the latest of their tickets); of a batch larger than the cache, the
   /// ones whose last event is latest.
   func store(_ projections: [TicketProjection]) {

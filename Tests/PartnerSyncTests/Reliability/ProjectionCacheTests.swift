@@ -44,31 +44,55 @@ import Testing
     #expect(cache.take("T-4") == nil)
   }
 
-  @Test("a log whose cached projection went stale (another writer appended) still writes correctly")
-  func staleProjectionIsRefreshed() throws {
+  /// Runs `body` with two logs open on one new file, in which the first log outsourced ticket T-1
+  /// to bolt and bolt accepted it; removes the file afterwards.
+  static func withTwoLogs(_ body: (PartnerSyncLog, PartnerSyncLog, String) throws -> Void) throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cache-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
     let path = dir.appendingPathComponent("log.sqlite").path
     let first = try PartnerSyncLog.open(path: path, create: true)
-    let second = try PartnerSyncLog.open(path: path)
-    func event(_ by: String, _ payload: EventPayload) -> TicketEvent {
-      TicketEvent(ticket: "T-1", by: by, payload)
-    }
     try first.record(
       [event("acme", .outsourced(Outsourcing(partner: "bolt"))), event("bolt", .accepted)], now: Ticket.start)
-    // The second log adds a note; the first log's cached projection does not know it.
-    try second.record(
-      [event("bolt", .entryAdded(entry: "n1", content: EntryContent(kind: .note, text: "from bolt")))],
-      now: Ticket.start)
-    // Editing that note through the first log needs the note: the stale projection would refuse it.
-    let result = try first.record(
-      [event("bolt", .entryEdited(entry: "n1", changes: EntryContent(text: "edited")))], now: Ticket.start)
-    #expect(result.firstPosition == 4)
-    #expect(result.decisions.map(\.rule) == [.ownChangeSyncs])
-    let folded = try #require(try PartnerSyncLog.open(path: path).projection(ticket: "T-1"))
-    #expect(folded.version == 4)
-    let lead = try first.view(ticket: "T-1", as: "acme")
-    #expect(lead.entries.first { $0.id == "n1" }?.content.text == "edited")
+    try body(first, try PartnerSyncLog.open(path: path), path)
+  }
+
+  static func event(_ by: String, _ payload: EventPayload) -> TicketEvent {
+    TicketEvent(ticket: "T-1", by: by, payload)
+  }
+
+  static let note = event("bolt", .entryAdded(entry: "n1", content: EntryContent(kind: .note, text: "from bolt")))
+
+  @Test("a log whose cached projection went stale (another writer appended) still writes correctly")
+  func staleProjectionIsRefreshed() throws {
+    try Self.withTwoLogs { first, second, path in
+      // The second log adds a note; the first log's cached projection does not know it.
+      try second.record([Self.note], now: Ticket.start)
+      // Editing that note through the first log needs the note: the stale projection would refuse it.
+      let result = try first.record(
+        [Self.event("bolt", .entryEdited(entry: "n1", changes: EntryContent(text: "edited")))], now: Ticket.start)
+      #expect(result.firstPosition == 4)
+      #expect(result.decisions.map(\.rule) == [.ownChangeSyncs])
+      let folded = try #require(try PartnerSyncLog.open(path: path).projection(ticket: "T-1"))
+      #expect(folded.version == 4)
+      let lead = try first.view(ticket: "T-1", as: "acme")
+      #expect(lead.entries.first { $0.id == "n1" }?.content.text == "edited")
+    }
+  }
+
+  @Test("a read takes a written ticket's projection from memory only while the log holds nothing later")
+  func readsSeeAnotherWritersEvents() throws {
+    try Self.withTwoLogs { first, second, path in
+      let remembered = try #require(try first.projection(ticket: "T-1"))
+      let folded = try #require(try PartnerSyncLog.open(path: path).projection(ticket: "T-1"))
+      #expect(remembered.version == 2)
+      #expect(try remembered.view(of: "bolt") == folded.view(of: "bolt"))
+      // A point before the remembered projection's last event is folded from the log.
+      #expect(try first.projection(ticket: "T-1", through: 1)?.version == 1)
+      // Another writer's note: the first log's reads see it.
+      try second.record([Self.note], now: Ticket.start)
+      #expect(try first.projection(ticket: "T-1")?.version == 3)
+      #expect(try first.view(ticket: "T-1", as: "bolt").entries.map(\.id) == ["n1"])
+    }
   }
 }
