@@ -157,14 +157,14 @@ public final class PartnerSyncLog: @unchecked Sendable {
   /// The projection of `ticket` folded through the log up to `position` (the whole history when
   /// `nil`), or `nil` when the ticket has no event up to there.
   ///
-  /// The projection of a ticket this log wrote recently is taken from memory instead, once the
-  /// log is found to hold no later event of the ticket.
+  /// The projection of a ticket this log wrote or read recently is taken from memory instead,
+  /// once the log is found to hold no later event of the ticket; a ticket's latest projection,
+  /// once folded, is kept for the next read or write.
   public func projection(
     ticket: String, through position: Int64? = nil
   ) throws(PartnerSyncError) -> TicketProjection? {
-    if let cached = projectionCache.peek(ticket), cached.position <= position ?? .max,
-      try PartnerSyncError.wrap({ try store.version(of: ticket) }) == cached.version
-    {
+    let latest = try PartnerSyncError.wrap { try store.version(of: ticket) }
+    if let cached = projectionCache.peek(ticket), cached.position <= position ?? .max, latest == cached.version {
       return cached
     }
     var projection = TicketProjection(ticket: ticket, rules: rules)
@@ -181,7 +181,9 @@ public final class PartnerSyncLog: @unchecked Sendable {
         return true
       }
     }
-    return found ? projection : nil
+    guard found else { return nil }
+    if projection.version == latest { projectionCache.store([projection]) }
+    return projection
   }
 
   /// A stored event that the rules refuse when the log is read back: the log is corrupt.

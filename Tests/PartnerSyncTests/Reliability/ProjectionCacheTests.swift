@@ -95,4 +95,21 @@ import Testing
       #expect(try first.view(ticket: "T-1", as: "bolt").entries.map(\.id) == ["n1"])
     }
   }
+
+  @Test("a log that only reads keeps the latest projection it folded, and folds again after a write elsewhere")
+  func readsKeepTheLatestProjection() throws {
+    try Self.withTwoLogs { _, second, path in
+      let reader = try PartnerSyncLog.open(path: path, readOnly: true)
+      // A point in the past is not the latest: not kept.
+      #expect(try reader.projection(ticket: "T-1", through: 1)?.version == 1)
+      #expect(reader.projectionCache.peek("T-1") == nil)
+      // The latest is kept, and the next read is that projection.
+      #expect(try reader.view(ticket: "T-1", as: "bolt").entries.isEmpty)
+      #expect(reader.projectionCache.peek("T-1")?.version == 2)
+      // Another writer's note: the kept projection is behind the log, so the read folds again.
+      try second.record([Self.note], now: Ticket.start)
+      #expect(try reader.view(ticket: "T-1", as: "bolt").entries.map(\.id) == ["n1"])
+      #expect(reader.projectionCache.peek("T-1")?.version == 3)
+    }
+  }
 }
