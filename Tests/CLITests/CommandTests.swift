@@ -57,6 +57,14 @@ import Testing
       #expect(decisions.first?["rule"] as? String == "own-change-syncs")
       #expect((decisions.first?["because"] as? String)?.isEmpty == false)
 
+      // As of position 3, before t1 (position 4): the decisions up to there, none about t1.
+      let whole = try #require(try CLI.json(["audit", "T-1"], db: db)["decisions"] as? [[String: Any]])
+      let atThree = try #require(try CLI.json(["audit", "T-1", "--at", "3"], db: db)["decisions"] as? [[String: Any]])
+      #expect(whole.contains { $0["entry"] as? String == "t1" })
+      #expect(!atThree.isEmpty)
+      #expect(atThree.allSatisfy { ($0["position"] as? Int ?? 99) <= 3 })
+      #expect(atThree.count == whole.filter { ($0["position"] as? Int ?? 99) <= 3 }.count)
+
       let outbox = try CLI.json(["notifications", "T-1"], db: db)
       let notes = try #require(outbox["notifications"] as? [[String: Any]])
       #expect(
@@ -98,6 +106,7 @@ import Testing
   static let exitCases: [ExitCase] = [
     ExitCase(arguments: ["view", "T-1", "--as", "acme", "--at", "0"], code: 64, says: "outside the log"),
     ExitCase(arguments: ["view", "T-1", "--as", "acme", "--at", "99"], code: 64, says: "outside the log"),
+    ExitCase(arguments: ["audit", "T-1", "--at", "99"], code: 64, says: "outside the log"),
     ExitCase(arguments: ["view", "T-1", "--as", "acme", "--at", "yesterday"], code: 64, says: "RFC 3339"),
     ExitCase(
       arguments: ["view", "T-1", "--as", "acme", "--at", "1999-01-01T00:00:00Z"], code: 64, says: "before"),

@@ -15,8 +15,12 @@ struct Audit: ParsableCommand {
       or an entry it never held, is reported exactly as one that does not exist (exit 66). \
       Without --as the audit is the log owner's: every decision.
 
+      --at shows the audit as of a log position or an RFC 3339 time, as view --at does: the \
+      decisions taken up to there.
+
       Examples:
         partnersync audit T-1001
+        partnersync audit T-1001 --at 12
         partnersync audit T-1001 --entry n2 --format json
         partnersync audit T-1001 --as bolt
         partnersync audit T-1001 --format mermaid > T-1001.mmd
@@ -43,12 +47,23 @@ struct Audit: ParsableCommand {
     help: ArgumentHelp("Only what this partner may know (see above).", valueName: "partner"))
   var partner: String?
 
+  // `.unconditional`: a value that starts with '-' (`--at -3`) is read, and refused as a value.
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp("The audit as of a log position (1…last) or an RFC 3339 time.", valueName: "position-or-time"))
+  var at: String?
+
+  func validate() throws {
+    if let at { _ = try parsePoint(at) }
+  }
+
   func run() throws {
     let log = try global.openLog()
-    let decisions = try log.audit(ticket: ticket, entry: entry, as: partner)
+    let point = try at.map(parsePoint) ?? .latest
+    let decisions = try log.audit(ticket: ticket, entry: entry, at: point, as: partner)
     switch format {
     case .mermaid:
-      let projection = try log.projection(ticket: ticket)
+      let projection = try log.projection(ticket: ticket, through: log.position(of: point, ticket: ticket))
       var out = Output()
       if let partner, let projection {
         // Only what the partner may know: its own engagements, and captions from its versions.
