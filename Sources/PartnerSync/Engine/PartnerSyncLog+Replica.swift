@@ -24,19 +24,40 @@ extension PartnerSyncLog {
     var last = try lastPosition()
     while last < position {
       let left = deadline - clock.now
-      guard left > .zero else {
-        throw PartnerSyncError(
-          .positionNotReached,
-          "the log holds positions up to \(last), not yet position \(position), after waiting \(String(format: "%g", timeout.inSeconds)) s; "
-            + "a replica may not have replayed it yet: retry, or read from the primary")
-      }
+      guard left > .zero else { throw Self.notReached(position, last: last, timeout: timeout) }
       Thread.sleep(forTimeInterval: min(0.02, left.inSeconds))
       last = try lastPosition()
     }
   }
 
+  /// Waits until the log holds `position`, holding no thread meanwhile: the asynchronous twin of
+  /// ``waitUntil(position:timeout:)-1t0sw``. It reads the log's last position on the log's
+  /// own thread every 20 ms and sleeps in between; a cancelled task stops waiting.
+  /// - Throws: ``PartnerSyncError`` with code `positionNotReached` when the log does not hold
+  ///   `position` after `timeout`, or when the task is cancelled before it does.
+  public func waitUntil(position: Int64, timeout: Duration) async throws(PartnerSyncError) {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    var last = try await worker.run { () throws(PartnerSyncError) in try self.lastPosition() }
+    while last < position {
+      let left = deadline - clock.now
+      guard left > .zero, (try? await Task.sleep(for: min(.milliseconds(20), left))) != nil else {
+        throw Self.notReached(position, last: last, timeout: timeout)
+      }
+      last = try await worker.run { () throws(PartnerSyncError) in try self.lastPosition() }
+    }
+  }
+
+  /// The error of a wait for `position` that ended with the log at `last`.
+  private static func notReached(_ position: Int64, last: Int64, timeout: Duration) -> PartnerSyncError {
+    PartnerSyncError(
+      .positionNotReached,
+      "the log holds positions up to \(last), not yet position \(position), after waiting \(String(format: "%g", timeout.inSeconds)) s; "
+        + "a replica may not have replayed it yet: retry, or read from the primary")
+  }
+
   /// On a log opened on a standby server, waits until it holds `position` (see
-  /// ``waitUntil(position:timeout:)``), up to the wait the log was opened with, and returns true;
+  /// ``waitUntil(position:timeout:)-1t0sw``), up to the wait the log was opened with, and returns true;
   /// elsewhere it returns false at once.
   func awaitReplay(of position: Int64) throws(PartnerSyncError) -> Bool {
     guard let log = store as? PostgresEventLog, log.isStandby else { return false }

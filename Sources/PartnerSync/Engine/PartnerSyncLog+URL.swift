@@ -14,7 +14,7 @@ extension PartnerSyncLog {
   ///
   /// A streaming replica (a hot standby) serves reads: open it with `readOnly`. There, a read
   /// that names a position waits up to `wait` until the replica has replayed it (see
-  /// ``waitUntil(position:timeout:)``), for read-your-writes.
+  /// ``waitUntil(position:timeout:)-1t0sw``), for read-your-writes.
   /// - Throws: ``PartnerSyncError`` with code `logNotFound` when the log (or its database) does
   ///   not exist and `create` is off, `unusableLog` when the URL is malformed or names something
   ///   that is not a PartnerSync log, `unavailable` when the server cannot be reached, `readOnly`

@@ -204,7 +204,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
   }
 
   /// Resolves a point to a position for `ticket`. On a standby server, a position past the log
-  /// is waited for (see ``waitUntil(position:timeout:)``).
+  /// is waited for (see ``waitUntil(position:timeout:)-1t0sw``).
   public func position(of point: Point, ticket: String) throws(PartnerSyncError) -> Int64 {
     let last = try lastPosition()
     switch point {
@@ -332,7 +332,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
   /// position, and which pages in what a page costs).
   ///
   /// On a standby server, it first waits until the log holds `after` (see
-  /// ``waitUntil(position:timeout:)``).
+  /// ``waitUntil(position:timeout:)-1t0sw``).
   /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when `ticket` is not in the log or,
   ///   scoped, is one `partner` may not know (the same message).
   public func notifications(

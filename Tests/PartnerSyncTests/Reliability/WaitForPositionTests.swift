@@ -39,4 +39,27 @@ struct WaitForPositionTests {
     let elapsed = clock.now - start
     #expect(elapsed >= .milliseconds(200) && elapsed < .seconds(2))
   }
+
+  @Test("the asynchronous wait returns once another writer appends the position, and fails after its timeout")
+  func asyncWaitReturnsOrFails() async throws {
+    let log = try SubscriptionTests.log(notes: 0)
+    try await log.waitUntil(position: 2, timeout: .zero)
+    let writer = Task {
+      try await Task.sleep(for: .milliseconds(100))
+      try await log.record([Self.ev.added("n1", by: "acme", .note, text: "late")], now: Ticket.start)
+    }
+    let clock = ContinuousClock()
+    let start = clock.now
+    try await log.waitUntil(position: 3, timeout: .seconds(10))
+    #expect(clock.now - start >= .milliseconds(100))
+    _ = try await writer.value
+    do throws(PartnerSyncError) {
+      try await log.waitUntil(position: 4, timeout: .milliseconds(200))
+      Issue.record("the wait for a position the log never reaches returned")
+    } catch {
+      #expect(error.code == .positionNotReached)
+      #expect(error.message.contains("not yet position 4"))
+    }
+    #expect(clock.now - start >= .milliseconds(300))
+  }
 }
