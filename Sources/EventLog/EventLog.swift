@@ -213,6 +213,20 @@ public struct EventAppender {
 public typealias EventLog = EventLogWriter
 
 extension EventLogReader {
+  /// Streams events with `from <= position <= through` (`through` nil = to the end), decoded
+  /// from ``forEachEventBytes(from:through:columns:_:)``.
+  public func forEachEvent(from: Int64, through: Int64?, _ body: (StoredEvent) throws -> Bool) throws {
+    try forEachEventBytes(from: from, through: through) { try body($0.event) }
+  }
+
+  /// Streams one stream's events with `position <= throughPosition` (nil = all), decoded from
+  /// ``forEachEventBytes(inStream:throughPosition:columns:_:)``.
+  public func forEachEvent(
+    inStream stream: String, throughPosition: Int64?, _ body: (StoredEvent) throws -> Bool
+  ) throws {
+    try forEachEventBytes(inStream: stream, throughPosition: throughPosition) { try body($0.event) }
+  }
+
   /// ``lastPosition(inStream:beforeFirstAfter:)`` by streaming the stream's
   /// events up to the first one stamped after `time`.
   public func lastPosition(inStream stream: String, beforeFirstAfter time: Int64) throws -> Int64? {

@@ -6,31 +6,20 @@ extension SQLiteEventLog {
     _ condition: String, purpose: String, columns: StoredEventBytes.Columns = .all,
     bind: (SQLiteStatement) throws -> Void = { _ in }, _ body: (StoredEventBytes) throws -> Bool
   ) throws {
-    // Always position, stream, type, actor and data (0…4); then the extra columns asked for.
-    var select = "SELECT position, stream, type, actor, data"
-    var next: Int32 = 5
-    func extra(_ column: StoredEventBytes.Columns, _ name: String) -> Int32? {
-      guard columns.contains(column) else { return nil }
-      select += ", " + name
-      defer { next += 1 }
-      return next
-    }
-    let version = extra(.version, "version")
-    let time = extra(.time, "time_us")
-    let hash = extra(.hash, "hash")
+    let (select, version, time, hash) = columns.selectList
     try read { connection in
       try connection.withStatement(select + " FROM events" + condition, purpose: purpose) { statement in
         try bind(statement)
         while try statement.step() {
           let event = StoredEventBytes(
             position: statement.int64(at: 0),
-            version: version.map { statement.int64(at: $0) } ?? 0,
-            time: time.map { statement.int64(at: $0) } ?? 0,
+            version: version.map { statement.int64(at: Int32($0)) } ?? 0,
+            time: time.map { statement.int64(at: Int32($0)) } ?? 0,
             stream: statement.textBytes(at: 1),
             type: statement.textBytes(at: 2),
             actor: statement.textBytes(at: 3),
             data: statement.textBytes(at: 4),
-            hash: hash.map { statement.blobBytes(at: $0) } ?? UnsafeBufferPointer(start: nil, count: 0))
+            hash: hash.map { statement.blobBytes(at: Int32($0)) } ?? UnsafeBufferPointer(start: nil, count: 0))
           guard try body(event) else { return }
         }
       }
@@ -59,18 +48,6 @@ extension SQLiteEventLog {
     ) { statement in
       try statement.bind(stream, at: 1)
     }
-  }
-
-  /// Streams events with `from <= position <= through` (`through` nil = to the end).
-  public func forEachEvent(from: Int64, through: Int64?, _ body: (StoredEvent) throws -> Bool) throws {
-    try forEachEventBytes(from: from, through: through) { try body($0.event) }
-  }
-
-  /// Streams one stream's events with `position <= throughPosition` (nil = all).
-  public func forEachEvent(
-    inStream stream: String, throughPosition: Int64?, _ body: (StoredEvent) throws -> Bool
-  ) throws {
-    try forEachEventBytes(inStream: stream, throughPosition: throughPosition) { try body($0.event) }
   }
 
   /// Streams every event ordered by (stream, version), streams in byte order.

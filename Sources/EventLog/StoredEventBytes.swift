@@ -86,6 +86,23 @@ public struct StoredEventBytes {
     public static let hash = Columns(rawValue: 4)
     /// Every column.
     public static let all: Columns = [.version, .time, .hash]
+
+    /// The select list of a byte scan of the `events` table: position, stream, type, actor and
+    /// data (columns 0…4), then those of these columns asked for, and the index of each.
+    package var selectList: (sql: String, version: Int?, time: Int?, hash: Int?) {
+      var sql = "SELECT position, stream, type, actor, data"
+      var next = 5
+      func extra(_ column: Columns, _ name: String) -> Int? {
+        guard contains(column) else { return nil }
+        sql += ", " + name
+        defer { next += 1 }
+        return next
+      }
+      let version = extra(.version, "version")
+      let time = extra(.time, "time_us")
+      let hash = extra(.hash, "hash")
+      return (sql, version, time, hash)
+    }
   }
 }
 

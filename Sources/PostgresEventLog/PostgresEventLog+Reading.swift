@@ -24,18 +24,6 @@ extension PostgresEventLog {
       purpose: "read a stream's version") ?? 0
   }
 
-  /// Streams events with `from <= position <= through` (`through` nil = to the end).
-  public func forEachEvent(from: Int64, through: Int64?, _ body: (StoredEvent) throws -> Bool) throws {
-    try forEachEventBytes(from: from, through: through) { try body($0.event) }
-  }
-
-  /// Streams one stream's events with `position <= throughPosition` (nil = all).
-  public func forEachEvent(
-    inStream stream: String, throughPosition: Int64?, _ body: (StoredEvent) throws -> Bool
-  ) throws {
-    try forEachEventBytes(inStream: stream, throughPosition: throughPosition) { try body($0.event) }
-  }
-
   /// Streams every event ordered by (stream, version), streams in byte order.
   public func forEachEventGroupedByStream(_ body: (StoredEvent) throws -> Bool) throws {
     try scan("ORDER BY stream, version", [], purpose: "read events by stream") { try body($0.event) }

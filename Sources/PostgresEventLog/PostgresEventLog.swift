@@ -194,17 +194,7 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
     _ condition: String, _ parameters: [PostgresParameter], purpose: String,
     columns: StoredEventBytes.Columns = .all, _ body: (StoredEventBytes) throws -> Bool
   ) throws {
-    var select = "SELECT position, stream, type, actor, data"
-    var next = 5
-    func extra(_ column: StoredEventBytes.Columns, _ name: String) -> Int? {
-      guard columns.contains(column) else { return nil }
-      select += ", " + name
-      defer { next += 1 }
-      return next
-    }
-    let version = extra(.version, "version")
-    let time = extra(.time, "time_us")
-    let hash = extra(.hash, "hash")
+    let (select, version, time, hash) = columns.selectList
     try read { connection in
       cursorDepth += 1
       defer { cursorDepth -= 1 }
