@@ -223,18 +223,6 @@ func runPSQL(_ location: PostgresLocation, _ sql: String) throws -> (status: Int
   let psql = bins.sorted { $0.compare($1, options: .numeric) == .orderedAscending }.last.map {
     "/usr/lib/postgresql/\($0)/bin/psql"
   }
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: psql ?? "/usr/bin/psql")
-  process.arguments = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", location.connectionURL, "-c", sql]
-  let output = Pipe()
-  let error = Pipe()
-  process.standardOutput = output
-  process.standardError = error
-  try process.run()
-  let outputData = output.fileHandleForReading.readDataToEndOfFile()
-  let errorData = error.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return (
-    process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self)
-  )
+  return try runProgram(
+    psql ?? "/usr/bin/psql", ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", location.connectionURL, "-c", sql])
 }

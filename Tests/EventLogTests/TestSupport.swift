@@ -106,9 +106,17 @@ let sqliteShellPath: String? = ["/usr/bin/sqlite3", "/usr/local/bin/sqlite3"]
 func runSQLiteShell(_ database: String, _ sql: String) throws -> (
   status: Int32, output: String, error: String
 ) {
+  let result = try runProgram(sqliteShellPath ?? "/usr/bin/sqlite3", ["-batch", database, sql])
+  return (result.status, result.output.trimmingCharacters(in: .whitespacesAndNewlines), result.error)
+}
+
+/// Runs `executable` with `arguments` to its end; returns its exit status, output and error output.
+func runProgram(_ executable: String, _ arguments: [String]) throws -> (
+  status: Int32, output: String, error: String
+) {
   let process = Process()
-  process.executableURL = URL(fileURLWithPath: sqliteShellPath ?? "/usr/bin/sqlite3")
-  process.arguments = ["-batch", database, sql]
+  process.executableURL = URL(fileURLWithPath: executable)
+  process.arguments = arguments
   let output = Pipe()
   let error = Pipe()
   process.standardOutput = output
@@ -118,9 +126,7 @@ func runSQLiteShell(_ database: String, _ sql: String) throws -> (
   let errorData = error.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
   return (
-    process.terminationStatus,
-    String(decoding: outputData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines),
-    String(decoding: errorData, as: UTF8.self)
+    process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self)
   )
 }
 
