@@ -1,4 +1,5 @@
 import CSQLite
+import Glibc
 
 /// One SQLite database connection with a cache of prepared statements, closed in `deinit` with
 /// `sqlite3_close_v2` (which copes with statements finalized later). It is not thread-safe:
@@ -12,7 +13,12 @@ final class SQLiteConnection {
   /// The schema version of the database (``SQLiteSchema``), once prepared: lower than the
   /// supported one only for an older log opened read-only.
   var schemaVersion = 0
-  private var cache: [String: SQLiteStatement] = [:]
+  private var cache: [StatementKey: SQLiteStatement] = [:]
+
+  /// The last event this connection appended, and the ``dataVersion`` its commit left: while the
+  /// data version is still that one, no connection has written since, and the next append goes
+  /// on from that event without reading it back.
+  var lastAppended: (position: Int64, hash: [UInt8], dataVersion: UInt32)?
 
   /// Opens a connection to the event log at `path` (`:memory:` for a private in-memory
   /// database) as `options` say, and brings its schema up to date.
@@ -49,6 +55,15 @@ final class SQLiteConnection {
   /// or because SQLite fell back to read-only (the file is write-protected).
   var isReadOnly: Bool {
     sqlite3_db_readonly(handle, "main") == 1
+  }
+
+  /// The database's data version (`SQLITE_FCNTL_DATA_VERSION`): it changes with every change of
+  /// the file, through this connection or any other (also in other processes), as seen at the
+  /// start of this connection's current or last transaction.
+  var dataVersion: UInt32 {
+    var version: UInt32 = 0
+    sqlite3_file_control(handle, "main", SQLITE_FCNTL_DATA_VERSION, &version)
+    return version
   }
 
   /// Runs one or more SQL statements that return no rows of interest.
@@ -96,11 +111,13 @@ final class SQLiteConnection {
   /// nested read), a fresh one is prepared.
   func checkOut(_ sql: String, purpose: String) throws -> SQLiteStatement {
     let statement: SQLiteStatement
-    if let cached = cache[sql], !cached.isCheckedOut {
+    let key = StatementKey(sql: sql)
+    let cached = cache[key]
+    if let cached, !cached.isCheckedOut {
       statement = cached
     } else {
       statement = try SQLiteStatement(database: handle, path: path, sql: sql, purpose: purpose)
-      if cache[sql] == nil { cache[sql] = statement }
+      if cached == nil { cache[key] = statement }
     }
     statement.isCheckedOut = true
     return statement
@@ -134,5 +151,31 @@ final class SQLiteConnection {
     bind: (SQLiteStatement) throws -> Void = { _ in }
   ) throws -> Int64 {
     try optionalInteger(sql, purpose: purpose, bind: bind) ?? 0
+  }
+}
+
+/// The text of a cached statement as the key of the cache: hashed by its length and its last
+/// bytes only (hashing every byte cost a few thousand instructions an append, in five lookups),
+/// compared byte for byte.
+private struct StatementKey: Hashable {
+  let sql: String
+
+  func hash(into hasher: inout Hasher) {
+    withBytes { hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: $0.suffix(16))) }
+  }
+
+  static func == (lhs: StatementKey, rhs: StatementKey) -> Bool {
+    lhs.withBytes { left in
+      rhs.withBytes { right in
+        left.count == right.count && (left.isEmpty || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0)
+      }
+    }
+  }
+
+  private func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+    if let result = sql.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) {
+      return result
+    }
+    return Array(sql.utf8).withUnsafeBytes(body)
   }
 }

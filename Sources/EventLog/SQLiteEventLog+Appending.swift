@@ -36,7 +36,7 @@ extension SQLiteEventLog {
   public func append(
     expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
   ) throws -> AppendResult {
-    try write { connection in
+    let appended = try write { connection in
       try Self.checkExpectations(expectedVersions, on: connection)
       let pipeline = AppendPipeline(writer: try BatchWriter(connection: connection, expectedVersions: expectedVersions))
       defer { pipeline.writer.close() }
@@ -51,12 +51,15 @@ extension SQLiteEventLog {
                 try pipeline.add(event)
               }))
         }
-        return try pipeline.finish()
+        return (try pipeline.finish(), pipeline.writer.progress.chain.lastHash)
       } catch {
         pipeline.cancel()
         throw error
       }
+    } committed: { appended in
+      connection.lastAppended = (appended.0.lastPosition, appended.1, connection.dataVersion)
     }
+    return appended.0
   }
 
   /// Throws a version conflict for the first stream (in byte order) whose
@@ -107,12 +110,19 @@ struct BatchWriter: @unchecked Sendable {
   /// Continues after the last event of the log that `connection` sees, whose streams' versions
   /// are `expectedVersions` (just checked).
   init(connection: SQLiteConnection, expectedVersions: [String: Int64]) throws {
-    let (lastPosition, lastHash) = try connection.withStatement(
-      "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1",
-      purpose: "read the last event"
-    ) { statement in
-      try statement.step() ? (statement.int64(at: 0), Array(statement.blobBytes(at: 1))) : (0, EventHashChain.genesis)
-    }
+    // The last event is the one this connection appended last, unless the file changed since.
+    let (lastPosition, lastHash) =
+      if let known = connection.lastAppended, known.dataVersion == connection.dataVersion {
+        (known.position, known.hash)
+      } else {
+        try connection.withStatement(
+          "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1",
+          purpose: "read the last event"
+        ) { statement in
+          try statement.step()
+            ? (statement.int64(at: 0), Array(statement.blobBytes(at: 1))) : (0, EventHashChain.genesis)
+        }
+      }
     guard let chain = EventHashChain(lastHash: lastHash) else {
       throw EventLogError.corrupt(
         "the hash of the last event (position \(lastPosition)) is not 32 bytes; run verify to inspect the log")

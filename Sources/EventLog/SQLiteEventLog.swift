@@ -135,15 +135,20 @@ public final class SQLiteEventLog: EventLogWriter, @unchecked Sendable {
   }
 
   /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`), committing when
-  /// it returns and rolling back when it throws.
-  func write<Result>(_ body: (SQLiteConnection) throws -> Result) throws -> Result {
+  /// it returns and rolling back when it throws; then, once committed and
+  /// still holding the lock, `committed` with what `body` returned.
+  func write<Result>(
+    _ body: (SQLiteConnection) throws -> Result, committed: (Result) -> Void = { _ in }
+  ) throws -> Result {
     try lock.append {
       guard !options.readOnly, !connection.isReadOnly else {
         throw EventLogError.readOnly(path: path)
       }
-      return try connection.transaction(
+      let result = try connection.transaction(
         "BEGIN IMMEDIATE", purposes: ("begin the append transaction", "commit the append")
       ) { try body(connection) }
+      committed(result)
+      return result
     }
   }
 }

@@ -128,20 +128,39 @@ func measureAppends(
 ) throws {
   let half = events.count / 2
   var position = try warm.lastPosition()
+  // The appending thread's CPU time of the warm appends and of the raw commits beside them.
+  var (appendCPU, rawCPU) = ((user: 0.0, system: 0.0), (user: 0.0, system: 0.0))
   for (index, event) in events.enumerated() {
-    let appendClock = Stopwatch()
+    let (appendClock, appendStart) = (Stopwatch(), threadCPUSeconds())
     try (index < half ? warm : afresh).record([event], now: Timestamp(microseconds: 0))
     let seconds = appendClock.seconds
-    if index < half { figures.appendSeconds += seconds } else { figures.coldAppendSeconds += seconds }
+    if index < half {
+      figures.appendSeconds += seconds
+      let end = threadCPUSeconds()
+      appendCPU.user += end.user - appendStart.user
+      appendCPU.system += end.system - appendStart.system
+    } else {
+      figures.coldAppendSeconds += seconds
+    }
     position += 1
+    let rawStart = threadCPUSeconds()
     figures.rawCommitSeconds += try rawCommit(position)
+    let rawEnd = threadCPUSeconds()
+    rawCPU.user += rawEnd.user - rawStart.user
+    rawCPU.system += rawEnd.system - rawStart.system
   }
   figures.appends = half
   figures.coldAppends = events.count - half
   figures.rawCommits = events.count
   note(
     "appends: \(format(figures.appendSeconds)) s warm, \(format(figures.coldAppendSeconds)) s afresh, "
-      + "raw \(format(figures.rawCommitSeconds)) s")
+      + "raw \(format(figures.rawCommitSeconds)) s; CPU (user + kernel) \(micros(appendCPU, half)) µs a warm append, "
+      + "\(micros(rawCPU, events.count)) µs a raw commit with the read of its row")
+}
+
+/// Microseconds of user and kernel CPU time per one of `count`, as "user + kernel".
+private func micros(_ time: (user: Double, system: Double), _ count: Int) -> String {
+  "\(format(time.user / Double(count) * 1e6)) + \(format(time.system / Double(count) * 1e6))"
 }
 
 /// Replay and verify against the raw scan of the log at `db` (a path or a `postgresql://` URL),

@@ -11,6 +11,14 @@ struct Stopwatch {
   }
 }
 
+/// The CPU time the calling thread has used so far, in seconds: in user space and in the kernel.
+func threadCPUSeconds() -> (user: Double, system: Double) {
+  var usage = rusage()
+  getrusage(__rusage_who_t(1), &usage)  // RUSAGE_THREAD, which Glibc does not export to Swift
+  func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+  return (seconds(usage.ru_utime), seconds(usage.ru_stime))
+}
+
 /// The `p`-th percentile (0…100) of `values` by the nearest-rank method.
 func percentile(_ values: [Double], _ p: Double) -> Double {
   guard !values.isEmpty else { return 0 }

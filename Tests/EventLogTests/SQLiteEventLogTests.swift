@@ -122,6 +122,24 @@ struct SQLiteEventLogTests {
     }
   }
 
+  /// A log goes on from the last event it appended itself without reading it back, unless another
+  /// connection wrote since: then it reads the last event, whatever it read meanwhile.
+  @Test func connectionsAppendingInTurnContinueEachOthersChain() throws {
+    try withTemporaryLog { first throws in
+      let second = try SQLiteEventLog(path: first.path)
+      #expect(try first.append([record("a")], expectedVersions: [:]).firstPosition == 1)
+      #expect(try first.append([record("a")], expectedVersions: ["a": 1]).firstPosition == 2)
+      #expect(try second.append([record("b")], expectedVersions: [:]).firstPosition == 3)
+      #expect(try first.append([record("a")], expectedVersions: ["a": 2]).firstPosition == 4)
+      #expect(try second.append([record("b")], expectedVersions: ["b": 1]).firstPosition == 5)
+      #expect(try first.lastPosition() == 5)  // a read in between
+      #expect(try first.append([record("c")], expectedVersions: [:]).firstPosition == 6)
+      #expect(try second.append([record("c")], expectedVersions: ["c": 1]).firstPosition == 7)
+      #expect(try first.verify() == VerifyReport(events: 7))
+      #expect(try second.events().map(\.stream) == ["a", "a", "b", "a", "b", "c", "c"])
+    }
+  }
+
   @Test func lockedDatabaseThrowsBusyAndWritesNothing() throws {
     try withTemporaryLog { log throws in
       let impatient = try SQLiteEventLog(
