@@ -78,7 +78,7 @@ public struct PartnerSyncServer: Sendable {
     let router = Router(context: PartnerContext.self)
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info))
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestMetrics())
     router.get("health") { _, _ in
       TicketRoutes.json(.object([("status", .string("ok"))]))
     }
