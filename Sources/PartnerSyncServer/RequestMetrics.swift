@@ -47,7 +47,8 @@ struct RequestMetrics: RouterMiddleware {
         ]
         let endpoint = Endpoint(
           requests: Counter(label: "hb.requests", dimensions: dimensions),
-          duration: Timer(label: "http.server.request.duration", dimensions: dimensions, preferredDisplayUnit: .seconds),
+          duration: Timer(
+            label: "http.server.request.duration", dimensions: dimensions, preferredDisplayUnit: .seconds),
           errors: Counter(
             label: "hb.request.errors",
             dimensions: [

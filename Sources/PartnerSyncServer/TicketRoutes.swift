@@ -12,6 +12,8 @@ struct TicketRoutes: Sendable {
   let idempotency: IdempotencyStore
   /// A fault to inject, for crash tests (see ``ServerFault``).
   let fault: ServerFault?
+  /// The answers of recent view requests.
+  let views = ViewCache()
 
   func add(to group: RouterGroup<PartnerContext>) {
     group.post("tickets/:ticket/events") { request, context in try await record(request, context) }
@@ -96,29 +98,47 @@ struct TicketRoutes: Sendable {
       }
       return number
     }
-    let log = log
+    let (log, views) = (log, views)
     do throws(PartnerSyncError) {
-      let view = try await log.perform { () throws(PartnerSyncError) in
-        try Self.scopedView(log: log, ticket: ticket, partner: partner, point: point, engagement: engagement)
+      let answer = try await log.perform { () throws(PartnerSyncError) in
+        let position = try Self.position(log: log, ticket: ticket, point: point)
+        let key = ViewCache.Key(ticket: ticket, partner: partner, engagement: engagement, position: position)
+        if let answer = views.answer(key) { return answer }
+        let view = try Self.scopedView(
+          log: log, ticket: ticket, partner: partner, position: position, engagement: engagement)
+        let answer = ByteBuffer(string: view.json.jsonText)
+        views.keep(answer, for: key)
+        return answer
       }
-      return Self.json(view.json)
+      return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: answer))
     } catch {
       throw Problem(error)
     }
   }
 
-  /// The view of `ticket` for `partner` at `point`; a ticket the partner may not know (at that
-  /// point) fails exactly as one that is not in the log.
-  static func scopedView(
-    log: PartnerSyncLog, ticket: String, partner: String, point: PartnerSyncLog.Point, engagement: Int?
-  ) throws(PartnerSyncError) -> TicketView {
-    let unknown = PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
-    let position: Int64
+  /// The position in the log that `point` stands for, for `ticket`; a ticket the partner may not
+  /// know (at that point) fails exactly as one that is not in the log.
+  static func position(log: PartnerSyncLog, ticket: String, point: PartnerSyncLog.Point) throws(PartnerSyncError)
+    -> Int64
+  {
     do {
-      position = try log.position(of: point, ticket: ticket)
+      return try log.position(of: point, ticket: ticket)
     } catch  where error.code == .unknownTicket {
-      throw unknown
+      throw unknownTicket(ticket)
     }
+  }
+
+  /// The error of a ticket that is not in the log, or that the partner may not know.
+  static func unknownTicket(_ ticket: String) -> PartnerSyncError {
+    PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
+  }
+
+  /// The view of `ticket` for `partner` at `position`; a ticket the partner may not know (at that
+  /// position) fails exactly as one that is not in the log.
+  static func scopedView(
+    log: PartnerSyncLog, ticket: String, partner: String, position: Int64, engagement: Int?
+  ) throws(PartnerSyncError) -> TicketView {
+    let unknown = unknownTicket(ticket)
     guard let projection = try log.projection(ticket: ticket, through: position), projection.isKnown(to: partner)
     else { throw unknown }
     do {
@@ -146,7 +166,7 @@ struct TicketRoutes: Sendable {
       do {
         decisions = try await log.audit(ticket: ticket, entry: entry, at: point, as: partner)
       } catch  where error.code == .unknownTicket {
-        throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
+        throw Self.unknownTicket(ticket)
       }
       return Self.json(.object([("ticket", .string(ticket)), ("decisions", .array(decisions.map(\.json)))]))
     } catch {

@@ -53,6 +53,32 @@ struct ServerTests {
     #expect(try fixture.send("GET", "/tickets/T-1/view", as: "acme").status == 404)
   }
 
+  /// A view asked for again is answered again from what was made (the same document), and any
+  /// event appended since, through the server or by another process, makes a new one.
+  @Test func aViewAskedForAgainFollowsEveryAppend() throws {
+    let fixture = try Fixture()
+    try fixture.record("T-1", as: "acme", [Events.outsourced("T-1")])
+    try fixture.record("T-1", as: "bolt", [Events.accepted("T-1")])
+    let first = try fixture.send("GET", "/tickets/T-1/view", as: "bolt")
+    #expect(try fixture.send("GET", "/tickets/T-1/view", as: "bolt").body == first.body)
+    #expect(try first.object()["position"] as? Int == 2)
+
+    // Another ticket's event: the same entries, at the new position.
+    try fixture.record("T-2", as: "acme", [Events.outsourced("T-2")])
+    let moved = try fixture.view("T-1", as: "bolt")
+    #expect(moved["position"] as? Int == 3)
+    #expect((moved["entries"] as? [Any])?.count == (try first.object()["entries"] as? [Any])?.count)
+
+    // A note of the lead's, appended by another writer of the file: bolt's copy is in the next answer.
+    try PartnerSyncLog.open(path: fixture.server.logPath).importJSONLines(
+      Array(Events.note("T-1", by: "acme", entry: "n1", text: "hello").utf8))
+    let noted = try fixture.view("T-1", as: "bolt")
+    #expect(noted["position"] as? Int == 4)
+    #expect((noted["entries"] as? [[String: Any]])?.contains { $0["id"] as? String == "n1" } == true, "\(noted)")
+    // As of position 2, still the first answer.
+    #expect(try fixture.send("GET", "/tickets/T-1/view?at=2", as: "bolt").body == first.body)
+  }
+
   @Test func aPartnerRecordsAndReadsItsOwnVersion() throws {
     let fixture = try Fixture()
     let outsourced = try fixture.record("T-1", as: "acme", [Events.outsourced("T-1")])

@@ -1,0 +1,40 @@
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// The answers of recent view requests, by ticket, partner, engagement and the position the view
+/// stands at: the log only grows, so a view of the same ticket for the same partner at the same
+/// position is the same document, and a partner polling a ticket that did not change is answered
+/// without folding, scoping and writing the view again. Any append moves the position of a view
+/// of the latest state, so such a view is never answered from before it.
+///
+/// It holds at most `capacity` answers and is emptied when full (a view costs little to make
+/// again: this only spares the repeats).
+final class ViewCache: Sendable {
+  struct Key: Hashable, Sendable {
+    let ticket: String
+    let partner: String
+    let engagement: Int?
+    let position: Int64
+  }
+
+  private let capacity: Int
+  private let answers = Mutex<[Key: ByteBuffer]>([:])
+
+  init(capacity: Int = 4096) {
+    self.capacity = capacity
+  }
+
+  /// The answer made for `key`, if any.
+  func answer(_ key: Key) -> ByteBuffer? {
+    answers.withLock { $0[key] }
+  }
+
+  /// Keeps `answer` for `key`.
+  func keep(_ answer: ByteBuffer, for key: Key) {
+    answers.withLock { answers in
+      if answers.count >= capacity { answers.removeAll(keepingCapacity: true) }
+      answers[key] = answer
+    }
+  }
+}
