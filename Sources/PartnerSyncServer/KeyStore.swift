@@ -169,19 +169,37 @@ final class KeyCache: @unchecked Sendable {
   private let lock = NSLock()
   private var stamp: Stamp??
   private var entries: [KeyStore.Entry] = []
+  /// The partners of the valid keys presented since the file was read (an unknown or revoked key
+  /// is never kept: it is compared with every stored hash each time).
+  private var accepted: [String: String] = [:]
 
   init(store: KeyStore) { self.store = store }
 
   /// The partner of `key`, or nil when the key is unknown or revoked.
   func partner(of key: String) throws(KeyStoreError) -> String? {
     let current = Stamp(path: store.path)
-    let cached: [KeyStore.Entry]? = lock.withLock { stamp == .some(current) ? entries : nil }
-    if let cached { return KeyStore.partner(of: key, in: cached) }
+    let cached: (entries: [KeyStore.Entry], partner: String?)? = lock.withLock {
+      stamp == .some(current) ? (entries, accepted[key]) : nil
+    }
+    if let cached {
+      if let partner = cached.partner { return partner }
+      return remember(key, KeyStore.partner(of: key, in: cached.entries), read: current)
+    }
     let read = try store.entries()
     lock.withLock {
       stamp = .some(current)
       entries = read
+      accepted = [:]
     }
-    return KeyStore.partner(of: key, in: read)
+    return remember(key, KeyStore.partner(of: key, in: read), read: current)
+  }
+
+  /// Keeps the partner of a valid key, unless the file changed meanwhile; returns it.
+  private func remember(_ key: String, _ partner: String?, read: Stamp?) -> String? {
+    guard let partner else { return nil }
+    lock.withLock {
+      if stamp == .some(read), accepted.count < 4096 { accepted[key] = partner }
+    }
+    return partner
   }
 }
