@@ -81,12 +81,16 @@ public struct KeyStore: Sendable {
     let presented = Array(hash(key).utf8)
     var found: String?
     for entry in entries {
-      let stored = Array(entry.hash.utf8)
-      var difference: UInt8 = stored.count == presented.count ? 0 : 1
-      for index in 0..<min(stored.count, presented.count) { difference |= stored[index] ^ presented[index] }
-      if difference == 0, !entry.revoked { found = entry.partner }
+      if equalInConstantTime(Array(entry.hash.utf8), presented), !entry.revoked { found = entry.partner }
     }
     return found
+  }
+
+  /// Whether `a` and `b` are the same bytes, in a time that depends on their lengths only.
+  static func equalInConstantTime(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    var difference: UInt8 = a.count == b.count ? 0 : 1
+    for index in 0..<min(a.count, b.count) { difference |= a[index] ^ b[index] }
+    return difference == 0
   }
 
   /// The hex SHA-256 hash of `key`.
@@ -169,20 +173,22 @@ final class KeyCache: @unchecked Sendable {
   private let lock = NSLock()
   private var stamp: Stamp??
   private var entries: [KeyStore.Entry] = []
-  /// The partners of the valid keys presented since the file was read (an unknown or revoked key
-  /// is never kept: it is compared with every stored hash each time).
-  private var accepted: [String: String] = [:]
+  /// The valid keys presented since the file was read, and their partners, by the keys' ids (the
+  /// part before the secret): an unknown or revoked key is never kept, and a presented key is
+  /// compared with the kept one in constant time, as with the stored hashes.
+  private var accepted: [String: (key: [UInt8], partner: String)] = [:]
 
   init(store: KeyStore) { self.store = store }
 
   /// The partner of `key`, or nil when the key is unknown or revoked.
   func partner(of key: String) throws(KeyStoreError) -> String? {
     let current = Stamp(path: store.path)
-    let cached: (entries: [KeyStore.Entry], partner: String?)? = lock.withLock {
-      stamp == .some(current) ? (entries, accepted[key]) : nil
+    let id = KeyStore.id(ofKey: key)
+    let cached: (entries: [KeyStore.Entry], kept: (key: [UInt8], partner: String)?)? = lock.withLock {
+      stamp == .some(current) ? (entries, id.flatMap { accepted[$0] }) : nil
     }
     if let cached {
-      if let partner = cached.partner { return partner }
+      if let kept = cached.kept, KeyStore.equalInConstantTime(kept.key, Array(key.utf8)) { return kept.partner }
       return remember(key, KeyStore.partner(of: key, in: cached.entries), read: current)
     }
     let read = try store.entries()
@@ -196,9 +202,9 @@ final class KeyCache: @unchecked Sendable {
 
   /// Keeps the partner of a valid key, unless the file changed meanwhile; returns it.
   private func remember(_ key: String, _ partner: String?, read: Stamp?) -> String? {
-    guard let partner else { return nil }
+    guard let partner, let id = KeyStore.id(ofKey: key) else { return partner }
     lock.withLock {
-      if stamp == .some(read), accepted.count < 4096 { accepted[key] = partner }
+      if stamp == .some(read), accepted.count < 4096 { accepted[id] = (Array(key.utf8), partner) }
     }
     return partner
   }
