@@ -53,6 +53,19 @@ struct ServerTests {
     #expect(try fixture.send("GET", "/tickets/T-1/view", as: "acme").status == 404)
   }
 
+  /// A key accepted once is remembered by its id; another secret under the same id is still 401.
+  @Test func aRememberedKeyIsComparedWhole() throws {
+    let fixture = try Fixture(partners: ["acme", "bolt"])
+    let key = try #require(fixture.keys["bolt"])
+    #expect(try fixture.send("GET", "/notifications", as: "bolt").status == 200)
+    let last = key.last == "0" ? "1" : "0"
+    for forged in [String(key.dropLast()) + last, String(key.dropLast()), key + "0"] {
+      let response = try fixture.send("GET", "/notifications", as: forged)
+      #expect(response.status == 401, "\(forged): \(response.text)")
+    }
+    #expect(try fixture.send("GET", "/notifications", as: "bolt").status == 200)
+  }
+
   /// A view asked for again is answered again from what was made (the same document), and any
   /// event appended since, through the server or by another process, makes a new one.
   @Test func aViewAskedForAgainFollowsEveryAppend() throws {
