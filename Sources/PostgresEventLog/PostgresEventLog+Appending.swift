@@ -41,7 +41,8 @@ extension PostgresEventLog {
     // the log's lock, as text (bytes in hexadecimal).
     let streams = Array(expectedVersions.keys)
     return try lock.append {
-      guessing = false
+      let quiet = quietAppends
+      quietAppends = 0  // until this append has committed
       var unchanged = false
       let (appended, lastHash) = try write(reading: lastEventAndVersions(streams)) { connection, results in
         let found = try Self.state(results[...], streams: streams)
@@ -54,13 +55,14 @@ extension PostgresEventLog {
             position: found.position))
       }
       lastSeen = (appended.lastPosition, lastHash)
-      guessing = unchanged
+      quietAppends = unchanged ? quiet + 1 : 0
       return appended
     }
   }
 
   /// Appends as ``append(expectedVersions:_:)`` does or, when no other writer came between this
-  /// log's last two appends, on a guess: the log's last event is still the one this log saw last.
+  /// log's last appends (see `quietAppendsToGuess`), on a guess: the log's last event is still
+  /// the one this log saw last.
   /// `produce` is then handed the position after it at once. Up to 16 events, of the expected
   /// streams, are written in one round-trip, one query that is one transaction: it takes the
   /// log's lock, checks that the guessed last event and each expected stream's event of the
@@ -76,10 +78,12 @@ extension PostgresEventLog {
     expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
   ) throws -> AppendResult? {
     try lock.append {
-      guard guessing, let last = lastSeen, let chain = EventHashChain(lastHash: last.hash) else {
+      guard quietAppends >= quietAppendsToGuess, let last = lastSeen, let chain = EventHashChain(lastHash: last.hash)
+      else {
         return try append(expectedVersions: expectedVersions, produce)
       }
-      guessing = false  // until this append has committed on its guess
+      let quiet = quietAppends
+      quietAppends = 0  // until this append has committed on its guess
       try connection.reconnectIfLost()
       let streams = Array(expectedVersions.keys)
       var writer = PostgresBatchWriter(
@@ -102,10 +106,12 @@ extension PostgresEventLog {
           try connection.execute("COMMIT", purpose: "commit the transaction to append to the log")
         }
         lastSeen = (appended.lastPosition, lastHash)
-        guessing = true
+        quietAppends = quiet + 1
+        quietAppendsToGuess = max(1, quietAppendsToGuess / 2)
         return appended
       } catch is GuessFailed {
         connection.rollBack()
+        quietAppendsToGuess = min(64, quietAppendsToGuess * 2)
         return nil
       } catch {
         connection.rollBack()

@@ -72,9 +72,13 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
   private var creationPending: Bool
   /// The log's last event (position and hash) as this log's last append left it.
   var lastSeen: (position: Int64, hash: [UInt8])?
-  /// Whether the last append found the log as the append before it had left it (no other writer
-  /// came between): the next append guesses that `lastSeen` is still the last event.
-  var guessing = false
+  /// How many appends in a row found the log as the append before had left it (no other writer
+  /// came between).
+  var quietAppends = 0
+  /// How many such appends make the next one guess that `lastSeen` is still the last event: 1,
+  /// doubled by each guess that fails (up to 64) and halved by each that holds, so that writers
+  /// that keep coming between each other's appends seldom guess.
+  var quietAppendsToGuess = 1
 
   /// Events per `COPY` of an append: a large batch is copied a chunk at a time while it is
   /// produced.

@@ -208,9 +208,9 @@ struct PostgresEventLogTests {
     }
   }
 
-  /// Two logs on one schema, as two processes. After two appends that found the log as they left
-  /// it, an append guesses its last position; another writer's append in between makes the guess
-  /// fail without writing anything, and the append after it does not guess.
+  /// Two logs on one schema, as two processes. After an append that found the log as the one
+  /// before left it, an append guesses its last position; another writer's append in between
+  /// makes the guess fail without writing anything, and the append after it does not guess.
   @Test func anAppendOnAGuessWritesNothingWhenAnotherWriterCameBetween() throws {
     try withTemporaryPostgresLog { log throws in
       let other = try PostgresEventLog(location: log.location)
@@ -239,10 +239,12 @@ struct PostgresEventLogTests {
         #expect(announced == [next, next + 2])
         #expect(appended.firstPosition == next + 2 && appended.lastPosition == next + 1 + Int64(count))
         #expect(appended.versions["a"] == version + Int64(count))
-        // Found as the append before left it: the next one guesses again.
+        // After a failed guess, two appends that find the log as the one before left it: the
+        // next one guesses again.
         _ = try log.append([record("a", 0)], expectedVersions: ["a": version + Int64(count)])
+        _ = try log.append([record("a", 0)], expectedVersions: ["a": version + Int64(count) + 1])
       }
-      #expect(try log.verify() == VerifyReport(events: 2 + (2 + 1 + 1) + (2 + 20 + 1)))
+      #expect(try log.verify() == VerifyReport(events: 2 + (2 + 1 + 2) + (2 + 20 + 2)))
     }
   }
 
