@@ -42,11 +42,18 @@ extension PostgresEventLog {
     let streams = Array(expectedVersions.keys)
     return try lock.append {
       let quiet = quietAppends
+      let known = knownVersions
       quietAppends = 0  // until this append has committed
+      knownVersions = [:]
       var unchanged = false
-      let (appended, lastHash) = try write(reading: lastEventAndVersions(streams)) { connection, results in
+      var read: (table: String?, versions: [String: Int64]) = (eventsTable, [:])
+      let reads =
+        lastEventAndVersions(streams) + (eventsTable == nil ? "; SELECT '\(schema).events'::regclass::oid" : "")
+      let (appended, lastHash) = try write(reading: reads) { connection, results in
         let found = try Self.state(results[...], streams: streams)
         unchanged = lastSeen.map { found.position == $0.position && found.chain.lastHashEquals($0.hash) } ?? false
+        if read.table == nil { read.table = results[1 + streams.count].text(0, 0) }
+        read.versions = found.versions
         try StreamVersions.check(expectedVersions) { found.versions[$0] ?? -1 }
         return try stream(
           produce,
@@ -56,8 +63,17 @@ extension PostgresEventLog {
       }
       lastSeen = (appended.lastPosition, lastHash)
       quietAppends = unchanged ? quiet + 1 : 0
+      eventsTable = read.table
+      remember((unchanged ? known : [:]).merging(read.versions) { $1 }, appended)
       return appended
     }
+  }
+
+  /// Keeps `known`, the versions of streams before the append, and those after it as the versions
+  /// at `lastSeen`, when they are not too many.
+  private func remember(_ known: [String: Int64], _ appended: AppendResult) {
+    let versions = known.merging(appended.versions) { $1 }
+    knownVersions = versions.count <= 65_536 ? versions : [:]
   }
 
   /// Appends as ``append(expectedVersions:_:)`` does or, when no other writer came between this
@@ -65,11 +81,11 @@ extension PostgresEventLog {
   /// the one this log saw last.
   /// `produce` is then handed the position after it at once. Up to 16 events, of the expected
   /// streams, are written in one round-trip, one query that is one transaction: it takes the
-  /// log's lock, checks that the guessed last event and each expected stream's event of the
-  /// expected version are there, and inserts the events, which the keys of their positions and of
-  /// their streams' versions refuse when another writer came first. When that fails, or when
-  /// the events are more or of other streams, the transaction begins as without a guess and the
-  /// guess is checked there; the events are written there if it holds.
+  /// log's lock and inserts the events, which the keys of their positions and of their streams'
+  /// versions refuse when another writer came first; it checks the rest (the table, the versions
+  /// this log does not know) with the lock. When that fails, or when the events are more or of
+  /// other streams, the transaction begins as without a guess and the guess is checked there; the
+  /// events are written there if it holds.
   ///
   /// - Returns: nil, having written nothing, when another writer appended meanwhile; the next
   ///   append does not guess.
@@ -78,19 +94,32 @@ extension PostgresEventLog {
     expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
   ) throws -> AppendResult? {
     try lock.append {
-      guard quietAppends >= quietAppendsToGuess, let last = lastSeen, let chain = EventHashChain(lastHash: last.hash)
+      guard quietAppends >= quietAppendsToGuess, let last = lastSeen, let table = eventsTable,
+        let chain = EventHashChain(lastHash: last.hash)
       else {
         return try append(expectedVersions: expectedVersions, produce)
       }
       let quiet = quietAppends
+      let known = knownVersions
       quietAppends = 0  // until this append has committed on its guess
+      knownVersions = [:]
       try connection.reconnectIfLost()
       let streams = Array(expectedVersions.keys)
       var writer = PostgresBatchWriter(
         connection: connection, schema: schema, expectedVersions: expectedVersions, chain: chain,
         position: last.position)
+      // What the keys of the events' positions and of their streams' versions do not check: that
+      // the table is the one whose last event this log saw (its events are never changed), and
+      // that each expected stream whose version is not known has the event of that version (a
+      // stream expected at 0 has none: the key of its version 1 checks it). Division by zero
+      // when not.
+      let checks =
+        ["'\(schema).events'::regclass::oid = \(table)"]
+        + expectedVersions.filter { $0.value != 0 && known[$0.key] != $0.value }.map { stream, version in
+          "(SELECT count(*) FROM \(schema).events WHERE stream = \(SQLValues.literal(stream.utf8)) AND version = \(version)) = 1"
+        }
       writer.guess = (
-        lock: "\(lockTimeout); \(lockLog)",
+        lock: "\(lockTimeout); \(lockLog), 1 / (\(checks.joined(separator: " AND ")))::int",
         open: { [self] in
           // The round-trip of an append that does not guess, and the guess checked.
           let results = try connection.executeAll(
@@ -108,6 +137,7 @@ extension PostgresEventLog {
         lastSeen = (appended.lastPosition, lastHash)
         quietAppends = quiet + 1
         quietAppendsToGuess = max(1, quietAppendsToGuess / 2)
+        remember(known, appended)
         return appended
       } catch is GuessFailed {
         connection.rollBack()
@@ -312,28 +342,17 @@ struct PostgresBatchWriter {
   }
 
   /// Writes the chunk, a few events of an append on a guess, in one round-trip: one query, one
-  /// transaction, sets the lock timeout, takes the log's lock, checks that the guessed last event
-  /// is still there and that each expected stream's event of the expected version is there (or
-  /// none, for 0), and inserts the events and their outbox messages. Another writer's events
-  /// there refuse them: the key of their positions, or of their streams' versions.
+  /// transaction, that runs `lock` (which takes the log's lock and checks what the keys do not)
+  /// and inserts the events and their outbox messages. Another writer's events refuse them: the
+  /// key of their positions, or of their streams' versions.
   ///
   /// - Returns: Whether they were written; nothing was when the check or a key refused them.
   private mutating func insertOnGuess(lock: String) throws -> Bool {
-    let table = "\(schema).events"
-    let found =
-      ["position = \(position) AND hash = \(SQLValues.literal(chain.lastHash))"]
-      + expectedVersions.filter { $0.value != 0 }.map { stream, version in
-        "stream = \(SQLValues.literal(stream.utf8)) AND version = \(version)"
-      }
-    // Division by zero when an event is missing.
-    let check =
-      "SELECT 1 / (" + found.map { "count(*) FILTER (WHERE \($0)) = 1" }.joined(separator: " AND ")
-      + ")::int FROM \(table) WHERE " + found.map { "(\($0))" }.joined(separator: " OR ")
     var events = SQLValues()
     var outbox = SQLValues()
     try place(into: &events, &outbox)
     var sql =
-      "\(lock); \(check); INSERT INTO \(table) (position, stream, version, type, actor, time_us, data, hash) VALUES "
+      "\(lock); INSERT INTO \(schema).events (position, stream, version, type, actor, time_us, data, hash) VALUES "
     sql += events.text
     if outbox.rowCount > 0 {
       sql += "; INSERT INTO \(schema).outbox (position, seq, recipient, data) VALUES " + outbox.text

@@ -79,6 +79,12 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
   /// doubled by each guess that fails (up to 64) and halved by each that holds, so that writers
   /// that keep coming between each other's appends seldom guess.
   var quietAppendsToGuess = 1
+  /// The versions of streams at `lastSeen`: those that this log's appends read or wrote while no
+  /// other writer came between them (at most 65,536).
+  var knownVersions: [String: Int64] = [:]
+  /// The object id of the log's `events` table, as the first append read it: a guess checks that
+  /// the table is still that one (a log removed and created again has another).
+  var eventsTable: String?
 
   /// Events per `COPY` of an append: a large batch is copied a chunk at a time while it is
   /// produced.

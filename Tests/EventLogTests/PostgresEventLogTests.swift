@@ -293,6 +293,27 @@ struct PostgresEventLogTests {
     }
   }
 
+  /// A log removed and created again under its name while a log on it is open: the guess does
+  /// not hold (the table is another), and the append lands after the new log's last event.
+  @Test func aGuessDoesNotHoldOnALogCreatedAgain() throws {
+    let location = try PostgresLocation(url: temporaryPostgresURL())
+    defer { try? PostgresEventLog.remove(at: location) }
+    let log = try PostgresEventLog(location: location, options: .init(create: true))
+    for n in 1...3 { _ = try log.append([record("a", n)], expectedVersions: ["a": Int64(n - 1)]) }
+    try PostgresEventLog.remove(at: location)
+    let again = try PostgresEventLog(location: location, options: .init(create: true))
+    _ = try again.append([record("b", 1)], expectedVersions: [:])
+    var announced: [Int64] = []
+    #expect(
+      try log.appendGuessingPosition(expectedVersions: ["b": 1]) { appender in
+        announced.append(appender.firstPosition)
+        try appender.append(record("b", 2))
+      } == nil)
+    #expect(announced == [4])
+    #expect(try log.append([record("b", 2)], expectedVersions: ["b": 1]).firstPosition == 2)
+    #expect(try again.verify() == VerifyReport(events: 2))
+  }
+
   /// A stale expectation is a version conflict on a guess as without one: found on the server when
   /// the guessed last event holds, else by the append after the failed guess; nothing is written.
   @Test func aConflictOnAGuessIsTheConflictWithoutOne() throws {
