@@ -42,9 +42,9 @@ extension PostgresEventLog {
     let streams = Array(expectedVersions.keys)
     return try lock.append {
       let quiet = quietAppends
-      let known = knownVersions
+      var known = knownVersions
       quietAppends = 0  // until this append has committed
-      knownVersions = [:]
+      knownVersions = [:]  // (`known` is its only reference now: changed in place)
       var unchanged = false
       var read: (table: String?, versions: [String: Int64]) = (eventsTable, [:])
       let reads =
@@ -64,16 +64,18 @@ extension PostgresEventLog {
       lastSeen = (appended.lastPosition, lastHash)
       quietAppends = unchanged ? quiet + 1 : 0
       eventsTable = read.table
-      remember((unchanged ? known : [:]).merging(read.versions) { $1 }, appended)
+      if !unchanged { known.removeAll() }
+      for (stream, version) in read.versions { known[stream] = version }
+      remember(&known, appended)
       return appended
     }
   }
 
-  /// Keeps `known`, the versions of streams before the append, and those after it as the versions
-  /// at `lastSeen`, when they are not too many.
-  private func remember(_ known: [String: Int64], _ appended: AppendResult) {
-    let versions = known.merging(appended.versions) { $1 }
-    knownVersions = versions.count <= 65_536 ? versions : [:]
+  /// Keeps `known`, the versions of streams before the append, with those the append wrote, as
+  /// the versions at `lastSeen`, when they are not too many.
+  private func remember(_ known: inout [String: Int64], _ appended: AppendResult) {
+    for (stream, version) in appended.versions { known[stream] = version }
+    knownVersions = known.count <= 65_536 ? known : [:]
   }
 
   /// Appends as ``append(expectedVersions:_:)`` does or, when no other writer came between this
@@ -100,9 +102,9 @@ extension PostgresEventLog {
         return try append(expectedVersions: expectedVersions, produce)
       }
       let quiet = quietAppends
-      let known = knownVersions
+      var known = knownVersions
       quietAppends = 0  // until this append has committed on its guess
-      knownVersions = [:]
+      knownVersions = [:]  // (`known` is its only reference now: changed in place)
       try connection.reconnectIfLost()
       let streams = Array(expectedVersions.keys)
       var writer = PostgresBatchWriter(
@@ -137,7 +139,7 @@ extension PostgresEventLog {
         lastSeen = (appended.lastPosition, lastHash)
         quietAppends = quiet + 1
         quietAppendsToGuess = max(1, quietAppendsToGuess / 2)
-        remember(known, appended)
+        remember(&known, appended)
         return appended
       } catch is GuessFailed {
         connection.rollBack()
