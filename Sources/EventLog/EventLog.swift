@@ -124,6 +124,20 @@ public protocol EventLogWriter: EventLogReader {
     expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
   ) throws -> AppendResult
 
+  /// Appends as ``append(expectedVersions:_:)`` does, or on a guess, for a caller that can
+  /// produce its events again: a log that other writers share and that must ask its server for the
+  /// last position may guess it instead (the last one it wrote itself), call `produce` with it
+  /// before checking anything, and then check and write in one exchange with its server.
+  ///
+  /// When another writer appended meanwhile, the events were produced for positions they cannot
+  /// get: nothing is written and the result is nil; append them again with
+  /// ``append(expectedVersions:_:)``. A version conflict is thrown as that method throws it, but
+  /// `produce` may have run before it was found. A log that never guesses (the default) appends
+  /// with ``append(expectedVersions:_:)``.
+  func appendGuessingPosition(
+    expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
+  ) throws -> AppendResult?
+
   /// Writes the outbox of the events up to the last one again, from what `produce` hands to the
   /// ``OutboxRebuild``; the log's events are not touched.
   ///
@@ -350,6 +364,13 @@ extension EventLogWriter {
     var records: [EventRecord] = []
     try produce(EventAppender(firstPosition: try lastPosition() + 1) { records.append($0) })
     return try append(records, expectedVersions: expectedVersions)
+  }
+
+  /// Appends with ``append(expectedVersions:_:)``: a log that does not guess its last position.
+  public func appendGuessingPosition(
+    expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
+  ) throws -> AppendResult? {
+    try append(expectedVersions: expectedVersions, produce)
   }
 
   /// Appends the batch atomically without checking any stream's version.

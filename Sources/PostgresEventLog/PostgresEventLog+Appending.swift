@@ -16,9 +16,12 @@ extension PostgresEventLog {
         return AppendResult(firstPosition: last + 1, lastPosition: last, versions: [:])
       }
     }
-    return try append(expectedVersions: expectedVersions) { appender in
+    // The records do not depend on their positions: when the guess fails, they are appended again.
+    func produce(_ appender: EventAppender) throws {
       for event in events { try appender.append(event) }
     }
+    if let appended = try appendGuessingPosition(expectedVersions: expectedVersions, produce) { return appended }
+    return try append(expectedVersions: expectedVersions, produce)
   }
 
   /// Appends the events `produce` hands over, atomically in one transaction that holds the log's
@@ -37,43 +40,170 @@ extension PostgresEventLog {
     // The last event and the expected streams' versions are read in the round-trip that takes
     // the log's lock, as text (bytes in hexadecimal).
     let streams = Array(expectedVersions.keys)
-    let reads =
-      ["SELECT position, encode(hash, 'hex') FROM \(schema).events ORDER BY position DESC LIMIT 1"]
-      + streams.map {
-        "SELECT version FROM \(schema).events WHERE stream = \(SQLValues.literal($0.utf8)) ORDER BY version DESC LIMIT 1"
+    return try lock.append {
+      let quiet = quietAppends
+      var known = knownVersions
+      quietAppends = 0  // until this append has committed
+      knownVersions = [:]  // (`known` is its only reference now: changed in place)
+      var unchanged = false
+      var read: (table: String?, versions: [String: Int64]) = (eventsTable, [:])
+      let reads =
+        lastEventAndVersions(streams) + (eventsTable == nil ? "; SELECT '\(schema).events'::regclass::oid" : "")
+      let (appended, lastHash) = try write(reading: reads) { connection, results in
+        let found = try Self.state(results[...], streams: streams)
+        unchanged = lastSeen.map { found.position == $0.position && found.chain.lastHashEquals($0.hash) } ?? false
+        if read.table == nil { read.table = results[1 + streams.count].text(0, 0) }
+        read.versions = found.versions
+        try StreamVersions.check(expectedVersions) { found.versions[$0] ?? -1 }
+        return try stream(
+          produce,
+          through: PostgresBatchWriter(
+            connection: connection, schema: schema, expectedVersions: expectedVersions, chain: found.chain,
+            position: found.position))
       }
-    return try write(reading: reads.joined(separator: "; ")) { connection, results in
-      let last = results[0]
-      let lastPosition = last.rowCount == 0 ? 0 : Int64(last.text(0, 0)) ?? -1
-      let lastHash = last.rowCount == 0 ? EventHashChain.genesis : SQLValues.bytes(hex: last.bytes(0, 1))
-      guard let chain = lastHash.flatMap({ EventHashChain(lastHash: $0) }) else {
-        throw EventLogError.corrupt(
-          "the hash of the last event (position \(lastPosition)) is not 32 bytes; run verify to inspect the log")
+      lastSeen = (appended.lastPosition, lastHash)
+      quietAppends = unchanged ? quiet + 1 : 0
+      eventsTable = read.table
+      if !unchanged { known.removeAll() }
+      for (stream, version) in read.versions { known[stream] = version }
+      remember(&known, appended)
+      return appended
+    }
+  }
+
+  /// Keeps `known`, the versions of streams before the append, with those the append wrote, as
+  /// the versions at `lastSeen`, when they are not too many.
+  private func remember(_ known: inout [String: Int64], _ appended: AppendResult) {
+    for (stream, version) in appended.versions { known[stream] = version }
+    knownVersions = known.count <= 65_536 ? known : [:]
+  }
+
+  /// Appends as ``append(expectedVersions:_:)`` does or, when no other writer came between this
+  /// log's last appends (see `quietAppendsToGuess`), on a guess: the log's last event is still
+  /// the one this log saw last.
+  /// `produce` is then handed the position after it at once. Up to 16 events, of the expected
+  /// streams, are written in one round-trip, one query that is one transaction: it takes the
+  /// log's lock and inserts the events, which the keys of their positions and of their streams'
+  /// versions refuse when another writer came first; it checks the rest (the table, the versions
+  /// this log does not know) with the lock. When that fails, or when the events are more or of
+  /// other streams, the transaction begins as without a guess and the guess is checked there; the
+  /// events are written there if it holds.
+  ///
+  /// - Returns: nil, having written nothing, when another writer appended meanwhile; the next
+  ///   append does not guess.
+  /// - Throws: As ``append(expectedVersions:_:)``; a version conflict possibly after `produce` ran.
+  public func appendGuessingPosition(
+    expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
+  ) throws -> AppendResult? {
+    try lock.append {
+      guard quietAppends >= quietAppendsToGuess, let last = lastSeen, let table = eventsTable,
+        let chain = EventHashChain(lastHash: last.hash)
+      else {
+        return try append(expectedVersions: expectedVersions, produce)
       }
-      let stored = Dictionary(
-        uniqueKeysWithValues: zip(streams, results.dropFirst()).map {
-          ($0, $1.rowCount == 0 ? 0 : Int64($1.text(0, 0)))
-        })
-      try StreamVersions.check(expectedVersions) { stored[$0].flatMap { $0 } ?? -1 }
+      let quiet = quietAppends
+      var known = knownVersions
+      quietAppends = 0  // until this append has committed on its guess
+      knownVersions = [:]  // (`known` is its only reference now: changed in place)
+      try connection.reconnectIfLost()
+      let streams = Array(expectedVersions.keys)
       var writer = PostgresBatchWriter(
         connection: connection, schema: schema, expectedVersions: expectedVersions, chain: chain,
-        position: lastPosition)
-      // The connection is this thread's again before the transaction ends, however it ends.
-      defer { try? writer.waitForCopy() }
-      try lock.producing {
-        try produce(
-          EventAppender(
-            firstPosition: lastPosition + 1,
-            sink: { record in try EventRecordBytes.withBytes(of: record) { try writer.add($0) } },
-            bytesSink: { event in
-              try event.checkUTF8()
-              try writer.add(event)
-            }))
+        position: last.position)
+      // What the keys of the events' positions and of their streams' versions do not check: that
+      // the table is the one whose last event this log saw (its events are never changed), and
+      // that each expected stream whose version is not known has the event of that version (a
+      // stream expected at 0 has none: the key of its version 1 checks it). Division by zero
+      // when not.
+      let checks =
+        ["'\(schema).events'::regclass::oid = \(table)"]
+        + expectedVersions.filter { $0.value != 0 && known[$0.key] != $0.value }.map { stream, version in
+          "(SELECT count(*) FROM \(schema).events WHERE stream = \(SQLValues.literal(stream.utf8)) AND version = \(version)) = 1"
+        }
+      writer.guess = (
+        lock: "\(lockTimeout); \(lockLog), 1 / (\(checks.joined(separator: " AND ")))::int",
+        open: { [self] in
+          // The round-trip of an append that does not guess, and the guess checked.
+          let results = try connection.executeAll(
+            "\(begin); \(lockLog); \(lastEventAndVersions(streams))", purpose: "append to the log")
+          let found = try Self.state(results.dropFirst(3), streams: streams)
+          guard found.position == last.position, found.chain.lastHashEquals(last.hash) else { throw GuessFailed() }
+          try StreamVersions.check(expectedVersions) { found.versions[$0] ?? -1 }
+        }
+      )
+      do {
+        let (appended, lastHash) = try stream(produce, through: writer)
+        if connection.isInTransaction {
+          try connection.execute("COMMIT", purpose: "commit the transaction to append to the log")
+        }
+        lastSeen = (appended.lastPosition, lastHash)
+        quietAppends = quiet + 1
+        quietAppendsToGuess = max(1, quietAppendsToGuess / 2)
+        remember(&known, appended)
+        return appended
+      } catch is GuessFailed {
+        connection.rollBack()
+        quietAppendsToGuess = min(64, quietAppendsToGuess * 2)
+        return nil
+      } catch {
+        connection.rollBack()
+        throw error
       }
-      try writer.finish()
-      return AppendResult(
-        firstPosition: lastPosition + 1, lastPosition: writer.position, versions: writer.versions.finalVersions())
     }
+  }
+
+  /// Hands `produce` an appender whose events `writer` places and writes, and writes what is left;
+  /// returns the result and the hash of the last event.
+  private func stream(
+    _ produce: (EventAppender) throws -> Void, through writer: PostgresBatchWriter
+  ) throws -> (AppendResult, [UInt8]) {
+    var writer = writer
+    let first = writer.position + 1
+    // The connection is this thread's again before the transaction ends, however it ends.
+    defer { try? writer.waitForCopy() }
+    try lock.producing {
+      try produce(
+        EventAppender(
+          firstPosition: first,
+          sink: { record in try EventRecordBytes.withBytes(of: record) { try writer.add($0) } },
+          bytesSink: { event in
+            try event.checkUTF8()
+            try writer.add(event)
+          }))
+    }
+    try writer.finish()
+    return (
+      AppendResult(firstPosition: first, lastPosition: writer.position, versions: writer.versions.finalVersions()),
+      writer.lastHash
+    )
+  }
+
+  /// The statements that read the log's last event and the versions of `streams`, their results
+  /// as text (bytes in hexadecimal).
+  private func lastEventAndVersions(_ streams: [String]) -> String {
+    (["SELECT position, encode(hash, 'hex') FROM \(schema).events ORDER BY position DESC LIMIT 1"]
+      + streams.map {
+        "SELECT version FROM \(schema).events WHERE stream = \(SQLValues.literal($0.utf8)) ORDER BY version DESC LIMIT 1"
+      }).joined(separator: "; ")
+  }
+
+  /// The log's last position, the chain after its last event and the versions of `streams` (-1
+  /// for a version that is not a number), from the results of ``lastEventAndVersions(_:)``.
+  private static func state(
+    _ results: ArraySlice<PostgresResult>, streams: [String]
+  ) throws -> (position: Int64, chain: EventHashChain, versions: [String: Int64]) {
+    let last = results[results.startIndex]
+    let position = last.rowCount == 0 ? 0 : Int64(last.text(0, 0)) ?? -1
+    let hash = last.rowCount == 0 ? EventHashChain.genesis : SQLValues.bytes(hex: last.bytes(0, 1))
+    guard let chain = hash.flatMap({ EventHashChain(lastHash: $0) }) else {
+      throw EventLogError.corrupt(
+        "the hash of the last event (position \(position)) is not 32 bytes; run verify to inspect the log")
+    }
+    let versions = Dictionary(
+      uniqueKeysWithValues: zip(streams, results.dropFirst()).map {
+        ($0, $1.rowCount == 0 ? 0 : Int64($1.text(0, 0)) ?? -1)
+      })
+    return (position, chain, versions)
   }
 
   /// Writes the outbox of the events up to the last one again, in several transactions: one that
@@ -137,6 +267,13 @@ struct PostgresBatchWriter {
   private(set) var versions: StreamVersions
   /// The position of the last event placed.
   private(set) var position: Int64
+  /// For an append on a guess, until its transaction begins: the statements that set the lock
+  /// timeout and take the log's lock, and what begins the transaction and checks the guess in a
+  /// round-trip of its own (throwing ``GuessFailed`` when the guess does not hold).
+  var guess: (lock: String, open: () throws -> Void)?
+
+  /// The hash of the last event placed.
+  var lastHash: [UInt8] { chain.lastHash }
 
   init(
     connection: PostgresConnection, schema: String, expectedVersions: [String: Int64], chain: EventHashChain,
@@ -155,6 +292,11 @@ struct PostgresBatchWriter {
 
   /// Takes the next event; copies the chunk once it is full, on a thread of its own.
   mutating func add(_ event: EventRecordBytes) throws {
+    if let guess, count == 16 {
+      // More than one round-trip takes: the transaction begins now.
+      try guess.open()
+      self.guess = nil
+    }
     count = chunk.add(event)
     if count == PostgresEventLog.chunkSize { try flush(inBackground: true) }
   }
@@ -169,6 +311,14 @@ struct PostgresBatchWriter {
   /// Writes the events left and, for a few (the most that an INSERT of literals takes), commits
   /// the transaction in the same round-trip; more are copied, and the caller commits.
   mutating func finish() throws {
+    if let guess {
+      let unplaced = self
+      if count > 0, try streamsAreTheExpectedOnes(), try insertOnGuess(lock: guess.lock) { return }
+      // Refused: the guess is checked, the transaction begun, and the events placed again.
+      self = unplaced
+      try guess.open()
+      self.guess = nil
+    }
     guard count > 0, count <= 16 else {
       try flush(inBackground: false)
       return try waitForCopy()
@@ -184,6 +334,38 @@ struct PostgresBatchWriter {
       sql += "; INSERT INTO \(schema).outbox (position, seq, recipient, data) VALUES " + outbox.text
     }
     _ = try connection.executeAll(sql + "; COMMIT", purpose: "insert the events")
+  }
+
+  /// Whether the chunk's streams are those whose versions are expected.
+  private func streamsAreTheExpectedOnes() throws -> Bool {
+    var streams: Set<[UInt8]> = []
+    try chunk.forEach { event in streams.insert(Array(event.stream)) }
+    return streams.count == expectedVersions.count && streams.allSatisfy { stored[$0] != nil }
+  }
+
+  /// Writes the chunk, a few events of an append on a guess, in one round-trip: one query, one
+  /// transaction, that runs `lock` (which takes the log's lock and checks what the keys do not)
+  /// and inserts the events and their outbox messages. Another writer's events refuse them: the
+  /// key of their positions, or of their streams' versions.
+  ///
+  /// - Returns: Whether they were written; nothing was when the check or a key refused them.
+  private mutating func insertOnGuess(lock: String) throws -> Bool {
+    var events = SQLValues()
+    var outbox = SQLValues()
+    try place(into: &events, &outbox)
+    var sql =
+      "\(lock); INSERT INTO \(schema).events (position, stream, version, type, actor, time_us, data, hash) VALUES "
+    sql += events.text
+    if outbox.rowCount > 0 {
+      sql += "; INSERT INTO \(schema).outbox (position, seq, recipient, data) VALUES " + outbox.text
+    }
+    do {
+      _ = try connection.executeAll(sql, purpose: "insert the events")
+      return true
+    } catch EventLogError.server(let state, _) where state == "22012" || state == "23505" {
+      // division_by_zero, unique_violation: the query's transaction was rolled back.
+      return false
+    }
   }
 
   /// Copies the events taken so far: on a thread of its own when `inBackground` (the next
@@ -243,6 +425,10 @@ struct PostgresBatchWriter {
     count = 0
   }
 }
+
+/// What an append on a guess throws when the log's last event is not the one it guessed: it has
+/// written nothing.
+struct GuessFailed: Error {}
 
 /// The copy of one chunk's events and outbox messages, which may run on a thread of its own:
 /// the appending thread does not use the connection until the copy has ended.

@@ -70,6 +70,21 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
   var cursorDepth = 0
   /// Whether the log is still to be created by the first append (`createWithFirstAppend`).
   private var creationPending: Bool
+  /// The log's last event (position and hash) as this log's last append left it.
+  var lastSeen: (position: Int64, hash: [UInt8])?
+  /// How many appends in a row found the log as the append before had left it (no other writer
+  /// came between).
+  var quietAppends = 0
+  /// How many such appends make the next one guess that `lastSeen` is still the last event: 1,
+  /// doubled by each guess that fails (up to 64) and halved by each that holds, so that writers
+  /// that keep coming between each other's appends seldom guess.
+  var quietAppendsToGuess = 1
+  /// The versions of streams at `lastSeen`: those that this log's appends read or wrote while no
+  /// other writer came between them (at most 65,536).
+  var knownVersions: [String: Int64] = [:]
+  /// The object id of the log's `events` table, as the first append read it: a guess checks that
+  /// the table is still that one (a log removed and created again has another).
+  var eventsTable: String?
 
   /// Events per `COPY` of an append: a large batch is copied a chunk at a time while it is
   /// produced.
@@ -152,12 +167,8 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
     try lock.append {
       guard !options.readOnly else { throw EventLogError.readOnly(path: location.description) }
       try connection.reconnectIfLost()
-      // The transaction begins, sets its lock timeout and takes the log's lock in one round-trip
-      // (the schema's name is of letters, digits and `_` only); a log still to be created is
-      // created before its lock is taken, as every creation does.
-      let lockLog =
-        "SELECT pg_advisory_xact_lock(\(PostgresSchema.lockClass), hashtext('\(location.schema)'))"
-      let begin = "BEGIN; SET LOCAL lock_timeout = \(max(1, options.lockTimeoutMilliseconds))"
+      // The transaction begins, sets its lock timeout and takes the log's lock in one round-trip;
+      // a log still to be created is created before its lock is taken, as every creation does.
       let locked = [lockLog] + (reads.map { [$0] } ?? [])
       var results: [PostgresResult] = []
       let result = try connection.transaction("", purpose: "append to the log") {
@@ -176,13 +187,24 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
     }
   }
 
+  /// The statement that sets the transaction's lock timeout.
+  var lockTimeout: String { "SET LOCAL lock_timeout = \(max(1, options.lockTimeoutMilliseconds))" }
+
+  /// The statements that begin an append's transaction and set its lock timeout.
+  var begin: String { "BEGIN; \(lockTimeout)" }
+
+  /// The statement that takes the log's lock, until the transaction ends (the schema's name is of
+  /// letters, digits and `_` only).
+  var lockLog: String {
+    "SELECT pg_advisory_xact_lock(\(PostgresSchema.lockClass), hashtext('\(location.schema)'))"
+  }
+
   /// Runs `body`, a read of a log still to be created, in a transaction that makes the log's
   /// empty schema and is rolled back: the log reads as empty, or as another process has
   /// created it meanwhile (then it is created no more).
   private func readBeforeCreation<Result>(_ body: (PostgresConnection) throws -> Result) throws -> Result {
     defer { connection.rollBack() }
-    try connection.execute(
-      "BEGIN; SET LOCAL lock_timeout = \(max(1, options.lockTimeoutMilliseconds))", purpose: "read the log")
+    try connection.execute(begin, purpose: "read the log")
     creationPending = try PostgresSchema.create(connection, location)
     return try body(connection)
   }

@@ -207,6 +207,148 @@ struct PostgresEventLogTests {
       #expect(try log.verify() == VerifyReport(events: 240))
     }
   }
+
+  /// Two logs on one schema, as two processes. After an append that found the log as the one
+  /// before left it, an append guesses its last position; another writer's append in between
+  /// makes the guess fail without writing anything, and the append after it does not guess.
+  @Test func anAppendOnAGuessWritesNothingWhenAnotherWriterCameBetween() throws {
+    try withTemporaryPostgresLog { log throws in
+      let other = try PostgresEventLog(location: log.location)
+      _ = try log.append([record("a", 1)], expectedVersions: ["a": 0])
+      _ = try log.append([record("a", 2)], expectedVersions: ["a": 1])
+      // Each count of events: those inserted with the guess's checks, and more than that.
+      for count in [1, 20] {
+        let version = try log.version(of: "a")
+        let next = try log.lastPosition() + 1
+        _ = try other.append([record("b", count)], expectedVersions: [:])
+        var announced: [Int64] = []
+        let guessed = try log.appendGuessingPosition(expectedVersions: ["a": version]) { appender in
+          announced.append(appender.firstPosition)
+          for n in 0..<count { try appender.append(record("a", n)) }
+        }
+        #expect(guessed == nil, "the guess of \(count) events held though another writer appended")
+        #expect(announced == [next])  // the position after this log's last append
+        #expect(try log.lastPosition() == next)
+        // Not guessing now: produced once, at the right position.
+        _ = try other.append([record("b", count + 1)], expectedVersions: [:])
+        let appended = try #require(
+          try log.appendGuessingPosition(expectedVersions: ["a": version]) { appender in
+            announced.append(appender.firstPosition)
+            for n in 0..<count { try appender.append(record("a", n)) }
+          })
+        #expect(announced == [next, next + 2])
+        #expect(appended.firstPosition == next + 2 && appended.lastPosition == next + 1 + Int64(count))
+        #expect(appended.versions["a"] == version + Int64(count))
+        // After a failed guess, two appends that find the log as the one before left it: the
+        // next one guesses again.
+        _ = try log.append([record("a", 0)], expectedVersions: ["a": version + Int64(count)])
+        _ = try log.append([record("a", 0)], expectedVersions: ["a": version + Int64(count) + 1])
+      }
+      #expect(try log.verify() == VerifyReport(events: 2 + (2 + 1 + 2) + (2 + 20 + 2)))
+    }
+  }
+
+  /// On a guess, the events are written in one round-trip (16 or fewer, of expected streams) or
+  /// with the transaction begun at the seventeenth, as an append without a guess writes them,
+  /// with their outbox messages.
+  @Test func appendsOnAGuessWriteWhatAppendsWithoutOneWrite() throws {
+    let counts = [2, 3, 16, 17, 40, 2]
+    func append(_ log: PostgresEventLog, guessing: Bool) throws -> [AppendResult?] {
+      // Two appends that find the log as they left it: the next ones guess.
+      _ = try log.append([record("a", 1)], expectedVersions: ["a": 0])
+      _ = try log.append([record("a", 2)], expectedVersions: ["a": 1])
+      return try counts.enumerated().map { index, count in
+        // The expected streams (written in one round-trip up to 16 events), or none.
+        let expected = index.isMultiple(of: 2) ? ["a": try log.version(of: "a"), "s\(index)": 0] : [:]
+        func produce(_ appender: EventAppender) throws {
+          for n in 0..<count {
+            var event = record(n.isMultiple(of: 3) ? "a" : "s\(index)", n)
+            event.outbox = n.isMultiple(of: 2) ? [OutboxItem(recipient: "r\(n % 4)", data: "{\"n\":\(n)}")] : []
+            try appender.append(event)
+          }
+        }
+        return guessing
+          ? try log.appendGuessingPosition(expectedVersions: expected, produce)
+          : try log.append(expectedVersions: expected, produce)
+      }
+    }
+    func outbox(_ log: PostgresEventLog) throws -> [OutboxMessage] {
+      var messages: [OutboxMessage] = []
+      try log.forEachOutboxMessage(after: .start, recipient: nil) {
+        messages.append($0)
+        return true
+      }
+      return messages
+    }
+    try withTemporaryPostgresLog { guessing throws in
+      try withTemporaryPostgresLog { plain throws in
+        let guessed = try append(guessing, guessing: true)
+        #expect(guessed == (try append(plain, guessing: false)))
+        #expect(guessed.last??.lastPosition == 2 + Int64(counts.reduce(0, +)))
+        #expect(try guessing.events() == plain.events())
+        #expect(try outbox(guessing) == outbox(plain))
+        #expect(try outbox(guessing).count == counts.map { ($0 + 1) / 2 }.reduce(0, +))
+        #expect(try guessing.verify() == VerifyReport(events: 2 + Int64(counts.reduce(0, +))))
+      }
+    }
+  }
+
+  /// A log removed and created again under its name while a log on it is open: the guess does
+  /// not hold (the table is another), and the append lands after the new log's last event.
+  @Test func aGuessDoesNotHoldOnALogCreatedAgain() throws {
+    let location = try PostgresLocation(url: temporaryPostgresURL())
+    defer { try? PostgresEventLog.remove(at: location) }
+    let log = try PostgresEventLog(location: location, options: .init(create: true))
+    for n in 1...3 { _ = try log.append([record("a", n)], expectedVersions: ["a": Int64(n - 1)]) }
+    try PostgresEventLog.remove(at: location)
+    let again = try PostgresEventLog(location: location, options: .init(create: true))
+    _ = try again.append([record("b", 1)], expectedVersions: [:])
+    var announced: [Int64] = []
+    #expect(
+      try log.appendGuessingPosition(expectedVersions: ["b": 1]) { appender in
+        announced.append(appender.firstPosition)
+        try appender.append(record("b", 2))
+      } == nil)
+    #expect(announced == [4])
+    #expect(try log.append([record("b", 2)], expectedVersions: ["b": 1]).firstPosition == 2)
+    #expect(try again.verify() == VerifyReport(events: 2))
+  }
+
+  /// A stale expectation is a version conflict on a guess as without one: found on the server when
+  /// the guessed last event holds, else by the append after the failed guess; nothing is written.
+  @Test func aConflictOnAGuessIsTheConflictWithoutOne() throws {
+    try withTemporaryPostgresLog { log throws in
+      let other = try PostgresEventLog(location: log.location)
+      _ = try log.append([record("a", 1)], expectedVersions: ["a": 0])
+      _ = try log.append([record("a", 2), record("b", 2)], expectedVersions: ["a": 1])
+      // The log is as guessed; the expectations are not.
+      for (stream, expected, actual) in [("a", 1, 2), ("a", 9, 3), ("b", 0, 1), ("c", 4, 0)] as [(String, Int64, Int64)]
+      {
+        var expectations = ["a": try log.version(of: "a")]
+        expectations[stream] = expected
+        #expect(throws: EventLogError.versionConflict(stream: stream, expected: expected, actual: actual)) {
+          try log.append([record("a", 3)], expectedVersions: expectations)
+        }
+        // An append that finds the log as the last one left it: the next one guesses again.
+        _ = try log.append([record("a", 3)], expectedVersions: [:])
+      }
+      #expect(try log.lastPosition() == 7)
+      // Another writer appends to `a`.
+      _ = try other.append([record("a", 5)], expectedVersions: ["a": 6])
+      var produced = 0
+      #expect(
+        try log.appendGuessingPosition(expectedVersions: ["a": 6]) { appender in
+          produced += 1
+          try appender.append(record("a", 6))
+        } == nil)
+      #expect(throws: EventLogError.versionConflict(stream: "a", expected: 6, actual: 7)) {
+        try log.append(expectedVersions: ["a": 6]) { _ in produced += 1 }
+      }
+      #expect(produced == 1)
+      #expect(try log.lastPosition() == 8)
+      #expect(try log.verify() == VerifyReport(events: 8))
+    }
+  }
 }
 
 /// A count shared between threads.

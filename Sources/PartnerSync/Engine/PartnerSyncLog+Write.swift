@@ -19,10 +19,17 @@ extension PartnerSyncLog {
     _ document: DocumentLines, now: Timestamp, progress: ProgressHandler?, keeping: Bool
   ) throws(PartnerSyncError) -> RecordResult {
     var attempt = 0
+    var guessing = true
     while true {
       attempt += 1
       do {
-        return try writeOnce(document, now: now, progress: progress, keeping: keeping)
+        if let written = try writeOnce(document, now: now, progress: progress, keeping: keeping, guessing: guessing) {
+          return written
+        }
+        // The log guessed its last position and another writer had appended: nothing was
+        // written; validate again, without a guess.
+        guessing = false
+        attempt -= 1
       } catch  where error.code == .versionConflict && attempt < Self.conflictRetries {
         projectionCache.remove(document.tickets)
         Self.logger.debug(
@@ -45,24 +52,31 @@ extension PartnerSyncLog {
 
   /// Parses, validates and appends the document in one transaction, the two overlapping: this
   /// thread parses each line and folds it into its ticket's projection, and the log hashes and
-  /// writes the records on a thread of its own.
+  /// writes the records on a thread of its own. `guessing`, the log may guess its last position;
+  /// nil when the guess failed (nothing was written).
   private func writeOnce(
-    _ document: DocumentLines, now: Timestamp, progress: ProgressHandler?, keeping: Bool
-  ) throws(PartnerSyncError) -> RecordResult {
+    _ document: DocumentLines, now: Timestamp, progress: ProgressHandler?, keeping: Bool, guessing: Bool
+  ) throws(PartnerSyncError) -> RecordResult? {
     // Into an empty log, every ticket is new: no need to ask the log about each (nor, for a
     // single event, to ask whether the log is empty).
     let empty = document.lines.count > 1 ? try lastPosition() == 0 : false
     var fold = try ImportFold(document, log: self, empty: empty, keeping: keeping)
     var foldedFrom: Int64?
-    let appended = try PartnerSyncError.wrap {
-      try store.append(expectedVersions: fold.expected) { appender in
-        foldedFrom = appender.firstPosition
-        try fold.run(from: appender.firstPosition, now: now, progress: progress) { event in
-          try appender.append(event)
-        }
-        progress?(ProgressReport(phase: .writing, done: 0, total: Int64(document.lines.count)))
+    func produce(_ appender: EventAppender) throws {
+      foldedFrom = appender.firstPosition
+      try fold.run(from: appender.firstPosition, now: now, progress: progress) { event in
+        try appender.append(event)
       }
+      progress?(ProgressReport(phase: .writing, done: 0, total: Int64(document.lines.count)))
     }
+    let expected = fold.expected
+    guard
+      let appended = try PartnerSyncError.wrap({
+        guessing
+          ? try store.appendGuessingPosition(expectedVersions: expected, produce)
+          : try store.append(expectedVersions: expected, produce)
+      })
+    else { return nil }
     let first = appended.firstPosition
     let last = appended.lastPosition
     var decisions = fold.decisionLists
