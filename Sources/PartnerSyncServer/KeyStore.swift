@@ -147,8 +147,10 @@ public struct KeyStoreError: Error, Sendable, CustomStringConvertible {
 final class KeyCache: @unchecked Sendable {
   // Sendable: `lock` guards `stamp` and `entries`.
   /// What tells one version of the key file from another: its modification time, size and inode,
-  /// read with one `stat` per request (`FileManager.attributesOfItem` also looks up the owner's
-  /// name and the extended attributes, several system calls more).
+  /// read with one `stat` of its path per request (`FileManager.attributesOfItem` also looks up
+  /// the owner's name and the extended attributes, several system calls more; an `fstat` of the
+  /// file held open would miss a file replaced while another hard link keeps the old one, as
+  /// backups made with hard links do).
   private struct Stamp: Equatable {
     var seconds: Int
     var nanoseconds: Int
@@ -176,7 +178,13 @@ final class KeyCache: @unchecked Sendable {
   /// The valid keys presented since the file was read, and their partners, by the keys' ids (the
   /// part before the secret): an unknown or revoked key is never kept, and a presented key is
   /// compared with the kept one in constant time, as with the stored hashes.
-  private var accepted: [String: (key: [UInt8], partner: String)] = [:]
+  private var accepted: [String: Accepted] = [:]
+
+  /// A valid key and its partner.
+  private struct Accepted {
+    let key: [UInt8]
+    let partner: String
+  }
 
   init(store: KeyStore) { self.store = store }
 
@@ -184,12 +192,15 @@ final class KeyCache: @unchecked Sendable {
   func partner(of key: String) throws(KeyStoreError) -> String? {
     let current = Stamp(path: store.path)
     let id = KeyStore.id(ofKey: key)
-    let cached: (entries: [KeyStore.Entry], kept: (key: [UInt8], partner: String)?)? = lock.withLock {
-      stamp == .some(current) ? (entries, id.flatMap { accepted[$0] }) : nil
-    }
-    if let cached {
-      if let kept = cached.kept, KeyStore.equalInConstantTime(kept.key, Array(key.utf8)) { return kept.partner }
-      return remember(key, KeyStore.partner(of: key, in: cached.entries), read: current)
+    // Locked by hand: `withLock` returning a tuple looked up the tuple's type metadata at every
+    // request.
+    lock.lock()
+    let known = stamp == .some(current)
+    let (stored, kept) = (entries, id.flatMap { accepted[$0] })
+    lock.unlock()
+    if known {
+      if let kept, KeyStore.equalInConstantTime(kept.key, Array(key.utf8)) { return kept.partner }
+      return remember(key, KeyStore.partner(of: key, in: stored), read: current)
     }
     let read = try store.entries()
     lock.withLock {
@@ -204,7 +215,7 @@ final class KeyCache: @unchecked Sendable {
   private func remember(_ key: String, _ partner: String?, read: Stamp?) -> String? {
     guard let partner, let id = KeyStore.id(ofKey: key) else { return partner }
     lock.withLock {
-      if stamp == .some(read), accepted.count < 4096 { accepted[id] = (Array(key.utf8), partner) }
+      if stamp == .some(read), accepted.count < 4096 { accepted[id] = Accepted(key: Array(key.utf8), partner: partner) }
     }
     return partner
   }
