@@ -118,7 +118,7 @@ let package = Package(
     .testTarget(
       name: "CLITests",
       dependencies: ["partnersync", "PartnerSyncExample", "PartnerSyncWaitProbe", "PartnerSync", "PartnerSyncDomain"]),
-    .testTarget(name: "ServerTests", dependencies: ["partnersync-server", "PartnerSync"]),
+    .testTarget(name: "ServerTests", dependencies: ["partnersync-server", "PartnerSync", "PartnerSyncServer"]),
   ],
   swiftLanguageModes: [.v6]
 )

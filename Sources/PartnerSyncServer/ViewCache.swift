@@ -8,8 +8,8 @@ import Synchronization
 /// without folding, scoping and writing the view again. Any append moves the position of a view
 /// of the latest state, so such a view is never answered from before it.
 ///
-/// It holds at most `capacity` answers and is emptied when full (a view costs little to make
-/// again: this only spares the repeats).
+/// It holds at most `capacity` answers of at most `capacityBytes` bytes in all, and is emptied
+/// when full (a view costs little to make again: this only spares the repeats).
 final class ViewCache: Sendable {
   struct Key: Hashable, Sendable {
     let ticket: String
@@ -19,22 +19,34 @@ final class ViewCache: Sendable {
   }
 
   private let capacity: Int
-  private let answers = Mutex<[Key: ByteBuffer]>([:])
+  private let capacityBytes: Int
+  private let answers = Mutex(Answers())
 
-  init(capacity: Int = 4096) {
+  /// The answers kept, and their bytes in all.
+  private struct Answers {
+    var byKey: [Key: ByteBuffer] = [:]
+    var bytes = 0
+  }
+
+  init(capacity: Int = 4096, capacityBytes: Int = 16 << 20) {
     self.capacity = capacity
+    self.capacityBytes = capacityBytes
   }
 
   /// The answer made for `key`, if any.
   func answer(_ key: Key) -> ByteBuffer? {
-    answers.withLock { $0[key] }
+    answers.withLock { $0.byKey[key] }
   }
 
-  /// Keeps `answer` for `key`.
+  /// Keeps `answer` for `key` (not when it alone is larger than the cache).
   func keep(_ answer: ByteBuffer, for key: Key) {
+    guard answer.readableBytes <= capacityBytes else { return }
     answers.withLock { answers in
-      if answers.count >= capacity { answers.removeAll(keepingCapacity: true) }
-      answers[key] = answer
+      if answers.byKey.count >= capacity || answers.bytes + answer.readableBytes > capacityBytes {
+        answers = Answers()
+      }
+      if let replaced = answers.byKey.updateValue(answer, forKey: key) { answers.bytes -= replaced.readableBytes }
+      answers.bytes += answer.readableBytes
     }
   }
 }
