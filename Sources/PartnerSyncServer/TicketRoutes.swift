@@ -79,14 +79,6 @@ struct TicketRoutes: Sendable {
     }
   }
 
-  /// Validates a batch for a ticket that the partner may not know as one for a ticket that is
-  /// not in the log, against a new, empty log: its first refusal is the one a missing ticket
-  /// gives. A batch that a missing ticket would take (one that creates the ticket) is then
-  /// refused as a taken ticket number (409): that the number is taken is all the partner learns.
-  static func validateAsIfMissing(_ document: [UInt8], rules: RuleSet) throws(PartnerSyncError) {
-    try PartnerSyncLog.inMemory(rules: rules).importJSONLines(document, keepingDecisions: false)
-  }
-
   /// `GET /tickets/{ticket}/view`: the ticket as the partner sees it, now or as of `at`.
   func view(_ request: Request, _ context: PartnerContext) async throws -> Response {
     let partner = try context.requirePartner()
