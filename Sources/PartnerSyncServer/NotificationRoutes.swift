@@ -1,3 +1,4 @@
+import AsyncAlgorithms
 import HTTPTypes
 import Hummingbird
 import PartnerSync
@@ -49,7 +50,10 @@ struct NotificationRoutes: Sendable {
     let query = try Self.cursor(request.uri.queryParameters["after"].map(String.init), name: "after")
     let header = try request.headers[.lastEventID].map { try Self.cursor($0, name: "Last-Event-ID") }
     let after = header ?? query
-    let notifications = log.outboxNotifications(after: after, as: partner, interval: interval)
+    // The notifications, and a comment at each heartbeat: only a write finds a client gone.
+    let items = merge(
+      log.outboxNotifications(after: after, as: partner, interval: interval).map { Optional($0) },
+      AsyncTimerSequence(interval: limits.streamHeartbeat, clock: .continuous).map { _ in OutboxNotification?.none })
     return Response(
       status: .ok,
       headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
@@ -59,8 +63,8 @@ struct NotificationRoutes: Sendable {
         let lent = LentWriter(writer)
         do {
           try await cancelWhenGracefulShutdown {
-            for try await item in notifications {
-              try await lent.writer.write(ByteBuffer(string: Self.event(item)))
+            for try await item in items {
+              try await lent.writer.write(ByteBuffer(string: item.map(Self.event) ?? ":\n\n"))
             }
           }
         } catch is CancellationError {

@@ -49,6 +49,12 @@ struct Serve: AsyncParsableCommand {
   @Option(help: ArgumentHelp("Seconds a client may take to send a request body.", valueName: "seconds"))
   var bodyTimeout = 10
 
+  @Option(
+    help: ArgumentHelp(
+      "Seconds between the comments an open notification stream sends, new notifications or not (a client gone is noticed at the next one).",
+      valueName: "seconds"))
+  var streamHeartbeat = 15.0
+
   @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
   var logLevel = "info"
 
@@ -56,6 +62,9 @@ struct Serve: AsyncParsableCommand {
     guard (0...65535).contains(port) else { throw ValidationError("--port takes 0…65535, not \(port)") }
     guard maxBody > 0 else { throw ValidationError("--max-body takes a positive number of bytes") }
     guard bodyTimeout > 0 else { throw ValidationError("--body-timeout takes a positive number of seconds") }
+    guard streamHeartbeat >= 0.01, streamHeartbeat <= 86_400 else {
+      throw ValidationError("--stream-heartbeat takes 0.01…86400 seconds, not \(streamHeartbeat)")
+    }
     guard Logger.Level(rawValue: logLevel) != nil else {
       throw ValidationError("--log-level \(logLevel) is not a level")
     }
@@ -74,6 +83,7 @@ struct Serve: AsyncParsableCommand {
     var limits = ServerLimits.default
     limits.maximumBody = maxBody
     limits.bodyTimeout = .seconds(bodyTimeout)
+    limits.streamHeartbeat = .milliseconds(Int64((streamHeartbeat * 1000).rounded()))
     let server: PartnerSyncServer
     do throws(PartnerSyncError) {
       server = try await PartnerSyncServer(

@@ -79,6 +79,16 @@ struct HTTPClient {
       fd = -1
     }
 
+    /// The connection's own port.
+    var localPort: Int {
+      var address = sockaddr_in()
+      var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+      _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+      }
+      return Int(UInt16(bigEndian: address.sin_port))
+    }
+
     deinit { close() }
 
     func write(_ bytes: [UInt8]) throws {

@@ -100,6 +100,43 @@ struct StreamTests {
     bolt.connection.close()
   }
 
+  /// Whether the server still has a socket of the connection from `client` on loopback to its
+  /// `port` (`/proc/net/tcp`), in any state.
+  func serverHolds(port: Int, client: Int) throws -> Bool {
+    // Read to the end: the kernel hands the table over a page at a time.
+    let file = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/net/tcp"))
+    defer { try? file.close() }
+    let table = String(decoding: try file.readToEnd() ?? Data(), as: UTF8.self)
+    let local = String(format: "0100007F:%04X", port)
+    let remote = String(format: "0100007F:%04X", client)
+    return table.split(separator: "\n").contains { line in
+      let fields = line.split(separator: " ")
+      return fields.count > 2 && fields[1] == local && fields[2] == remote
+    }
+  }
+
+  /// A client that goes away without a word: the server notices at the stream's next heartbeat,
+  /// closes its side and stops reading the log for it (it kept both before, for good).
+  @Test func aStreamWhoseClientWentAwayIsClosed() throws {
+    let fixture = try Fixture(arguments: ["--stream-heartbeat", "0.1"], partners: ["acme"])
+    let stream = try EventStream(fixture, as: "acme")
+    #expect(stream.status == 200)
+    let opening = try stream.connection.readChunk().map { String(decoding: $0, as: UTF8.self) }
+    #expect(opening?.hasPrefix(": partnersync notifications of acme") == true)
+    // Nothing new to send: heartbeats, comments that clients skip.
+    for _ in 0..<2 {
+      #expect(try stream.connection.readChunk() == Array(":\n\n".utf8))
+    }
+    let client = stream.connection.localPort
+    #expect(try serverHolds(port: fixture.server.port, client: client))
+    stream.connection.close()
+    let deadline = Date().addingTimeInterval(10)
+    while try serverHolds(port: fixture.server.port, client: client), Date() < deadline {
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    #expect(try !serverHolds(port: fixture.server.port, client: client), "the server kept the connection")
+  }
+
   @Test func aMalformedLastEventIDIs400() throws {
     let fixture = try Fixture(partners: ["acme"])
     let response = try fixture.send("GET", "/notifications/stream", as: "acme", headers: ["Last-Event-ID": "nope"])
