@@ -18,7 +18,8 @@ import PartnerSyncDomain
 /// never overlap in one server.
 ///
 /// A key is remembered for a day at least: entries older than that are dropped when the server
-/// starts.
+/// starts, and while it runs, each time the file has grown to twice the entries it kept (and at
+/// least `compactingAfter` lines).
 final class IdempotencyStore: @unchecked Sendable {
   // Sendable: every call runs on the log's own serial thread (``PartnerSyncLog/perform(_:)``).
 
@@ -42,10 +43,16 @@ final class IdempotencyStore: @unchecked Sendable {
   private var handle: FileHandle?
   /// How long a key is remembered at least.
   static let retention: Int64 = 24 * 3600 * 1_000_000
+  /// The fewest lines the file holds before it is compacted again.
+  private let compactingAfter: Int
+  /// The lines in the file, and how many make the next compaction.
+  private var lines = 0
+  private var compactAt = 0
 
   /// Opens the file of the log at `logPath`, dropping the entries older than the retention.
-  init(logPath: String, now: Timestamp = .now()) throws {
+  init(logPath: String, now: Timestamp = .now(), compactingAfter: Int = 4096) throws {
     path = logPath + ".idempotency"
+    self.compactingAfter = compactingAfter
     if let data = FileManager.default.contents(atPath: path) {
       for line in data.split(separator: 0x0A) {
         // A line cut short by a crash is skipped: its batch is then found (or not) in the log.
@@ -53,6 +60,12 @@ final class IdempotencyStore: @unchecked Sendable {
         records[Self.slot(record.partner, record.key)] = record
       }
     }
+    try compact(now: now)
+  }
+
+  /// Drops the entries older than the retention and writes the file again with the others: whole
+  /// and synced, then renamed over the old one.
+  private func compact(now: Timestamp) throws {
     records = records.filter { now.microseconds - $0.value.now < Self.retention }
     let encoder = Self.encoder
     var kept = Data()
@@ -61,9 +74,15 @@ final class IdempotencyStore: @unchecked Sendable {
     }
     let temporary = path + ".tmp"
     try kept.write(to: URL(fileURLWithPath: temporary))
+    let written = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
+    try written.synchronize()
+    try written.close()
     guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+    try handle?.close()
     handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     try handle?.seekToEnd()
+    lines = records.count
+    compactAt = max(compactingAfter, 2 * records.count)
   }
 
   private static var encoder: JSONEncoder {
@@ -81,10 +100,12 @@ final class IdempotencyStore: @unchecked Sendable {
 
   func record(partner: String, key: String) -> Record? { records[Self.slot(partner, key)] }
 
-  /// Writes `record` and syncs it to disk before returning.
-  func write(_ record: Record) throws {
+  /// Writes `record` and syncs it to disk before returning; compacts the file when it is due.
+  func write(_ record: Record, now: Timestamp = .now()) throws {
     records[Self.slot(record.partner, record.key)] = record
     try handle?.write(contentsOf: try Self.encoder.encode(record) + [0x0A])
     try handle?.synchronize()
+    lines += 1
+    if lines >= compactAt { try compact(now: now) }
   }
 }
