@@ -1,6 +1,7 @@
 import AsyncAlgorithms
 import HTTPTypes
 import Hummingbird
+import Metrics
 import PartnerSync
 import PartnerSyncDomain
 import ServiceLifecycle
@@ -12,6 +13,8 @@ struct NotificationRoutes: Sendable {
   let limits: ServerLimits
   /// How often a caught-up stream looks for new notifications.
   let interval: Duration
+  /// The notification streams open (`partnersync_notification_streams` at `/metrics`).
+  let streamsOpen = Meter(label: "partnersync.notification_streams")
 
   func add(to group: RouterGroup<PartnerContext>) {
     group.get("notifications") { request, context in try await page(request, context) }
@@ -54,10 +57,13 @@ struct NotificationRoutes: Sendable {
     let items = merge(
       log.outboxNotifications(after: after, as: partner, interval: interval).map { Optional($0) },
       AsyncTimerSequence(interval: limits.streamHeartbeat, clock: .continuous).map { _ in OutboxNotification?.none })
+    let streamsOpen = streamsOpen
     return Response(
       status: .ok,
       headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
       body: ResponseBody { writer in
+        streamsOpen.increment()
+        defer { streamsOpen.decrement() }
         // A comment first: the client learns at once that the stream is open.
         try await writer.write(ByteBuffer(string: ": partnersync notifications of \(partner)\n\n"))
         let lent = LentWriter(writer)

@@ -33,7 +33,8 @@ struct IdempotencyStoreTests {
     // Written on after the compaction, and read back whole by the next server.
     try store.write(record("newer", at: later), now: later)
     let reopened = try IdempotencyStore(logPath: logPath, now: later)
-    #expect(reopened.record(partner: "acme", key: "new") != nil && reopened.record(partner: "acme", key: "newer") != nil)
+    #expect(
+      reopened.record(partner: "acme", key: "new") != nil && reopened.record(partner: "acme", key: "newer") != nil)
     #expect(try lines(reopened) == 2)
   }
 

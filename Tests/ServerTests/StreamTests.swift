@@ -115,10 +115,19 @@ struct StreamTests {
     }
   }
 
+  /// The server process's open sockets.
+  func openSockets(_ fixture: Fixture) throws -> Int {
+    let folder = "/proc/\(fixture.server.process.processIdentifier)/fd"
+    return try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+      (try? FileManager.default.destinationOfSymbolicLink(atPath: folder + "/" + $0))?.hasPrefix("socket:") == true
+    }.count
+  }
+
   /// A client that goes away without a word: the server notices at the stream's next heartbeat,
   /// closes its side and stops reading the log for it (it kept both before, for good).
   @Test func aStreamWhoseClientWentAwayIsClosed() throws {
     let fixture = try Fixture(arguments: ["--stream-heartbeat", "0.1"], partners: ["acme"])
+    let sockets = try openSockets(fixture)
     let stream = try EventStream(fixture, as: "acme")
     #expect(stream.status == 200)
     let opening = try stream.connection.readChunk().map { String(decoding: $0, as: UTF8.self) }
@@ -127,6 +136,11 @@ struct StreamTests {
     for _ in 0..<2 {
       #expect(try stream.connection.readChunk() == Array(":\n\n".utf8))
     }
+    func streamsOpen() throws -> String? {
+      try fixture.send("GET", "/metrics", as: nil).text.split(separator: "\n")
+        .first { $0.hasPrefix("partnersync_notification_streams ") }.map { String($0.split(separator: " ")[1]) }
+    }
+    #expect(try streamsOpen() == "1.0")
     let client = stream.connection.localPort
     #expect(try serverHolds(port: fixture.server.port, client: client))
     stream.connection.close()
@@ -135,6 +149,11 @@ struct StreamTests {
       Thread.sleep(forTimeInterval: 0.05)
     }
     #expect(try !serverHolds(port: fixture.server.port, client: client), "the server kept the connection")
+    // Its socket closed too, not only reset by the kernel, and the stream ended.
+    while try openSockets(fixture) > sockets, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    #expect(try openSockets(fixture) == sockets)
+    while try streamsOpen() != "0.0", Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    #expect(try streamsOpen() == "0.0")
   }
 
   @Test func aMalformedLastEventIDIs400() throws {
