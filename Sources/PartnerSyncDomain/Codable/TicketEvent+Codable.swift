@@ -2,60 +2,6 @@
 // fields as members of one object. A recorded event adds `position` and `version`, like an
 // exported line (which has no `version`).
 
-extension EntryContent: Codable {
-  /// Encodes the present fields (and the kind, when set) as members named as in the event
-  /// format; absent fields are absent.
-  public func encode(to encoder: any Encoder) throws {
-    var members = encoder.container(keyedBy: MemberKey.self)
-    try members.encodeIfPresent(kind, forKey: "kind")
-    try members.encodeIfPresent(hours, forKey: "hours")
-    try members.encodeIfPresent(title, forKey: "title")
-    try members.encodeIfPresent(text, forKey: "text")
-    try members.encodeIfPresent(visibility, forKey: "visibility")
-    try members.encodeIfPresent(attachmentType, forKey: "attachmentType")
-    try members.encodeIfPresent(name, forKey: "name")
-    try members.encodeIfPresent(uri, forKey: "uri")
-    try members.encodeIfPresent(amount, forKey: "amount")
-    try members.encodeIfPresent(billable, forKey: "billable")
-  }
-
-  /// Decodes the fields that are present (other members are ignored).
-  public init(from decoder: any Decoder) throws {
-    let members = try decoder.container(keyedBy: MemberKey.self)
-    self.init(
-      kind: try members.decodeIfPresent(EntryKind.self, forKey: "kind"),
-      hours: try members.decodeIfPresent(Double.self, forKey: "hours"),
-      title: try members.decodeIfPresent(String.self, forKey: "title"),
-      text: try members.decodeIfPresent(String.self, forKey: "text"),
-      visibility: try members.decodeIfPresent(Visibility.self, forKey: "visibility"),
-      attachmentType: try members.decodeIfPresent(AttachmentType.self, forKey: "attachmentType"),
-      name: try members.decodeIfPresent(String.self, forKey: "name"),
-      uri: try members.decodeIfPresent(String.self, forKey: "uri"),
-      amount: try members.decodeIfPresent(Double.self, forKey: "amount"),
-      billable: try members.decodeIfPresent(Bool.self, forKey: "billable"))
-  }
-}
-
-extension Outsourcing: Codable {
-  /// Encodes the own fields of an `outsourced` event: `partner`, and `resource` and `rate` when
-  /// present.
-  public func encode(to encoder: any Encoder) throws {
-    var members = encoder.container(keyedBy: MemberKey.self)
-    try members.encode(partner, forKey: "partner")
-    try members.encodeIfPresent(resource, forKey: "resource")
-    try members.encodeIfPresent(rate, forKey: "rate")
-  }
-
-  /// Decodes the own fields of an `outsourced` event (`partner` is required).
-  public init(from decoder: any Decoder) throws {
-    let members = try decoder.container(keyedBy: MemberKey.self)
-    self.init(
-      partner: try members.decode(String.self, forKey: "partner"),
-      resource: try members.decodeIfPresent(String.self, forKey: "resource"),
-      rate: try members.decodeIfPresent(Double.self, forKey: "rate"))
-  }
-}
-
 extension EventPayload: Codable {
   /// Encodes `type` and the type's own fields, as in the event format (an edit's changes
   /// without a kind).

@@ -41,11 +41,7 @@ extension TicketView: Codable {
     try members.encode(ticket, forKey: "ticket")
     try members.encode(partner, forKey: "partner")
     try members.encode(role, forKey: "role")
-    if let engagement {
-      try members.encode(engagement, forKey: "engagement")
-    } else {
-      try members.encodeNil(forKey: "engagement")
-    }
+    try members.encode(engagement, forKey: "engagement")
     try members.encode(status?.rawValue ?? "none", forKey: "status")
     try members.encode(position, forKey: "position")
     try members.encode(entries, forKey: "entries")

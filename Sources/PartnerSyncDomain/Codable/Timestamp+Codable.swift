@@ -32,14 +32,3 @@ struct MemberKey: CodingKey, ExpressibleByStringLiteral {
   init?(intValue: Int) { nil }
   init(stringLiteral value: String) { stringValue = value }
 }
-
-// The names of the event format and of the command line's JSON, by their raw values.
-extension EventType: Codable {}
-extension EntryKind: Codable {}
-extension EntryField: Codable {}
-extension Visibility: Codable {}
-extension AttachmentType: Codable {}
-extension PartnerRole: Codable {}
-extension OutsourceStatus: Codable {}
-extension SyncOutcome: Codable {}
-extension RuleID: Codable {}

@@ -109,11 +109,6 @@ extension JSONValue {
     a.utf8.count == b.utf8.count && compareUTF8(a, b) == 0
   }
 
-  /// Byte-wise ordering of two strings, as used for canonical key order.
-  package static func utf8Less(_ a: String, _ b: String) -> Bool {
-    compareUTF8(a, b) < 0
-  }
-
   /// Compares the UTF-8 bytes of two strings (`memcmp`, then the length): negative, zero or
   /// positive.
   package static func compareUTF8(_ a: String, _ b: String) -> Int {
@@ -134,8 +129,8 @@ extension JSONValue {
   ) -> Bool {
     guard a.count == b.count else { return false }
     // Compared after a stable sort by key bytes, so that member order is ignored.
-    let sa = a.sorted { utf8Less($0.key, $1.key) }
-    let sb = b.sorted { utf8Less($0.key, $1.key) }
+    let sa = a.sorted { compareUTF8($0.key, $1.key) < 0 }
+    let sb = b.sorted { compareUTF8($0.key, $1.key) < 0 }
     return zip(sa, sb).allSatisfy { utf8Equal($0.key, $1.key) && $0.value == $1.value }
   }
 }

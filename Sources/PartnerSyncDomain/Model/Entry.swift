@@ -5,7 +5,7 @@
 #endif
 
 /// The kinds of entry a partner can add to its version of a ticket.
-public enum EntryKind: String, Sendable, Hashable, CaseIterable {
+public enum EntryKind: String, Sendable, Hashable, Codable, CaseIterable {
   /// A time entry (`hours` required).
   case time
   /// A note.
@@ -46,7 +46,7 @@ public enum EntryKind: String, Sendable, Hashable, CaseIterable {
 }
 
 /// A field of an entry, named as in the event format.
-public enum EntryField: String, Sendable, Hashable, CaseIterable {
+public enum EntryField: String, Sendable, Hashable, Codable, CaseIterable {
   /// Hours worked, a number greater than zero.
   case hours
   /// A short title.
@@ -72,7 +72,7 @@ public enum EntryField: String, Sendable, Hashable, CaseIterable {
 }
 
 /// Who may see an entry inside a partner's own system.
-public enum Visibility: String, Sendable, Hashable, CaseIterable {
+public enum Visibility: String, Sendable, Hashable, Codable, CaseIterable {
   /// Shared with every user of the partner's system, customers included.
   case `public`
   /// Internal users only; such an entry never leaves its partner.
@@ -83,7 +83,7 @@ public enum Visibility: String, Sendable, Hashable, CaseIterable {
 }
 
 /// The types of attachment.
-public enum AttachmentType: String, Sendable, Hashable, CaseIterable {
+public enum AttachmentType: String, Sendable, Hashable, Codable, CaseIterable {
   /// An uploaded file; the only type that is copied to the other partner.
   case file
   /// A web address.
@@ -97,8 +97,9 @@ public enum AttachmentType: String, Sendable, Hashable, CaseIterable {
 
 /// The content of an entry: its kind and the fields that apply to it.
 ///
-/// Used for an entry's state, and, with `kind` absent, for the changes an edit makes.
-public struct EntryContent: Sendable, Hashable {
+/// Used for an entry's state, and, with `kind` absent, for the changes an edit makes. Encoded
+/// as members named as in the event format, the absent fields absent.
+public struct EntryContent: Sendable, Hashable, Codable {
   /// The kind; `nil` only in the changes of an edit.
   public var kind: EntryKind?
   /// Hours worked (time entries; kept on a time entry converted to a note, and on the completion bundle).
@@ -142,6 +143,9 @@ public struct EntryContent: Sendable, Hashable {
   public var presentFields: [EntryField] {
     EntryField.every.filter(has)
   }
+
+  /// A caption for the entry: its title, else its attachment name, else its text.
+  var caption: String? { title ?? name ?? text }
 
   /// Whether no field (other than `kind`) is present.
   var isEmpty: Bool { !EntryField.every.contains(where: has) }
@@ -194,22 +198,12 @@ public struct EntryContent: Sendable, Hashable {
   }
 }
 
-/// Kinds of values named by their raw value in the event format.
-protocol NamedByRawValue: RawRepresentable, CaseIterable where RawValue == String {
-}
-
-extension NamedByRawValue {
+extension RawRepresentable where RawValue == String {
   /// The raw value after its indefinite article: "a note", "an attachment", "an outsourced".
   var withArticle: String {
-    let vowels: Set<Character> = ["a", "e", "i", "o", "u"]
-    return (rawValue.first.map(vowels.contains) == true ? "an " : "a ") + rawValue
+    (rawValue.first.map("aeiou".contains) == true ? "an " : "a ") + rawValue
   }
 }
-
-extension EntryKind: NamedByRawValue {}
-extension Visibility: NamedByRawValue {}
-extension AttachmentType: NamedByRawValue {}
-extension EventType: NamedByRawValue {}
 
 /// Values read from the bytes of their names: a name is compared byte for byte with the names of
 /// its length only.
@@ -234,7 +228,8 @@ final class ByteNames<Value: Sendable>: Sendable {
   }
 
   /// The values of `type`, named by their raw values.
-  convenience init(_ type: Value.Type) where Value: NamedByRawValue, Value.AllCases: Sequence<Value> {
+  convenience init(_ type: Value.Type)
+  where Value: RawRepresentable & CaseIterable, Value.RawValue == String, Value.AllCases: Sequence<Value> {
     self.init(Value.allCases, name: \.rawValue)
   }
 

@@ -9,16 +9,7 @@ extension TicketEvent {
   /// `ticket`, `by`, `at` when the event has a time, then its own fields in key order.
   ///
   /// ``PartnerSyncLog/importJSONLines(_:now:keepingDecisions:progress:)-([UInt8],_,_,_)`` reads such lines back into equal events.
-  public var jsonLine: String {
-    JSONWriter.object(
-      { members in
-        members.string("type", type.rawValue)
-        members.string("ticket", ticket)
-        members.string("by", by)
-        if let at { members.string("at", at.rfc3339) }
-        EventCodec.writeOwnFields(of: payload, into: &members)
-      }, { String(decoding: $0, as: UTF8.self) })
-  }
+  public var jsonLine: String { EventCodec.line(self, at: at) }
 }
 
 /// Why an event line could not be read as an event: the format is wrong, before any rule is asked.
@@ -242,14 +233,20 @@ package enum EventCodec {
 
   /// One exported line: `position`, `type`, `ticket`, `by`, `at`, then the own fields sorted.
   package static func exportLine(_ recorded: RecordedEvent) -> String {
+    line(recorded.event, position: recorded.position, at: recorded.at)
+  }
+
+  /// A line of `event`: `position` when given, `type`, `ticket`, `by`, `at` when given, then the
+  /// own fields sorted.
+  static func line(_ event: TicketEvent, position: Int64? = nil, at: Timestamp?) -> String {
     JSONWriter.object(
       { members in
-        members.number("position", Double(recorded.position))
-        members.string("type", recorded.event.type.rawValue)
-        members.string("ticket", recorded.event.ticket)
-        members.string("by", recorded.event.by)
-        members.string("at", recorded.at.rfc3339)
-        writeOwnFields(of: recorded.event.payload, into: &members)
+        if let position { members.number("position", Double(position)) }
+        members.string("type", event.type.rawValue)
+        members.string("ticket", event.ticket)
+        members.string("by", event.by)
+        if let at { members.string("at", at.rfc3339) }
+        writeOwnFields(of: event.payload, into: &members)
       }, { String(decoding: $0, as: UTF8.self) })
   }
 

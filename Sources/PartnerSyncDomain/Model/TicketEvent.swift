@@ -1,5 +1,5 @@
 /// The types of event, named as in the event format.
-public enum EventType: String, Sendable, Hashable, CaseIterable {
+public enum EventType: String, Sendable, Hashable, Codable, CaseIterable {
   /// The lead sends the ticket to a service partner.
   case outsourced
   /// The lead withdraws an unanswered offer.
@@ -22,18 +22,11 @@ public enum EventType: String, Sendable, Hashable, CaseIterable {
   case entryEdited = "entry-edited"
   /// A partner deletes an entry from its version.
   case entryDeleted = "entry-deleted"
-
-  /// Whether the event changes an engagement's status (and so notifies its primary contacts).
-  public var isStatusEvent: Bool {
-    switch self {
-    case .entryAdded, .entryEdited, .entryDeleted: false
-    default: true
-    }
-  }
 }
 
-/// The details of an `outsourced` event.
-public struct Outsourcing: Sendable, Hashable {
+/// The details of an `outsourced` event, encoded as its members (`partner`, and `resource` and
+/// `rate` when present).
+public struct Outsourcing: Sendable, Hashable, Codable {
   /// The service partner the ticket is sent to.
   public var partner: String
   /// The lead's resource assigned to the ticket, notified of the partner's time entries.

@@ -1,7 +1,7 @@
 import OrderedCollections
 
 /// The status of one engagement (one attempt to outsource a ticket to one service partner).
-public enum OutsourceStatus: String, Sendable, Hashable, CaseIterable {
+public enum OutsourceStatus: String, Sendable, Hashable, Codable, CaseIterable {
   /// Sent; the partner has not answered. No partner version exists yet.
   case assigned
   /// Refused by the partner (final).

@@ -98,17 +98,11 @@ extension TicketProjection {
   /// engagements' versions, the latest last), by id, as that version holds it: its title, else
   /// its attachment name, else its text. ``entryTitles`` for the log's owner.
   public func entryTitles(seenBy partner: String) -> [String: String] {
-    var versions: [TicketVersion] = []
-    if partner == lead {
-      versions = [leadVersion]
-    } else {
-      versions = engagements.filter { $0.partner == partner }.compactMap(\.version)
-    }
+    let versions =
+      partner == lead ? [leadVersion] : engagements.filter { $0.partner == partner }.compactMap(\.version)
     var titles: [String: String] = [:]
     for version in versions {
-      for (id, entry) in version {
-        if let caption = entry.content.title ?? entry.content.name ?? entry.content.text { titles[id] = caption }
-      }
+      titles.merge(version.compactMap { id, entry in entry.content.caption.map { (id, $0) } }) { _, later in later }
     }
     return titles
   }

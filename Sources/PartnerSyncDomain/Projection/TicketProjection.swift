@@ -54,11 +54,7 @@ public struct TicketProjection: Sendable {
   /// id: its title as its owner keeps it now, else its attachment name, else its text. An entry
   /// with none of them is absent.
   public var entryTitles: [String: String] {
-    var titles: [String: String] = [:]
-    for (id, record) in records {
-      if let caption = record.content.title ?? record.content.name ?? record.content.text { titles[id] = caption }
-    }
-    return titles
+    Dictionary(uniqueKeysWithValues: records.compactMap { id, record in record.content.caption.map { (id, $0) } })
   }
 
   /// Whether the ticket has had entry `id`, deleted or not.

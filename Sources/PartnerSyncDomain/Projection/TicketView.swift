@@ -1,7 +1,7 @@
 import OrderedCollections
 
 /// A partner's role on a ticket.
-public enum PartnerRole: String, Sendable, Hashable {
+public enum PartnerRole: String, Sendable, Hashable, Codable {
   /// The partner that owns the ticket.
   case lead
   /// A partner the ticket was outsourced to.
@@ -56,38 +56,20 @@ extension TicketProjection {
   /// The ticket as `partner` sees it now; a service partner's latest engagement unless
   /// `engagement` names another of its engagements.
   public func view(of partner: String, engagement: Int? = nil) throws(ViewProblem) -> TicketView {
-    if partner == lead {
-      let shown: EngagementState?
-      if let engagement {
-        guard engagement >= 1, engagement <= engagements.count else {
-          throw .noSuchEngagement(partner: partner, ticket: ticket, engagement: engagement)
-        }
-        shown = engagements[engagement - 1]
-      } else {
-        shown = engagements.last
-      }
-      return TicketView(
-        ticket: ticket, partner: partner, role: .lead, engagement: shown?.number,
-        status: shown?.status, position: position, entries: viewEntries(leadVersion))
-    }
-    let shown: EngagementState
+    let isLead = partner == lead
+    let shown: EngagementState?
     if let engagement {
-      guard engagement >= 1, engagement <= engagements.count,
-        engagements[engagement - 1].partner == partner
-      else {
-        throw .noSuchEngagement(partner: partner, ticket: ticket, engagement: engagement)
-      }
+      guard engagement >= 1, engagement <= engagements.count, isLead || engagements[engagement - 1].partner == partner
+      else { throw .noSuchEngagement(partner: partner, ticket: ticket, engagement: engagement) }
       shown = engagements[engagement - 1]
     } else {
-      guard let latest = engagements.last(where: { $0.partner == partner }) else {
-        throw .noEngagement(partner: partner, ticket: ticket)
-      }
-      shown = latest
+      shown = isLead ? engagements.last : engagements.last { $0.partner == partner }
+      if !isLead, shown == nil { throw .noEngagement(partner: partner, ticket: ticket) }
     }
     return TicketView(
-      ticket: ticket, partner: partner, role: .service, engagement: shown.number,
-      status: shown.status, position: position,
-      entries: shown.version.map(viewEntries) ?? [])
+      ticket: ticket, partner: partner, role: isLead ? .lead : .service, engagement: shown?.number,
+      status: shown?.status, position: position,
+      entries: isLead ? viewEntries(leadVersion) : shown?.version.map(viewEntries) ?? [])
   }
 
   /// The partners that hold a role on the ticket: the lead, then each service partner once.

@@ -1,5 +1,5 @@
 /// The stable id of every rule of the domain: the audit names it, the tests name it, the docs name it.
-public enum RuleID: String, Sendable, Hashable, CaseIterable {
+public enum RuleID: String, Sendable, Hashable, Codable, CaseIterable {
   /// While sync is active, an owner's change to its own entry is applied to the copy on the other side.
   case ownChangeSyncs = "own-change-syncs"
   /// At acceptance, the lead's entries that pass the filters are copied to the new partner version.

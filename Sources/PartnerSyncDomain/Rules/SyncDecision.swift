@@ -1,5 +1,5 @@
 /// What became of one change for one counterpart.
-public enum SyncOutcome: String, Sendable, Hashable, CaseIterable {
+public enum SyncOutcome: String, Sendable, Hashable, Codable, CaseIterable {
   /// The change reached the other side.
   case synced
   /// The change stays on its own side.
