@@ -30,8 +30,6 @@ let application = Application(
   router: router,
   configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "baseline"),
   onServerRunning: { channel in
-    let temporary = portFile + ".tmp"
-    try? Data("\(channel.localAddress?.port ?? 0)\n".utf8).write(to: URL(fileURLWithPath: temporary))
-    _ = rename(temporary, portFile)
+    try? Data("\(channel.localAddress?.port ?? 0)\n".utf8).write(to: URL(fileURLWithPath: portFile), options: .atomic)
   })
 try await application.runService()

@@ -52,7 +52,7 @@ struct Batch: Sendable {
       // The earlier try never appended: this one does, under the earlier intent's time.
       now = Timestamp(microseconds: earlier.now)
     }
-    let base = try PartnerSyncError.wrapStorage { try log.store.version(of: ticket) }
+    let base = try PartnerSyncError.wrap { try log.store.version(of: ticket) }
     let intent = IdempotencyStore.Record(
       partner: partner, key: key, request: fingerprint, ticket: ticket, base: base, now: now.microseconds)
     try store(intent, answer: nil, in: idempotency)
@@ -92,7 +92,7 @@ struct Batch: Sendable {
   ) throws(PartnerSyncError) {
     var record = record
     record.answer = answer
-    try PartnerSyncError.wrapStorage { try idempotency.write(record) }
+    try PartnerSyncError.wrap { try idempotency.write(record) }
   }
 
   /// The answer to a recorded batch.
@@ -112,19 +112,6 @@ public enum ServerFault: String, Sendable {
   /// The process kills itself with SIGKILL right after a keyed batch is appended, before its
   /// answer is stored or sent.
   case killAfterAppend = "kill-after-append"
-}
-
-extension PartnerSyncError {
-  /// Runs `body`, reporting any error as a storage failure.
-  static func wrapStorage<T>(_ body: () throws -> T) throws(PartnerSyncError) -> T {
-    do {
-      return try body()
-    } catch let error as PartnerSyncError {
-      throw error
-    } catch {
-      throw PartnerSyncError(.storage, "\(error)")
-    }
-  }
 }
 
 extension HTTPField.Name {

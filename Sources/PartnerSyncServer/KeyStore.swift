@@ -116,8 +116,7 @@ public struct KeyStore: Sendable {
   }
 
   private static func randomBytes(_ count: Int) -> [UInt8] {
-    var generator = SystemRandomNumberGenerator()
-    return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    (0..<count).map { _ in UInt8.random(in: .min ... .max) }
   }
 
   /// `bytes` in lowercase hex, two digits a byte.

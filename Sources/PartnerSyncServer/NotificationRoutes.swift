@@ -31,17 +31,10 @@ struct NotificationRoutes: Sendable {
       }
       return number
     }
-    do throws(PartnerSyncError) {
-      let page = try await log.outbox(after: after, limit: limit ?? 100, as: partner)
-      let next = page.last?.cursor ?? after
-      return TicketRoutes.json(
-        .object([
-          ("notifications", .array(page.map(Self.json))),
-          ("next", .string(next.description)),
-        ]))
-    } catch {
-      throw Problem(error)
-    }
+    let page = try await log.outbox(after: after, limit: limit ?? 100, as: partner)
+    let next = page.last?.cursor ?? after
+    return TicketRoutes.json(
+      .object([("notifications", .array(page.map(\.json))), ("next", .string(next.description))]))
   }
 
   /// `GET /notifications/stream`: the partner's notifications as Server-Sent Events, from the
@@ -83,13 +76,7 @@ struct NotificationRoutes: Sendable {
 
   /// One notification as a Server-Sent Event.
   static func event(_ item: OutboxNotification) -> String {
-    "id: \(item.id)\nevent: notification\ndata: \(json(item).jsonText)\n\n"
-  }
-
-  /// One notification as JSON: its id and cursor, then the contract's members.
-  static func json(_ item: OutboxNotification) -> JSONValue {
-    guard case .object(let members) = item.notification.json else { return item.notification.json }
-    return .object([("id", .string(item.id))] + members)
+    "id: \(item.id)\nevent: notification\ndata: \(item.deliveryLine)\n\n"
   }
 
   /// Reads a cursor (`12-0`, or a bare position `12`: after all of its notifications); none is

@@ -69,7 +69,7 @@ public struct PartnerSyncServer: Sendable {
     self.logger = logger
     self.registry = registry
     log = try await PartnerSyncLog.open(path: configuration.logPath, create: true)
-    idempotency = try PartnerSyncError.wrapStorage { try IdempotencyStore(logPath: configuration.logPath) }
+    idempotency = try PartnerSyncError.wrap { try IdempotencyStore(logPath: configuration.logPath) }
   }
 
   /// The router: open routes (`/health`, `/metrics`, `/openapi.json`), then every other route
@@ -110,31 +110,20 @@ public struct PartnerSyncServer: Sendable {
     let logger = logger
     let application = Application(
       router: router(),
-      server: .http1(configuration: .init(idleTimeout: .nanoseconds(configuration.limits.idleTimeout.nanoseconds))),
+      server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.limits.idleTimeout))),
       configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "partnersync"),
       onServerRunning: { channel in
         let port = channel.localAddress?.port ?? 0
         logger.info("listening", metadata: ["port": "\(port)"])
         if let portFile {
           // Written whole, then renamed: whoever waits for the file reads a whole port.
-          let temporary = portFile + ".tmp"
-          try? Data("\(port)\n".utf8).write(to: URL(fileURLWithPath: temporary))
-          _ = rename(temporary, portFile)
+          try? Data("\(port)\n".utf8).write(to: URL(fileURLWithPath: portFile), options: .atomic)
         }
       },
       logger: logger)
     let group = ServiceGroup(
       configuration: .init(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
     try await group.run()
-  }
-}
-
-extension Duration {
-  /// The duration in whole nanoseconds (saturating).
-  var nanoseconds: Int64 {
-    let (seconds, attoseconds) = components
-    let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-    return overflow ? .max : product + attoseconds / 1_000_000_000
   }
 }
 
@@ -150,6 +139,8 @@ struct ProblemMiddleware: RouterMiddleware {
       return try await next(request, context)
     } catch let problem as Problem {
       throw problem
+    } catch let error as PartnerSyncError {
+      throw Problem(error)
     } catch let error as HTTPError where error.status == .notFound {
       // No route: a path of the API with another method is 405, with the methods it allows.
       guard let allowed = Self.methods(of: request.uri.path), !allowed.contains(request.method) else {

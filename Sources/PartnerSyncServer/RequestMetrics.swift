@@ -1,6 +1,7 @@
 import Dispatch
 import Hummingbird
 import Metrics
+import PartnerSync
 import Synchronization
 
 /// Records each request in swift-metrics under the names of Hummingbird's `MetricsMiddleware`
@@ -78,7 +79,10 @@ struct RequestMetrics: RouterMiddleware {
       endpoint.duration.recordNanoseconds(DispatchTime.now().uptimeNanoseconds - start)
       return response
     } catch {
-      let status = (error as? any HTTPResponseError)?.status ?? .internalServerError
+      // (A library error becomes its problem answer in the middleware around this one.)
+      let status =
+        (error as? any HTTPResponseError)?.status ?? (error as? PartnerSyncError).map { Problem($0).status }
+        ?? .internalServerError
       let endpoint = cache.endpoint(
         .init(route: context.endpointPath ?? "NotFound", method: request.method, status: status.code))
       endpoint.requests.increment()

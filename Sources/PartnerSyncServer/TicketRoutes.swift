@@ -28,12 +28,7 @@ struct TicketRoutes: Sendable {
     let ticket = try ticketParameter(context)
     let body = try await readBody(request)
     let document = try Self.jsonLines(body)
-    let events: [(event: TicketEvent, line: Int)]
-    do throws(PartnerSyncError) {
-      events = try EventLines.parse(document)
-    } catch {
-      throw Problem(error)
-    }
+    let events = try EventLines.parse(document)
     for (event, line) in events {
       guard event.ticket == ticket else {
         throw Problem(
@@ -55,13 +50,8 @@ struct TicketRoutes: Sendable {
     let log = log
     let idempotency = idempotency
     let fault = fault
-    let outcome: Batch.Outcome
-    do throws(PartnerSyncError) {
-      outcome = try await log.perform { () throws(PartnerSyncError) in
-        try batch.append(to: log, idempotency: idempotency, fault: fault)
-      }
-    } catch {
-      throw Problem(error)
+    let outcome = try await log.perform { () throws(PartnerSyncError) in
+      try batch.append(to: log, idempotency: idempotency, fault: fault)
     }
     switch outcome {
     case .recorded(let answer): return Self.json(text: answer, status: .created)
@@ -91,38 +81,19 @@ struct TicketRoutes: Sendable {
       return number
     }
     let (log, views) = (log, views)
-    do throws(PartnerSyncError) {
-      let answer = try await log.perform { () throws(PartnerSyncError) in
-        let position = try Self.position(log: log, ticket: ticket, point: point)
-        let key = ViewCache.Key(ticket: ticket, partner: partner, engagement: engagement, position: position)
-        if let answer = views.answer(key) { return answer }
-        let view = try Self.scopedView(
-          log: log, ticket: ticket, partner: partner, position: position, engagement: engagement)
-        let answer = ByteBuffer(string: view.json.jsonText)
-        views.keep(answer, for: key)
-        return answer
+    let answer = try await log.perform { () throws(PartnerSyncError) in
+      let position = try log.scoped(ticket: ticket) { () throws(PartnerSyncError) in
+        try log.position(of: point, ticket: ticket)
       }
-      return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: answer))
-    } catch {
-      throw Problem(error)
+      let key = ViewCache.Key(ticket: ticket, partner: partner, engagement: engagement, position: position)
+      if let answer = views.answer(key) { return answer }
+      let view = try Self.scopedView(
+        log: log, ticket: ticket, partner: partner, position: position, engagement: engagement)
+      let answer = ByteBuffer(string: view.json.jsonText)
+      views.keep(answer, for: key)
+      return answer
     }
-  }
-
-  /// The position in the log that `point` stands for, for `ticket`; a ticket the partner may not
-  /// know (at that point) fails exactly as one that is not in the log.
-  static func position(log: PartnerSyncLog, ticket: String, point: PartnerSyncLog.Point) throws(PartnerSyncError)
-    -> Int64
-  {
-    do {
-      return try log.position(of: point, ticket: ticket)
-    } catch  where error.code == .unknownTicket {
-      throw unknownTicket(ticket)
-    }
-  }
-
-  /// The error of a ticket that is not in the log, or that the partner may not know.
-  static func unknownTicket(_ ticket: String) -> PartnerSyncError {
-    PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
+    return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: answer))
   }
 
   /// The view of `ticket` for `partner` at `position`; a ticket the partner may not know (at that
@@ -130,16 +101,14 @@ struct TicketRoutes: Sendable {
   static func scopedView(
     log: PartnerSyncLog, ticket: String, partner: String, position: Int64, engagement: Int?
   ) throws(PartnerSyncError) -> TicketView {
-    let unknown = unknownTicket(ticket)
-    guard let projection = try log.projection(ticket: ticket, through: position), projection.isKnown(to: partner)
-    else { throw unknown }
+    let projection = try log.scopedProjection(ticket: ticket, through: position, as: partner)
     do {
       var view = try projection.view(of: partner, engagement: engagement)
       view.position = position
       return view
     } catch {
       switch error {
-      case .noEngagement: throw unknown
+      case .noEngagement: throw .notInLog(ticket)
       case .noSuchEngagement(_, _, let number):
         throw PartnerSyncError(.unknownPartner, "ticket \(ticket) has no engagement \(number) with \(partner)")
       }
@@ -153,17 +122,8 @@ struct TicketRoutes: Sendable {
     let ticket = try ticketParameter(context)
     let point = try Self.point(request.uri.queryParameters["at"].map(String.init))
     let entry = request.uri.queryParameters["entry"].map(String.init)
-    do throws(PartnerSyncError) {
-      let decisions: [SyncDecision]
-      do {
-        decisions = try await log.audit(ticket: ticket, entry: entry, at: point, as: partner)
-      } catch  where error.code == .unknownTicket {
-        throw Self.unknownTicket(ticket)
-      }
-      return Self.json(.object([("ticket", .string(ticket)), ("decisions", .array(decisions.map(\.json)))]))
-    } catch {
-      throw Problem(error)
-    }
+    let decisions = try await log.audit(ticket: ticket, entry: entry, at: point, as: partner)
+    return Self.json(.object([("ticket", .string(ticket)), ("decisions", .array(decisions.map(\.json)))]))
   }
 
   // MARK: Reading requests

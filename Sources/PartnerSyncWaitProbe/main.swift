@@ -26,8 +26,7 @@ final class Shared<Value: Sendable>: @unchecked Sendable {
 
 /// Milliseconds from `start` to now.
 func milliseconds(since start: ContinuousClock.Instant) -> Double {
-  let elapsed = ContinuousClock.now - start
-  return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+  (ContinuousClock.now - start) / .milliseconds(1)
 }
 
 /// Sleeps 50 ms again and again until `done`, signalling `started` after its first wakeup; the

@@ -19,6 +19,10 @@ struct ServerTests {
     let metrics = try fixture.send("GET", "/metrics", as: nil)
     #expect(metrics.status == 200)
     #expect(metrics.text.contains(#"http_route="/tickets/{ticket}/view""#), "\(metrics.text)")
+    // The view of a ticket not in the log counts as an error of its own status, 404.
+    let errors = metrics.text.split(separator: "\n").filter { $0.hasPrefix("hb_request_errors{") }
+    #expect(errors.contains { $0.contains(#"error_type="404""#) && $0.contains("{ticket}/view") }, "\(errors)")
+    #expect(!errors.contains { $0.contains(#"error_type="500""#) }, "\(errors)")
   }
 
   @Test(arguments: [

@@ -70,8 +70,15 @@ public struct PartnerSyncError: Error, Sendable, Hashable, CustomStringConvertib
     }
   }
 
-  /// Runs `body`, translating any error into a `PartnerSyncError`.
-  static func wrap<T>(_ body: () throws -> T) throws(PartnerSyncError) -> T {
+  /// The error of a ticket that is not in the log, also the answer of a scoped read for a ticket
+  /// the partner may not know (which tells nothing of the ticket's history).
+  package static func notInLog(_ ticket: String) -> PartnerSyncError {
+    PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
+  }
+
+  /// Runs `body`, translating any error into a `PartnerSyncError` (one that is neither this type
+  /// nor the event log's is a storage failure).
+  package static func wrap<T>(_ body: () throws -> T) throws(PartnerSyncError) -> T {
     do {
       return try body()
     } catch let error as PartnerSyncError {

@@ -1,33 +1,21 @@
 import Dispatch
 import PartnerSyncDomain
 
-/// The thread on which a log's asynchronous calls do their blocking work: a serial dispatch queue
-/// of the log's own, outside Swift concurrency's cooperative pool.
-///
-/// A call that waits for another writer's lock (up to the log's `wait`) or for the disk then
-/// blocks this thread only, never one of the few threads that run every task of the process. The
-/// calls of one log run one after the other, in the order they were made, as the log serialises
-/// them anyway.
-final class LogWorker: Sendable {
-  private let queue: DispatchQueue
-
-  /// A worker with a serial queue of its own (which gets a thread of its own whenever it has
-  /// work, however many tasks are blocked elsewhere).
-  init(label: String = "partnersync.log") {
-    queue = DispatchQueue(label: label)
-  }
-
-  /// Runs `body` on the worker's thread, suspending the calling task (not blocking its thread)
-  /// until it has finished.
+extension DispatchQueue {
+  /// Runs `body` on this queue, suspending the calling task (not blocking its thread) until it has
+  /// finished.
+  ///
+  /// A log's asynchronous calls run on a serial queue of the log's own, outside Swift
+  /// concurrency's cooperative pool: a call that waits for another writer's lock (up to the log's
+  /// `wait`) or for the disk blocks that queue's thread only, never one of the few threads that run
+  /// every task of the process. The calls of one log run in the order they were made.
   func run<T: Sendable>(
     _ body: @escaping @Sendable () throws(PartnerSyncError) -> T
   ) async throws(PartnerSyncError) -> T {
     // Resumed exactly once, by the block: the checked continuation's bookkeeping costs every
     // asynchronous call (a server's view) a microsecond for nothing.
     let result: Result<T, PartnerSyncError> = await withUnsafeContinuation { continuation in
-      queue.async {
-        continuation.resume(returning: Result { () throws(PartnerSyncError) -> T in try body() })
-      }
+      self.async { continuation.resume(returning: Result { () throws(PartnerSyncError) -> T in try body() }) }
     }
     return try result.get()
   }
@@ -60,7 +48,7 @@ extension PartnerSyncLog {
     path: String, create: Bool = false, readOnly: Bool = false, rules: RuleSet = .standard,
     wait: Duration = .seconds(5)
   ) async throws(PartnerSyncError) -> PartnerSyncLog {
-    try await LogWorker(label: "partnersync.open").run { () throws(PartnerSyncError) in
+    try await DispatchQueue(label: "partnersync.open").run { () throws(PartnerSyncError) in
       try open(path: path, create: create, readOnly: readOnly, rules: rules, wait: wait)
     }
   }
@@ -81,7 +69,7 @@ extension PartnerSyncLog {
   public func record(
     _ events: [TicketEvent], now: Timestamp = .now()
   ) async throws(PartnerSyncError) -> RecordResult {
-    try await worker.run { () throws(PartnerSyncError) in try self.record(events, now: now) }
+    try await queue.run { () throws(PartnerSyncError) in try self.record(events, now: now) }
   }
 
   /// Runs `body`, synchronous calls on this log that have no asynchronous twin (or that belong
@@ -91,7 +79,7 @@ extension PartnerSyncLog {
   public func perform<T: Sendable>(
     _ body: @escaping @Sendable () throws(PartnerSyncError) -> T
   ) async throws(PartnerSyncError) -> T {
-    try await worker.run(body)
+    try await queue.run(body)
   }
 
   /// The ticket as `partner` sees it at `point`, read on the log's own thread: the asynchronous
@@ -100,7 +88,7 @@ extension PartnerSyncLog {
   public func view(
     ticket: String, as partner: String, at point: Point = .latest, engagement: Int? = nil
   ) async throws(PartnerSyncError) -> TicketView {
-    try await worker.run { () throws(PartnerSyncError) in
+    try await queue.run { () throws(PartnerSyncError) in
       try self.view(ticket: ticket, as: partner, at: point, engagement: engagement)
     }
   }
@@ -112,7 +100,7 @@ extension PartnerSyncLog {
   public func audit(
     ticket: String, entry: String? = nil, at point: Point = .latest, as partner: String? = nil
   ) async throws(PartnerSyncError) -> [SyncDecision] {
-    try await worker.run { () throws(PartnerSyncError) in
+    try await queue.run { () throws(PartnerSyncError) in
       try self.audit(ticket: ticket, entry: entry, at: point, as: partner)
     }
   }
@@ -124,7 +112,7 @@ extension PartnerSyncLog {
   public func notifications(
     ticket: String? = nil, after: Int64 = 0, as partner: String? = nil
   ) async throws(PartnerSyncError) -> [PartnerNotification] {
-    try await worker.run { () throws(PartnerSyncError) in
+    try await queue.run { () throws(PartnerSyncError) in
       try self.notifications(ticket: ticket, after: after, as: partner)
     }
   }
@@ -135,7 +123,7 @@ extension PartnerSyncLog {
   public func outbox(
     after cursor: OutboxCursor = .start, limit: Int = 100, as partner: String? = nil
   ) async throws(PartnerSyncError) -> [OutboxNotification] {
-    try await worker.run { () throws(PartnerSyncError) in
+    try await queue.run { () throws(PartnerSyncError) in
       try self.outbox(after: cursor, limit: limit, as: partner)
     }
   }

@@ -106,10 +106,13 @@ extension PartnerSyncLog {
 }
 
 extension OutboxNotification {
-  /// The notification as one JSON line for a receiver: its `id` (the cursor, to drop repeats by),
-  /// then the members of ``PartnerNotification/json``.
-  public var deliveryLine: String {
-    guard case .object(let members) = notification.json else { return notification.json.jsonText }
-    return JSONValue.object([("id", .string(id))] + members).jsonText
+  /// The notification as JSON for a receiver: its `id` (the cursor, to drop repeats by), then
+  /// the members of ``PartnerNotification/json``.
+  public var json: JSONValue {
+    guard case .object(let members) = notification.json else { return notification.json }
+    return .object([("id", .string(id))] + members)
   }
+
+  /// ``json`` as one line.
+  public var deliveryLine: String { json.jsonText }
 }

@@ -91,9 +91,14 @@ extension PartnerSyncLog {
     return page
   }
 
+  /// Whether the stored outbox holds what every event left.
+  func outboxIsFilled() throws(PartnerSyncError) -> Bool {
+    try PartnerSyncError.wrap { try store.outboxIsFilled() }
+  }
+
   /// Throws unless the stored outbox holds what every event left.
   private func requireFilledOutbox() throws(PartnerSyncError) {
-    guard try PartnerSyncError.wrap({ try store.outboxIsFilled() }) else {
+    guard try outboxIsFilled() else {
       throw PartnerSyncError(
         .unusableLog,
         "the log's outbox is not filled (a log from an older version, or a rebuild that did not finish); "
@@ -114,7 +119,7 @@ extension PartnerSyncLog {
   /// Fills the outbox of a log upgraded from a version without one (or whose rebuild did not
   /// finish); nothing when it is filled or the log is read-only.
   func fillOutboxIfNeeded() throws(PartnerSyncError) {
-    guard try !PartnerSyncError.wrap({ try store.outboxIsFilled() }) else { return }
+    guard try !outboxIsFilled() else { return }
     try rebuildOutbox()
   }
 
@@ -140,7 +145,7 @@ extension PartnerSyncLog {
   /// Compares the stored outbox with what the events imply: the first message that is missing,
   /// changed or not implied, or nil when they agree.
   func outboxProblem() throws(PartnerSyncError) -> (position: Int64, problem: String)? {
-    guard try PartnerSyncError.wrap({ try store.outboxIsFilled() }) else { return nil }
+    guard try outboxIsFilled() else { return nil }
     var expected: [OutboxCursor: (recipient: String, data: String)] = [:]
     let through = try lastPosition()
     try PartnerSyncError.wrap {

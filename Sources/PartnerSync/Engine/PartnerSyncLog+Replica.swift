@@ -38,13 +38,13 @@ extension PartnerSyncLog {
   public func waitUntil(position: Int64, timeout: Duration) async throws(PartnerSyncError) {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
-    var last = try await worker.run { () throws(PartnerSyncError) in try self.lastPosition() }
+    var last = try await queue.run { () throws(PartnerSyncError) in try self.lastPosition() }
     while last < position {
       let left = deadline - clock.now
       guard left > .zero, (try? await Task.sleep(for: min(.milliseconds(20), left))) != nil else {
         throw Self.notReached(position, last: last, timeout: timeout)
       }
-      last = try await worker.run { () throws(PartnerSyncError) in try self.lastPosition() }
+      last = try await queue.run { () throws(PartnerSyncError) in try self.lastPosition() }
     }
   }
 

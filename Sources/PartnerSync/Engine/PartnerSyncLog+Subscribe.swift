@@ -31,28 +31,22 @@ public struct LogSubscription<Element: Sendable, Cursor: Sendable>: AsyncSequenc
 
   /// A new iterator, which starts after the subscription's cursor.
   public func makeAsyncIterator() -> Iterator {
-    Iterator(log: log, cursor: start, interval: interval, readAhead: readAhead, read: read)
+    Iterator(self)
   }
 
   /// Takes the elements one at a time, reading a page whenever the one it holds is used up.
   public struct Iterator: AsyncIteratorProtocol {
-    let log: PartnerSyncLog
+    let subscription: LogSubscription
     /// Where the next page starts: after the last element read (or skipped, for a filtered
     /// subscription). Keep it to resume in a later subscription.
     public private(set) var cursor: Cursor
-    let interval: Duration
-    let readAhead: Int
-    let read: Read
     /// The page read and not yet handed out; never more than `readAhead` elements.
     private(set) var buffer: [Element] = []
     private var next = 0
 
-    init(log: PartnerSyncLog, cursor: Cursor, interval: Duration, readAhead: Int, read: @escaping Read) {
-      self.log = log
-      self.cursor = cursor
-      self.interval = interval
-      self.readAhead = Swift.max(1, readAhead)
-      self.read = read
+    init(_ subscription: LogSubscription) {
+      self.subscription = subscription
+      cursor = subscription.start
     }
 
     /// The elements read ahead and not yet handed out.
@@ -68,13 +62,15 @@ public struct LogSubscription<Element: Sendable, Cursor: Sendable>: AsyncSequenc
         if Task.isCancelled { return nil }
         buffer = []
         next = 0
-        let (read, cursor, limit) = (self.read, self.cursor, readAhead)
-        let (page, after) = try await log.worker.run { () throws(PartnerSyncError) in try read(cursor, limit) }
+        let (read, cursor, limit) = (subscription.read, self.cursor, Swift.max(1, subscription.readAhead))
+        let (page, after) = try await subscription.log.queue.run { () throws(PartnerSyncError) in
+          try read(cursor, limit)
+        }
         buffer = page
         self.cursor = after
         if page.isEmpty {
           do {
-            try await Task.sleep(for: interval)
+            try await Task.sleep(for: subscription.interval)
           } catch {
             return nil
           }
@@ -84,9 +80,7 @@ public struct LogSubscription<Element: Sendable, Cursor: Sendable>: AsyncSequenc
       return buffer[next]
     }
 
-    /// The next element, waiting for one when the log has none yet; `nil` once the task is
-    /// cancelled.
-    /// - Throws: ``PartnerSyncError`` when the log cannot be read.
+    /// See ``next(isolation:)``.
     public mutating func next() async throws(PartnerSyncError) -> Element? {
       try await next(isolation: nil)
     }

@@ -1,3 +1,4 @@
+import Dispatch
 import EventLog
 import OrderedCollections
 import PartnerSyncDomain
@@ -17,8 +18,8 @@ public final class PartnerSyncLog: @unchecked Sendable {
   public let rules: RuleSet
   /// The latest projections of the tickets written recently (see ``ProjectionCache``).
   let projectionCache = ProjectionCache(capacity: 1024)
-  /// The thread of the asynchronous calls (see ``LogWorker``).
-  let worker = LogWorker()
+  /// The thread of the asynchronous calls (see `DispatchQueue.run`).
+  let queue = DispatchQueue(label: "partnersync.log")
 
   /// Wraps an event log.
   public init(store: any EventLogWriter, rules: RuleSet = .standard) {
@@ -131,7 +132,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
       }
     }
     if let ticket, !found {
-      throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
+      throw .notInLog(ticket)
     }
   }
 
@@ -226,7 +227,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
         }
         guard let p = try store.lastPosition(inStream: ticket, beforeFirstAfter: t.microseconds) else {
           guard try store.version(of: ticket) > 0 else {
-            throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
+            throw PartnerSyncError.notInLog(ticket)
           }
           throw PartnerSyncError(
             .unknownTicket, "ticket \(ticket) did not exist yet at \(t.rfc3339): its first event is stamped after it")
@@ -288,7 +289,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
       found = try projection(ticket: ticket, through: position)
     }
     guard let projection = found else {
-      throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
+      throw .notInLog(ticket)
     }
     let decisions = partner.map { projection.decisions(visibleTo: $0) } ?? projection.decisions
     guard let entry else { return decisions }
@@ -303,21 +304,21 @@ public final class PartnerSyncLog: @unchecked Sendable {
   /// The projection of `ticket` through `position` for a read scoped to `partner`.
   /// - Throws: ``PartnerSyncError`` with code `unknownTicket` and the message of a ticket that is
   ///   not in the log, when it is not, or `partner` may not know it (up to `position`).
-  func scopedProjection(
+  package func scopedProjection(
     ticket: String, through position: Int64? = nil, as partner: String
   ) throws(PartnerSyncError) -> TicketProjection {
     guard let projection = try projection(ticket: ticket, through: position), projection.isKnown(to: partner)
-    else { throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log") }
+    else { throw .notInLog(ticket) }
     return projection
   }
 
   /// Runs `body` for a scoped read: any `unknownTicket` error it throws becomes the one of a
   /// ticket that is not in the log, which tells nothing of the ticket's history.
-  func scoped<T>(ticket: String, _ body: () throws(PartnerSyncError) -> T) throws(PartnerSyncError) -> T {
+  package func scoped<T>(ticket: String, _ body: () throws(PartnerSyncError) -> T) throws(PartnerSyncError) -> T {
     do {
       return try body()
     } catch let error where error.code == .unknownTicket {
-      throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
+      throw .notInLog(ticket)
     }
   }
 
@@ -347,13 +348,13 @@ public final class PartnerSyncLog: @unchecked Sendable {
         return outbox(try scopedProjection(ticket: ticket, as: partner)).filter { $0.position > after }
       }
       guard let projection = try projection(ticket: ticket) else {
-        throw PartnerSyncError(.unknownTicket, "ticket \(ticket) is not in the log")
+        throw .notInLog(ticket)
       }
       return projection.notifications.filter { $0.position > after }
     }
     // Scoped, the stored outbox holds them as they are (each as its recipient reads it); the log
     // owner's whole list is folded from the history, where the owner may read more.
-    if partner != nil, try PartnerSyncError.wrap({ try store.outboxIsFilled() }) {
+    if partner != nil, try outboxIsFilled() {
       var all: [PartnerNotification] = []
       var cursor = OutboxCursor(position: after, index: Int.max)
       while true {

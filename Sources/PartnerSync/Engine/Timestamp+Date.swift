@@ -2,6 +2,12 @@ import Foundation
 import PartnerSyncDomain
 
 extension Timestamp {
+  /// The current time, to the microsecond. The only clock of the library: used by the engine
+  /// for events recorded without a time, never by the projections.
+  public static func now() -> Timestamp {
+    Timestamp(microseconds: Int64((Date().timeIntervalSince1970 * 1_000_000).rounded()))
+  }
+
   /// Microseconds from 1970 to 2001, the reference date from which a `Date` counts.
   static let referenceDateMicroseconds: Int64 = 978_307_200_000_000
 

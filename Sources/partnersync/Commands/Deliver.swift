@@ -55,11 +55,7 @@ struct Deliver: ParsableCommand {
     let store = DeliveryCheckpoint(path: checkpoint ?? defaultCheckpoint)
     var delivered = 0
     repeat {
-      do {
-        delivered += try log.deliver(checkpoint: store, as: partner) { try pipe($0) }
-      } catch {
-        throw fail(error)
-      }
+      delivered += try log.deliver(checkpoint: store, as: partner) { try pipe($0) }
       if follow { Thread.sleep(forTimeInterval: interval) }
     } while follow
     let cursor = (try? store.load()) ?? .start
