@@ -221,6 +221,25 @@ import Testing
       let result = try CLI.run(["--db", db.path, "verify"])
       #expect(result.code == 1)
       #expect(result.out.contains("position 3"), "\(result.out)")
+      #expect(
+        result.err.hasSuffix(
+          "the log \(db.path) is damaged from position 3; restore it from a backup or an export.\n"), "\(result.err)")
+    }
+  }
+
+  @Test func verifyReportsAChangedOutboxWithExit1AndTheRebuild() throws {
+    try withImportedLog { _, db in
+      let sqlite = Process()
+      sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+      sqlite.arguments = [db.path, "UPDATE outbox SET data = replace(data, 'bolt', 'bolx')"]
+      try sqlite.run()
+      sqlite.waitUntilExit()
+      try #require(sqlite.terminationStatus == 0)
+      let result = try CLI.run(["--db", db.path, "verify"])
+      #expect(result.code == 1)
+      #expect(result.err.contains("the outbox of \(db.path) differs from its events from position "), "\(result.err)")
+      #expect(
+        result.err.hasSuffix("(the events are intact); run partnersync replay --rebuild-outbox.\n"), "\(result.err)")
     }
   }
 

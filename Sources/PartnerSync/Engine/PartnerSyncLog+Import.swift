@@ -48,21 +48,14 @@ extension PartnerSyncLog {
   ) throws(PartnerSyncError) -> RecordResult {
     let result = buffer.withMemoryRebound(to: UInt8.self) { buffer in
       Result { () throws(PartnerSyncError) in
-        try importDocument(
-          DocumentBytes(buffer: buffer), now: now, progress: progress, keeping: keepingDecisions)
+        let document = DocumentLines(DocumentBytes(buffer: buffer), progress: progress)
+        guard !document.lines.isEmpty else {
+          throw PartnerSyncError(.invalidEvent, "the input holds no events (it is empty or blank)")
+        }
+        return try write(document, now: now, progress: progress, keeping: keepingDecisions)
       }
     }
     return try result.get()
-  }
-
-  private func importDocument(
-    _ bytes: DocumentBytes, now: Timestamp, progress: ProgressHandler?, keeping: Bool
-  ) throws(PartnerSyncError) -> RecordResult {
-    let document = DocumentLines(bytes, progress: progress)
-    guard !document.lines.isEmpty else {
-      throw PartnerSyncError(.invalidEvent, "the input holds no events (it is empty or blank)")
-    }
-    return try write(document, now: now, progress: progress, keeping: keeping)
   }
 
   /// Imports a JSON Lines document into a new SQLite log at `path`, created with it: when the

@@ -35,14 +35,12 @@ struct Verify: ParsableCommand {
           ?? "OK: \(result.events) events, hash chain and positions intact."
       ])
     }
-    if let bad = result.firstBadPosition, result.derivedOnly {
-      throw failure(
-        "the outbox of \(global.logName) differs from its events from position \(bad) (the events are intact); "
-          + "run partnersync replay --rebuild-outbox.", Exit.damaged)
-    }
     if let bad = result.firstBadPosition {
       throw failure(
-        "the log \(global.logName) is damaged from position \(bad); restore it from a backup or an export.",
+        result.derivedOnly
+          ? "the outbox of \(global.logName) differs from its events from position \(bad) (the events are intact); "
+            + "run partnersync replay --rebuild-outbox."
+          : "the log \(global.logName) is damaged from position \(bad); restore it from a backup or an export.",
         Exit.damaged)
     }
   }
