@@ -354,10 +354,7 @@ extension EventLogReader {
 }
 
 extension EventLogWriter {
-  /// Collects the produced events and appends them with
-  /// ``append(_:expectedVersions:)``. The appender's `firstPosition` is the
-  /// position after the last one when `produce` starts; a log that other
-  /// writers share should implement this method itself.
+  /// Collects the produced events and appends them with ``append(_:expectedVersions:)``.
   public func append(
     expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
   ) throws -> AppendResult {

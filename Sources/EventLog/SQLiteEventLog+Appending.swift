@@ -1,11 +1,5 @@
 extension SQLiteEventLog {
-  /// Appends the batch atomically in one transaction, as
-  /// ``EventLogWriter/append(_:expectedVersions:)`` describes, through
-  /// ``append(expectedVersions:_:)``.
-  ///
-  /// - Throws: ``EventLogError/versionConflict(stream:expected:actual:)``,
-  ///   ``EventLogError/busy(path:)`` when another connection holds the write
-  ///   lock past the busy timeout, ``EventLogError/readOnly(path:)``.
+  /// Appends the batch through ``append(expectedVersions:_:)``.
   public func append(_ events: [EventRecord], expectedVersions: [String: Int64]) throws -> AppendResult {
     guard !events.isEmpty else {
       // Nothing to write: check the expectations in a read transaction,
@@ -24,15 +18,12 @@ extension SQLiteEventLog {
   }
 
   /// Appends the events `produce` hands over, atomically in one transaction (`BEGIN
-  /// IMMEDIATE`, taken even when `produce` appends nothing), while they are produced.
-  ///
-  /// Once a batch grows past a thousand events a second thread takes over hashing and
-  /// inserting them while `produce` goes on, so a large import costs about the slower of the
-  /// two rather than their sum (see `AppendPipeline`).
+  /// IMMEDIATE`, taken even when `produce` appends nothing), while they are produced (a large
+  /// batch is written on a second thread meanwhile, see `AppendPipeline`).
   ///
   /// - Throws: ``EventLogError/versionConflict(stream:expected:actual:)``,
-  ///   ``EventLogError/busy(path:)``, ``EventLogError/readOnly(path:)``, or
-  ///   what `produce` throws; nothing is written then.
+  ///   ``EventLogError/busy(path:)`` when another connection holds the write lock past the busy
+  ///   timeout, ``EventLogError/readOnly(path:)``, or what `produce` throws; nothing is written then.
   public func append(
     expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
   ) throws -> AppendResult {

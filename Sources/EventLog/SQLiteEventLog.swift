@@ -2,12 +2,6 @@ import Foundation
 
 /// An event log stored in a SQLite database file.
 ///
-/// The file format: table `events` (position, stream, version, type, actor,
-/// time_us, data, hash), triggers that refuse UPDATE and DELETE, view
-/// `events_readable`, `application_id` 0x50534E43 and `user_version` as the
-/// schema version. New files use WAL mode, so other processes can read while
-/// this one appends.
-///
 /// ```swift
 /// let log = try SQLiteEventLog(path: "events.sqlite", options: .init(create: true))
 /// let result = try log.append(
@@ -16,8 +10,9 @@ import Foundation
 /// ```
 ///
 /// One instance may be shared between threads: every call is serialised
-/// (see `lock`). Several instances, also in other processes, may use one file;
-/// appends then queue on SQLite's write lock for up to the busy timeout.
+/// (see `lock`). Several instances, also in other processes, may use one file (in WAL mode,
+/// readers do not wait for an append); appends queue on SQLite's write lock for up to the busy
+/// timeout.
 public final class SQLiteEventLog: EventLogWriter, @unchecked Sendable {
   /// How SQLite syncs writes to disk (`PRAGMA synchronous`).
   public enum Synchronous: String, Sendable {

@@ -1,9 +1,7 @@
 import EventLog
 
 extension PostgresEventLog {
-  /// Appends the batch atomically in one transaction, as
-  /// ``EventLogWriter/append(_:expectedVersions:)`` describes, through
-  /// ``append(expectedVersions:_:)``.
+  /// Appends the batch on a guess, or else through ``append(expectedVersions:_:)``.
   public func append(_ events: [EventRecord], expectedVersions: [String: Int64]) throws -> AppendResult {
     guard !events.isEmpty else {
       // Nothing to write: check the expectations in a read transaction, which also works on a
@@ -24,11 +22,8 @@ extension PostgresEventLog {
     return try append(expectedVersions: expectedVersions, produce)
   }
 
-  /// Appends the events `produce` hands over, atomically in one transaction that holds the log's
-  /// advisory lock from before the expectations are checked until the commit. A few events are
-  /// inserted with the commit, in one round-trip; more are copied to the server (`COPY … FROM
-  /// STDIN` in binary) a chunk at a time while they are produced, each full chunk on a thread of
-  /// its own while the next one fills.
+  /// Appends the events `produce` hands over in one transaction that holds the log's advisory
+  /// lock: a few inserted with the commit, more copied (`COPY` in binary) a chunk at a time.
   ///
   /// - Throws: ``EventLogError/versionConflict(stream:expected:actual:)``,
   ///   ``EventLogError/busy(path:)`` when another writer holds the log past the lock timeout,
@@ -79,19 +74,10 @@ extension PostgresEventLog {
   }
 
   /// Appends as ``append(expectedVersions:_:)`` does or, when no other writer came between this
-  /// log's last appends (see `quietAppendsToGuess`), on a guess: the log's last event is still
-  /// the one this log saw last.
-  /// `produce` is then handed the position after it at once. Up to 16 events, of the expected
-  /// streams, are written in one round-trip, one query that is one transaction: it takes the
-  /// log's lock and inserts the events, which the keys of their positions and of their streams'
-  /// versions refuse when another writer came first; it checks the rest (the table, the versions
-  /// this log does not know) with the lock. When that fails, or when the events are more or of
-  /// other streams, the transaction begins as without a guess and the guess is checked there; the
-  /// events are written there if it holds.
+  /// log's last appends (see `quietAppendsToGuess`), on the guess that the last event is still the
+  /// one this log saw last (Docs/performance.md tells how the guess is checked).
   ///
-  /// - Returns: nil, having written nothing, when another writer appended meanwhile; the next
-  ///   append does not guess.
-  /// - Throws: As ``append(expectedVersions:_:)``; a version conflict possibly after `produce` ran.
+  /// - Returns: nil, having written nothing, when another writer appended meanwhile.
   public func appendGuessingPosition(
     expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
   ) throws -> AppendResult? {

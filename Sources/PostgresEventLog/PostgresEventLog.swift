@@ -1,12 +1,8 @@
 import EventLog
 import Foundation
 
-/// An event log stored in PostgreSQL, shared by processes on many machines.
-///
-/// It keeps the contract of ``SQLiteEventLog``: gap-free positions, per-stream versions checked
-/// against the caller's expectations, the same hash chain, append-only events (triggers refuse
-/// UPDATE, DELETE and TRUNCATE), streaming reads of one snapshot, and the stored outbox written
-/// in the events' transaction.
+/// An event log stored in PostgreSQL, shared by processes on many machines. It keeps
+/// ``SQLiteEventLog``'s contract.
 ///
 /// ```swift
 /// let location = try PostgresLocation(url: "postgresql://app@db.example.com/partnersync?log=acme")
