@@ -50,14 +50,9 @@ public protocol EventLogReader {
   func verify() throws -> VerifyReport
 
   /// ``forEachEvent(from:through:_:)``, lending each event's columns as bytes that are valid
-  /// only during `body`: nothing is copied or decoded, the fast way through a large log.
-  func forEachEventBytes(
-    from: Int64, through: Int64?, _ body: (StoredEventBytes) throws -> Bool
-  ) throws
-
-  /// ``forEachEventBytes(from:through:_:)``, needing of `version`, `time` and
-  /// `hash` only the `columns` named: a log may then skip the others and lend
-  /// them as 0 or empty (SQLite's log does), so a scan that needs less reads
+  /// only during `body` (nothing is copied or decoded, the fast way through a large log), and
+  /// needing of `version`, `time` and `hash` only the `columns` named: a log may then skip the
+  /// others and lend them as 0 or empty (SQLite's log does), so a scan that needs less reads
   /// less. The default reads and lends every column.
   func forEachEventBytes(
     from: Int64, through: Int64?, columns: StoredEventBytes.Columns,
@@ -230,7 +225,7 @@ extension EventLogReader {
   /// Streams events with `from <= position <= through` (`through` nil = to the end), decoded
   /// from ``forEachEventBytes(from:through:columns:_:)``.
   public func forEachEvent(from: Int64, through: Int64?, _ body: (StoredEvent) throws -> Bool) throws {
-    try forEachEventBytes(from: from, through: through) { try body($0.event) }
+    try forEachEventBytes(from: from, through: through, columns: .all) { try body($0.event) }
   }
 
   /// Streams one stream's events with `position <= throughPosition` (nil = all), decoded from
@@ -283,21 +278,22 @@ extension EventLogReader {
     return events
   }
 
-  /// Streams events by position as bytes, through ``forEachEvent(from:through:_:)``.
+  /// ``forEachEventBytes(from:through:columns:_:)`` with every column.
   public func forEachEventBytes(
     from: Int64, through: Int64?, _ body: (StoredEventBytes) throws -> Bool
   ) throws {
-    try forEachEvent(from: from, through: through) { event in
-      try StoredEventBytes.withBytes(of: event, body)
-    }
+    try forEachEventBytes(from: from, through: through, columns: .all, body)
   }
 
-  /// Streams events by position as bytes with every column: what is not asked for may be lent too.
+  /// Streams events by position as bytes through ``forEachEvent(from:through:_:)``, with every
+  /// column: what is not asked for is lent too.
   public func forEachEventBytes(
     from: Int64, through: Int64?, columns: StoredEventBytes.Columns,
     _ body: (StoredEventBytes) throws -> Bool
   ) throws {
-    try forEachEventBytes(from: from, through: through, body)
+    try forEachEvent(from: from, through: through) { event in
+      try StoredEventBytes.withBytes(of: event, body)
+    }
   }
 
   /// Streams one stream's events as bytes, through ``forEachEvent(inStream:throughPosition:_:)``.

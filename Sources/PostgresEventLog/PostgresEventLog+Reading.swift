@@ -29,11 +29,6 @@ extension PostgresEventLog {
     try scan("ORDER BY stream, version", [], purpose: "read events by stream") { try body($0.event) }
   }
 
-  /// Streams events by position, lending each row's columns as bytes.
-  public func forEachEventBytes(from: Int64, through: Int64?, _ body: (StoredEventBytes) throws -> Bool) throws {
-    try forEachEventBytes(from: from, through: through, columns: .all, body)
-  }
-
   /// Streams events by position as bytes, reading of `version`, `time` and `hash` only the
   /// `columns` asked for.
   public func forEachEventBytes(
