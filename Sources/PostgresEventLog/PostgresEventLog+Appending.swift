@@ -445,14 +445,44 @@ private final class ChunkCopy: @unchecked Sendable {
   }
 }
 
-/// Rows of `events` and `outbox` as an append writes them.
+/// Rows of `events` and `outbox` as an append writes them, field by field.
 protocol AppendRows {
-  /// An `events` row.
-  mutating func eventRow(position: Int64, version: Int64, _ event: EventRecordBytes, hash: UnsafeRawBufferPointer)
-  /// An `outbox` row.
-  mutating func outboxRow<Bytes: Collection<UInt8>>(position: Int64, seq: Int64, recipient: Bytes, data: Bytes)
+  /// Begins a row of `fields` fields.
+  mutating func startRow(fields: Int16)
+  /// An `int8` field.
+  mutating func field(_ value: Int64)
+  /// A `bytea` field.
+  mutating func field<Bytes: Collection<UInt8>>(_ value: Bytes)
+  /// Ends the row.
+  mutating func endRow()
   /// The rows so far.
   var rowCount: Int { get }
+}
+
+extension AppendRows {
+  /// An `events` row.
+  mutating func eventRow(position: Int64, version: Int64, _ event: EventRecordBytes, hash: UnsafeRawBufferPointer) {
+    startRow(fields: 8)
+    field(position)
+    field(event.stream)
+    field(version)
+    field(event.type)
+    field(event.actor)
+    field(event.time)
+    field(event.data)
+    field(hash)
+    endRow()
+  }
+
+  /// An `outbox` row.
+  mutating func outboxRow<Bytes: Collection<UInt8>>(position: Int64, seq: Int64, recipient: Bytes, data: Bytes) {
+    startRow(fields: 4)
+    field(position)
+    field(seq)
+    field(recipient)
+    field(data)
+    endRow()
+  }
 }
 
 /// Rows as the list of an SQL `VALUES`, bytes as `decode('…', 'hex')` (whatever
@@ -467,10 +497,10 @@ struct SQLValues: AppendRows {
   private static let digits = Array("0123456789abcdef".utf8)
 
   /// `value` as a `bytea` literal.
-  static func literal<Bytes: Sequence<UInt8>>(_ value: Bytes) -> String {
+  static func literal<Bytes: Collection<UInt8>>(_ value: Bytes) -> String {
     var values = SQLValues()
     values.field(value)
-    return String(decoding: values.bytes, as: UTF8.self)
+    return String(decoding: values.bytes.dropLast(), as: UTF8.self)
   }
 
   /// The bytes written in hexadecimal by `text`, or nil when it is not that.
@@ -486,52 +516,27 @@ struct SQLValues: AppendRows {
     return result
   }
 
-  private mutating func field(_ value: Int64) {
-    bytes.append(contentsOf: String(value).utf8)
+  mutating func startRow(fields: Int16) {
+    bytes.append(contentsOf: (rowCount == 0 ? "(" : ", (").utf8)
   }
 
-  private mutating func field<Bytes: Sequence<UInt8>>(_ value: Bytes) {
+  /// Each field is followed by a comma, which ``endRow()`` turns into `)` after the last.
+  mutating func field(_ value: Int64) {
+    bytes.append(contentsOf: String(value).utf8)
+    bytes.append(UInt8(ascii: ","))
+  }
+
+  mutating func field<Bytes: Collection<UInt8>>(_ value: Bytes) {
     bytes.append(contentsOf: "decode('".utf8)
     for byte in value {
       bytes.append(Self.digits[Int(byte >> 4)])
       bytes.append(Self.digits[Int(byte & 15)])
     }
-    bytes.append(contentsOf: "', 'hex')".utf8)
+    bytes.append(contentsOf: "', 'hex'),".utf8)
   }
 
-  private mutating func comma() { bytes.append(UInt8(ascii: ",")) }
-
-  mutating func eventRow(position: Int64, version: Int64, _ event: EventRecordBytes, hash: UnsafeRawBufferPointer) {
-    bytes.append(contentsOf: (rowCount == 0 ? "(" : ", (").utf8)
-    field(position)
-    comma()
-    field(event.stream)
-    comma()
-    field(version)
-    comma()
-    field(event.type)
-    comma()
-    field(event.actor)
-    comma()
-    field(event.time)
-    comma()
-    field(event.data)
-    comma()
-    field(hash)
-    bytes.append(UInt8(ascii: ")"))
-    rowCount += 1
-  }
-
-  mutating func outboxRow<Bytes: Collection<UInt8>>(position: Int64, seq: Int64, recipient: Bytes, data: Bytes) {
-    bytes.append(contentsOf: (rowCount == 0 ? "(" : ", (").utf8)
-    field(position)
-    comma()
-    field(seq)
-    comma()
-    field(recipient)
-    comma()
-    field(data)
-    bytes.append(UInt8(ascii: ")"))
+  mutating func endRow() {
+    bytes[bytes.count - 1] = UInt8(ascii: ")")
     rowCount += 1
   }
 }
@@ -542,37 +547,21 @@ struct CopyRows: AppendRows {
   private var bytes: [UInt8] = Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00] + [UInt8](repeating: 0, count: 8)
   private(set) var rowCount = 0
 
-  private mutating func field(_ value: Int64) {
+  mutating func startRow(fields: Int16) {
+    bytes.appendBigEndian(fields)
+  }
+
+  mutating func field(_ value: Int64) {
     bytes.appendBigEndian(Int32(8))
     bytes.appendBigEndian(value)
   }
 
-  private mutating func field<Bytes: Collection<UInt8>>(_ value: Bytes) {
+  mutating func field<Bytes: Collection<UInt8>>(_ value: Bytes) {
     bytes.appendBigEndian(Int32(value.count))
     bytes.append(contentsOf: value)
   }
 
-  /// An `events` row.
-  mutating func eventRow(position: Int64, version: Int64, _ event: EventRecordBytes, hash: UnsafeRawBufferPointer) {
-    bytes.appendBigEndian(Int16(8))
-    field(position)
-    field(event.stream)
-    field(version)
-    field(event.type)
-    field(event.actor)
-    field(event.time)
-    field(event.data)
-    field(hash)
-    rowCount += 1
-  }
-
-  /// An `outbox` row.
-  mutating func outboxRow<Bytes: Collection<UInt8>>(position: Int64, seq: Int64, recipient: Bytes, data: Bytes) {
-    bytes.appendBigEndian(Int16(4))
-    field(position)
-    field(seq)
-    field(recipient)
-    field(data)
+  mutating func endRow() {
     rowCount += 1
   }
 
