@@ -28,9 +28,6 @@ package struct NameTable {
   /// An empty table.
   package init() {}
 
-  /// How many names the table holds.
-  package var count: Int { names.count }
-
   /// The slot of the name whose UTF-8 bytes are `bytes`; a new name gets the next slot and is
   /// passed to `added`.
   @inlinable

@@ -195,7 +195,8 @@ final class PostgresConnection {
   private func error(of result: PostgresResult, purpose: String) -> EventLogError {
     let state = result.field(UInt8(ascii: "C")) ?? ""
     let detail = Self.oneLine(
-      result.field(UInt8(ascii: "M")) ?? (result.pointer == nil ? Self.message(of: handle) : result.errorMessage))
+      result.field(UInt8(ascii: "M"))
+        ?? result.pointer.map { String(cString: PQresultErrorMessage($0)) } ?? Self.message(of: handle))
     if PQstatus(handle) != CONNECTION_OK || state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state) {
       return .unavailable(location: location, reason: "could not \(purpose): \(detail)")
     }
@@ -231,10 +232,6 @@ final class PostgresResult {
   /// A field of the error (`C` the SQLSTATE, `M` the primary message).
   func field(_ code: UInt8) -> String? {
     pointer.flatMap { PQresultErrorField($0, Int32(code)) }.map { String(cString: $0) }
-  }
-
-  var errorMessage: String {
-    pointer.map { String(cString: PQresultErrorMessage($0)) } ?? ""
   }
 
   func isNull(_ row: Int, _ column: Int) -> Bool {
@@ -303,15 +300,7 @@ enum PostgresParameter {
 }
 
 extension Array where Element == UInt8 {
-  mutating func appendBigEndian(_ value: Int64) {
-    Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }
-  }
-
-  mutating func appendBigEndian(_ value: Int32) {
-    Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }
-  }
-
-  mutating func appendBigEndian(_ value: Int16) {
+  mutating func appendBigEndian<Value: FixedWidthInteger>(_ value: Value) {
     Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }
   }
 }

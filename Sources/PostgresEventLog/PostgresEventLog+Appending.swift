@@ -418,20 +418,13 @@ struct GuessFailed: Error {}
 
 /// The copy of one chunk's events and outbox messages, which may run on a thread of its own:
 /// the appending thread does not use the connection until the copy has ended.
-private final class ChunkCopy: @unchecked Sendable {
+private struct ChunkCopy: @unchecked Sendable {
   // @unchecked Sendable: the connection is used by one thread at a time, the joined worker's
   // thread until it ends.
   let connection: PostgresConnection
   let schema: String
   let events: [UInt8]
   let outbox: [UInt8]?
-
-  init(connection: PostgresConnection, schema: String, events: [UInt8], outbox: [UInt8]?) {
-    self.connection = connection
-    self.schema = schema
-    self.events = events
-    self.outbox = outbox
-  }
 
   func run() throws {
     try connection.copy(

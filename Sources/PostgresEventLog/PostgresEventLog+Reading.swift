@@ -3,7 +3,7 @@ import EventLog
 extension PostgresEventLog {
   /// The position of the last event, or 0 when the log is empty.
   public func lastPosition() throws -> Int64 {
-    try query { try Self.lastPosition(on: $0, schema: schema) }
+    try read(snapshot: false) { try Self.lastPosition(on: $0, schema: schema) }
   }
 
   static func lastPosition(on connection: PostgresConnection, schema: String) throws -> Int64 {
@@ -13,7 +13,7 @@ extension PostgresEventLog {
 
   /// The version of the last event of `stream`, or 0 when the stream has no events.
   public func version(of stream: String) throws -> Int64 {
-    try query { try Self.currentVersion(of: Array(stream.utf8), on: $0, schema: schema) }
+    try read(snapshot: false) { try Self.currentVersion(of: Array(stream.utf8), on: $0, schema: schema) }
   }
 
   /// The version of the last event of the stream named by `stream`'s bytes, as the connection
@@ -51,7 +51,7 @@ extension PostgresEventLog {
   /// Every stream with events at or before `position` (nil = the whole log), with its version
   /// and last position there, in byte order: one grouped query.
   public func streamSummaries(through position: Int64?) throws -> [StreamSummary] {
-    try query { connection in
+    try read(snapshot: false) { connection in
       let result = try connection.query(
         """
         SELECT stream, max(version), max(position) FROM \(schema).events WHERE position <= $1
@@ -67,7 +67,7 @@ extension PostgresEventLog {
   /// lookup per stream), one round-trip.
   public func lastPositions(ofStreams streams: [String], through position: Int64) throws -> [Int64?] {
     guard !streams.isEmpty else { return [] }
-    return try query { connection in
+    return try read(snapshot: false) { connection in
       let result = try connection.query(
         """
         SELECT (SELECT position FROM \(schema).events WHERE stream = s.name AND position <= $2
@@ -80,7 +80,7 @@ extension PostgresEventLog {
 
   /// The highest position of `stream` whose time is at or before `time`, or nil.
   public func lastPosition(inStream stream: String, atOrBefore time: Int64) throws -> Int64? {
-    try query { connection in
+    try read(snapshot: false) { connection in
       try connection.optionalInteger(
         "SELECT max(position) FROM \(schema).events WHERE stream = $1 AND time_us <= $2",
         [.string(stream), .int64(time)], purpose: "find a stream's last position at a time")
@@ -90,7 +90,7 @@ extension PostgresEventLog {
   /// The highest position of `stream` before its first event stamped after `time`, or nil (see
   /// the protocol).
   public func lastPosition(inStream stream: String, beforeFirstAfter time: Int64) throws -> Int64? {
-    try query { connection in
+    try read(snapshot: false) { connection in
       try connection.optionalInteger(
         """
         SELECT max(position) FROM \(schema).events WHERE stream = $1 AND position < coalesce(
@@ -101,14 +101,14 @@ extension PostgresEventLog {
 
   /// The smallest time in the log, or nil when the log is empty.
   public func earliestTime() throws -> Int64? {
-    try query { connection in
+    try read(snapshot: false) { connection in
       try connection.optionalInteger("SELECT min(time_us) FROM \(schema).events", purpose: "read the earliest time")
     }
   }
 
   /// The names of all streams, sorted by the bytes of their UTF-8 encoding.
   public func streams() throws -> [String] {
-    try query { connection in
+    try read(snapshot: false) { connection in
       let result = try connection.query(
         "SELECT DISTINCT stream FROM \(schema).events ORDER BY stream", purpose: "list the streams")
       return (0..<result.rowCount).map { result.text($0, 0) }
@@ -127,7 +127,7 @@ extension PostgresEventLog {
     while true {
       var parameters: [PostgresParameter] = [.int64(after.position), .int64(Int64(after.index))]
       if let recipient { parameters.append(.string(recipient)) }
-      let page = try query { connection in
+      let page = try read(snapshot: false) { connection in
         try connection.query(
           "SELECT position, seq, recipient, data FROM \(schema).outbox WHERE "
             + (recipient == nil ? "" : "recipient = $3 AND ")
@@ -148,7 +148,7 @@ extension PostgresEventLog {
 
   /// Whether no fill or rebuild of the outbox is pending.
   public func outboxIsFilled() throws -> Bool {
-    try query { connection in
+    try read(snapshot: false) { connection in
       try connection.optionalInteger(
         "SELECT count(*) FROM \(schema).outbox_filling", purpose: "read the outbox's state") == 0
     }

@@ -127,21 +127,14 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
   /// Whether appends are refused.
   public var isReadOnly: Bool { options.readOnly }
 
-  /// Runs `body`, a single statement's read, while holding the lock.
-  func query<Result>(_ body: (PostgresConnection) throws -> Result) throws -> Result {
-    try lock.read { outermost in
-      guard outermost else { return try body(connection) }
-      try connection.reconnectIfLost()
-      return try creationPending ? readBeforeCreation(body) : body(connection)
-    }
-  }
-
-  /// Runs `body` in a read transaction of one snapshot; nested reads join the outer one.
-  func read<Result>(_ body: (PostgresConnection) throws -> Result) throws -> Result {
+  /// Runs `body` while holding the lock, in a read transaction of one snapshot unless `snapshot`
+  /// is false (a single statement's read); nested reads join the outer one.
+  func read<Result>(snapshot: Bool = true, _ body: (PostgresConnection) throws -> Result) throws -> Result {
     try lock.read { outermost in
       guard outermost else { return try body(connection) }
       try connection.reconnectIfLost()
       if creationPending { return try readBeforeCreation(body) }
+      guard snapshot else { return try body(connection) }
       return try connection.transaction(
         "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", purpose: "read the log"
       ) { try body(connection) }
