@@ -311,6 +311,12 @@ struct PostgresBatchWriter {
     }
     try waitForCopy()
     try loadStoredVersions()
+    _ = try connection.executeAll(try placedInserts() + "; COMMIT", purpose: "insert the events")
+  }
+
+  /// Places the chunk's events (see ``place(into:_:)``) and returns the statements that insert
+  /// them and their outbox messages.
+  private mutating func placedInserts() throws -> String {
     var events = SQLValues()
     var outbox = SQLValues()
     try place(into: &events, &outbox)
@@ -319,7 +325,7 @@ struct PostgresBatchWriter {
     if outbox.rowCount > 0 {
       sql += "; INSERT INTO \(schema).outbox (position, seq, recipient, data) VALUES " + outbox.text
     }
-    _ = try connection.executeAll(sql + "; COMMIT", purpose: "insert the events")
+    return sql
   }
 
   /// Whether the chunk's streams are those whose versions are expected.
@@ -336,15 +342,7 @@ struct PostgresBatchWriter {
   ///
   /// - Returns: Whether they were written; nothing was when the check or a key refused them.
   private mutating func insertOnGuess(lock: String) throws -> Bool {
-    var events = SQLValues()
-    var outbox = SQLValues()
-    try place(into: &events, &outbox)
-    var sql =
-      "\(lock); INSERT INTO \(schema).events (position, stream, version, type, actor, time_us, data, hash) VALUES "
-    sql += events.text
-    if outbox.rowCount > 0 {
-      sql += "; INSERT INTO \(schema).outbox (position, seq, recipient, data) VALUES " + outbox.text
-    }
+    let sql = "\(lock); " + (try placedInserts())
     do {
       _ = try connection.executeAll(sql, purpose: "insert the events")
       return true
