@@ -366,6 +366,16 @@ extension EventLogWriter {
     try append(expectedVersions: expectedVersions, produce)
   }
 
+  /// Appends `events` with ``appendGuessingPosition(expectedVersions:_:)`` or, when the guess
+  /// fails, with ``append(expectedVersions:_:)``: they do not depend on their positions.
+  package func appendRecords(_ events: [EventRecord], expectedVersions: [String: Int64]) throws -> AppendResult {
+    func produce(_ appender: EventAppender) throws {
+      for event in events { try appender.append(event) }
+    }
+    if let appended = try appendGuessingPosition(expectedVersions: expectedVersions, produce) { return appended }
+    return try append(expectedVersions: expectedVersions, produce)
+  }
+
   /// Appends the batch atomically without checking any stream's version.
   public func append(_ events: [EventRecord]) throws -> AppendResult {
     try append(events, expectedVersions: [:])

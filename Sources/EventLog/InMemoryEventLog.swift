@@ -104,11 +104,7 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
 
   /// Appends the batch atomically, as ``EventLogWriter/append(_:expectedVersions:)`` describes.
   public func append(_ batch: [EventRecord], expectedVersions: [String: Int64]) throws -> AppendResult {
-    try append(expectedVersions: expectedVersions) { appender in
-      for record in batch {
-        try appender.append(record)
-      }
-    }
+    try appendRecords(batch, expectedVersions: expectedVersions)
   }
 
   /// Appends the events that `produce` hands over, atomically: they are collected while
@@ -150,7 +146,7 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
     after cursor: OutboxCursor, recipient: String?, _ body: (OutboxMessage) throws -> Bool
   ) throws {
     try lock.read { _ in
-      let first = outbox.partitioningIndex { $0.cursor > cursor }
+      let first = outbox.firstIndex { $0.cursor > cursor } ?? outbox.endIndex
       for message in outbox[first...] where recipient == nil || message.recipient == recipient {
         guard try body(message) else { return }
       }
@@ -181,18 +177,5 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
     try produce(through, sink)
     try sink.flush()
     try lock.append { rebuilding = false }
-  }
-}
-
-extension Array {
-  /// The index of the first element for which `isAfter` holds, in an array where every element
-  /// for which it holds comes after every one for which it does not (a binary search).
-  fileprivate func partitioningIndex(where isAfter: (Element) -> Bool) -> Int {
-    var (low, high) = (0, count)
-    while low < high {
-      let middle = (low + high) / 2
-      if isAfter(self[middle]) { high = middle } else { low = middle + 1 }
-    }
-    return low
   }
 }

@@ -10,11 +10,7 @@ extension SQLiteEventLog {
         return AppendResult(firstPosition: last + 1, lastPosition: last, versions: [:])
       }
     }
-    return try append(expectedVersions: expectedVersions) { appender in
-      for event in events {
-        try appender.append(event)
-      }
-    }
+    return try appendRecords(events, expectedVersions: expectedVersions)
   }
 
   /// Appends the events `produce` hands over, atomically in one transaction (`BEGIN

@@ -14,12 +14,7 @@ extension PostgresEventLog {
         return AppendResult(firstPosition: last + 1, lastPosition: last, versions: [:])
       }
     }
-    // The records do not depend on their positions: when the guess fails, they are appended again.
-    func produce(_ appender: EventAppender) throws {
-      for event in events { try appender.append(event) }
-    }
-    if let appended = try appendGuessingPosition(expectedVersions: expectedVersions, produce) { return appended }
-    return try append(expectedVersions: expectedVersions, produce)
+    return try appendRecords(events, expectedVersions: expectedVersions)
   }
 
   /// Appends the events `produce` hands over in one transaction that holds the log's advisory
