@@ -65,10 +65,6 @@ public protocol EventLogReader {
     inStream stream: String, throughPosition: Int64?, _ body: (StoredEventBytes) throws -> Bool
   ) throws
 
-  /// Every stream with events at or before `position` (nil = the whole log), with its version
-  /// and last position there, in byte order like ``streams()``.
-  func streamSummaries(through position: Int64?) throws -> [StreamSummary]
-
   /// The position of the last event of each of `streams` at or before
   /// `position`, in the order of `streams`: `nil` for a stream without events
   /// there. One call answers many streams, so that a reader that meets streams
@@ -321,21 +317,6 @@ extension EventLogReader {
       }
       return last
     }
-  }
-
-  /// Summarises the streams by reading every event up to `position` once.
-  public func streamSummaries(through position: Int64?) throws -> [StreamSummary] {
-    var streams = NameTable()
-    var summaries: [StreamSummary] = []
-    try forEachEventBytes(from: 1, through: position) { event in
-      let slot = streams.slot(of: event.stream) {
-        summaries.append(StreamSummary(name: $0, version: 0, lastPosition: 0))
-      }
-      summaries[slot].version += 1
-      summaries[slot].lastPosition = event.position
-      return true
-    }
-    return summaries.sorted { $0.name.precedesInUTF8($1.name) }
   }
 
   /// Recomputes the hash chain and checks the positions and versions, reading every event once.

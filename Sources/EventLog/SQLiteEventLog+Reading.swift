@@ -81,46 +81,6 @@ extension SQLiteEventLog {
       }, body)
   }
 
-  /// Every stream with events at or before `position` (nil = the whole log):
-  /// its version and last position there, sorted by the bytes of the names.
-  ///
-  /// It reads only the `(stream, version)` index and seeks once per stream: walking the index
-  /// backwards, the entry before the last stream found is the next stream's last event. Only a
-  /// stream whose last event lies after `position` takes a second seek, to its last entry at or
-  /// before `position` (a stream's positions grow with its versions).
-  public func streamSummaries(through position: Int64?) throws -> [StreamSummary] {
-    let select = "SELECT stream, version, position FROM events"
-    return try read { connection in
-      /// The first row of `select` and `condition`, which binds `stream` and `through` when given.
-      func seek(_ condition: String, _ purpose: String, stream: String?, through: Int64?) throws -> StreamSummary? {
-        try connection.withStatement(select + condition, purpose: purpose) { statement in
-          if let stream { try statement.bind(stream, at: 1) }
-          if let through { try statement.bind(through, at: 2) }
-          guard try statement.step() else { return nil }
-          return StreamSummary(
-            name: statement.text(at: 0), version: statement.int64(at: 1), lastPosition: statement.int64(at: 2))
-        }
-      }
-      let previous = " WHERE stream < ?1 ORDER BY stream DESC, version DESC LIMIT 1"
-      let next = "find the next stream's last event"
-      var summaries: [StreamSummary] = []
-      var found = try seek(" ORDER BY stream DESC, version DESC LIMIT 1", next, stream: nil, through: nil)
-      while let last = found {
-        if last.lastPosition <= position ?? Int64.max {
-          summaries.append(last)
-        } else if let position,
-          let earlier = try seek(
-            " WHERE stream = ?1 AND position <= ?2 ORDER BY version DESC LIMIT 1", "read a stream's last event",
-            stream: last.name, through: position)
-        {
-          summaries.append(earlier)
-        }
-        found = try seek(previous, next, stream: last.name, through: nil)
-      }
-      return summaries.reversed()
-    }
-  }
-
   /// The last position of each of `streams` at or before `position`: one seek
   /// into the `(stream, version)` index per stream, in one read.
   public func lastPositions(ofStreams streams: [String], through position: Int64) throws -> [Int64?] {

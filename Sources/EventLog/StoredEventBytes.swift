@@ -105,22 +105,3 @@ public struct StoredEventBytes {
     }
   }
 }
-
-/// What ``EventLogReader/streamSummaries(through:)`` reports of one stream.
-public struct StreamSummary: Sendable, Equatable {
-  /// The stream's name.
-  public var name: String
-
-  /// How many events the stream has (its version).
-  public var version: Int64
-
-  /// The position of the stream's last event.
-  public var lastPosition: Int64
-
-  /// Creates a stream summary.
-  public init(name: String, version: Int64, lastPosition: Int64) {
-    self.name = name
-    self.version = version
-    self.lastPosition = lastPosition
-  }
-}

@@ -48,21 +48,6 @@ extension PostgresEventLog {
       purpose: "read a stream's events", body)
   }
 
-  /// Every stream with events at or before `position` (nil = the whole log), with its version
-  /// and last position there, in byte order: one grouped query.
-  public func streamSummaries(through position: Int64?) throws -> [StreamSummary] {
-    try read(snapshot: false) { connection in
-      let result = try connection.query(
-        """
-        SELECT stream, max(version), max(position) FROM \(schema).events WHERE position <= $1
-        GROUP BY stream ORDER BY stream
-        """, [.int64(position ?? Int64.max)], purpose: "summarise the streams")
-      return (0..<result.rowCount).map {
-        StreamSummary(name: result.text($0, 0), version: result.int64($0, 1), lastPosition: result.int64($0, 2))
-      }
-    }
-  }
-
   /// The last position of each of `streams` at or before `position`: one statement (an indexed
   /// lookup per stream), one round-trip.
   public func lastPositions(ofStreams streams: [String], through position: Int64) throws -> [Int64?] {

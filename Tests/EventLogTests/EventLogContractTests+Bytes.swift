@@ -2,8 +2,8 @@ import EventLog
 import Foundation
 import Testing
 
-/// The contract of the byte scans, the stream summaries and the streaming append, run against
-/// every backend like the rest of the contract.
+/// The contract of the byte scans, the streams' last positions and the streaming append, run
+/// against every backend like the rest of the contract.
 extension EventLogContractTests {
   @Test(arguments: Backend.allCases)
   func byteScansLendWhatTheEventScansCopy(_ backend: Backend) throws {
@@ -87,55 +87,8 @@ extension EventLogContractTests {
     }
   }
 
-  @Test(arguments: Backend.allCases)
-  func streamSummariesListEachStreamsVersionAndLastPosition(_ backend: Backend) throws {
-    try backend.withLog { log throws in
-      #expect(try log.streamSummaries(through: nil).isEmpty)
-      _ = try log.append(
-        ["b", "a", "b", "é", "e\u{301}", "a", "b"].map { record($0) }, expectedVersions: [:])
-      let all = try log.streamSummaries(through: nil)
-      #expect(all.map { Array($0.name.utf8) } == ["a", "b", "e\u{301}", "é"].map { Array($0.utf8) })
-      #expect(all.map(\.version) == [2, 3, 1, 1])
-      #expect(all.map(\.lastPosition) == [6, 7, 5, 4])
-      let early = try log.streamSummaries(through: 3)
-      #expect(
-        early == [
-          StreamSummary(name: "a", version: 1, lastPosition: 2),
-          StreamSummary(name: "b", version: 2, lastPosition: 3),
-        ])
-    }
-  }
-
-  @Test(arguments: Backend.allCases)
-  func streamSummariesOfManyStreamsAtEveryPoint(_ backend: Backend) throws {
-    // Names that sort close together by their bytes (prefixes, case, accents), interleaved.
-    let names = ["a", "a-1", "a-10", "a-2", "A", "b", "é", "e\u{301}", "zz", "z"] + (0..<40).map { "T-\($0 * 7 % 40)" }
-    var events: [EventRecord] = []
-    for n in 0..<600 {
-      events.append(record(names[(n * 31 + n / 7) % names.count], n))
-    }
-    try backend.withLog { log throws in
-      _ = try log.append(events, expectedVersions: [:])
-      for through in [nil, 1, 2, 77, 599, 600, 1_000] as [Int64?] {
-        let limit = Int(through ?? Int64.max)
-        var expected: [[UInt8]: StreamSummary] = [:]
-        for (index, event) in events.enumerated() where index + 1 <= limit {
-          let key = Array(event.stream.utf8)
-          let version = (expected[key]?.version ?? 0) + 1
-          expected[key] = StreamSummary(name: event.stream, version: version, lastPosition: Int64(index + 1))
-        }
-        let summaries = try log.streamSummaries(through: through)
-        #expect(summaries.map { Array($0.name.utf8) } == expected.keys.sorted { $0.lexicographicallyPrecedes($1) })
-        #expect(
-          summaries.map { [$0.version, $0.lastPosition] }
-            == summaries.map { [expected[Array($0.name.utf8)]!.version, expected[Array($0.name.utf8)]!.lastPosition] },
-          "through \(String(describing: through))")
-      }
-    }
-  }
-
-  /// Each stream's last position at every point, asked many streams at a time, as the
-  /// summaries give it, by the log's own answer and by the default one (reading the streams).
+  /// Each stream's last position at every point, asked many streams at a time, by the log's own
+  /// answer and by the default one (reading the streams).
   @Test(arguments: Backend.allCases)
   func lastPositionsOfStreamsAtEveryPoint(_ backend: Backend) throws {
     let names = ["a", "a-1", "A", "é", "e\u{301}", "zz"] + (0..<40).map { "T-\($0 * 7 % 40)" }
@@ -149,8 +102,8 @@ extension EventLogContractTests {
       let asked = names.reversed() + ["missing", "a", "e"]
       for through in [1, 2, 77, 499, 500, 1_000] as [Int64] {
         var last: [[UInt8]: Int64] = [:]
-        for summary in try log.streamSummaries(through: through) {
-          last[Array(summary.name.utf8)] = summary.lastPosition
+        for (index, event) in events.enumerated() where index < Int(through) {
+          last[Array(event.stream.utf8)] = Int64(index + 1)
         }
         let expected = asked.map { last[Array($0.utf8)] }
         #expect(expected.contains { $0 != nil })

@@ -25,9 +25,6 @@ class ForwardingLog: EventLogWriter, @unchecked Sendable {
   func earliestTime() throws -> Int64? { try inner.earliestTime() }
   func streams() throws -> [String] { try inner.streams() }
   func verify() throws -> VerifyReport { try inner.verify() }
-  func streamSummaries(through position: Int64?) throws -> [StreamSummary] {
-    try inner.streamSummaries(through: position)
-  }
   func lastPositions(ofStreams streams: [String], through position: Int64) throws -> [Int64?] {
     try inner.lastPositions(ofStreams: streams, through: position)
   }
