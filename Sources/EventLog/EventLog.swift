@@ -26,17 +26,12 @@ public protocol EventLogReader {
   /// Streams every event ordered by (stream, version), streams in byte order like ``streams()``.
   func forEachEventGroupedByStream(_ body: (StoredEvent) throws -> Bool) throws
 
-  /// The highest position of `stream` whose time is at or before `time`, or
-  /// nil when there is none.
-  func lastPosition(inStream stream: String, atOrBefore time: Int64) throws -> Int64?
-
   /// The highest position of `stream` before its first event (in position
   /// order) whose time is after `time`: the stream's last position when none
   /// of its events is after `time`, and nil when its first event already is
   /// (or it has no events). Times need not grow along a stream (they come
-  /// from clocks that disagree), so this is not
-  /// ``lastPosition(inStream:atOrBefore:)``: that may pass over an event
-  /// stamped after `time` to reach a later one stamped before it.
+  /// from clocks that disagree): the events after that first one do not count,
+  /// even those stamped before `time`.
   func lastPosition(inStream stream: String, beforeFirstAfter time: Int64) throws -> Int64?
 
   /// The smallest time in the log, or nil when the log is empty.

@@ -85,13 +85,6 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
     }
   }
 
-  /// The highest position of `stream` whose time is at or before `time`, or nil.
-  public func lastPosition(inStream stream: String, atOrBefore time: Int64) throws -> Int64? {
-    try lock.read { _ in
-      indices(of: stream).last { events[$0].time <= time }.map { events[$0].position }
-    }
-  }
-
   /// The smallest time in the log, or nil when the log is empty.
   public func earliestTime() throws -> Int64? {
     try lock.read { _ in minimumTime }

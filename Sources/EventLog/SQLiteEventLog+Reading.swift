@@ -99,27 +99,16 @@ extension SQLiteEventLog {
     }
   }
 
-  /// The highest position of `stream` whose time is at or before `time`, or nil.
-  public func lastPosition(inStream stream: String, atOrBefore time: Int64) throws -> Int64? {
-    try position(
-      "SELECT max(position) FROM events WHERE stream = ?1 AND time_us <= ?2",
-      purpose: "find a stream's last position at a time", stream: stream, time: time)
-  }
-
   /// The highest position of `stream` before its first event stamped after
   /// `time`, or nil (see the protocol).
   public func lastPosition(inStream stream: String, beforeFirstAfter time: Int64) throws -> Int64? {
-    try position(
-      """
-      SELECT max(position) FROM events WHERE stream = ?1 AND position < coalesce(
-        (SELECT min(position) FROM events WHERE stream = ?1 AND time_us > ?2), 9223372036854775807)
-      """, purpose: "find a stream's last position before a time", stream: stream, time: time)
-  }
-
-  /// The position `sql` finds for `stream` (bound to ?1) and `time` (?2), or nil.
-  private func position(_ sql: String, purpose: String, stream: String, time: Int64) throws -> Int64? {
     try query { connection in
-      try connection.optionalInteger(sql, purpose: purpose) { statement in
+      try connection.optionalInteger(
+        """
+        SELECT max(position) FROM events WHERE stream = ?1 AND position < coalesce(
+          (SELECT min(position) FROM events WHERE stream = ?1 AND time_us > ?2), 9223372036854775807)
+        """, purpose: "find a stream's last position before a time"
+      ) { statement in
         try statement.bind(stream, at: 1)
         try statement.bind(time, at: 2)
       }

@@ -13,7 +13,7 @@ enum SQLiteSchema {
   ///
   /// There is deliberately no `events(stream, time_us)` index: it made
   /// importing a million events in one batch more than twice as slow, while
-  /// the only query it helps (`lastPosition(inStream:atOrBefore:)`) reads one
+  /// the query by time (`lastPosition(inStream:beforeFirstAfter:)`) reads one
   /// stream's rows through the `UNIQUE (stream, version)` index anyway.
   static let migrations: [(name: String, sql: String)] = [
     (

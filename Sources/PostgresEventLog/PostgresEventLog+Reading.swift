@@ -63,15 +63,6 @@ extension PostgresEventLog {
     }
   }
 
-  /// The highest position of `stream` whose time is at or before `time`, or nil.
-  public func lastPosition(inStream stream: String, atOrBefore time: Int64) throws -> Int64? {
-    try read(snapshot: false) { connection in
-      try connection.optionalInteger(
-        "SELECT max(position) FROM \(schema).events WHERE stream = $1 AND time_us <= $2",
-        [.string(stream), .int64(time)], purpose: "find a stream's last position at a time")
-    }
-  }
-
   /// The highest position of `stream` before its first event stamped after `time`, or nil (see
   /// the protocol).
   public func lastPosition(inStream stream: String, beforeFirstAfter time: Int64) throws -> Int64? {

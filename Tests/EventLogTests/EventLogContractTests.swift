@@ -215,13 +215,6 @@ struct EventLogContractTests {
         ],
         expectedVersions: [:]
       )
-      #expect(try log.lastPosition(inStream: "a", atOrBefore: 99) == nil)
-      #expect(try log.lastPosition(inStream: "a", atOrBefore: 100) == 1)
-      #expect(try log.lastPosition(inStream: "a", atOrBefore: 199) == 4)
-      #expect(try log.lastPosition(inStream: "a", atOrBefore: 250) == 4)
-      #expect(try log.lastPosition(inStream: "a", atOrBefore: 300) == 5)
-      #expect(try log.lastPosition(inStream: "b", atOrBefore: Int64.max) == 2)
-      #expect(try log.lastPosition(inStream: "none", atOrBefore: Int64.max) == nil)
       // Before the stream's first event stamped after the time: position 3 (stamped 200) stops
       // the stream at 1 for any time before 200, although position 4 is stamped 150.
       #expect(try log.lastPosition(inStream: "a", beforeFirstAfter: 99) == nil)

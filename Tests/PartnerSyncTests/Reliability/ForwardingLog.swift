@@ -19,9 +19,6 @@ class ForwardingLog: EventLogWriter, @unchecked Sendable {
   func forEachEventGroupedByStream(_ body: (StoredEvent) throws -> Bool) throws {
     try inner.forEachEventGroupedByStream(body)
   }
-  func lastPosition(inStream stream: String, atOrBefore time: Int64) throws -> Int64? {
-    try inner.lastPosition(inStream: stream, atOrBefore: time)
-  }
   func earliestTime() throws -> Int64? { try inner.earliestTime() }
   func streams() throws -> [String] { try inner.streams() }
   func verify() throws -> VerifyReport { try inner.verify() }
