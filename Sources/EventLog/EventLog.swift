@@ -23,9 +23,6 @@ public protocol EventLogReader {
   /// `position <= throughPosition` (nil = all).
   func forEachEvent(inStream stream: String, throughPosition: Int64?, _ body: (StoredEvent) throws -> Bool) throws
 
-  /// Streams every event ordered by (stream, version), streams in byte order like ``streams()``.
-  func forEachEventGroupedByStream(_ body: (StoredEvent) throws -> Bool) throws
-
   /// The highest position of `stream` before its first event (in position
   /// order) whose time is after `time`: the stream's last position when none
   /// of its events is after `time`, and nil when its first event already is
@@ -237,11 +234,6 @@ extension EventLogReader {
       return true
     }
     return last
-  }
-
-  /// Streams every event in position order; return false from body to stop early.
-  public func forEachEvent(_ body: (StoredEvent) throws -> Bool) throws {
-    try forEachEvent(from: 1, through: nil, body)
   }
 
   /// Collects the events with `from <= position <= through` into an array.

@@ -35,11 +35,6 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
     streamIndices[Array(stream.utf8)] ?? []
   }
 
-  /// The streams' bytes, in byte order.
-  private var sortedStreams: [[UInt8]] {
-    streamIndices.keys.sorted { $0.lexicographicallyPrecedes($1) }
-  }
-
   /// The position of the last event, or 0 when the log is empty.
   public func lastPosition() throws -> Int64 {
     try lock.read { _ in Int64(events.count) }
@@ -74,17 +69,6 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
     }
   }
 
-  /// Streams every event ordered by (stream, version), streams in byte order.
-  public func forEachEventGroupedByStream(_ body: (StoredEvent) throws -> Bool) throws {
-    try lock.read { _ in
-      for stream in sortedStreams {
-        for index in streamIndices[stream] ?? [] {
-          guard try body(events[index]) else { return }
-        }
-      }
-    }
-  }
-
   /// The smallest time in the log, or nil when the log is empty.
   public func earliestTime() throws -> Int64? {
     try lock.read { _ in minimumTime }
@@ -92,7 +76,9 @@ public final class InMemoryEventLog: EventLogWriter, @unchecked Sendable {
 
   /// The names of all streams, sorted by the bytes of their UTF-8 encoding.
   public func streams() throws -> [String] {
-    try lock.read { _ in sortedStreams.map { String(decoding: $0, as: UTF8.self) } }
+    try lock.read { _ in
+      streamIndices.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { String(decoding: $0, as: UTF8.self) }
+    }
   }
 
   /// Appends the batch atomically, as ``EventLogWriter/append(_:expectedVersions:)`` describes.

@@ -50,11 +50,6 @@ extension SQLiteEventLog {
     }
   }
 
-  /// Streams every event ordered by (stream, version), streams in byte order.
-  public func forEachEventGroupedByStream(_ body: (StoredEvent) throws -> Bool) throws {
-    try scan(" ORDER BY stream, version", purpose: "read events by stream") { try body($0.event) }
-  }
-
   /// Streams events by position as bytes, reading of `version`, `time` and `hash` only the
   /// `columns` asked for.
   public func forEachEventBytes(

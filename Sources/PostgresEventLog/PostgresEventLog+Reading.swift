@@ -24,11 +24,6 @@ extension PostgresEventLog {
       purpose: "read a stream's version") ?? 0
   }
 
-  /// Streams every event ordered by (stream, version), streams in byte order.
-  public func forEachEventGroupedByStream(_ body: (StoredEvent) throws -> Bool) throws {
-    try scan("ORDER BY stream, version", [], purpose: "read events by stream") { try body($0.event) }
-  }
-
   /// Streams events by position as bytes, reading of `version`, `time` and `hash` only the
   /// `columns` asked for.
   public func forEachEventBytes(

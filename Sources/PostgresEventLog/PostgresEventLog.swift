@@ -124,9 +124,6 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
     try self.init(location: location, options: options)
   }
 
-  /// Whether appends are refused.
-  public var isReadOnly: Bool { options.readOnly }
-
   /// Runs `body` while holding the lock, in a read transaction of one snapshot unless `snapshot`
   /// is false (a single statement's read); nested reads join the outer one.
   func read<Result>(snapshot: Bool = true, _ body: (PostgresConnection) throws -> Result) throws -> Result {

@@ -170,12 +170,6 @@ struct EventLogContractTests {
         return false
       }
       #expect(seen == [1])
-      seen = []
-      try log.forEachEventGroupedByStream { event in
-        seen.append(event.position)
-        return seen.count < 3
-      }
-      #expect(seen == [3, 6, 9])
     }
   }
 
@@ -189,19 +183,6 @@ struct EventLogContractTests {
       }
       // The log is usable afterwards.
       #expect(try log.append([record("a")], expectedVersions: ["a": 2]).lastPosition == 3)
-    }
-  }
-
-  @Test(arguments: Backend.allCases)
-  func groupsEventsByStream(_ backend: Backend) throws {
-    try backend.withLog { log throws in
-      _ = try log.append(
-        [record("b", 1), record("a", 2), record("c", 3), record("a", 4), record("b", 5)],
-        expectedVersions: [:])
-      let grouped = try collect { try log.forEachEventGroupedByStream($0) }
-      #expect(grouped.map(\.stream) == ["a", "a", "b", "b", "c"])
-      #expect(grouped.map(\.version) == [1, 2, 1, 2, 1])
-      #expect(grouped.map(\.position) == [2, 4, 1, 5, 3])
     }
   }
 

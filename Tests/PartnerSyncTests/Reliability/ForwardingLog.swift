@@ -16,9 +16,6 @@ class ForwardingLog: EventLogWriter, @unchecked Sendable {
   ) throws {
     try inner.forEachEvent(inStream: stream, throughPosition: throughPosition, body)
   }
-  func forEachEventGroupedByStream(_ body: (StoredEvent) throws -> Bool) throws {
-    try inner.forEachEventGroupedByStream(body)
-  }
   func earliestTime() throws -> Int64? { try inner.earliestTime() }
   func streams() throws -> [String] { try inner.streams() }
   func verify() throws -> VerifyReport { try inner.verify() }
