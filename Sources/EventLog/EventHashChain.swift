@@ -13,7 +13,8 @@ import Crypto
 ///
 /// ```swift
 /// var chain = EventHashChain()
-/// chain.append(position: 1, stream: "a", version: 1, type: "t", actor: "me", time: 0, data: "{}")
+/// chain.append(
+///   StoredEvent(position: 1, stream: "a", version: 1, type: "t", actor: "me", time: 0, data: "{}", hash: []))
 /// let hash = chain.lastHash  // the hash stored with event 1
 /// ```
 public struct EventHashChain: Sendable {
@@ -60,16 +61,8 @@ public struct EventHashChain: Sendable {
     hash.count == EventHashChain.hashSize && buffer[0..<EventHashChain.hashSize].elementsEqual(hash)
   }
 
-  /// Extends the chain by one event; afterwards ``lastHash`` is that event's hash.
-  public mutating func append(
-    position: Int64, stream: String, version: Int64, type: String, actor: String, time: Int64, data: String
-  ) {
-    let record = EventRecord(stream: stream, type: type, actor: actor, time: time, data: data)
-    EventRecordBytes.withBytes(of: record) { append(position: position, version: version, $0) }
-  }
-
   /// Extends the chain by a stored event, using its position, version and
-  /// contents (not its stored hash).
+  /// contents (not its stored hash); afterwards ``lastHash`` is that event's hash.
   public mutating func append(_ event: StoredEvent) {
     EventRecordBytes.withBytes(of: event.record) { append(position: event.position, version: event.version, $0) }
   }
@@ -100,7 +93,7 @@ public struct EventHashChain: Sendable {
   }
 
   /// The canonical bytes of one event, as hashed after the previous link.
-  public static func canonicalBytes(of event: StoredEvent) -> [UInt8] {
+  package static func canonicalBytes(of event: StoredEvent) -> [UInt8] {
     EventRecordBytes.withBytes(of: event.record) { record in
       [UInt8](unsafeUninitializedCapacity: CanonicalWriter.size(of: record)) { bytes, count in
         var writer = CanonicalWriter(buffer: UnsafeMutableRawBufferPointer(bytes), offset: 0)

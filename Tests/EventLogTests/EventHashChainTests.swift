@@ -34,14 +34,9 @@ struct EventHashChainTests {
     let versions: [Int64] = [1, 1, 2]
     for (index, event) in Self.goldenEvents.enumerated() {
       chain.append(
-        position: Int64(index + 1),
-        stream: event.stream,
-        version: versions[index],
-        type: event.type,
-        actor: event.actor,
-        time: event.time,
-        data: event.data
-      )
+        StoredEvent(
+          position: Int64(index + 1), stream: event.stream, version: versions[index], type: event.type,
+          actor: event.actor, time: event.time, data: event.data, hash: []))
       #expect(Self.hex(chain.lastHash) == Self.goldenHashes[index])
     }
   }
