@@ -542,6 +542,8 @@ struct CopyRows: AppendRows {
     bytes.appendBigEndian(value)
   }
 
+  // Inlined into each row, as each row's own fields were: else the hash goes through a call.
+  @inline(__always)
   mutating func field<Bytes: Collection<UInt8>>(_ value: Bytes) {
     bytes.appendBigEndian(Int32(value.count))
     bytes.append(contentsOf: value)
