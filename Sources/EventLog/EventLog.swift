@@ -318,7 +318,9 @@ extension EventLogReader {
 }
 
 extension EventLogWriter {
-  /// Collects the produced events and appends them with ``append(_:expectedVersions:)``.
+  /// Collects the produced events and appends them with ``append(_:expectedVersions:)``. The
+  /// appender's `firstPosition` is read before `produce` starts: a log that other writers share
+  /// implements this method itself.
   public func append(
     expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
   ) throws -> AppendResult {
