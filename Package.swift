@@ -111,11 +111,14 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"),
       ]
     ),
-    .testTarget(name: "EventLogTests", dependencies: ["EventLog", "PostgresEventLog"]),
+    // The contract's third log, in Swift arrays: a test double, shipped in no product.
+    .target(name: "EventLogTesting", dependencies: ["EventLog"], path: "Tests/EventLogTesting"),
+    .testTarget(name: "EventLogTests", dependencies: ["EventLog", "EventLogTesting", "PostgresEventLog"]),
     .testTarget(
       name: "PartnerSyncTests",
       dependencies: [
-        "PartnerSync", "PartnerSyncDomain", .product(name: "OrderedCollections", package: "swift-collections"),
+        "PartnerSync", "PartnerSyncDomain", "EventLogTesting",
+        .product(name: "OrderedCollections", package: "swift-collections"),
       ]),
     .testTarget(
       name: "CLITests",

@@ -1,5 +1,6 @@
 import CSQLite
 import EventLog
+import EventLogTesting
 import Foundation
 import PostgresEventLog
 

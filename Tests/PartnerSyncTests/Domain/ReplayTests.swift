@@ -1,4 +1,5 @@
 import EventLog
+import EventLogTesting
 import Testing
 
 @testable import PartnerSync

@@ -1,4 +1,5 @@
 import EventLog
+import EventLogTesting
 
 /// An event log that hands every call to an in-memory log; subclasses change how it appends, or
 /// what it reports.

@@ -1,4 +1,5 @@
 import EventLog
+import EventLogTesting
 import Foundation
 import Testing
 

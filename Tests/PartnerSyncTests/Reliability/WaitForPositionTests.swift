@@ -1,4 +1,6 @@
 import Dispatch
+import Foundation
+import Synchronization
 import Testing
 
 @testable import PartnerSync
@@ -44,14 +46,24 @@ struct WaitForPositionTests {
   func asyncWaitReturnsOrFails() async throws {
     let log = try SubscriptionTests.log(notes: 0)
     try await log.waitUntil(position: 2, timeout: .zero)
-    // The writer runs outside Swift concurrency's pool, and the wait may take long on a busy
-    // machine, whose pool the other tests keep busy: what counts is that it returns.
-    DispatchQueue.global().asyncAfter(deadline: .now() + 0.1) {
-      _ = try? log.record([Self.ev.added("n1", by: "acme", .note, text: "late")], now: Ticket.start)
+    // The writer is a thread of its own, outside every pool that other tests keep busy; the wait
+    // may then take long on a busy machine: what counts is that it returns.
+    let written = Mutex<Result<RecordResult, PartnerSyncError>?>(nil)
+    Thread.detachNewThread {
+      Thread.sleep(forTimeInterval: 0.1)
+      let result = Result { () throws(PartnerSyncError) in
+        try log.record([Self.ev.added("n1", by: "acme", .note, text: "late")], now: Ticket.start)
+      }
+      written.withLock { $0 = result }
     }
     let clock = ContinuousClock()
     let start = clock.now
-    try await log.waitUntil(position: 3, timeout: .seconds(60))
+    do {
+      try await log.waitUntil(position: 3, timeout: .seconds(60))
+    } catch {
+      Issue.record("\(error); the writer: \(String(describing: written.withLock { $0 }))")
+      throw error
+    }
     #expect(clock.now - start >= .milliseconds(100))
     #expect(try log.lastPosition() == 3)
     do throws(PartnerSyncError) {

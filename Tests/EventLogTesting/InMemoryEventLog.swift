@@ -1,3 +1,5 @@
+import EventLog
+
 /// An event log kept in Swift arrays, with the same semantics as
 /// ``SQLiteEventLog``: gap-free positions, per-stream versions, the same
 /// hash chain, version conflicts that write nothing, and the same rules for
