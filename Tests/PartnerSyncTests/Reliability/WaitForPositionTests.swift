@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Synchronization
 import Testing
@@ -13,13 +12,32 @@ import Testing
 struct WaitForPositionTests {
   static let ev = EventBuilder()
 
+  /// The result of an append made by ``appendLater(to:)``, once there.
+  final class Written: Sendable {
+    let result = Mutex<Result<RecordResult, PartnerSyncError>?>(nil)
+  }
+
+  /// Appends position 3 to `log` 0.1 s from now, from a thread of its own: outside every pool that
+  /// other tests keep busy (a wait may then take long on a busy machine; what counts is that it
+  /// returns).
+  @discardableResult
+  static func appendLater(to log: PartnerSyncLog) -> Written {
+    let written = Written()
+    Thread.detachNewThread {
+      Thread.sleep(forTimeInterval: 0.1)
+      let result = Result { () throws(PartnerSyncError) in
+        try log.record([ev.added("n1", by: "acme", .note, text: "late")], now: Ticket.start)
+      }
+      written.result.withLock { $0 = result }
+    }
+    return written
+  }
+
   @Test("a position the log holds returns at once; one appended meanwhile by another writer ends the wait")
   func returnsOncePositionIsThere() throws {
     let log = try SubscriptionTests.log(notes: 0)
     try log.waitUntil(position: 2, timeout: .zero)
-    DispatchQueue.global().asyncAfter(deadline: .now() + 0.1) {
-      _ = try? log.record([Self.ev.added("n1", by: "acme", .note, text: "late")], now: Ticket.start)
-    }
+    Self.appendLater(to: log)
     let clock = ContinuousClock()
     let start = clock.now
     try log.waitUntil(position: 3, timeout: .seconds(60))
@@ -46,22 +64,13 @@ struct WaitForPositionTests {
   func asyncWaitReturnsOrFails() async throws {
     let log = try SubscriptionTests.log(notes: 0)
     try await log.waitUntil(position: 2, timeout: .zero)
-    // The writer is a thread of its own, outside every pool that other tests keep busy; the wait
-    // may then take long on a busy machine: what counts is that it returns.
-    let written = Mutex<Result<RecordResult, PartnerSyncError>?>(nil)
-    Thread.detachNewThread {
-      Thread.sleep(forTimeInterval: 0.1)
-      let result = Result { () throws(PartnerSyncError) in
-        try log.record([Self.ev.added("n1", by: "acme", .note, text: "late")], now: Ticket.start)
-      }
-      written.withLock { $0 = result }
-    }
+    let written = Self.appendLater(to: log)
     let clock = ContinuousClock()
     let start = clock.now
     do {
       try await log.waitUntil(position: 3, timeout: .seconds(60))
     } catch {
-      Issue.record("\(error); the writer: \(String(describing: written.withLock { $0 }))")
+      Issue.record("\(error); the writer: \(String(describing: written.result.withLock { $0 }))")
       throw error
     }
     #expect(clock.now - start >= .milliseconds(100))
