@@ -3,6 +3,16 @@ import Testing
 
 /// Runs the built `partnersync` binary, the way users and scripts do.
 enum CLI {
+  /// Runs `sql` on the SQLite file `db` with the sqlite3 shell, which must succeed.
+  static func sqlite3(_ db: URL, _ sql: String) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    process.arguments = [db.path, sql]
+    try process.run()
+    process.waitUntilExit()
+    try #require(process.terminationStatus == 0, "sqlite3 \(sql) failed")
+  }
+
   struct Result {
     var code: Int32
     var out: String

@@ -212,12 +212,7 @@ import Testing
         DROP TRIGGER events_refuse_update;
         UPDATE events SET data = replace(data, 'Jams', 'Jamz') WHERE position = 3;
         """
-      let sqlite = Process()
-      sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-      sqlite.arguments = [db.path, sql]
-      try sqlite.run()
-      sqlite.waitUntilExit()
-      try #require(sqlite.terminationStatus == 0)
+      try CLI.sqlite3(db, sql)
       let result = try CLI.run(["--db", db.path, "verify"])
       #expect(result.code == 1)
       #expect(result.out.contains("position 3"), "\(result.out)")
@@ -229,12 +224,7 @@ import Testing
 
   @Test func verifyReportsAChangedOutboxWithExit1AndTheRebuild() throws {
     try withImportedLog { _, db in
-      let sqlite = Process()
-      sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-      sqlite.arguments = [db.path, "UPDATE outbox SET data = replace(data, 'bolt', 'bolx')"]
-      try sqlite.run()
-      sqlite.waitUntilExit()
-      try #require(sqlite.terminationStatus == 0)
+      try CLI.sqlite3(db, "UPDATE outbox SET data = replace(data, 'bolt', 'bolx')")
       let result = try CLI.run(["--db", db.path, "verify"])
       #expect(result.code == 1)
       #expect(result.err.contains("the outbox of \(db.path) differs from its events from position "), "\(result.err)")

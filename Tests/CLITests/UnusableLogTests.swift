@@ -26,15 +26,6 @@ import Testing
 
   static let event = #"{"type":"entry-added","ticket":"T-1","by":"acme","entry":"n1","kind":"note","text":"x"}"#
 
-  static func sqlite3(_ db: URL, _ sql: String) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-    process.arguments = [db.path, sql]
-    try process.run()
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0, "sqlite3 \(sql) failed")
-  }
-
   /// A PartnerSync log holding one event.
   static func makeLog(_ db: URL) throws {
     let result = try CLI.run(["--db", db.path, "import", "-"], stdin: Data(event.utf8))
@@ -50,14 +41,14 @@ import Testing
       try Data((0..<8192).map { _ in UInt8.random(in: 0...255, using: &rng) }).write(to: db)
     },
     Case(name: "another application's SQLite database", says: ["not an event log", "check"]) { db in
-      try sqlite3(db, "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine');")
+      try CLI.sqlite3(db, "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine');")
     },
     Case(name: "a SQLite database with another application id", says: ["not an event log"]) { db in
-      try sqlite3(db, "PRAGMA application_id = 42; CREATE TABLE events (position INTEGER PRIMARY KEY);")
+      try CLI.sqlite3(db, "PRAGMA application_id = 42; CREATE TABLE events (position INTEGER PRIMARY KEY);")
     },
     Case(name: "a log of a newer schema", says: ["schema version 99", "upgrade"], wal: true) { db in
       try makeLog(db)
-      try sqlite3(db, "PRAGMA user_version = 99;")
+      try CLI.sqlite3(db, "PRAGMA user_version = 99;")
     },
     Case(name: "a write-protected log", says: ["read-only", "chmod"], viewable: true, wal: true) { db in
       try makeLog(db)
