@@ -76,9 +76,10 @@ public struct PartnerSyncServer: Sendable {
   /// behind the key check.
   func router() -> Router<PartnerContext> {
     let router = Router(context: PartnerContext.self)
+    // The metrics around the problems: every error they see is the problem answered.
+    router.add(middleware: RequestMetrics())
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: LogRequestsMiddleware(.info))
-    router.add(middleware: RequestMetrics())
     router.get("health") { _, _ in
       TicketRoutes.json(.object([("status", .string("ok"))]))
     }

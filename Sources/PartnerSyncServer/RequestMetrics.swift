@@ -1,7 +1,6 @@
 import Dispatch
 import Hummingbird
 import Metrics
-import PartnerSync
 import Synchronization
 
 /// Records each request in swift-metrics under the names of Hummingbird's `MetricsMiddleware`
@@ -79,10 +78,7 @@ struct RequestMetrics: RouterMiddleware {
       endpoint.duration.recordNanoseconds(DispatchTime.now().uptimeNanoseconds - start)
       return response
     } catch {
-      // (A library error becomes its problem answer in the middleware around this one.)
-      let status =
-        (error as? any HTTPResponseError)?.status ?? (error as? PartnerSyncError).map { Problem($0).status }
-        ?? .internalServerError
+      let status = (error as? any HTTPResponseError)?.status ?? .internalServerError
       let endpoint = cache.endpoint(
         .init(route: context.endpointPath ?? "NotFound", method: request.method, status: status.code))
       endpoint.requests.increment()
