@@ -42,7 +42,7 @@ extension PostgresEventLog {
       let (appended, lastHash) = try write(reading: reads) { connection, results in
         let found = try Self.state(results[...], streams: streams)
         unchanged = lastSeen.map { found.position == $0.position && found.chain.lastHashEquals($0.hash) } ?? false
-        if read.table == nil { read.table = results[1 + streams.count].text(0, 0) }
+        if read.table == nil { read.table = results[2].text(0, 0) }
         read.versions = found.versions
         try StreamVersions.check(expectedVersions) { found.versions[$0] ?? -1 }
         return try stream(
@@ -159,13 +159,16 @@ extension PostgresEventLog {
     )
   }
 
-  /// The statements that read the log's last event and the versions of `streams`, their results
-  /// as text (bytes in hexadecimal).
+  /// The two statements that read the log's last event and the versions of `streams` (one row
+  /// each, in their order: an indexed lookup per stream, one statement however many there are),
+  /// their results as text (bytes in hexadecimal).
   private func lastEventAndVersions(_ streams: [String]) -> String {
-    (["SELECT position, encode(hash, 'hex') FROM \(schema).events ORDER BY position DESC LIMIT 1"]
-      + streams.map {
-        "SELECT version FROM \(schema).events WHERE stream = \(SQLValues.literal($0.utf8)) ORDER BY version DESC LIMIT 1"
-      }).joined(separator: "; ")
+    """
+    SELECT position, encode(hash, 'hex') FROM \(schema).events ORDER BY position DESC LIMIT 1; \
+    SELECT (SELECT version FROM \(schema).events WHERE stream = s.name ORDER BY version DESC LIMIT 1) \
+    FROM unnest(ARRAY[\(streams.map { SQLValues.literal($0.utf8) }.joined(separator: ","))]::bytea[]) \
+    WITH ORDINALITY AS s(name, n) ORDER BY n
+    """
   }
 
   /// The log's last position, the chain after its last event and the versions of `streams` (-1
@@ -180,9 +183,10 @@ extension PostgresEventLog {
       throw EventLogError.corrupt(
         "the hash of the last event (position \(position)) is not 32 bytes; run verify to inspect the log")
     }
+    let stored = results[results.startIndex + 1]
     let versions = Dictionary(
-      uniqueKeysWithValues: zip(streams, results.dropFirst()).map {
-        ($0, $1.rowCount == 0 ? 0 : Int64($1.text(0, 0)) ?? -1)
+      uniqueKeysWithValues: streams.enumerated().map { row, stream in
+        (stream, stored.isNull(row, 0) ? 0 : Int64(stored.text(row, 0)) ?? -1)
       })
     return (position, chain, versions)
   }
