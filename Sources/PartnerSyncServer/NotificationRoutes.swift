@@ -13,6 +13,8 @@ struct NotificationRoutes: Sendable {
   let limits: ServerLimits
   /// How often a caught-up stream looks for new notifications.
   let interval: Duration
+  /// The keys: a stream ends once its key is no longer valid.
+  let keys: KeyCache
   /// The notification streams open (`partnersync_notification_streams` at `/metrics`).
   let streamsOpen = Meter(label: "partnersync.notification_streams")
 
@@ -39,9 +41,11 @@ struct NotificationRoutes: Sendable {
 
   /// `GET /notifications/stream`: the partner's notifications as Server-Sent Events, from the
   /// `Last-Event-ID` header (or the `after` query), then live, until the client goes away or the
-  /// server shuts down. Each event's `id:` is the notification's id, its cursor.
+  /// server shuts down, or its key is revoked (before anything more is sent). Each event's `id:`
+  /// is the notification's id, its cursor.
   func stream(_ request: Request, _ context: PartnerContext) throws -> Response {
     let partner = try context.requirePartner()
+    let (key, keys) = (context.key ?? "", keys)
     // Both are checked; the header, which a reconnecting EventSource sends, wins.
     let query = try Self.cursor(request.uri.queryParameters["after"].map(String.init), name: "after")
     let header = try request.headers[.lastEventID].map { try Self.cursor($0, name: "Last-Event-ID") }
@@ -63,6 +67,8 @@ struct NotificationRoutes: Sendable {
         do {
           try await cancelWhenGracefulShutdown {
             for try await item in items {
+              // The key file is read again when it changes: a revoked key ends the stream here.
+              guard (try? keys.partner(of: key)) == partner else { break }
               try await lent.writer.write(ByteBuffer(string: item.map(Self.event) ?? ":\n\n"))
             }
           }

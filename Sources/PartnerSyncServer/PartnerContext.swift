@@ -7,6 +7,8 @@ public struct PartnerContext: RequestContext {
   public var coreContext: CoreRequestContextStorage
   /// The partner of the request's key; nil before ``KeyAuthentication`` ran (or on open routes).
   public var partner: String?
+  /// The request's key, once ``KeyAuthentication`` accepted it: a live stream checks it again.
+  var key: String?
 
   /// A new context, with no partner yet.
   public init(source: Source) {
@@ -43,14 +45,14 @@ struct KeyAuthentication: RouterMiddleware {
     guard parts.count == 2, parts[0].lowercased() == "bearer" else {
       throw Problem.unauthorized("the Authorization header must be Bearer KEY")
     }
+    // Spaces and tabs around the key, trimmed without Foundation's `trimmingCharacters`, which
+    // bridges to `NSString` on every request.
+    let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+    let text = parts[1].drop(while: blank)
+    let key = String(text[..<(text.lastIndex { !blank($0) }.map(text.index(after:)) ?? text.startIndex)])
     let partner: String?
     do {
-      // Spaces and tabs around the key, trimmed without Foundation's `trimmingCharacters`, which
-      // bridges to `NSString` on every request.
-      let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-      let text = parts[1].drop(while: blank)
-      let end = text.lastIndex { !blank($0) }.map(text.index(after:)) ?? text.startIndex
-      partner = try keys.partner(of: String(text[..<end]))
+      partner = try keys.partner(of: key)
     } catch {
       throw Problem(.internalServerError, "the server cannot read its key file: \(error.message)")
     }
@@ -59,6 +61,7 @@ struct KeyAuthentication: RouterMiddleware {
     }
     var context = context
     context.partner = partner
+    context.key = key
     return try await next(request, context)
   }
 }

@@ -99,7 +99,7 @@ public struct PartnerSyncServer: Sendable {
     TicketRoutes(
       log: log, limits: configuration.limits, idempotency: idempotency, fault: configuration.fault
     ).add(to: authenticated)
-    NotificationRoutes(log: log, limits: configuration.limits, interval: configuration.streamInterval)
+    NotificationRoutes(log: log, limits: configuration.limits, interval: configuration.streamInterval, keys: keys)
       .add(to: authenticated)
     return router
   }

@@ -82,9 +82,7 @@ struct TicketRoutes: Sendable {
     }
     let (log, views) = (log, views)
     let answer = try await log.perform { () throws(PartnerSyncError) in
-      let position = try log.scoped(ticket: ticket) { () throws(PartnerSyncError) in
-        try log.position(of: point, ticket: ticket)
-      }
+      let position = try log.scopedPosition(of: point, ticket: ticket, as: partner)
       let key = ViewCache.Key(ticket: ticket, partner: partner, engagement: engagement, position: position)
       if let answer = views.answer(key) { return answer }
       let view = try Self.scopedView(
@@ -170,19 +168,67 @@ struct TicketRoutes: Sendable {
   }
 
   /// The body as JSON Lines: a JSON array (its first non-blank byte is `[`) becomes one line per
-  /// element, so that an error names the element by its 1-based index as its line.
+  /// element, the element's own text (its line breaks made spaces), so that an error names the
+  /// element by its 1-based index as its line, in the words `import` gives that line.
   static func jsonLines(_ body: [UInt8]) throws -> [UInt8] {
-    guard body.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "[") else { return body }
-    let value: JSONValue
+    guard body.first(where: { !Self.isBlank($0) }) == UInt8(ascii: "[") else { return body }
+    if let elements = arrayElements(body) { return Array(elements.joined(separator: [0x0A])) }
+    // Not an array whose elements can be told apart: the parser says where it goes wrong.
+    let problem = "the body is not a valid JSON array"
     do {
-      value = try JSONParser.parse(body)
+      _ = try JSONParser.parse(body)
     } catch {
       throw Problem(
-        .unprocessableContent, "the body is not a valid JSON array: \(error.message) at byte \(error.offset + 1)",
+        .unprocessableContent, "\(problem): \(error.message) at byte \(error.offset + 1)",
         code: PartnerSyncError.Code.invalidEvent.rawValue)
     }
-    guard case .array(let elements) = value else { return body }
-    return Array(elements.map { JSONWriter.string($0, sortedKeys: false) }.joined(separator: "\n").utf8)
+    throw Problem(.unprocessableContent, problem, code: PartnerSyncError.Code.invalidEvent.rawValue)
+  }
+
+  private static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+
+  /// The elements of the array `body` (whose first non-blank byte is `[`), each trimmed and with
+  /// its line breaks made spaces; nil when the array's own commas and brackets do not close it
+  /// (the elements are left for `import` to judge), or a string holds a raw line break.
+  static func arrayElements(_ body: [UInt8]) -> [[UInt8]]? {
+    var elements: [[UInt8]] = []
+    var element: [UInt8] = []
+    var (depth, inString, escaped, closed) = (0, false, false, false)
+    var index = body.firstIndex(of: UInt8(ascii: "["))! + 1
+    func finish() -> Bool {
+      guard let first = element.firstIndex(where: { !isBlank($0) }) else { return false }
+      let last = element.lastIndex { !isBlank($0) }!
+      elements.append(element[first...last].map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 })
+      element.removeAll(keepingCapacity: true)
+      return true
+    }
+    scan: while index < body.count {
+      let byte = body[index]
+      index += 1
+      if inString {
+        if byte == 0x0A || byte == 0x0D { return nil }
+        (escaped, inString) = (!escaped && byte == UInt8(ascii: "\\"), escaped || byte != UInt8(ascii: "\""))
+      } else {
+        switch byte {
+        case UInt8(ascii: "\""): inString = true
+        case UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1
+        case UInt8(ascii: "]") where depth == 0:
+          // `[]` holds no element; otherwise the last one must not be empty.
+          closed = finish() || elements.isEmpty
+          break scan
+        case UInt8(ascii: "]"), UInt8(ascii: "}"):
+          guard depth > 0 else { return nil }
+          depth -= 1
+        case UInt8(ascii: ",") where depth == 0:
+          guard finish() else { return nil }
+          continue scan
+        default: break
+        }
+      }
+      element.append(byte)
+    }
+    guard closed, body[index...].allSatisfy(isBlank) else { return nil }
+    return elements
   }
 
   /// Reads `at`: digits are a position, anything else must be an RFC 3339 time.

@@ -229,7 +229,7 @@ import Testing
     Case("duplicate within the file", [ok, ok], line: 2, says: "already used"),
     Case(
       "edit of a deleted entry", [event("entry-edited", by: "bolt", #""entry":"b1","text":"x""#)], line: 1,
-      says: "not in bolt's version"),
+      says: "bolt's version of ticket T-1 has no such entry"),
     Case(
       "edit of an unknown entry", [event("entry-edited", by: "acme", #""entry":"zz","text":"x""#)], line: 1,
       says: "no such entry"),

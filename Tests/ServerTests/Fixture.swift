@@ -46,6 +46,17 @@ final class Fixture {
     return try response.object()
   }
 
+  /// Revokes `partner`'s key with `partnersync-server keys revoke`, as an operator does while the
+  /// server runs.
+  func revoke(_ partner: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let list = try server.run(["keys", "list", "--db", server.logPath])
+    let id = try #require(
+      list.out.split(separator: "\n").first { $0.contains("\t\(partner)\t") }?.split(separator: "\t").first,
+      sourceLocation: sourceLocation)
+    #expect(
+      try server.run(["keys", "revoke", String(id), "--db", server.logPath]).code == 0, sourceLocation: sourceLocation)
+  }
+
   /// The last position of `ticket` as its lead sees it.
   func position(_ ticket: String, lead: String = "acme") throws -> Int {
     try view(ticket, as: lead)["position"] as? Int ?? -1

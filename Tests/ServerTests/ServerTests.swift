@@ -46,11 +46,8 @@ struct ServerTests {
       "GET", "/notifications", headers: ["Authorization": "bearer \t \(try #require(fixture.keys["bolt"]))\t "])
     #expect(spaced.status == 200, "\(spaced.text)")
     // A key revoked while the server runs is refused at the next request.
-    let list = try fixture.server.run(["keys", "list", "--db", fixture.server.logPath])
-    let boltID = try #require(
-      list.out.split(separator: "\n").first { $0.contains("\tbolt\t") }?.split(separator: "\t").first)
     #expect(try fixture.send("GET", "/notifications", as: "bolt").status == 200)
-    #expect(try fixture.server.run(["keys", "revoke", String(boltID), "--db", fixture.server.logPath]).code == 0)
+    try fixture.revoke("bolt")
     let revoked = try fixture.send(method, path, as: "bolt", body: body)
     #expect(revoked.status == 401, "\(revoked.text)")
     // Nothing was appended by any of them.
@@ -205,18 +202,21 @@ struct ServerTests {
       // Not JSON.
       ["{nope"],
     ]
-    for lines in documents {
-      let document = lines.joined(separator: "\n")
+    /// What `import` says of `document` after the history.
+    func refusal(_ document: String) throws -> PartnerSyncError? {
       let reference = try PartnerSyncLog.inMemory()
       try reference.importJSONLines(Array(history.joined(separator: "\n").utf8))
-      let expected: PartnerSyncError
       do throws(PartnerSyncError) {
         try reference.importJSONLines(Array(document.utf8))
         Issue.record("the reference import accepted \(document)")
-        continue
+        return nil
       } catch {
-        expected = error
+        return error
       }
+    }
+    for lines in documents {
+      let document = lines.joined(separator: "\n")
+      guard let expected = try refusal(document) else { continue }
       let response = try fixture.send("POST", "/tickets/T-1/events", as: "bolt", body: document)
       #expect(response.status == 422, "\(response.text)")
       let problem = try response.object()
@@ -231,6 +231,95 @@ struct ServerTests {
     #expect(response.status == 422)
     #expect(try response.object()["line"] as? Int == 2)
     #expect(try fixture.position("T-1") == 2, "nothing was appended")
+
+    // A fault inside an element, pretty-printed or not: import's words for the element as a line.
+    let arrays = [
+      [
+        Events.note("T-1", by: "bolt", entry: "n1", text: "a"),
+        #"{"type":"entry-added","ticket":"T-1","by":"bolt","entry":"e","kind":"note","kind":"time"}"#,
+      ],
+      [#"{"type":"entry-added","ticket":"T-1","by":"bolt","entry":"t9","kind":"time","hours":1e400}"#],
+      [#"{"type":"entry-added","ticket":"T-1","by":"bolt","entry":"n2","kind":"note","text":"\ud800"}"#],
+      [
+        Events.note("T-1", by: "bolt", entry: "n1", text: "a"),
+        "{\"type\":\"entry-edited\",\n    \"ticket\":\"T-1\",\"by\":\"bolt\",\"entry\":\"zz\",\"text\":\"b\"}",
+      ],
+    ]
+    for elements in arrays {
+      let lines = elements.map { $0.replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n")
+      guard let expected = try refusal(lines) else { continue }
+      let response = try fixture.send(
+        "POST", "/tickets/T-1/events", as: "bolt", body: "[\n  " + elements.joined(separator: ",\n  ") + "\n]",
+        headers: ["Content-Type": "application/json"])
+      #expect(response.status == 422, "\(response.text)")
+      let problem = try response.object()
+      #expect(problem["detail"] as? String == expected.description)
+      #expect(problem["line"] as? Int == expected.line)
+    }
+    // An array whose own commas or brackets are wrong: where, in bytes.
+    for body in ["[", "[{}", "[{},]", "[,]", "[{}] x", "[{}}"] {
+      let response = try fixture.send("POST", "/tickets/T-1/events", as: "bolt", body: body)
+      #expect(response.status == 422, "\(body): \(response.text)")
+      #expect((try response.object()["detail"] as? String)?.hasPrefix("the body is not a valid JSON array: ") == true)
+    }
+    #expect(try fixture.position("T-1") == 2, "nothing was appended")
+  }
+
+  /// The other partner's internal entries show in no refusal and in no point in the past, and a
+  /// partner never engaged on a ticket learns nothing of the log from a point in the past.
+  @Test func hiddenEntriesShowInNoRefusalAndNoPointInThePast() throws {
+    let fixture = try Fixture()
+    func stamped(_ line: String, _ time: String) -> String { String(line.dropLast()) + #","at":"\#(time)"}"# }
+    try fixture.record("T-1", as: "acme", [stamped(Events.outsourced("T-1"), "2026-05-01T09:00:00Z")])
+    try fixture.record(
+      "T-1", as: "bolt",
+      [
+        stamped(Events.accepted("T-1"), "2026-05-01T09:10:00Z"),
+        stamped(Events.note("T-1", by: "bolt", entry: "n1", text: "On site"), "2026-05-01T09:20:00Z"),
+      ])
+    try fixture.record(
+      "T-1", as: "acme",
+      [
+        stamped(
+          Events.note("T-1", by: "acme", entry: "s1", text: "secret", visibility: "internal"), "2026-05-01T12:34:56Z")
+      ])
+
+    // As of a time: where bolt's view stands does not move at acme's internal note.
+    let before = try fixture.send("GET", "/tickets/T-1/view?at=2026-05-01T12:34:55Z", as: "bolt")
+    #expect(try before.object()["position"] as? Int == 3, "\(before.text)")
+    for time in ["2026-05-01T12:34:56Z", "2026-05-01T23:59:59Z", "9999-12-31T23:59:59Z"] {
+      #expect(try fixture.send("GET", "/tickets/T-1/view?at=\(time)", as: "bolt").body == before.body, "\(time)")
+      let audit = try fixture.send("GET", "/tickets/T-1/audit?entry=zz&at=\(time)", as: "bolt")
+      let earlier = try fixture.send("GET", "/tickets/T-1/audit?entry=zz&at=2026-05-01T12:34:55Z", as: "bolt")
+      #expect(audit.status == 404 && audit.text == earlier.text, "\(audit.text)")
+    }
+    #expect(try fixture.view("T-1", as: "acme", query: "?at=2026-05-01T12:34:56Z")["position"] as? Int == 4)
+    let tooEarly = try fixture.send("GET", "/tickets/T-1/view?at=2026-05-01T09:05:00Z", as: "bolt")
+    #expect(tooEarly.status == 200, "bolt was offered the ticket at 09:00: \(tooEarly.text)")
+
+    // A refused edit or delete: the same words for acme's internal note as for an id never used.
+    for change in [#""type":"entry-edited","text":"x""#, #""type":"entry-deleted""#] {
+      func refusal(_ entry: String) throws -> String {
+        let response = try fixture.send(
+          "POST", "/tickets/T-1/events", as: "bolt",
+          body: #"{\#(change),"ticket":"T-1","by":"bolt","entry":"\#(entry)"}"#)
+        #expect(response.status == 422)
+        return try response.object()["detail"] as? String ?? ""
+      }
+      #expect(try refusal("s1").replacingOccurrences(of: "'s1'", with: "'zz'") == refusal("zz"))
+    }
+
+    // Never engaged: a point in the past tells nothing of the log (its first time, its positions).
+    for query in ["?at=2000-01-01T00:00:00Z", "?at=999999", "?at=1"] {
+      for route in ["view", "audit"] {
+        let known = try fixture.send("GET", "/tickets/T-1/\(route)\(query)", as: "carl")
+        let missing = try fixture.send("GET", "/tickets/T-9/\(route)\(query)", as: "carl")
+        #expect(known.status == 404 && known.text.replacingOccurrences(of: "T-1", with: "T-9") == missing.text)
+        #expect(
+          try known.object()["detail"] as? String == "ticket T-1 is not in the log", "\(route)\(query): \(known.text)")
+      }
+    }
+    #expect(try fixture.position("T-1") == 4, "nothing refused was appended")
   }
 
   @Test func aJSONArrayBodyIsRecordedLikeJSONLines() throws {

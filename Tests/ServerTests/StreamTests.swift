@@ -156,6 +156,30 @@ struct StreamTests {
     #expect(try streamsOpen() == "0.0")
   }
 
+  /// A key revoked while its stream is open: the stream ends before it sends anything more.
+  @Test func aStreamEndsOnceItsKeyIsRevoked() throws {
+    let fixture = try Fixture(arguments: ["--stream-heartbeat", "0.2"])
+    try fixture.record("T-1", as: "acme", [Events.outsourced("T-1")])
+    var stream = try EventStream(fixture, as: "bolt")
+    #expect(try stream.next(1).first?.data.contains("T-1") == true)
+    try fixture.revoke("bolt")
+    try fixture.record("T-2", as: "acme", [Events.outsourced("T-2")])
+    // Heartbeats come every 0.2 s: the stream ends within a few, and sends nothing more.
+    var received = ""
+    var ended = false
+    let deadline = Date().addingTimeInterval(10)
+    while !ended, Date() < deadline {
+      if let chunk = try stream.connection.readChunk() {
+        received += String(decoding: chunk, as: UTF8.self)
+      } else {
+        ended = true
+      }
+    }
+    #expect(ended, "the stream went on: \(received)")
+    #expect(!received.contains("T-2"), "\(received)")
+    #expect(try fixture.send("GET", "/notifications/stream", as: "bolt").status == 401)
+  }
+
   @Test func aMalformedLastEventIDIs400() throws {
     let fixture = try Fixture(partners: ["acme"])
     let response = try fixture.send("GET", "/notifications/stream", as: "acme", headers: ["Last-Event-ID": "nope"])

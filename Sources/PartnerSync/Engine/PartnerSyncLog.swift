@@ -280,9 +280,7 @@ public final class PartnerSyncLog: @unchecked Sendable {
     let position: Int64
     let found: TicketProjection?
     if let partner {
-      position = try scoped(ticket: ticket) { () throws(PartnerSyncError) in
-        try self.position(of: point, ticket: ticket)
-      }
+      position = try scopedPosition(of: point, ticket: ticket, as: partner)
       found = try scopedProjection(ticket: ticket, through: position, as: partner)
     } else {
       position = try self.position(of: point, ticket: ticket)
@@ -312,13 +310,44 @@ public final class PartnerSyncLog: @unchecked Sendable {
     return projection
   }
 
-  /// Runs `body` for a scoped read: any `unknownTicket` error it throws becomes the one of a
-  /// ticket that is not in the log, which tells nothing of the ticket's history.
-  package func scoped<T>(ticket: String, _ body: () throws(PartnerSyncError) -> T) throws(PartnerSyncError) -> T {
-    do {
-      return try body()
-    } catch let error where error.code == .unknownTicket {
-      throw .notInLog(ticket)
+  /// Resolves `point` for a read of `ticket` scoped to `partner`, telling nothing of what the
+  /// partner may not know:
+  ///
+  /// - a ticket the partner may not know fails as one not in the log before anything is said of
+  ///   the log (its first time, its positions);
+  /// - as of a time, the read is cut where ``position(of:ticket:)`` cuts it and stands at the
+  ///   last event before the cut that the partner may know of (`outOfRange` when there is none)
+  ///   (`TicketProjection.apply(_:position:isKnownTo:)`): the partner's view and decisions are
+  ///   the same there, and the position of an event it may not know of (an internal entry of
+  ///   the other partner's, say) never shows.
+  package func scopedPosition(of point: Point, ticket: String, as partner: String) throws(PartnerSyncError) -> Int64 {
+    switch point {
+    case .latest:
+      return try position(of: point, ticket: ticket)
+    case .position:
+      _ = try scopedProjection(ticket: ticket, as: partner)
+      return try position(of: point, ticket: ticket)
+    case .time(let time):
+      _ = try scopedProjection(ticket: ticket, as: partner)
+      var projection = TicketProjection(ticket: ticket, rules: rules)
+      var standing: Int64?
+      try PartnerSyncError.wrap {
+        guard let cut = try store.lastPosition(inStream: ticket, beforeFirstAfter: time.microseconds) else { return }
+        try store.forEachEventBytes(inStream: ticket, throughPosition: cut) { stored in
+          let event = try self.decodeEvent(stored, ticket: ticket)
+          do throws(RefusedEvent) {
+            if try projection.apply(event, position: stored.position, isKnownTo: partner) { standing = stored.position }
+          } catch {
+            throw Self.refusedOnReplay(error, position: stored.position)
+          }
+          return true
+        }
+      }
+      guard let standing else {
+        throw PartnerSyncError(
+          .outOfRange, "\(time.rfc3339) is before the first event of ticket \(ticket) that \(partner) may know of")
+      }
+      return standing
     }
   }
 

@@ -112,3 +112,28 @@ extension TicketProjection {
     engagementSummaries.filter { partner == lead || $0.partner == partner }
   }
 }
+
+extension TicketProjection {
+  /// Folds `event` at `position` as ``apply(_:)`` does, and tells whether `partner` may know of it:
+  /// it recorded the event, or the event changed what `partner` may know of the ticket (its
+  /// view, the decisions it may know of, the notifications addressed to it).
+  ///
+  /// A read scoped to `partner` as of a time stands at such an event, so that the position it
+  /// answers with never is the position of an event `partner` may not know of.
+  /// - Throws: ``RefusedEvent`` as ``apply(_:)`` does.
+  package mutating func apply(_ event: TicketEvent, position: Int64, isKnownTo partner: String) throws(RefusedEvent)
+    -> Bool
+  {
+    func seen() -> TicketView? {
+      guard var view = try? view(of: partner) else { return nil }
+      view.position = 0
+      return view
+    }
+    let (before, decided, notified) = (seen(), decisions.count, notifications.count)
+    try apply(event, position: position)
+    return event.by == partner
+      || decisions[decided...].contains { $0.isVisible(to: partner) }
+      || notifications[notified...].contains { $0.partner == partner }
+      || seen() != before
+  }
+}

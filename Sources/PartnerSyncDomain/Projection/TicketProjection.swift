@@ -290,11 +290,10 @@ extension TicketProjection {
     _ id: String, side: Side, by: String, action: String
   ) throws(RefusedEvent) -> EntryKind? {
     guard let kind = entryKind(id, in: side) else {
-      if records.index(forKey: id) == nil {
-        throw RefusedEvent("\(by) cannot \(action) entry '\(id)': ticket \(ticket) has no such entry")
-      }
+      // The same words whether or not the other version holds the entry: they must not tell a
+      // partner of the other's entries that never reached it (its internal ones, say).
       throw RefusedEvent(
-        "\(by) cannot \(action) entry '\(id)': it is not in \(by)'s version of ticket \(ticket) (deleted, or never copied there)"
+        "\(by) cannot \(action) entry '\(id)': \(by)'s version of ticket \(ticket) has no such entry (never added or copied there, or deleted)"
       )
     }
     if case .engagement(let n) = side, engagements[n - 1].status == .waitingApproval,
