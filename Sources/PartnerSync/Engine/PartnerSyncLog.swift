@@ -316,7 +316,8 @@ public final class PartnerSyncLog: @unchecked Sendable {
   /// - a ticket the partner may not know fails as one not in the log before anything is said of
   ///   the log (its first time, its positions);
   /// - as of a time, the read is cut where ``position(of:ticket:)`` cuts it and stands at the
-  ///   last event before the cut that the partner may know of (`outOfRange` when there is none)
+  ///   last event before the cut that the partner may know of (`unknownTicket` when there is
+  ///   none, whether or not the time is before the log's first event, which is not said)
   ///   (`TicketProjection.apply(_:position:isKnownTo:)`): the partner's view and decisions are
   ///   the same there, and the position of an event it may not know of (an internal entry of
   ///   the other partner's, say) never shows.
@@ -345,7 +346,8 @@ public final class PartnerSyncLog: @unchecked Sendable {
       }
       guard let standing else {
         throw PartnerSyncError(
-          .outOfRange, "\(time.rfc3339) is before the first event of ticket \(ticket) that \(partner) may know of")
+          .unknownTicket,
+          "ticket \(ticket) had no event \(partner) may know of yet at \(time.rfc3339): the first is stamped after it")
       }
       return standing
     }
