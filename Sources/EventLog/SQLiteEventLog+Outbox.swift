@@ -35,13 +35,16 @@ extension SQLiteEventLog {
 
   /// Writes the outbox of the events up to the last one again, in several transactions: one that
   /// empties it and marks it as being filled, one per batch of messages, one that ends the mark.
-  /// A rebuild that another one overlaps writes the same rows, so each replaces the other's.
+  /// A rebuild that another one overlaps writes the same rows, so each replaces the other's. The
+  /// mark is this rebuild's own (its row id, at random): a rebuild that another process began
+  /// meanwhile replaced it with its own, and the outbox stays marked until that one ends.
   public func rebuildOutbox(_ produce: (_ through: Int64, _ sink: OutboxRebuild) throws -> Void) throws {
+    let mark = Int64.random(in: 1...Int64.max)
     let through = try write { connection in
       let last = try connection.integer("SELECT max(position) FROM events", purpose: "read the last position")
       try connection.execute(
         "DELETE FROM outbox WHERE position <= \(last); DELETE FROM outbox_filling; "
-          + "INSERT INTO outbox_filling VALUES (\(last))",
+          + "INSERT INTO outbox_filling (rowid, through) VALUES (\(mark), \(last))",
         purpose: "empty the outbox and mark it as being filled")
       return last
     }
@@ -65,7 +68,7 @@ extension SQLiteEventLog {
     try produce(through, sink)
     try sink.flush()
     try write { connection in
-      try connection.execute("DELETE FROM outbox_filling", purpose: "mark the outbox as filled")
+      try connection.execute("DELETE FROM outbox_filling WHERE rowid = \(mark)", purpose: "mark the outbox as filled")
     }
   }
 }

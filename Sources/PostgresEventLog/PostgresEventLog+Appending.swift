@@ -193,16 +193,20 @@ extension PostgresEventLog {
 
   /// Writes the outbox of the events up to the last one again, in several transactions: one that
   /// empties it and marks it as being filled, one per batch of messages, one that ends the mark.
+  ///
+  /// The mark is this rebuild's own (the id of the transaction that wrote it): a rebuild that
+  /// another process began meanwhile replaced it with its own, and the outbox stays marked until
+  /// that one ends.
   public func rebuildOutbox(_ produce: (_ through: Int64, _ sink: OutboxRebuild) throws -> Void) throws {
-    let through = try write { connection in
+    let (through, mark) = try write { connection in
       let last = try Self.lastPosition(on: connection, schema: schema)
       try connection.query(
         "DELETE FROM \(schema).outbox WHERE position <= $1", [.int64(last)], purpose: "empty the outbox")
       try connection.execute("DELETE FROM \(schema).outbox_filling", purpose: "mark the outbox as being filled")
-      try connection.query(
-        "INSERT INTO \(schema).outbox_filling VALUES ($1)", [.int64(last)],
+      let mark = try connection.query(
+        "INSERT INTO \(schema).outbox_filling VALUES ($1) RETURNING xmin::text", [.int64(last)],
         purpose: "mark the outbox as being filled")
-      return last
+      return (last, mark.text(0, 0))
     }
     let sink = OutboxRebuild { messages in
       try self.write { connection in
@@ -229,7 +233,9 @@ extension PostgresEventLog {
     try produce(through, sink)
     try sink.flush()
     try write { connection in
-      try connection.execute("DELETE FROM \(schema).outbox_filling", purpose: "mark the outbox as filled")
+      _ = try connection.query(
+        "DELETE FROM \(schema).outbox_filling WHERE xmin::text = $1", [.text(mark)],
+        purpose: "mark the outbox as filled")
     }
   }
 }

@@ -1,4 +1,7 @@
 import EventLog
+import Foundation
+import PostgresEventLog
+import Synchronization
 import Testing
 
 /// The outbox every backend keeps: messages stored with the events that leave them, read after a
@@ -88,6 +91,49 @@ struct OutboxContractTests {
       _ = try log.append([sending("a", 1, to: ["x"])], expectedVersions: [:])
       #expect(throws: Stop.self) { try log.rebuildOutbox { _, _ in throw Stop() } }
       #expect(try !log.outboxIsFilled())
+    }
+  }
+
+  /// Two rebuilds at once, the second begun by another process (another handle) while the first
+  /// fills: the outbox is marked filled only once the later one has ended, whichever ends first.
+  @Test(arguments: [Backend.sqliteFile] + (testPostgresURL == nil ? [] : [Backend.postgres]))
+  func overlappingRebuildsKeepTheOutboxMarkedUntilTheLastEnds(_ backend: Backend) throws {
+    try backend.withLog { first in
+      let second: any EventLog & Sendable =
+        switch first {
+        case let log as SQLiteEventLog: try SQLiteEventLog(path: log.path, options: .init())
+        case let log as PostgresEventLog: try PostgresEventLog(location: log.location)
+        default: first
+        }
+      _ = try first.append([sending("a", 1, to: ["x"]), sending("a", 2, to: ["y"])], expectedVersions: [:])
+      let message = OutboxMessage(cursor: OutboxCursor(position: 2, index: 0), recipient: "y", data: "{}")
+      let (firstFilling, secondBegun, firstEnded) = (
+        DispatchSemaphore(value: 0), DispatchSemaphore(value: 0), DispatchSemaphore(value: 0)
+      )
+      let secondResult = Mutex<Result<Void, any Error>?>(nil)
+      Thread.detachNewThread {
+        firstFilling.wait()
+        let result = Result {
+          try second.rebuildOutbox { _, sink in
+            secondBegun.signal()
+            firstEnded.wait()
+            try sink.add(message)
+          }
+        }
+        secondResult.withLock { $0 = result }
+        secondBegun.signal()
+      }
+      try first.rebuildOutbox { _, sink in
+        try sink.add(message)
+        firstFilling.signal()
+        secondBegun.wait()
+      }
+      #expect(try !first.outboxIsFilled(), "the second rebuild is still filling")
+      firstEnded.signal()
+      secondBegun.wait()
+      try #require(secondResult.withLock { $0 }).get()
+      #expect(try first.outboxIsFilled())
+      #expect(try all(first) == [message])
     }
   }
 
