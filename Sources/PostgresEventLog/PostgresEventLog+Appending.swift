@@ -77,8 +77,12 @@ extension PostgresEventLog {
     expectedVersions: [String: Int64], _ produce: (EventAppender) throws -> Void
   ) throws -> AppendResult? {
     try lock.append {
+      // Streams named in ASCII only: the versions this log knows are kept by name, and Swift's
+      // strings compare other names by canonical equivalence (`é` as one scalar or two), where
+      // the database compares bytes.
       guard quietAppends >= quietAppendsToGuess, let last = lastSeen, let table = eventsTable,
-        let chain = EventHashChain(lastHash: last.hash)
+        let chain = EventHashChain(lastHash: last.hash),
+        expectedVersions.keys.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } })
       else {
         return try append(expectedVersions: expectedVersions, produce)
       }

@@ -314,6 +314,23 @@ struct PostgresEventLogTests {
     #expect(try again.verify() == VerifyReport(events: 2))
   }
 
+  /// Streams whose names Swift's strings hold equal and the database does not (`é` as one scalar
+  /// or as `e` and a combining accent): a guess never takes one's known version for the other's.
+  @Test func aGuessTellsApartStreamsThatOnlyLookAlike() throws {
+    try withTemporaryPostgresLog { log throws in
+      let (composed, decomposed) = ("T\u{e9}", "Te\u{301}")
+      _ = try log.append([record(composed, 1)], expectedVersions: [composed: 0])
+      _ = try log.append([record(composed, 2)], expectedVersions: [composed: 1])
+      #expect(throws: EventLogError.self) {
+        try log.appendGuessingPosition(expectedVersions: [decomposed: 2]) { try $0.append(record(decomposed, 3)) }
+      }
+      #expect(
+        try log.appendGuessingPosition(expectedVersions: [decomposed: 0]) { try $0.append(record(decomposed, 3)) }
+          != nil)
+      #expect(try log.verify() == VerifyReport(events: 3))
+    }
+  }
+
   /// A stale expectation is a version conflict on a guess as without one: found on the server when
   /// the guessed last event holds, else by the append after the failed guess; nothing is written.
   @Test func aConflictOnAGuessIsTheConflictWithoutOne() throws {
