@@ -98,7 +98,16 @@ final class PostgresConnection {
     }
   }
 
+  /// While set (milliseconds), a statement that ``query(_:_:purpose:)`` runs outside a
+  /// transaction is a read whose waits for a lock give up after that time.
+  var readLockTimeout: Int32?
+
   /// Runs `sql` with `parameters`, returning its rows in binary.
+  ///
+  /// With ``readLockTimeout`` set and outside a transaction, the statement's waits for a lock
+  /// give up after that time (`busy`), in one round-trip all the same: `SET LOCAL lock_timeout`
+  /// and the statement are sent as one pipeline (libpq's pipeline mode), whose statements run in
+  /// one implicit transaction.
   @discardableResult
   func query(_ sql: String, _ parameters: [PostgresParameter] = [], purpose: String) throws -> PostgresResult {
     var bytes: [UInt8] = []
@@ -111,17 +120,68 @@ final class PostgresConnection {
     let types = parameters.map(\.type)
     let lengths = offsets.map { Int32($0.count) }
     let formats = [Int32](repeating: 1, count: parameters.count)
-    let result = bytes.withUnsafeBufferPointer { buffer in
+    func send(_ values: [UnsafePointer<CChar>?]) -> Int32 {
+      PQsendQueryParams(handle, sql, Int32(parameters.count), types, values, lengths, formats, 1)
+    }
+    return try bytes.withUnsafeBufferPointer { buffer in
       // An empty parameter still needs a non-null pointer (null means SQL NULL).
       let base = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(bitPattern: 1)!)
       let values: [UnsafePointer<CChar>?] = offsets.map {
         (base + $0.start).assumingMemoryBound(to: CChar.self)
       }
-      return PostgresResult(
-        PQexecParams(handle, sql, Int32(parameters.count), types, values, lengths, formats, 1))
+      guard let lockTimeout = readLockTimeout, !isInTransaction else {
+        let result = PostgresResult(
+          PQexecParams(handle, sql, Int32(parameters.count), types, values, lengths, formats, 1))
+        try check(result, purpose: purpose)
+        return result
+      }
+      return try pipelined(purpose: purpose) {
+        [
+          PQsendQueryParams(handle, "SET LOCAL lock_timeout = \(max(1, lockTimeout))", 0, nil, nil, nil, nil, 0),
+          send(values),
+        ]
+      }[1]
     }
-    try check(result, purpose: purpose)
-    return result
+  }
+
+  /// Sends the statements `send` sends (each call's result 1 when sent) in one pipeline and
+  /// returns each one's result; throws the first that failed, after rolling back the transaction
+  /// it left.
+  private func pipelined(purpose: String, _ send: () -> [Int32]) throws -> [PostgresResult] {
+    guard PQenterPipelineMode(handle) == 1 else {
+      throw EventLogError.unavailable(location: location, reason: Self.message(of: handle))
+    }
+    var results: [PostgresResult] = []
+    var failure: (any Error)?
+    let sent = send()
+    if sent.allSatisfy({ $0 == 1 }), PQpipelineSync(handle) == 1 {
+      // Each statement's result, then the end of the statement (nil), then the pipeline's end.
+      while results.count < sent.count, let next = PQgetResult(handle) {
+        let result = PostgresResult(next)
+        if failure == nil, result.status != PGRES_PIPELINE_ABORTED {
+          do { try check(result, purpose: purpose) } catch { failure = error }
+        }
+        results.append(result)
+        if let end = PQgetResult(handle) { PQclear(end) }
+      }
+      while let next = PQgetResult(handle) {
+        if PQresultStatus(next) == PGRES_PIPELINE_SYNC {
+          PQclear(next)
+          break
+        }
+        PQclear(next)
+      }
+    }
+    if results.count < sent.count, failure == nil {
+      failure = EventLogError.unavailable(
+        location: location, reason: "could not \(purpose): \(Self.message(of: handle))")
+    }
+    PQexitPipelineMode(handle)
+    if let failure {
+      rollBack()
+      throw failure
+    }
+    return results
   }
 
   /// The first column of the first row of `sql` as an integer, or nil for no row or NULL.

@@ -131,9 +131,15 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
       guard outermost else { return try body(connection) }
       try connection.reconnectIfLost()
       if creationPending { return try readBeforeCreation(body) }
-      guard snapshot else { return try body(connection) }
+      // A read's waits for a lock (a table that maintenance holds) give up after the log's lock
+      // timeout, as a write's do: a single statement's in the transaction `query` makes for it.
+      guard snapshot else {
+        connection.readLockTimeout = options.lockTimeoutMilliseconds
+        defer { connection.readLockTimeout = nil }
+        return try body(connection)
+      }
       return try connection.transaction(
-        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", purpose: "read the log"
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \(lockTimeout)", purpose: "read the log"
       ) { try body(connection) }
     }
   }

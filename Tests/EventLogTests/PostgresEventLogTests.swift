@@ -54,6 +54,42 @@ struct PostgresEventLogTests {
     }
   }
 
+  /// A table that maintenance holds (`VACUUM FULL`, `REINDEX`, `ALTER`): reads give up after the
+  /// log's lock timeout, busy, as writes do, single statements and snapshots alike.
+  @Test func readsGiveUpOnATableLockAfterTheLockTimeout() throws {
+    try withTemporaryPostgresLog { log throws in
+      _ = try log.append([record("a", 1)], expectedVersions: [:])
+      let schema = "\"\(log.location.schema)\""
+      let holder = Process()
+      holder.executableURL = URL(fileURLWithPath: "/bin/sh")
+      holder.arguments = [
+        "-c", #"exec "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/psql" -X -q -d "$1" -c "$2""#, "psql",
+        log.location.connectionURL,
+        "BEGIN; LOCK TABLE \(schema).events IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;",
+      ]
+      try holder.run()
+      defer { holder.waitUntilExit() }
+      let reader = try PostgresEventLog(location: log.location, options: .init(lockTimeoutMilliseconds: 300))
+      // Until the lock is held: a read that goes through.
+      let deadline = Date().addingTimeInterval(5)
+      while (try? reader.lastPosition()) != nil, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+      let reads: [(String, () throws -> Void)] = [
+        ("the last position", { _ = try reader.lastPosition() }),
+        ("a stream's version", { _ = try reader.version(of: "a") }),
+        ("a stream's events", { try reader.forEachEvent(inStream: "a", throughPosition: nil) { _ in true } }),
+      ]
+      for (name, read) in reads {
+        let started = Date()
+        #expect(throws: EventLogError.busy(path: log.location.description), "\(name)") { try read() }
+        #expect(Date().timeIntervalSince(started) < 3, "\(name)")
+      }
+      // Once the lock is gone, the same log reads again.
+      holder.waitUntilExit()
+      #expect(try reader.lastPosition() == 1)
+      #expect(try reader.version(of: "a") == 1)
+    }
+  }
+
   @Test func theEventsRefuseUpdateDeleteAndTruncate() throws {
     try withTemporaryPostgresLog { log throws in
       _ = try log.append([record("a", 1)], expectedVersions: [:])
