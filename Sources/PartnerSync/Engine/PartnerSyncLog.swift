@@ -316,11 +316,11 @@ public final class PartnerSyncLog: @unchecked Sendable {
   /// - a ticket the partner may not know fails as one not in the log before anything is said of
   ///   the log (its first time, its positions);
   /// - as of a time, the read is cut where ``position(of:ticket:)`` cuts it and stands at the
-  ///   last event before the cut that the partner may know of (`unknownTicket` when there is
-  ///   none, whether or not the time is before the log's first event, which is not said)
+  ///   last event before the cut that the partner may know of
   ///   (`TicketProjection.apply(_:position:isKnownTo:)`): the partner's view and decisions are
   ///   the same there, and the position of an event it may not know of (an internal entry of
-  ///   the other partner's, say) never shows.
+  ///   the other partner's, say) never shows. With no such event: `unknownTicket`, whether or
+  ///   not the time is before the log's first event, which is not said.
   package func scopedPosition(of point: Point, ticket: String, as partner: String) throws(PartnerSyncError) -> Int64 {
     switch point {
     case .latest:
