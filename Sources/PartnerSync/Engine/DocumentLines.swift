@@ -153,6 +153,12 @@ struct DocumentBytes: @unchecked Sendable {
   // @unchecked Sendable: the bytes are only read, and outlive every thread that reads them.
   let buffer: UnsafeBufferPointer<UInt8>
 
+  /// The document in `buffer`, without the UTF-8 byte order mark that some editors write at its
+  /// start: its first line starts after it.
+  init(buffer: UnsafeBufferPointer<UInt8>) {
+    self.buffer = buffer.starts(with: [0xEF, 0xBB, 0xBF]) ? UnsafeBufferPointer(rebasing: buffer[3...]) : buffer
+  }
+
   var count: Int { buffer.count }
 
   subscript(range: Range<Int>) -> UnsafeBufferPointer<UInt8> {

@@ -37,8 +37,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
   /// Parses an RFC 3339 date-time such as "2026-03-02T09:00:00Z" or
   /// "2026-03-02T09:00:00.123+02:00", explaining any failure.
   ///
-  /// Leap seconds (second 60), more than 6 fraction digits and times whose UTC equivalent falls
-  /// outside years 0000–9999 are rejected because they cannot be represented exactly.
+  /// A time is kept to the microsecond: fraction digits past the sixth are dropped. Leap seconds
+  /// (second 60) and times whose UTC equivalent falls outside years 0000–9999 are rejected
+  /// because they cannot be represented.
   public static func parse(_ text: String) -> Result<Timestamp, TimestampError> {
     var text = text
     return text.withUTF8 { parse(utf8: $0) }
@@ -226,10 +227,8 @@ private struct TimestampParser {
       }
       let count = pos - fractionOffset
       guard count > 0 else { throw fail("expected digits after '.'") }
-      guard count <= 6 else {
-        throw fail("too many fraction digits (\(count); at most 6, microsecond precision)", at: fractionOffset)
-      }
-      for _ in count..<6 { fraction *= 10 }
+      // Kept to the microsecond: digits past the sixth (a clock's nanoseconds) are dropped.
+      for _ in min(count, 6)..<6 { fraction *= 10 }
     }
 
     var offsetMinutes: Int64 = 0

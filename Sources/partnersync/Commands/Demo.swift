@@ -30,6 +30,16 @@ struct Demo: ParsableCommand {
         "Wrote the sample history of \(ticket) to \(global.logName): \(result.count) events at positions \(result.firstPosition)–\(result.lastPosition).",
         quiet: global.quiet)
     } else {
+      // Another history under the sample's number is not shown as the sample (events added to
+      // the sample since are).
+      var stored: [TicketEvent] = []
+      try log.forEachEvent(ticket: ticket) { stored.append($0.event) }
+      let sample = try EventLines.parse(Array(DemoHistory.jsonLines.utf8)).map(\.event)
+      guard stored.prefix(sample.count).map({ Self.timeless($0) }) == sample.map({ Self.timeless($0) }) else {
+        throw failure(
+          "\(global.logName) already holds a ticket \(ticket) that is not the sample history; nothing was written. Run the demo on another log (--db PATH).",
+          Exit.usage)
+      }
       printNote("\(global.logName) already holds the sample history of \(ticket); showing it.", quiet: global.quiet)
     }
     let lead = try log.view(ticket: ticket, as: "acme")
@@ -50,6 +60,15 @@ struct Demo: ParsableCommand {
             "      partnersync notifications \(ticket)",
           ])
     }
+  }
+}
+
+extension Demo {
+  /// `event` without its time: the sample's lines without one are stamped when written.
+  static func timeless(_ event: TicketEvent) -> TicketEvent {
+    var event = event
+    event.at = nil
+    return event
   }
 }
 

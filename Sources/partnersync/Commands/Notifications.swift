@@ -26,8 +26,13 @@ struct Notifications: ParsableCommand {
   @Argument(help: "The ticket number (all tickets when absent).")
   var ticket: String?
 
-  @Option(help: ArgumentHelp("Only notifications after this log position.", valueName: "position"))
+  @Option(
+    parsing: .unconditional, help: ArgumentHelp("Only notifications after this log position.", valueName: "position"))
   var after: Int64 = 0
+
+  func validate() throws {
+    guard after >= 0 else { throw ValidationError("--after takes a log position from 0, not \(after)") }
+  }
 
   @Option(
     name: .customLong("as"),

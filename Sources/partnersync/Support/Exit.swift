@@ -29,10 +29,25 @@ func printNote(_ message: String, quiet: Bool) {
   if !quiet { FileHandle.standardError.write(Data((message + "\n").utf8)) }
 }
 
-/// Prints `error: message` as one line on standard error and returns `code` to throw.
+/// Prints `error: message` as one line on standard error and returns `code` to throw. Control
+/// characters that the message quotes from the input (a line break in a field's name, say) are
+/// written as escapes, so the message stays one line.
 func failure(_ message: String, _ code: Int32) -> ExitCode {
   let label = Terminal.paint("error:", "31", enabled: Terminal.colorsOnStderr)
-  FileHandle.standardError.write(Data("\(label) \(message)\n".utf8))
+  var line = ""
+  for scalar in message.unicodeScalars {
+    switch scalar {
+    case "\n": line += "\\n"
+    case "\r": line += "\\r"
+    case "\t": line += "\\t"
+    case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+      line +=
+        "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+        + String(scalar.value, radix: 16)
+    default: line.unicodeScalars.append(scalar)
+    }
+  }
+  FileHandle.standardError.write(Data("\(label) \(line)\n".utf8))
   return ExitCode(code)
 }
 
@@ -96,7 +111,13 @@ struct Output {
         let written = write(1, p.baseAddress! + offset, p.count - offset)
         if written < 0 {
           if errno == EINTR { continue }
-          break  // a closed pipe (`| head`): nothing more can be written
+          if errno == EPIPE { break }  // a reader that stopped reading (`| head`): nothing more to write
+          // A full disk or a closed standard output: never a silent success with half the output.
+          let reason = String(cString: strerror(errno))
+          _ = failure(
+            "cannot write to standard output (\(reason)); what was written is incomplete. Free space or write elsewhere, and run the command again.",
+            Exit.software)
+          exit(Exit.software)
         }
         offset += written
       }

@@ -14,14 +14,17 @@ struct GlobalOptions: ParsableArguments {
   @Flag(name: [.customShort("q"), .long], help: "Print only data and errors: no summaries, no progress.")
   var quiet = false
 
+  // `.unconditional`: a negative value ("-1") is read as the value and refused by `validate`,
+  // not taken for an option.
   @Option(
+    parsing: .unconditional,
     help: ArgumentHelp(
       "Seconds a write waits for another writer to finish, and a read on a replica for a position it names (--at, --after, --min-position) to be replayed, before giving up with exit 75.",
       valueName: "seconds"))
   var wait: Double = 5
 
   @Option(
-    name: .customLong("min-position"),
+    name: .customLong("min-position"), parsing: .unconditional,
     help: ArgumentHelp(
       "Wait (up to --wait seconds, else exit 75) until the log holds this position before reading: read-your-writes on a replica.",
       valueName: "position"))
