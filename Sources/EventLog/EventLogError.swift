@@ -12,8 +12,9 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
   /// Nothing was written.
   case busy(path: String)
 
-  /// The file does not exist and the log was opened without `create`. No
-  /// file was created.
+  /// There is no log there and the log was opened without `create`: the file
+  /// does not exist, or it is an empty database opened read-only. No file was
+  /// created.
   case fileNotFound(path: String)
 
   /// The file is not an event log: it is not SQLite at all, or it is a SQLite

@@ -43,7 +43,7 @@ final class SQLiteConnection {
     sqlite3_busy_timeout(handle, options.busyTimeoutMilliseconds)
     try execute(
       "PRAGMA synchronous = \(options.synchronous.rawValue.uppercased())", purpose: "set the synchronous mode")
-    try SQLiteSchema.prepare(self)
+    try SQLiteSchema.prepare(self, openedReadOnly: options.readOnly)
   }
 
   deinit {

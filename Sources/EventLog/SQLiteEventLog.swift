@@ -71,7 +71,8 @@ public final class SQLiteEventLog: EventLogWriter, @unchecked Sendable {
   /// Opens (or, with `options.create`, creates) the event log at `path`.
   ///
   /// - Throws: ``EventLogError/fileNotFound(path:)`` when the file is missing
-  ///   and `create` is off (nothing is created),
+  ///   and `create` is off (nothing is created) or is an empty database opened
+  ///   read-only,
   ///   ``EventLogError/notAnEventLog(path:)`` when the file is not an event log,
   ///   ``EventLogError/newerSchema(path:found:supported:)`` when a newer program
   ///   wrote it, ``EventLogError/readOnly(path:)`` when a read-only log would

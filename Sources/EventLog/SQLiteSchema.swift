@@ -67,12 +67,13 @@ enum SQLiteSchema {
   static var supportedVersion: Int { migrations.count }
 
   /// Checks that the connection's database is an event log (or empty) and
-  /// brings its schema up to date.
+  /// brings its schema up to date; `openedReadOnly` tells whether the caller
+  /// asked for a read-only connection.
   ///
   /// Reading the header is the first access to the file, so a file that is
   /// not SQLite fails here with `SQLITE_NOTADB`, which maps to
   /// ``EventLogError/notAnEventLog(path:)``.
-  static func prepare(_ connection: SQLiteConnection) throws {
+  static func prepare(_ connection: SQLiteConnection, openedReadOnly: Bool) throws {
     let path = connection.path
     let applicationID = try connection.integer(
       "PRAGMA application_id", purpose: "read the application id")
@@ -93,8 +94,12 @@ enum SQLiteSchema {
     connection.schemaVersion = Int(userVersion)
     guard userVersion < supportedVersion else { return }
     guard !connection.isReadOnly else {
-      // An older log is read as it is (without an outbox); the first write upgrades it.
-      guard userVersion > 0 else { throw EventLogError.readOnly(path: path) }
+      // An older log is read as it is (without an outbox); the first write upgrades it. An empty
+      // database (a file of 0 bytes) opened for reading holds no log; one opened for writing that
+      // SQLite found write-protected cannot be made one.
+      guard userVersion > 0 else {
+        throw isEmpty && openedReadOnly ? EventLogError.fileNotFound(path: path) : EventLogError.readOnly(path: path)
+      }
       return
     }
     if isEmpty {

@@ -167,6 +167,50 @@ import Testing
     }
   }
 
+  @Test("an empty file is no log to the reading commands, which leave it empty; import makes it one")
+  func emptyFile() throws {
+    try withTemporaryDirectory { dir in
+      let db = dir.appendingPathComponent("empty.sqlite")
+      try Data().write(to: db)
+      let commands = [
+        ["view", "T-1", "--as", "acme"], ["export"], ["log"], ["verify"], ["replay"], ["audit", "T-1"],
+        ["notifications"],
+      ]
+      for command in commands {
+        let result = try CLI.run(["--db", db.path] + command)
+        Self.expectRefusal(result, path: db.path, says: ["no log", "import"], "\(command[0]) of an empty file")
+      }
+      #expect(try Data(contentsOf: db).isEmpty, "a reading command wrote to the empty file")
+      #expect(Self.companions(of: db).isEmpty, "the empty file gained \(Self.companions(of: db))")
+      try Self.makeLog(db)
+      let view = try CLI.run(["--db", db.path, "view", "T-1", "--as", "acme", "--format", "json"])
+      #expect(view.code == 0 && view.out.contains(#""id":"n1""#), "\(view.out) \(view.err)")
+    }
+  }
+
+  @Test("import reads a file that is a pipe: bash's process substitution, <(gunzip -c …)")
+  func importFromAPipe() throws {
+    try withTemporaryDirectory { dir in
+      let db = dir.appendingPathComponent("team.sqlite")
+      let out = dir.appendingPathComponent("out")
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: "/bin/bash")
+      process.arguments = [
+        "-c", #"exec "$0" --db "$1" import <(printf '%s\n' "$2")"#, CLI.binary.path, db.path, Self.event,
+      ]
+      _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+      let handle = try FileHandle(forWritingTo: out)
+      defer { try? handle.close() }
+      process.standardOutput = handle
+      process.standardError = handle
+      try process.run()
+      process.waitUntilExit()
+      let said = String(decoding: try Data(contentsOf: out), as: UTF8.self)
+      #expect(process.terminationStatus == 0, "\(said)")
+      #expect(said.hasPrefix("Imported 1 event from /dev/fd/"), "\(said)")
+    }
+  }
+
   @Test("a failed first import creates no log, and leaves no staging file")
   func failedFirstImport() throws {
     try withTemporaryDirectory { dir in

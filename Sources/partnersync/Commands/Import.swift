@@ -81,8 +81,19 @@ struct Import: ParsableCommand {
         "\(file) does not exist; give the path of a JSON Lines file of events, or - for standard input.", Exit.noInput)
     }
     // Read once, then imported in place. (Not mapped: a file truncated meanwhile would then stop
-    // the program with a bus error instead of a message about its last line.)
-    guard !isDirectory.boolValue, let data = try? Data(contentsOf: URL(fileURLWithPath: file)) else {
+    // the program with a bus error instead of a message about its last line.) A pipe, such as
+    // `<(gunzip -c events.jsonl.gz)`, or a device has no size to read at once: read to its end.
+    let isRegular =
+      (try? FileManager.default.attributesOfItem(atPath: file)[.type] as? FileAttributeType) == .typeRegular
+    let data: Data? =
+      if isDirectory.boolValue {
+        nil
+      } else if isRegular {
+        try? Data(contentsOf: URL(fileURLWithPath: file))
+      } else {
+        FileHandle(forReadingAtPath: file).flatMap { handle in try? handle.readToEnd() ?? Data() }
+      }
+    guard let data else {
       throw failure("\(file) cannot be read; give the path of a readable JSON Lines file.", Exit.noInput)
     }
     return data
