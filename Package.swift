@@ -86,7 +86,7 @@ let package = Package(
     .executableTarget(
       name: "partnersync-server",
       dependencies: [
-        "PartnerSyncServer", "PartnerSync",
+        "PartnerSyncServer", "PartnerSync", "PostgresEventLog",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
       ]

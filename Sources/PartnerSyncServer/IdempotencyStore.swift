@@ -49,9 +49,10 @@ final class IdempotencyStore: @unchecked Sendable {
   private var lines = 0
   private var compactAt = 0
 
-  /// Opens the file of the log at `logPath`, dropping the entries older than the retention.
-  init(logPath: String, now: Timestamp = .now(), compactingAfter: Int = 4096) throws {
-    path = logPath + ".idempotency"
+  /// Opens the file `statePath.idempotency` (the server's state path: by default the log's),
+  /// dropping the entries older than the retention.
+  init(statePath: String, now: Timestamp = .now(), compactingAfter: Int = 4096) throws {
+    path = statePath + ".idempotency"
     self.compactingAfter = compactingAfter
     if let data = FileManager.default.contents(atPath: path) {
       for line in data.split(separator: 0x0A) {

@@ -27,7 +27,8 @@ public struct KeyStore: Sendable {
   /// The file's path.
   public let path: String
 
-  /// The key store of the log at `logPath`: the file `logPath.keys`.
+  /// The key store of the log at `logPath`: the file `logPath.keys` (`logPath` is the server's
+  /// state path, ``PartnerSyncServer/Configuration/statePath``, for a log that is not a file).
   public init(logPath: String) {
     path = logPath + ".keys"
   }

@@ -20,8 +20,13 @@ import UnixSignals
 public struct PartnerSyncServer: Sendable {
   /// What the server serves, and where.
   public struct Configuration: Sendable {
-    /// The SQLite log (created when missing).
+    /// The log (created when missing): a SQLite file's path, or a PostgreSQL URL
+    /// (`postgresql://user@host:port/dbname?log=NAME`, see `PartnerSyncLog.open(url:)`).
     public var logPath: String
+    /// The path prefix of the server's own files: its API keys (`PREFIX.keys`) and the
+    /// `Idempotency-Key`s of the batches it recorded (`PREFIX.idempotency`). By default the log's
+    /// path; a PostgreSQL log needs one.
+    public var statePath: String
     /// The address to bind (`127.0.0.1` by default: a reverse proxy terminates TLS in front).
     public var host: String
     /// The port to bind; 0 picks a free one (see `portFile`).
@@ -35,13 +40,15 @@ public struct PartnerSyncServer: Sendable {
     /// A fault to inject on purpose, for crash tests; nil in production.
     public var fault: ServerFault?
 
-    /// A configuration with the default limits.
+    /// A configuration with the default limits; `statePath` defaults to `logPath`.
     public init(
-      logPath: String, host: String = "127.0.0.1", port: Int = 8080, portFile: String? = nil,
-      limits: ServerLimits = .default, streamInterval: Duration = .milliseconds(200), fault: ServerFault? = nil
+      logPath: String, statePath: String? = nil, host: String = "127.0.0.1", port: Int = 8080,
+      portFile: String? = nil, limits: ServerLimits = .default, streamInterval: Duration = .milliseconds(200),
+      fault: ServerFault? = nil
     ) {
       self.fault = fault
       self.logPath = logPath
+      self.statePath = statePath ?? logPath
       self.host = host
       self.port = port
       self.portFile = portFile
@@ -68,8 +75,8 @@ public struct PartnerSyncServer: Sendable {
     self.configuration = configuration
     self.logger = logger
     self.registry = registry
-    log = try await PartnerSyncLog.open(path: configuration.logPath, create: true)
-    idempotency = try PartnerSyncError.wrap { try IdempotencyStore(logPath: configuration.logPath) }
+    log = try await PartnerSyncLog.open(url: configuration.logPath, create: true)
+    idempotency = try PartnerSyncError.wrap { try IdempotencyStore(statePath: configuration.statePath) }
   }
 
   /// The router: open routes (`/health`, `/metrics`, `/openapi.json`), then every other route
@@ -94,7 +101,7 @@ public struct PartnerSyncServer: Sendable {
         status: .ok, headers: [.contentType: "application/json"],
         body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
     }
-    let keys = KeyCache(store: KeyStore(logPath: configuration.logPath))
+    let keys = KeyCache(store: KeyStore(logPath: configuration.statePath))
     let authenticated = router.group().add(middleware: KeyAuthentication(keys: keys))
     TicketRoutes(
       log: log, limits: configuration.limits, idempotency: idempotency, fault: configuration.fault

@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import PartnerSync
 import PartnerSyncServer
+import PostgresEventLog
 import Prometheus
 
 @main
@@ -20,12 +21,33 @@ struct ServerCommand: AsyncParsableCommand {
     defaultSubcommand: Serve.self)
 }
 
-/// The log, shared by every subcommand.
+/// The log, shared by every subcommand, and where the server keeps its own files.
 struct LogOption: ParsableArguments {
-  @Option(help: ArgumentHelp("The SQLite log (default: $PARTNERSYNC_DB or partnersync.sqlite).", valueName: "path"))
+  @Option(
+    help: ArgumentHelp(
+      "The log: a SQLite file, or postgresql://user@host:port/dbname?log=NAME (default: $PARTNERSYNC_DB or partnersync.sqlite).",
+      valueName: "path-or-url"))
   var db: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "The path prefix of the server's API keys (PATH.keys) and Idempotency-Keys (PATH.idempotency); default: the SQLite log's path. A PostgreSQL log needs it.",
+      valueName: "path"))
+  var state: String?
+
   var path: String { db ?? ProcessInfo.processInfo.environment["PARTNERSYNC_DB"] ?? "partnersync.sqlite" }
+
+  /// The state path: `--state`, or the SQLite log's path.
+  var statePath: String { state ?? path }
+
+  func validate() throws {
+    if state == nil, PostgresLocation.isURL(path) {
+      throw ValidationError(
+        "a PostgreSQL log keeps no files of the server: give --state PATH, where the server keeps its keys (PATH.keys) and Idempotency-Keys (PATH.idempotency), the same for serve and keys"
+      )
+    }
+    if state?.isEmpty == true { throw ValidationError("--state takes a path, not an empty string") }
+  }
 }
 
 struct Serve: AsyncParsableCommand {
@@ -88,12 +110,18 @@ struct Serve: AsyncParsableCommand {
     do throws(PartnerSyncError) {
       server = try await PartnerSyncServer(
         configuration: .init(
-          logPath: log.path, host: host, port: port, portFile: portFile, limits: limits,
+          logPath: log.path, statePath: log.statePath, host: host, port: port, portFile: portFile, limits: limits,
           fault: ProcessInfo.processInfo.environment["PARTNERSYNC_SERVER_FAULT"].flatMap(ServerFault.init)),
         logger: logger, registry: registry)
     } catch {
       FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
-      throw ExitCode(error.code == .logNotFound ? 66 : 70)
+      let code: Int32 =
+        switch error.code {
+        case .logNotFound, .unusableLog, .readOnly: 66
+        case .busy, .unavailable: 75
+        default: 70
+        }
+      throw ExitCode(code)
     }
     try await server.run()
   }
@@ -101,7 +129,7 @@ struct Serve: AsyncParsableCommand {
 
 struct Keys: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Manage the API keys (stored as SHA-256 hashes in LOG.keys).",
+    abstract: "Manage the API keys (stored as SHA-256 hashes in LOG.keys, or STATE.keys with --state).",
     subcommands: [Add.self, List.self, Revoke.self])
 
   struct Add: ParsableCommand {
@@ -111,7 +139,7 @@ struct Keys: ParsableCommand {
     @Argument(help: "The partner the key acts as.") var partner: String
 
     func run() throws {
-      let key = try keyStore { () throws(KeyStoreError) in try KeyStore(logPath: log.path).add(partner: partner) }
+      let key = try keyStore { () throws(KeyStoreError) in try KeyStore(logPath: log.statePath).add(partner: partner) }
       print(key)
       FileHandle.standardError.write(Data("added a key for \(partner); keep it now, it is not shown again\n".utf8))
     }
@@ -122,7 +150,7 @@ struct Keys: ParsableCommand {
     @OptionGroup var log: LogOption
 
     func run() throws {
-      for entry in try keyStore({ () throws(KeyStoreError) in try KeyStore(logPath: log.path).entries() }) {
+      for entry in try keyStore({ () throws(KeyStoreError) in try KeyStore(logPath: log.statePath).entries() }) {
         print([entry.id, entry.partner, entry.created, entry.revoked ? "revoked" : "active"].joined(separator: "\t"))
       }
     }
@@ -135,7 +163,7 @@ struct Keys: ParsableCommand {
     @Argument(help: "The key's id, as keys list shows it.") var id: String
 
     func run() throws {
-      let entry = try keyStore { () throws(KeyStoreError) in try KeyStore(logPath: log.path).revoke(id) }
+      let entry = try keyStore { () throws(KeyStoreError) in try KeyStore(logPath: log.statePath).revoke(id) }
       FileHandle.standardError.write(Data("revoked key \(entry.id) of \(entry.partner)\n".utf8))
     }
   }

@@ -9,9 +9,10 @@ final class Fixture {
   private(set) var keys: [String: String] = [:]
 
   init(
-    arguments: [String] = [], environment: [String: String] = [:], partners: [String] = ["acme", "bolt", "carl"]
+    arguments: [String] = [], environment: [String: String] = [:], partners: [String] = ["acme", "bolt", "carl"],
+    backend: Backend = .sqlite
   ) throws {
-    server = try TestServer(arguments: arguments, environment: environment)
+    server = try TestServer(arguments: arguments, environment: environment, postgresURL: backend.newLogURL())
     for partner in partners { keys[partner] = try server.addKey(partner) }
   }
 
@@ -49,18 +50,42 @@ final class Fixture {
   /// Revokes `partner`'s key with `partnersync-server keys revoke`, as an operator does while the
   /// server runs.
   func revoke(_ partner: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let list = try server.run(["keys", "list", "--db", server.logPath])
+    let list = try server.run(["keys", "list"] + server.logArguments)
     let id = try #require(
       list.out.split(separator: "\n").first { $0.contains("\t\(partner)\t") }?.split(separator: "\t").first,
       sourceLocation: sourceLocation)
     #expect(
-      try server.run(["keys", "revoke", String(id), "--db", server.logPath]).code == 0, sourceLocation: sourceLocation)
+      try server.run(["keys", "revoke", String(id)] + server.logArguments).code == 0, sourceLocation: sourceLocation)
   }
 
   /// The last position of `ticket` as its lead sees it.
   func position(_ ticket: String, lead: String = "acme") throws -> Int {
     try view(ticket, as: lead)["position"] as? Int ?? -1
   }
+}
+
+/// The kind of log a server test runs on: SQLite always, PostgreSQL when
+/// `PARTNERSYNC_TEST_POSTGRES` names a database (`Scripts/postgres-start` prints one).
+enum Backend: String, Sendable, CustomTestStringConvertible {
+  case sqlite, postgresql
+
+  /// The test database's URL, or nil.
+  static let database = ProcessInfo.processInfo.environment["PARTNERSYNC_TEST_POSTGRES"].flatMap {
+    $0.isEmpty ? nil : $0
+  }
+
+  /// The backends there are.
+  static let available: [Backend] = database == nil ? [.sqlite] : [.sqlite, .postgresql]
+
+  /// The URL of a new log of this kind in the test database; nil for SQLite (a file of the
+  /// server's folder).
+  func newLogURL() -> String? {
+    guard self == .postgresql, let database = Self.database else { return nil }
+    let name = "server_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(24)
+    return database + (database.contains("?") ? "&" : "?") + "log=\(name)"
+  }
+
+  var testDescription: String { rawValue }
 }
 
 /// Events of the contract's JSON Lines format.

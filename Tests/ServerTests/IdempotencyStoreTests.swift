@@ -21,7 +21,7 @@ struct IdempotencyStoreTests {
     defer { try? FileManager.default.removeItem(at: folder) }
     let logPath = folder.appendingPathComponent("log.sqlite").path
     let start = Timestamp(microseconds: 1_800_000_000_000_000)
-    let store = try IdempotencyStore(logPath: logPath, now: start, compactingAfter: 8)
+    let store = try IdempotencyStore(statePath: logPath, now: start, compactingAfter: 8)
     for n in 0..<7 { try store.write(record("old-\(n)", at: start), now: start) }
     #expect(try lines(store) == 7)
     // A day and an hour later: the eighth line compacts the file, and the old keys go.
@@ -32,7 +32,7 @@ struct IdempotencyStoreTests {
     #expect(store.record(partner: "acme", key: "new")?.answer == "{}")
     // Written on after the compaction, and read back whole by the next server.
     try store.write(record("newer", at: later), now: later)
-    let reopened = try IdempotencyStore(logPath: logPath, now: later)
+    let reopened = try IdempotencyStore(statePath: logPath, now: later)
     #expect(
       reopened.record(partner: "acme", key: "new") != nil && reopened.record(partner: "acme", key: "newer") != nil)
     #expect(try lines(reopened) == 2)
@@ -44,7 +44,7 @@ struct IdempotencyStoreTests {
     defer { try? FileManager.default.removeItem(at: folder) }
     let now = Timestamp(microseconds: 1_800_000_000_000_000)
     let store = try IdempotencyStore(
-      logPath: folder.appendingPathComponent("log.sqlite").path, now: now, compactingAfter: 4)
+      statePath: folder.appendingPathComponent("log.sqlite").path, now: now, compactingAfter: 4)
     for n in 0..<10 { try store.write(record("k\(n)", at: now), now: now) }
     #expect((0..<10).allSatisfy { store.record(partner: "acme", key: "k\($0)") != nil })
     // Compacted at 4 lines, then at 8 (twice the 4 kept): 8 kept, 2 written since.

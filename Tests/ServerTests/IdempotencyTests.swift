@@ -3,8 +3,9 @@ import Testing
 
 @Suite("Idempotency-Key: a retried POST returns the first answer and appends nothing twice")
 struct IdempotencyTests {
-  @Test func aRetryWithTheSameKeyReturnsTheFirstAnswer() throws {
-    let fixture = try Fixture()
+  @Test(arguments: Backend.available)
+  func aRetryWithTheSameKeyReturnsTheFirstAnswer(on backend: Backend) throws {
+    let fixture = try Fixture(backend: backend)
     let body = [Events.outsourced("T-1"), Events.note("T-1", by: "acme", entry: "n1", text: "x")].joined(
       separator: "\n")
     let first = try fixture.send(
@@ -30,8 +31,9 @@ struct IdempotencyTests {
     #expect(try fixture.position("T-1") == 3)
   }
 
-  @Test func aKeyIsThePartnersOwn() throws {
-    let fixture = try Fixture()
+  @Test(arguments: Backend.available)
+  func aKeyIsThePartnersOwn(on backend: Backend) throws {
+    let fixture = try Fixture(backend: backend)
     try fixture.record("T-1", as: "acme", [Events.outsourced("T-1")])
     let acme = try fixture.send(
       "POST", "/tickets/T-1/events", as: "acme", body: Events.note("T-1", by: "acme", entry: "n1", text: "x"),
@@ -42,8 +44,9 @@ struct IdempotencyTests {
     #expect(try fixture.position("T-1") == 3)
   }
 
-  @Test func aRefusedBatchIsRefusedAgainOnRetry() throws {
-    let fixture = try Fixture()
+  @Test(arguments: Backend.available)
+  func aRefusedBatchIsRefusedAgainOnRetry(on backend: Backend) throws {
+    let fixture = try Fixture(backend: backend)
     try fixture.record("T-1", as: "acme", [Events.outsourced("T-1")])
     let bad = #"{"type":"entry-edited","ticket":"T-1","by":"acme","entry":"nope","text":"x"}"#
     for _ in 0..<2 {
@@ -54,8 +57,9 @@ struct IdempotencyTests {
     #expect(try fixture.position("T-1") == 1)
   }
 
-  @Test func aRetryAfterTheServerWasKilledBetweenTheAppendAndTheAnswerAppendsNothing() throws {
-    let fixture = try Fixture(environment: ["PARTNERSYNC_SERVER_FAULT": "kill-after-append"])
+  @Test(arguments: Backend.available)
+  func aRetryAfterTheServerWasKilledBetweenTheAppendAndTheAnswerAppendsNothing(on backend: Backend) throws {
+    let fixture = try Fixture(environment: ["PARTNERSYNC_SERVER_FAULT": "kill-after-append"], backend: backend)
     // Without `at`: the events get the time of their first try, which the retry must find.
     let body = [Events.outsourced("T-1"), Events.note("T-1", by: "acme", entry: "n1", text: "x")].joined(
       separator: "\n")

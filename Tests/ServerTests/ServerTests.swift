@@ -69,8 +69,9 @@ struct ServerTests {
 
   /// A view asked for again is answered again from what was made (the same document), and any
   /// event appended since, through the server or by another process, makes a new one.
-  @Test func aViewAskedForAgainFollowsEveryAppend() throws {
-    let fixture = try Fixture()
+  @Test(arguments: Backend.available)
+  func aViewAskedForAgainFollowsEveryAppend(on backend: Backend) throws {
+    let fixture = try Fixture(backend: backend)
     try fixture.record("T-1", as: "acme", [Events.outsourced("T-1")])
     try fixture.record("T-1", as: "bolt", [Events.accepted("T-1")])
     let first = try fixture.send("GET", "/tickets/T-1/view", as: "bolt")
@@ -84,7 +85,7 @@ struct ServerTests {
     #expect((moved["entries"] as? [Any])?.count == (try first.object()["entries"] as? [Any])?.count)
 
     // A note of the lead's, appended by another writer of the file: bolt's copy is in the next answer.
-    try PartnerSyncLog.open(path: fixture.server.logPath).importJSONLines(
+    try PartnerSyncLog.open(url: fixture.server.logPath).importJSONLines(
       Array(Events.note("T-1", by: "acme", entry: "n1", text: "hello").utf8))
     let noted = try fixture.view("T-1", as: "bolt")
     #expect(noted["position"] as? Int == 4)
@@ -93,8 +94,9 @@ struct ServerTests {
     #expect(try fixture.send("GET", "/tickets/T-1/view?at=2", as: "bolt").body == first.body)
   }
 
-  @Test func aPartnerRecordsAndReadsItsOwnVersion() throws {
-    let fixture = try Fixture()
+  @Test(arguments: Backend.available)
+  func aPartnerRecordsAndReadsItsOwnVersion(on backend: Backend) throws {
+    let fixture = try Fixture(backend: backend)
     let outsourced = try fixture.record("T-1", as: "acme", [Events.outsourced("T-1")])
     #expect(outsourced["count"] as? Int == 1)
     #expect(outsourced["firstPosition"] as? Int == 1 && outsourced["lastPosition"] as? Int == 1)

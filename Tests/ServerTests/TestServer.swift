@@ -6,7 +6,11 @@ import Testing
 final class TestServer {
   /// The folder that holds the log, its keys and the server's output.
   let folder: URL
+  /// The log: a file in `folder`, or a PostgreSQL URL.
   let logPath: String
+  /// `--db` and, for a PostgreSQL log, `--state` (its keys and Idempotency-Keys in `folder`): the
+  /// same for `serve` and `keys`.
+  let logArguments: [String]
   private(set) var process: Process
   private(set) var port = 0
   private let extraArguments: [String]
@@ -26,14 +30,19 @@ final class TestServer {
     return executable.deletingLastPathComponent().appendingPathComponent("partnersync-server")
   }()
 
-  /// Starts a server on a new log (or on the log of `folder`, to restart one).
-  init(arguments: [String] = [], environment: [String: String] = [:], folder: URL? = nil) throws {
+  /// Starts a server on a new log (or on the log of `folder`, to restart one); with `postgresURL`,
+  /// on that PostgreSQL log.
+  init(
+    arguments: [String] = [], environment: [String: String] = [:], folder: URL? = nil, postgresURL: String? = nil
+  ) throws {
     self.environment = environment
     self.folder =
       folder
       ?? FileManager.default.temporaryDirectory.appendingPathComponent("partnersync-server-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: self.folder, withIntermediateDirectories: true)
-    logPath = self.folder.appendingPathComponent("log.sqlite").path
+    logPath = postgresURL ?? self.folder.appendingPathComponent("log.sqlite").path
+    logArguments =
+      ["--db", logPath] + (postgresURL == nil ? [] : ["--state", self.folder.appendingPathComponent("state").path])
     extraArguments = arguments
     process = Process()
     try start()
@@ -46,7 +55,7 @@ final class TestServer {
     process.executableURL = Self.binary
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     process.arguments =
-      ["serve", "--db", logPath, "--port", "0", "--port-file", portFile.path, "--log-level", "warning"]
+      ["serve"] + logArguments + ["--port", "0", "--port-file", portFile.path, "--log-level", "warning"]
       + extraArguments
     let output = folder.appendingPathComponent("server-\(UUID().uuidString).log")
     _ = FileManager.default.createFile(atPath: output.path, contents: nil)
@@ -89,7 +98,7 @@ final class TestServer {
 
   /// Adds a key for `partner` with the server's own command; the key.
   func addKey(_ partner: String) throws -> String {
-    let result = try run(["keys", "add", partner, "--db", logPath])
+    let result = try run(["keys", "add", partner] + logArguments)
     #expect(result.code == 0, "keys add failed: \(result.err)")
     return result.out.trimmingCharacters(in: .whitespacesAndNewlines)
   }

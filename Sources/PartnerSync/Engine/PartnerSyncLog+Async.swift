@@ -53,6 +53,21 @@ extension PartnerSyncLog {
     }
   }
 
+  /// Opens (or, with `create`, creates) the log that `url` names, a PostgreSQL URL or a SQLite
+  /// path, without blocking a thread of Swift concurrency: the asynchronous twin of
+  /// ``open(url:create:readOnly:rules:wait:)``, whose connecting and reading happen on a thread
+  /// of their own.
+  ///
+  /// - Throws: ``PartnerSyncError`` as ``open(url:create:readOnly:rules:wait:)`` does.
+  public static func open(
+    url: String, create: Bool = false, readOnly: Bool = false, rules: RuleSet = .standard,
+    wait: Duration = .seconds(5)
+  ) async throws(PartnerSyncError) -> PartnerSyncLog {
+    try await DispatchQueue(label: "partnersync.open").run { () throws(PartnerSyncError) in
+      try open(url: url, create: create, readOnly: readOnly, rules: rules, wait: wait)
+    }
+  }
+
   /// Validates `events` against the rules and appends them all in one transaction, or nothing,
   /// without blocking a thread of Swift concurrency: the asynchronous twin of
   /// ``record(_:now:)-4uq0x``.
