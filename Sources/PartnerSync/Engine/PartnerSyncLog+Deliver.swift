@@ -76,6 +76,11 @@ extension PartnerSyncLog {
   ///   try psa.post(id: notification.id, text: notification.notification.text)
   /// }
   /// ```
+  /// - Parameters:
+  ///   - checkpoint: Where the cursor of the last notification delivered is kept.
+  ///   - partner: The partner whose notifications are delivered; nil for every partner's.
+  ///   - pageSize: How many notifications are read from the outbox at a time (1 at least).
+  ///   - send: Delivers one notification; returning is its acknowledgement.
   /// - Throws: ``PartnerSyncError`` with code `deliveryFailed` when `send` throws (the
   ///   checkpoint stays before that notification), or an error reading the log or the checkpoint.
   @discardableResult
@@ -85,8 +90,9 @@ extension PartnerSyncLog {
   ) throws(PartnerSyncError) -> Int {
     var cursor = try checkpoint.load()
     var delivered = 0
+    let pageSize = max(1, pageSize)
     while true {
-      let page = try outbox(after: cursor, limit: max(1, pageSize), as: partner)
+      let page = try outbox(after: cursor, limit: pageSize, as: partner)
       for notification in page {
         do {
           try send(notification)

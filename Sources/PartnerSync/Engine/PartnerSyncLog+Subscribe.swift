@@ -58,8 +58,9 @@ public struct LogSubscription<Element: Sendable, Cursor: Sendable>: AsyncSequenc
     public mutating func next(
       isolation actor: isolated (any Actor)? = #isolation
     ) async throws(PartnerSyncError) -> Element? {
+      // Also with elements read ahead: once cancelled, the consumer receives nothing more.
+      if Task.isCancelled { return nil }
       while next == buffer.count {
-        if Task.isCancelled { return nil }
         buffer = []
         next = 0
         let (read, cursor, limit) = (subscription.read, self.cursor, Swift.max(1, subscription.readAhead))

@@ -114,6 +114,11 @@ public final class PartnerSyncLog: @unchecked Sendable {
   }
 
   /// Streams events in position order (one ticket's, or the whole log's), decoded.
+  ///
+  /// An error that `body` throws ends the walk and reaches the caller as a ``PartnerSyncError``:
+  /// as it is when it is one; with code `invalidEvent` when it is a ``RefusedEvent`` (a variant
+  /// `RuleSet` refusing an event, its position in the message); else with code `storage` and
+  /// the error's description as the message.
   /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when `ticket` is not in the log.
   public func forEachEvent(
     ticket: String? = nil, _ body: (RecordedEvent) throws -> Void
@@ -122,7 +127,12 @@ public final class PartnerSyncLog: @unchecked Sendable {
     try PartnerSyncError.wrap {
       let visit: (StoredEventBytes) throws -> Bool = { stored in
         found = true
-        try body(try self.decode(stored))
+        do {
+          try body(try self.decode(stored))
+        } catch let refused as RefusedEvent {
+          throw PartnerSyncError(
+            .invalidEvent, "the event at position \(stored.position) is refused: \(refused.reason)")
+        }
         return true
       }
       if let ticket {
@@ -139,7 +149,8 @@ public final class PartnerSyncLog: @unchecked Sendable {
   /// The export of the log (or of one ticket's history) as JSON Lines, one line per call.
   ///
   /// Scoped to `partner` (`nil`: unscoped, for the log's owner), it holds only the events that
-  /// partner recorded itself (``TicketEvent/isVisible(to:)``).
+  /// partner recorded itself (``TicketEvent/isVisible(to:)``). An error that `line` throws ends
+  /// the export as one of ``forEachEvent(ticket:_:)``'s body does.
   /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when `ticket` is not in the log, or
   ///   (scoped) is one that `partner` may not know (``TicketProjection/isKnown(to:)``): the same
   ///   error as for a ticket that does not exist.

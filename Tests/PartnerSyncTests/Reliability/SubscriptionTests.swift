@@ -102,6 +102,21 @@ struct SubscriptionTests {
     #expect(try await consumer.value == 4)
   }
 
+  @Test("cancelled with elements read ahead, a subscription hands out none of them")
+  func cancellationDropsWhatWasReadAhead() async throws {
+    let log = try Self.log(notes: 20)
+    let consumer = Task { () throws(PartnerSyncError) -> [Int64] in
+      var taken: [Int64] = []
+      for try await event in log.events(after: 0, readAhead: 256) {
+        taken.append(event.position)
+        // The whole log (22 events) is one page: the rest is read ahead when this one arrives.
+        if taken.count == 1 { withUnsafeCurrentTask { $0?.cancel() } }
+      }
+      return taken
+    }
+    #expect(try await consumer.value == [1])
+  }
+
   @Test("a log that cannot be read: the subscription throws PartnerSyncError")
   func throwsPartnerSyncError() async throws {
     let directory = try TemporaryDirectory()
