@@ -37,22 +37,29 @@ extension PartnerSyncLog {
   ///   `position` after `timeout`, or when the task is cancelled before it does.
   public func waitUntil(position: Int64, timeout: Duration) async throws(PartnerSyncError) {
     let clock = ContinuousClock()
-    let deadline = clock.now + timeout
+    let start = clock.now
+    let deadline = start + timeout
     var last = try await queue.run { () throws(PartnerSyncError) in try self.lastPosition() }
     while last < position {
       let left = deadline - clock.now
-      guard left > .zero, (try? await Task.sleep(for: min(.milliseconds(20), left))) != nil else {
-        throw Self.notReached(position, last: last, timeout: timeout)
+      guard left > .zero else { throw Self.notReached(position, last: last, timeout: timeout) }
+      guard (try? await Task.sleep(for: min(.milliseconds(20), left))) != nil else {
+        throw Self.notReached(position, last: last, timeout: clock.now - start, cancelled: true)
       }
       last = try await queue.run { () throws(PartnerSyncError) in try self.lastPosition() }
     }
   }
 
-  /// The error of a wait for `position` that ended with the log at `last`.
-  private static func notReached(_ position: Int64, last: Int64, timeout: Duration) -> PartnerSyncError {
-    PartnerSyncError(
+  /// The error of a wait for `position` that ended with the log at `last`, after `waited` (the
+  /// timeout, or less when the task was `cancelled`).
+  private static func notReached(
+    _ position: Int64, last: Int64, timeout waited: Duration, cancelled: Bool = false
+  ) -> PartnerSyncError {
+    let seconds = String(format: "%g", (waited.inSeconds * 1000).rounded() / 1000)
+    return PartnerSyncError(
       .positionNotReached,
-      "the log holds positions up to \(last), not yet position \(position), after waiting \(String(format: "%g", timeout.inSeconds)) s; "
+      "the log holds positions up to \(last), not yet position \(position), "
+        + (cancelled ? "when the wait was cancelled after \(seconds) s; " : "after waiting \(seconds) s; ")
         + "a replica may not have replayed it yet: retry, or read from the primary")
   }
 

@@ -84,4 +84,23 @@ struct WaitForPositionTests {
     }
     #expect(clock.now - start >= .milliseconds(300))
   }
+
+  @Test("a cancelled asynchronous wait fails at once and says it was cancelled, not how long it would have waited")
+  func cancelledWaitSaysSo() async throws {
+    let log = try SubscriptionTests.log(notes: 0)
+    let waiting = Task { () async -> PartnerSyncError? in
+      do throws(PartnerSyncError) {
+        try await log.waitUntil(position: 9, timeout: .seconds(60))
+        return nil
+      } catch {
+        return error
+      }
+    }
+    try await Task.sleep(for: .milliseconds(100))
+    waiting.cancel()
+    let error = try #require(await waiting.value, "the cancelled wait returned")
+    #expect(error.code == .positionNotReached)
+    #expect(error.message.contains("when the wait was cancelled after 0."), "\(error.message)")
+    #expect(!error.message.contains("60"), "\(error.message)")
+  }
 }
