@@ -53,6 +53,13 @@ final class PostgresConnection {
       .filter { !$0.isEmpty }.joined(separator: " ")
   }
 
+  /// How many statements the server has answered without an error on this connection: a read
+  /// that failed before it changed had nothing answered, and may be made again.
+  private(set) var answered = 0
+
+  /// Whether the connection is up, as libpq last found it.
+  var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
+
   /// Connects again when the connection was lost (the server restarted, the network cut it);
   /// called before each operation, never inside a transaction.
   func reconnectIfLost() throws {
@@ -245,6 +252,7 @@ final class PostgresConnection {
   private func check(_ result: PostgresResult, purpose: String) throws {
     switch result.status {
     case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_COPY_IN:
+      answered &+= 1
       return
     default:
       throw error(of: result, purpose: purpose)

@@ -126,22 +126,36 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
 
   /// Runs `body` while holding the lock, in a read transaction of one snapshot unless `snapshot`
   /// is false (a single statement's read); nested reads join the outer one.
+  ///
+  /// A connection that the server ended while it was idle (a restart, a failover) is found lost
+  /// only by its next statement: a read whose first statement fails so is made once more, on a
+  /// new connection, as nothing of it has reached `body` yet.
   func read<Result>(snapshot: Bool = true, _ body: (PostgresConnection) throws -> Result) throws -> Result {
     try lock.read { outermost in
       guard outermost else { return try body(connection) }
-      try connection.reconnectIfLost()
-      if creationPending { return try readBeforeCreation(body) }
-      // A read's waits for a lock (a table that maintenance holds) give up after the log's lock
-      // timeout, as a write's do: a single statement's in the transaction `query` makes for it.
-      guard snapshot else {
-        connection.readLockTimeout = options.lockTimeoutMilliseconds
-        defer { connection.readLockTimeout = nil }
-        return try body(connection)
+      let answered = connection.answered
+      do {
+        return try readOnce(snapshot: snapshot, body)
+      } catch EventLogError.unavailable where connection.answered == answered && !connection.isConnected {
+        return try readOnce(snapshot: snapshot, body)
       }
-      return try connection.transaction(
-        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \(lockTimeout)", purpose: "read the log"
-      ) { try body(connection) }
     }
+  }
+
+  /// One try of the outermost ``read(snapshot:_:)``, the lock held.
+  private func readOnce<Result>(snapshot: Bool, _ body: (PostgresConnection) throws -> Result) throws -> Result {
+    try connection.reconnectIfLost()
+    if creationPending { return try readBeforeCreation(body) }
+    // A read's waits for a lock (a table that maintenance holds) give up after the log's lock
+    // timeout, as a write's do: a single statement's in the transaction `query` makes for it.
+    guard snapshot else {
+      connection.readLockTimeout = options.lockTimeoutMilliseconds
+      defer { connection.readLockTimeout = nil }
+      return try body(connection)
+    }
+    return try connection.transaction(
+      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \(lockTimeout)", purpose: "read the log"
+    ) { try body(connection) }
   }
 
   /// Runs `body` in a write transaction that holds the log's advisory lock, committing when it

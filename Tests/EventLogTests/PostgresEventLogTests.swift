@@ -90,6 +90,24 @@ struct PostgresEventLogTests {
     }
   }
 
+  /// The server ends an idle connection (a restart, `pg_terminate_backend`): the next read is
+  /// made again on a new connection, instead of failing as unavailable once.
+  @Test func aReadAfterTheServerEndedTheConnectionConnectsAgain() throws {
+    try withTemporaryPostgresLog { log throws in
+      _ = try log.append([record("a", 1)], expectedVersions: [:])
+      #expect(try log.lastPosition() == 1)
+      let schema = log.location.schema
+      let ended = try runPSQL(
+        log.location,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+          + "AND datname = current_database() AND query LIKE '%\(schema)%'")
+      #expect(ended.status == 0 && ended.output.contains("1"), "\(ended)")
+      Thread.sleep(forTimeInterval: 0.2)
+      #expect(try log.lastPosition() == 1)
+      #expect(try log.events().count == 1)
+    }
+  }
+
   @Test func theEventsRefuseUpdateDeleteAndTruncate() throws {
     try withTemporaryPostgresLog { log throws in
       _ = try log.append([record("a", 1)], expectedVersions: [:])
