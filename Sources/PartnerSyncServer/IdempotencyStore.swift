@@ -110,3 +110,31 @@ final class IdempotencyStore: @unchecked Sendable {
     if lines >= compactAt { try compact(now: now) }
   }
 }
+
+/// A server's hold on its state path: an exclusive lock (`flock`) of the file `PATH.lock`, for as
+/// long as the server runs (the kernel lets it go when the process ends, also when killed). Two
+/// servers on one state would each keep its own `Idempotency-Key`s in memory and write over the
+/// other's; the second one is refused instead.
+final class StateLock: Sendable {
+  private let handle: FileHandle
+
+  /// Takes the lock of `statePath`.
+  /// - Throws: ``PartnerSyncError`` with code `busy` when another server holds it, `storage`
+  ///   when the lock file cannot be made.
+  init(statePath: String) throws(PartnerSyncError) {
+    let path = statePath + ".lock"
+    if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+    guard let handle = FileHandle(forUpdatingAtPath: path) else {
+      throw PartnerSyncError(.storage, "cannot create \(path); check the folder's permissions")
+    }
+    guard flock(handle.fileDescriptor, LOCK_EX | LOCK_NB) == 0 else {
+      throw PartnerSyncError(
+        .busy,
+        "another server uses the state \(statePath) (it holds \(path)): give each server a state of its own, as their Idempotency-Keys are their own, or stop the other one"
+      )
+    }
+    self.handle = handle
+  }
+
+  deinit { try? handle.close() }
+}

@@ -1,6 +1,7 @@
 import AsyncAlgorithms
 import HTTPTypes
 import Hummingbird
+import Logging
 import Metrics
 import PartnerSync
 import PartnerSyncDomain
@@ -20,7 +21,7 @@ struct NotificationRoutes: Sendable {
 
   func add(to group: RouterGroup<PartnerContext>) {
     group.get("notifications") { request, context in try await page(request, context) }
-    group.get("notifications/stream") { request, context in try stream(request, context) }
+    group.get("notifications/stream") { request, context in try await stream(request, context) }
   }
 
   /// `GET /notifications?after=CURSOR&limit=N`: the partner's notifications after the cursor.
@@ -42,19 +43,24 @@ struct NotificationRoutes: Sendable {
   /// `GET /notifications/stream`: the partner's notifications as Server-Sent Events, from the
   /// `Last-Event-ID` header (or the `after` query), then live, until the client goes away or the
   /// server shuts down, or its key is revoked (before anything more is sent). Each event's `id:`
-  /// is the notification's id, its cursor.
-  func stream(_ request: Request, _ context: PartnerContext) throws -> Response {
+  /// is the notification's id, its cursor. A log that cannot be read when the stream is asked for
+  /// is a problem answer (`503` while its database is down), as for a page; one that fails while
+  /// the stream is open ends it, after a comment that says so: the client reconnects with
+  /// `Last-Event-ID`.
+  func stream(_ request: Request, _ context: PartnerContext) async throws -> Response {
     let partner = try context.requirePartner()
     let (key, keys) = (context.key ?? "", keys)
     // Both are checked; the header, which a reconnecting EventSource sends, wins.
     let query = try Self.cursor(request.uri.queryParameters["after"].map(String.init), name: "after")
     let header = try request.headers[.lastEventID].map { try Self.cursor($0, name: "Last-Event-ID") }
     let after = header ?? query
+    // The log read once before the answer's head is sent: its failure is then a problem answer.
+    _ = try await log.outbox(after: after, limit: 1, as: partner)
     // The notifications, and a comment at each heartbeat: only a write finds a client gone.
     let items = merge(
       log.outboxNotifications(after: after, as: partner, interval: interval).map { Optional($0) },
       AsyncTimerSequence(interval: limits.streamHeartbeat, clock: .continuous).map { _ in OutboxNotification?.none })
-    let streamsOpen = streamsOpen
+    let (streamsOpen, logger) = (streamsOpen, context.logger)
     return Response(
       status: .ok,
       headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
@@ -74,6 +80,13 @@ struct NotificationRoutes: Sendable {
           }
         } catch is CancellationError {
           // The server shuts down: the stream ends cleanly, and the client resumes elsewhere.
+        } catch let error as PartnerSyncError {
+          // The log failed (its database went down): the stream ends cleanly, saying so.
+          logger.warning(
+            "a notification stream ended: the log failed",
+            metadata: ["code": "\(error.code.rawValue)", "error": "\(error.description)"])
+          try await lent.writer.write(
+            ByteBuffer(string: ": the log cannot be read now; reconnect with Last-Event-ID\n\n"))
         }
         writer = lent.writer
         try await writer.finish(nil)

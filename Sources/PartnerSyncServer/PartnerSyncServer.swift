@@ -64,17 +64,27 @@ public struct PartnerSyncServer: Sendable {
   private let logger: Logger
   private let registry: PrometheusCollectorRegistry
   private let idempotency: IdempotencyStore
+  private let stateLock: StateLock
 
-  /// Opens (or creates) the log.
+  /// Takes the state path (one server at a time) and opens (or creates) the log.
   /// - Parameter registry: Where the request metrics are kept, the registry a
   ///   `PrometheusMetricsFactory` given to `MetricsSystem.bootstrap` writes to; `/metrics` emits it.
-  /// - Throws: ``PartnerSyncError`` when the log cannot be opened.
+  /// - Throws: ``PartnerSyncError`` when the log cannot be opened, with code `busy` when another
+  ///   server uses the state path, `unusableLog` when a PostgreSQL log comes without a state path.
   public init(
     configuration: Configuration, logger: Logger, registry: PrometheusCollectorRegistry
   ) async throws(PartnerSyncError) {
     self.configuration = configuration
     self.logger = logger
     self.registry = registry
+    // A log named by a URL (PostgreSQL's) is no path to put files beside.
+    guard !(configuration.logPath.contains("://") && configuration.statePath == configuration.logPath) else {
+      throw PartnerSyncError(
+        .unusableLog,
+        "a PostgreSQL log keeps no files of the server: give the configuration a statePath for its keys and Idempotency-Keys"
+      )
+    }
+    stateLock = try StateLock(statePath: configuration.statePath)
     log = try await PartnerSyncLog.open(url: configuration.logPath, create: true)
     idempotency = try PartnerSyncError.wrap { try IdempotencyStore(statePath: configuration.statePath) }
   }
@@ -148,7 +158,15 @@ struct ProblemMiddleware: RouterMiddleware {
     } catch let problem as Problem {
       throw problem
     } catch let error as PartnerSyncError {
-      throw Problem(error)
+      let problem = Problem(error)
+      // The partner is told of the log's own failures in general words; the operator reads here
+      // what happened.
+      if problem.status == .internalServerError || [.busy, .unavailable].contains(error.code) {
+        context.logger.log(
+          level: problem.status == .internalServerError ? .error : .warning, "the log failed a request",
+          metadata: ["code": "\(error.code.rawValue)", "error": "\(error.description)"])
+      }
+      throw problem
     } catch let error as HTTPError where error.status == .notFound {
       // No route: a path of the API with another method is 405, with the methods it allows.
       guard let allowed = Self.methods(of: request.uri.path), !allowed.contains(request.method) else {

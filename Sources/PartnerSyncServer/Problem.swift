@@ -29,7 +29,10 @@ public struct Problem: HTTPResponseError, Sendable {
   }
 
   /// The problem of a library error: its status from its code, its message (with its line, as
-  /// `partnersync import` names it) as the detail.
+  /// `partnersync import` names it) as the detail. The failures of the server's own log (its
+  /// database unreachable or busy, its file unusable) are told in general words instead: their
+  /// messages name the server's files, database host and role, which are not the partners' to
+  /// know (the server logs them).
   public init(_ error: PartnerSyncError) {
     let status: HTTPResponse.Status =
       switch error.code {
@@ -40,7 +43,15 @@ public struct Problem: HTTPResponseError, Sendable {
       case .unknownTicket, .unknownPartner, .unknownEntry, .outOfRange: .notFound
       case .logNotFound, .unusableLog, .readOnly, .corruptLog, .storage, .deliveryFailed: .internalServerError
       }
-    self.init(status, error.description, code: error.code.rawValue, line: error.line)
+    let detail =
+      switch error.code {
+      case .busy: "the log is busy with another writer; nothing was appended; retry in a moment"
+      case .unavailable: "the log's database cannot be reached; nothing was appended; retry in a moment"
+      case .logNotFound, .unusableLog, .readOnly, .corruptLog, .storage, .deliveryFailed:
+        "the server cannot use its log; nothing was appended; tell the server's operator if it lasts"
+      default: error.description
+      }
+    self.init(status, detail, code: error.code.rawValue, line: error.line)
     if [.versionConflict, .busy, .unavailable, .positionNotReached].contains(error.code) { headers[.retryAfter] = "1" }
   }
 

@@ -37,17 +37,42 @@ struct LogOption: ParsableArguments {
 
   var path: String { db ?? ProcessInfo.processInfo.environment["PARTNERSYNC_DB"] ?? "partnersync.sqlite" }
 
-  /// The state path: `--state`, or the SQLite log's path.
-  var statePath: String { state ?? path }
-
-  func validate() throws {
-    if state == nil, PostgresLocation.isURL(path) {
-      throw ValidationError(
-        "a PostgreSQL log keeps no files of the server: give --state PATH, where the server keeps its keys (PATH.keys) and Idempotency-Keys (PATH.idempotency), the same for serve and keys"
-      )
+  /// The state path, `--state` or the SQLite log's path, once it is found usable: a PostgreSQL
+  /// log needs `--state`, whose folder must exist (and be writable, when `writing`). Otherwise
+  /// one line on standard error and exit 64 (the options) or 66 (the folder); nothing is created.
+  func statePath(writing: Bool) throws -> String {
+    guard let state else {
+      guard !PostgresLocation.isURL(path) else {
+        throw failure(
+          "a PostgreSQL log keeps no files of the server: give --state PATH, where the server keeps its keys (PATH.keys) and Idempotency-Keys (PATH.idempotency), the same for serve and keys",
+          64)
+      }
+      return path
     }
-    if state?.isEmpty == true { throw ValidationError("--state takes a path, not an empty string") }
+    guard !state.isEmpty, !state.hasSuffix("/") else {
+      throw failure(
+        "--state takes a path prefix such as /var/lib/partnersync/acme (for acme.keys and acme.idempotency), not '\(state)'",
+        64)
+    }
+    let folder = URL(fileURLWithPath: state).deletingLastPathComponent().path
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+      throw failure(
+        "the folder \(folder) of --state \(state) does not exist; create it (mkdir -p \(folder)) or give another path",
+        66)
+    }
+    guard !writing || access(folder, W_OK) == 0 else {
+      throw failure(
+        "the folder \(folder) of --state \(state) is not writable; give a folder the server may write to", 66)
+    }
+    return state
   }
+}
+
+/// Writes `message` as one line on standard error; the exit code to throw.
+func failure(_ message: String, _ code: Int32) -> ExitCode {
+  FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+  return ExitCode(code)
 }
 
 struct Serve: AsyncParsableCommand {
@@ -106,22 +131,27 @@ struct Serve: AsyncParsableCommand {
     limits.maximumBody = maxBody
     limits.bodyTimeout = .seconds(bodyTimeout)
     limits.streamHeartbeat = .milliseconds(Int64((streamHeartbeat * 1000).rounded()))
+    let statePath = try log.statePath(writing: true)
     let server: PartnerSyncServer
     do throws(PartnerSyncError) {
       server = try await PartnerSyncServer(
         configuration: .init(
-          logPath: log.path, statePath: log.statePath, host: host, port: port, portFile: portFile, limits: limits,
+          logPath: log.path, statePath: statePath, host: host, port: port, portFile: portFile, limits: limits,
           fault: ProcessInfo.processInfo.environment["PARTNERSYNC_SERVER_FAULT"].flatMap(ServerFault.init)),
         logger: logger, registry: registry)
     } catch {
-      FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+      if error.code == .logNotFound, PostgresLocation.isURL(log.path) {
+        throw failure(
+          "the database of \(log.path) does not exist; create it (createdb), or point --db or PARTNERSYNC_DB at an existing database",
+          66)
+      }
       let code: Int32 =
         switch error.code {
         case .logNotFound, .unusableLog, .readOnly: 66
         case .busy, .unavailable: 75
         default: 70
         }
-      throw ExitCode(code)
+      throw failure(error.description, code)
     }
     try await server.run()
   }
@@ -139,7 +169,8 @@ struct Keys: ParsableCommand {
     @Argument(help: "The partner the key acts as.") var partner: String
 
     func run() throws {
-      let key = try keyStore { () throws(KeyStoreError) in try KeyStore(logPath: log.statePath).add(partner: partner) }
+      let statePath = try log.statePath(writing: true)
+      let key = try keyStore { () throws(KeyStoreError) in try KeyStore(logPath: statePath).add(partner: partner) }
       print(key)
       FileHandle.standardError.write(Data("added a key for \(partner); keep it now, it is not shown again\n".utf8))
     }
@@ -150,7 +181,8 @@ struct Keys: ParsableCommand {
     @OptionGroup var log: LogOption
 
     func run() throws {
-      for entry in try keyStore({ () throws(KeyStoreError) in try KeyStore(logPath: log.statePath).entries() }) {
+      let statePath = try log.statePath(writing: false)
+      for entry in try keyStore({ () throws(KeyStoreError) in try KeyStore(logPath: statePath).entries() }) {
         print([entry.id, entry.partner, entry.created, entry.revoked ? "revoked" : "active"].joined(separator: "\t"))
       }
     }
@@ -163,7 +195,8 @@ struct Keys: ParsableCommand {
     @Argument(help: "The key's id, as keys list shows it.") var id: String
 
     func run() throws {
-      let entry = try keyStore { () throws(KeyStoreError) in try KeyStore(logPath: log.statePath).revoke(id) }
+      let statePath = try log.statePath(writing: true)
+      let entry = try keyStore { () throws(KeyStoreError) in try KeyStore(logPath: statePath).revoke(id) }
       FileHandle.standardError.write(Data("revoked key \(entry.id) of \(entry.partner)\n".utf8))
     }
   }
@@ -174,7 +207,6 @@ private func keyStore<T>(_ body: () throws(KeyStoreError) -> T) throws -> T {
   do throws(KeyStoreError) {
     return try body()
   } catch {
-    FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
-    throw ExitCode(65)
+    throw failure(error.message, 65)
   }
 }
