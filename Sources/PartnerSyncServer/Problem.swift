@@ -45,10 +45,10 @@ public struct Problem: HTTPResponseError, Sendable {
       }
     let detail =
       switch error.code {
-      case .busy: "the log is busy with another writer; nothing was appended; retry in a moment"
-      case .unavailable: "the log's database cannot be reached; nothing was appended; retry in a moment"
+      case .busy: "the log is busy with another writer; retry in a moment (a batch was not appended)"
+      case .unavailable: "the log's database cannot be reached; retry in a moment (a batch was not appended)"
       case .logNotFound, .unusableLog, .readOnly, .corruptLog, .storage, .deliveryFailed:
-        "the server cannot use its log; nothing was appended; tell the server's operator if it lasts"
+        "the server cannot use its log; tell the server's operator if it lasts (a batch was not appended)"
       default: error.description
       }
     self.init(status, detail, code: error.code.rawValue, line: error.line)
