@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import Synchronization
 import Testing
 
 @testable import PartnerSync
@@ -90,15 +91,23 @@ struct SubscriptionTests {
   @Test("cancelling the consuming task ends the subscription without an error")
   func cancellationEnds() async throws {
     let log = try Self.log(notes: 2)
+    let taken = Mutex(0)
     let consumer = Task { () throws(PartnerSyncError) -> Int in
       var count = 0
-      for try await _ in log.events(after: 0, interval: .milliseconds(20)) { count += 1 }
+      for try await _ in log.events(after: 0, interval: .milliseconds(20)) {
+        count += 1
+        taken.withLock { $0 = count }
+      }
       for try await _ in log.outboxNotifications() { count += 1 }
       return count
     }
-    try await Task.sleep(for: .milliseconds(100))
+    // Cancelled once it has taken the events already in the log (4), however busy the machine.
+    let clock = ContinuousClock()
+    let deadline = clock.now + .seconds(60)
+    while taken.withLock({ $0 }) < 4, clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+    try await Task.sleep(for: .milliseconds(50))  // now waiting for more
     consumer.cancel()
-    // The events already in the log (4) were yielded; the wait for more ended with the task.
+    // The wait for more ended with the task, and the second subscription yielded nothing.
     #expect(try await consumer.value == 4)
   }
 
