@@ -55,10 +55,10 @@ extension PartnerSyncLog {
 
   /// Opens (or, with `create`, creates) the log that `url` names, a PostgreSQL URL or a SQLite
   /// path, without blocking a thread of Swift concurrency: the asynchronous twin of
-  /// ``open(url:create:readOnly:rules:wait:)``, whose connecting and reading happen on a thread
+  /// ``open(url:create:readOnly:rules:wait:)-7wz0j``, whose connecting and reading happen on a thread
   /// of their own.
   ///
-  /// - Throws: ``PartnerSyncError`` as ``open(url:create:readOnly:rules:wait:)`` does.
+  /// - Throws: ``PartnerSyncError`` as ``open(url:create:readOnly:rules:wait:)-7wz0j`` does.
   public static func open(
     url: String, create: Bool = false, readOnly: Bool = false, rules: RuleSet = .standard,
     wait: Duration = .seconds(5)

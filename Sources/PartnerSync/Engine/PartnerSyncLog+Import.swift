@@ -62,7 +62,7 @@ extension PartnerSyncLog {
   /// import fails, no log is left at `path` (see `SQLiteEventLog.create(path:options:_:)`).
   /// When another process created the log first, the document is imported into that log like
   /// into any other. A `postgresql://` URL names a PostgreSQL log (see
-  /// ``open(url:create:readOnly:rules:wait:)``): one that does not exist is created in the
+  /// ``open(url:create:readOnly:rules:wait:)-7wz0j``): one that does not exist is created in the
   /// import's transaction, so a failed import leaves none either.
   ///
   /// - Throws: ``PartnerSyncError`` as ``importJSONLines(_:now:keepingDecisions:progress:)-(UnsafeRawBufferPointer,_,_,_)``

@@ -29,7 +29,7 @@ extension PartnerSyncLog {
     return try open(postgresURL: url, create: create, readOnly: readOnly, rules: rules, wait: wait)
   }
 
-  /// Opens the PostgreSQL log that `url` names, as ``open(url:create:readOnly:rules:wait:)``
+  /// Opens the PostgreSQL log that `url` names, as ``open(url:create:readOnly:rules:wait:)-7wz0j``
   /// does; with `createWithFirstAppend`, a missing log is created by its first write only.
   static func open(
     postgresURL url: String, create: Bool, readOnly: Bool, rules: RuleSet, wait: Duration,
