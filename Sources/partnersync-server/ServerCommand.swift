@@ -38,9 +38,16 @@ struct LogOption: ParsableArguments {
   var path: String { db ?? ProcessInfo.processInfo.environment["PARTNERSYNC_DB"] ?? "partnersync.sqlite" }
 
   /// The state path, `--state` or the SQLite log's path, once it is found usable: a PostgreSQL
-  /// log needs `--state`, whose folder must exist (and be writable, when `writing`). Otherwise
+  /// log needs a well-formed URL and `--state`, whose folder must exist (and be writable, when `writing`). Otherwise
   /// one line on standard error and exit 64 (the options) or 66 (the folder); nothing is created.
   func statePath(writing: Bool) throws -> String {
+    if PostgresLocation.isURL(path) {
+      do {
+        _ = try PostgresLocation(url: path)
+      } catch {
+        throw failure(error.message, 64)
+      }
+    }
     guard let state else {
       guard !PostgresLocation.isURL(path) else {
         throw failure(

@@ -20,6 +20,13 @@ struct PostgresServerTests {
           result.err.hasPrefix("error: a PostgreSQL log keeps no files of the server: give --state PATH"),
           "\(result.err)")
         #expect(result.err.split(separator: "\n").count == 1, "not one line: \(result.err)")
+        let badName = url.replacingOccurrences(of: "log=x", with: "log=Bad-Name")
+        let malformed = try Self.run(
+          arguments.map { $0 == url ? badName : $0 } + ["--state", folder.appendingPathComponent("st").path], in: folder
+        )
+        #expect(
+          malformed.code == 64 && malformed.err.hasPrefix("error: the log name 'Bad-Name' is not valid"), "\(malformed)"
+        )
       }
       #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [], "files were created")
     }
