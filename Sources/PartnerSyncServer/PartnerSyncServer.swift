@@ -66,7 +66,7 @@ public struct PartnerSyncServer: Sendable {
   private let idempotency: IdempotencyStore
   private let stateLock: StateLock
 
-  /// Takes the state path (one server at a time) and opens (or creates) the log.
+  /// Opens (or creates) the log and takes the state path (one server at a time).
   /// - Parameter registry: Where the request metrics are kept, the registry a
   ///   `PrometheusMetricsFactory` given to `MetricsSystem.bootstrap` writes to; `/metrics` emits it.
   /// - Throws: ``PartnerSyncError`` when the log cannot be opened, with code `busy` when another
@@ -84,8 +84,10 @@ public struct PartnerSyncServer: Sendable {
         "a PostgreSQL log keeps no files of the server: give the configuration a statePath for its keys and Idempotency-Keys"
       )
     }
-    stateLock = try StateLock(statePath: configuration.statePath)
+    // The log first: its own errors (a missing folder, not a log, a database down) come before
+    // any file of the state is made.
     log = try await PartnerSyncLog.open(url: configuration.logPath, create: true)
+    stateLock = try StateLock(statePath: configuration.statePath)
     idempotency = try PartnerSyncError.wrap { try IdempotencyStore(statePath: configuration.statePath) }
   }
 

@@ -133,10 +133,13 @@ public final class PostgresEventLog: EventLogWriter, @unchecked Sendable {
   func read<Result>(snapshot: Bool = true, _ body: (PostgresConnection) throws -> Result) throws -> Result {
     try lock.read { outermost in
       guard outermost else { return try body(connection) }
-      let answered = connection.answered
+      // (Not when the connection was known lost: then connecting again failed already.)
+      let (answered, wasConnected) = (connection.answered, connection.isConnected)
       do {
         return try readOnce(snapshot: snapshot, body)
-      } catch EventLogError.unavailable where connection.answered == answered && !connection.isConnected {
+      } catch EventLogError.unavailable
+        where wasConnected && connection.answered == answered && !connection.isConnected
+      {
         return try readOnce(snapshot: snapshot, body)
       }
     }

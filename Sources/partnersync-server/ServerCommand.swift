@@ -147,9 +147,12 @@ struct Serve: AsyncParsableCommand {
           fault: ProcessInfo.processInfo.environment["PARTNERSYNC_SERVER_FAULT"].flatMap(ServerFault.init)),
         logger: logger, registry: registry)
     } catch {
-      if error.code == .logNotFound, PostgresLocation.isURL(log.path) {
+      if error.code == .logNotFound, PostgresLocation.isURL(log.path),
+        let location = try? PostgresLocation(url: log.path)
+      {
+        // The location's description hides the password.
         throw failure(
-          "the database of \(log.path) does not exist; create it (createdb), or point --db or PARTNERSYNC_DB at an existing database",
+          "the database of \(location) does not exist; create it (createdb), or point --db or PARTNERSYNC_DB at an existing database",
           66)
       }
       let code: Int32 =

@@ -107,6 +107,26 @@ struct PostgresServerTests {
     }
   }
 
+  @Test("a log the server cannot open is its own error, before any file of the state is made")
+  func aLogThatCannotBeOpenedComesFirst() throws {
+    try withTemporaryFolder { folder in
+      let missing = try Self.run(["serve", "--db", folder.appendingPathComponent("no/log.sqlite").path], in: folder)
+      #expect(missing.code == 66 && missing.err.contains("does not exist"), "\(missing)")
+      if let database = Backend.database, let url = URLComponents(string: database) {
+        // A database that does not exist, named with a password: the message hides it.
+        var components = url
+        components.password = "s3cret"
+        components.path = "/no_such_database_here"
+        components.query = "log=x"
+        let absent = try Self.run(
+          ["serve", "--db", components.string ?? "", "--state", folder.appendingPathComponent("st").path], in: folder)
+        #expect(absent.code == 66 && absent.err.hasPrefix("error: the database of "), "\(absent)")
+        #expect(!absent.err.contains("s3cret"), "\(absent.err)")
+      }
+      #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == [], "files were created")
+    }
+  }
+
   @Test("a second server on a state that a running server holds: exit 75, one line")
   func aStateHeldByAServerIsRefused() throws {
     let fixture = try Fixture(partners: ["acme"])

@@ -117,8 +117,9 @@ public final class PartnerSyncLog: @unchecked Sendable {
   ///
   /// An error that `body` throws ends the walk and reaches the caller as a ``PartnerSyncError``:
   /// as it is when it is one; with code `invalidEvent` when it is a ``RefusedEvent`` (a variant
-  /// `RuleSet` refusing an event, its position in the message); else with code `storage` and
-  /// the error's description as the message.
+  /// `RuleSet` refusing an event, its position in the message); an error of the event log
+  /// translated as the log's own are; else with code `storage` and the error's description as
+  /// the message.
   /// - Throws: ``PartnerSyncError`` with code `unknownTicket` when `ticket` is not in the log.
   public func forEachEvent(
     ticket: String? = nil, _ body: (RecordedEvent) throws -> Void
