@@ -38,10 +38,12 @@ struct LogOption: ParsableArguments {
   var path: String { db ?? ProcessInfo.processInfo.environment["PARTNERSYNC_DB"] ?? "partnersync.sqlite" }
 
   /// The state path, `--state` or the SQLite log's path, once it is found usable: a PostgreSQL
-  /// log needs a well-formed URL and `--state`, whose folder must exist (and be writable, when `writing`). Otherwise
-  /// one line on standard error and exit 64 (the options) or 66 (the folder); nothing is created.
+  /// log needs a well-formed URL and `--state`, whose folder must exist (and be writable, when
+  /// `writing`). Otherwise one line on standard error and exit 64 (the options) or 66 (the
+  /// folder); nothing is created.
   func statePath(writing: Bool) throws -> String {
-    if PostgresLocation.isURL(path) {
+    let isURL = PostgresLocation.isURL(path)
+    if isURL {
       do {
         _ = try PostgresLocation(url: path)
       } catch {
@@ -49,7 +51,7 @@ struct LogOption: ParsableArguments {
       }
     }
     guard let state else {
-      guard !PostgresLocation.isURL(path) else {
+      guard !isURL else {
         throw failure(
           "a PostgreSQL log keeps no files of the server: give --state PATH, where the server keeps its keys (PATH.keys) and Idempotency-Keys (PATH.idempotency), the same for serve and keys",
           64)
